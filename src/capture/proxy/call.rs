@@ -1,0 +1,231 @@
+//! One call's record, from the moment its request arrives to the moment it is handed on.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+
+use super::headers;
+use super::request_body::SharedCapture;
+use super::route::{Route, redact_query};
+use super::{CompletedCall, ProxyContext};
+use crate::capture::request::RequestSummary;
+use crate::capture::usage::ResponseSummary;
+use crate::observation::{ApiKind, Call, CallError, CallErrorKind, CapturedBodies, Category};
+
+/// How a call's response ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// Upstream's body ended normally.
+    Complete,
+    /// It did not (or there was no response at all).
+    Failed(CallErrorKind, String),
+}
+
+/// Collects one call's facts while it runs; records it exactly once, when consumed.
+pub struct CallTracker {
+    ctx: Arc<ProxyContext>,
+    call: Call,
+    capture: SharedCapture,
+    response_copy: Option<Vec<u8>>,
+    /// The request, when it was inspected before forwarding.
+    inspected: Option<RequestSummary>,
+    finished: bool,
+}
+
+impl CallTracker {
+    /// Starts tracking a call whose request just arrived.
+    pub fn new(
+        ctx: Arc<ProxyContext>,
+        route: &Route,
+        method: &Method,
+        request_headers: &HeaderMap,
+    ) -> CallTracker {
+        let id = ctx.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
+        ctx.in_flight.fetch_add(1, Ordering::AcqRel);
+        let call = Call {
+            id,
+            t_start: ctx.clock.now(),
+            t_first_byte: None,
+            t_end: None,
+            provider: route.provider,
+            api: route.api,
+            method: method.to_string(),
+            path: redact_query(&route.api_path),
+            model: None,
+            stream: false,
+            status: None,
+            usage: None,
+            upstream_request_id: None,
+            response_id: None,
+            session_id: headers::text(request_headers, "x-claude-code-session-id"),
+            agent_id: headers::text(request_headers, "x-claude-code-agent-id"),
+            parent_agent_id: headers::text(request_headers, "x-claude-code-parent-agent-id"),
+            request_bytes: 0,
+            response_bytes: 0,
+            category: Category::Unknown,
+            classified_by: String::new(),
+            error: None,
+            bodies: None,
+        };
+        let response_copy = ctx.capture_bodies.then(Vec::new);
+        CallTracker {
+            ctx,
+            call,
+            capture: SharedCapture::default(),
+            response_copy,
+            inspected: None,
+            finished: false,
+        }
+    }
+
+    /// The request body's capture, filled while it is forwarded.
+    pub fn set_capture(&mut self, capture: SharedCapture) {
+        self.capture = capture;
+    }
+
+    /// The request was already inspected (so it is not read twice).
+    pub fn set_inspected(&mut self, summary: Option<RequestSummary>) {
+        self.inspected = summary;
+    }
+
+    pub fn api(&self) -> ApiKind {
+        self.call.api
+    }
+
+    /// Records the response status and headers.
+    pub fn on_response_head(&mut self, status: StatusCode, response_headers: &HeaderMap) {
+        self.call.status = Some(status.as_u16());
+        self.call.upstream_request_id = headers::upstream_request_id(response_headers);
+    }
+
+    /// Counts one forwarded response frame.
+    pub fn on_response_data(&mut self, data: &Bytes) {
+        if self.call.t_first_byte.is_none() {
+            self.call.t_first_byte = Some(self.ctx.clock.now());
+        }
+        self.call.response_bytes += data.len() as u64;
+        if let Some(copy) = self.response_copy.as_mut() {
+            copy.extend_from_slice(data);
+        }
+    }
+
+    /// A call that got no upstream response: the client was answered by agentprof itself.
+    pub fn fail_without_response(
+        mut self,
+        status: StatusCode,
+        kind: CallErrorKind,
+        message: String,
+    ) {
+        self.call.status = Some(status.as_u16());
+        self.finish(None, Ending::Failed(kind, message));
+    }
+
+    /// Completes the record and hands it to the sink.
+    pub fn finish(mut self, response: Option<ResponseSummary>, ending: Ending) {
+        self.complete(response, ending);
+    }
+
+    fn complete(&mut self, response: Option<ResponseSummary>, ending: Ending) {
+        self.finished = true;
+        self.call.t_end = Some(self.ctx.clock.now());
+        let request = self.inspect_request();
+        if let Some(request) = &request {
+            self.call.model = request.model.clone();
+            self.call.stream = request.stream;
+        }
+        if let Some(response) = &response {
+            self.apply_response(response);
+        }
+        self.call.error = self.error_for(response.as_ref(), ending);
+        self.ctx.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let call = self.call.clone();
+        self.ctx.sink.record(CompletedCall { call, request });
+    }
+
+    fn apply_response(&mut self, response: &ResponseSummary) {
+        self.call.usage = response.usage;
+        self.call.response_id = response.response_id.clone();
+        if self.call.model.is_none() {
+            self.call.model = response.model.clone();
+        }
+    }
+
+    fn error_for(&self, response: Option<&ResponseSummary>, ending: Ending) -> Option<CallError> {
+        if let Ending::Failed(kind, message) = ending {
+            return Some(CallError { kind, message });
+        }
+        let status = self.call.status.unwrap_or(0);
+        let upstream_error = response.and_then(|r| r.stream_error.clone());
+        if !(200..300).contains(&status) {
+            let detail = upstream_error.map(|e| format!(": {e}")).unwrap_or_default();
+            return Some(CallError {
+                kind: CallErrorKind::UpstreamStatus,
+                message: format!("upstream answered HTTP {status}{detail}"),
+            });
+        }
+        if let Some(error) = upstream_error {
+            return Some(CallError {
+                kind: CallErrorKind::StreamError,
+                message: error,
+            });
+        }
+        if response.is_some_and(|r| r.torn) {
+            return Some(CallError {
+                kind: CallErrorKind::UpstreamBody,
+                message: "upstream stream ended before its final event".into(),
+            });
+        }
+        None
+    }
+
+    fn inspect_request(&mut self) -> Option<RequestSummary> {
+        let capture = self.capture.lock();
+        self.call.request_bytes = capture.bytes;
+        if let Some(copy) = self.response_copy.take() {
+            self.call.bodies = Some(CapturedBodies {
+                request: redact_body(&capture.chunks.concat()),
+                response: redact_body(&copy),
+            });
+        }
+        if let Some(summary) = self.inspected.take() {
+            return Some(summary);
+        }
+        if capture.truncated || capture.chunks.is_empty() {
+            return None;
+        }
+        if self.call.api == ApiKind::Other && !looks_like_json(&capture.chunks) {
+            return None;
+        }
+        RequestSummary::inspect(self.call.api, &capture.chunks).ok()
+    }
+}
+
+impl Drop for CallTracker {
+    fn drop(&mut self) {
+        // Dropped unfinished: the handler was cancelled, which hyper does when the client
+        // disconnects while the upstream has not answered yet. Record that, once.
+        if !self.finished {
+            self.complete(
+                None,
+                Ending::Failed(
+                    CallErrorKind::ClientDisconnected,
+                    "client disconnected before upstream answered; upstream call cancelled".into(),
+                ),
+            );
+        }
+    }
+}
+
+fn looks_like_json(chunks: &[Bytes]) -> bool {
+    chunks
+        .iter()
+        .flat_map(|c| c.iter())
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
+fn redact_body(bytes: &[u8]) -> String {
+    crate::capture::redact::redact_secrets(&String::from_utf8_lossy(bytes))
+}

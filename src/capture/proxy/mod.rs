@@ -1,0 +1,49 @@
+//! The streaming reverse proxy between the agent and its model APIs.
+//!
+//! Requests are routed by path ([`route`]), forwarded with their body streaming through
+//! ([`request_body`]), and answered with upstream's status, headers and body frame by frame
+//! ([`response_body`]). Usage is read from a reference to the same frames on the way. Every call
+//! ends as one [`CompletedCall`] handed to a [`CallSink`]; what happens to it next (classifying,
+//! writing the trace) is not the proxy's business.
+
+mod call;
+mod error_response;
+mod headers;
+mod request_body;
+mod response_body;
+pub mod route;
+mod server;
+mod upstream;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+
+pub use headers::SECRET_HEADERS;
+pub use route::{Upstream, UpstreamUrlError};
+pub use server::{ProxyConfig, ProxyError, RunningProxy, start};
+
+use crate::capture::request::RequestSummary;
+use crate::clock::TraceClock;
+use crate::observation::Call;
+
+/// A finished call with what was read from its request (prompt text stays in memory only: it
+/// is handed to classification and never stored unless bodies are captured).
+#[derive(Debug, Clone)]
+pub struct CompletedCall {
+    pub call: Call,
+    pub request: Option<RequestSummary>,
+}
+
+/// Where finished calls go. Called from proxy tasks: implementations must not block for long.
+pub trait CallSink: Send + Sync + 'static {
+    fn record(&self, call: CompletedCall);
+}
+
+/// State shared by every connection of one proxy.
+pub(crate) struct ProxyContext {
+    pub clock: TraceClock,
+    pub sink: Arc<dyn CallSink>,
+    pub capture_bodies: bool,
+    pub next_call_id: AtomicU64,
+    pub in_flight: AtomicUsize,
+}

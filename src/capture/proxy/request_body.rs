@@ -1,0 +1,119 @@
+//! The request body on its way upstream: streamed frame by frame, remembered by reference.
+//!
+//! Each frame is forwarded as soon as it arrives and a reference-counted handle to it (a `Bytes`
+//! clone, no copy) is kept, so the body can be inspected once after it has been sent — a 2 MB
+//! long-context body is never copied or held up waiting for the model name.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+
+/// What was seen of a request body.
+#[derive(Debug, Default)]
+pub struct RequestCapture {
+    /// The frames, kept while the body stays under the inspection limit.
+    pub chunks: Vec<Bytes>,
+    pub bytes: u64,
+    /// The body was larger than the inspection limit; `chunks` holds only its start.
+    pub truncated: bool,
+    /// The body was read to its end.
+    pub complete: bool,
+    /// The client's body broke off.
+    pub error: Option<String>,
+}
+
+/// Shared between the body being forwarded and the call that inspects it afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct SharedCapture(Arc<Mutex<RequestCapture>>);
+
+impl SharedCapture {
+    pub fn lock(&self) -> MutexGuard<'_, RequestCapture> {
+        // A panic while holding this lock cannot leave the capture inconsistent in a way that
+        // matters (it only appends), so a poisoned lock is still used.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A capture already holding a complete body (for bodies buffered before forwarding).
+    pub fn complete(chunks: Vec<Bytes>) -> SharedCapture {
+        let bytes = chunks.iter().map(|c| c.len() as u64).sum();
+        SharedCapture(Arc::new(Mutex::new(RequestCapture {
+            chunks,
+            bytes,
+            truncated: false,
+            complete: true,
+            error: None,
+        })))
+    }
+}
+
+/// The upstream request body.
+pub enum UpstreamBody {
+    /// The client's body, forwarded as it arrives and remembered in the capture.
+    Streaming {
+        inner: Incoming,
+        capture: SharedCapture,
+        limit: u64,
+    },
+    /// A body assembled before forwarding (possibly rewritten), sent as a few frames.
+    Chunks(std::collections::VecDeque<Bytes>),
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            UpstreamBody::Chunks(chunks) => {
+                Poll::Ready(chunks.pop_front().map(|c| Ok(Frame::data(c))))
+            }
+            UpstreamBody::Streaming {
+                inner,
+                capture,
+                limit,
+            } => {
+                let polled = Pin::new(inner).poll_frame(cx);
+                match &polled {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            let mut capture = capture.lock();
+                            capture.bytes += data.len() as u64;
+                            if capture.bytes <= *limit {
+                                capture.chunks.push(data.clone());
+                            } else {
+                                capture.truncated = true;
+                            }
+                        }
+                    }
+                    Poll::Ready(Some(Err(err))) => capture.lock().error = Some(err.to_string()),
+                    Poll::Ready(None) => capture.lock().complete = true,
+                    Poll::Pending => {}
+                }
+                polled
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            UpstreamBody::Chunks(chunks) => chunks.is_empty(),
+            UpstreamBody::Streaming { inner, .. } => inner.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            UpstreamBody::Chunks(chunks) => {
+                SizeHint::with_exact(chunks.iter().map(|c| c.len() as u64).sum())
+            }
+            UpstreamBody::Streaming { inner, .. } => inner.size_hint(),
+        }
+    }
+}

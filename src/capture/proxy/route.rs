@@ -1,0 +1,222 @@
+//! Routing: which upstream a request goes to, and which API shape it has.
+//!
+//! Everything under `/openai/` goes to the OpenAI upstream with that prefix removed (so the agent
+//! can be given `OPENAI_BASE_URL=http://<proxy>/openai/v1`); every other path goes to the
+//! Anthropic upstream. An upstream URL may carry a base path, which is prepended.
+
+use http::Uri;
+
+use crate::observation::{ApiKind, Provider};
+
+/// The `/openai` prefix that selects the OpenAI upstream.
+pub const OPENAI_PREFIX: &str = "/openai";
+
+/// A parsed upstream base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    /// Base path without a trailing slash ("" for none).
+    base_path: String,
+}
+
+/// An upstream URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamUrlError {
+    #[error("invalid upstream URL {url:?}: {reason}")]
+    Invalid { url: String, reason: String },
+}
+
+impl Upstream {
+    /// Parses `http(s)://host[:port][/base/path]`. Credentials in the URL are refused: they
+    /// would end up in logs and traces.
+    pub fn parse(url: &str) -> Result<Upstream, UpstreamUrlError> {
+        let invalid = |reason: &str| UpstreamUrlError::Invalid {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+        let scheme = uri.scheme().cloned().ok_or_else(|| invalid("no scheme"))?;
+        if scheme != http::uri::Scheme::HTTP && scheme != http::uri::Scheme::HTTPS {
+            return Err(invalid("scheme must be http or https"));
+        }
+        let authority = uri.authority().cloned().ok_or_else(|| invalid("no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid("credentials in the URL are not allowed"));
+        }
+        if uri.query().is_some() {
+            return Err(invalid("a query string is not allowed"));
+        }
+        let base_path = uri.path().trim_end_matches('/').to_string();
+        Ok(Upstream {
+            scheme,
+            authority,
+            base_path,
+        })
+    }
+
+    /// The URL as given, normalised (no trailing slash).
+    pub fn display(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.authority, self.base_path)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.scheme == http::uri::Scheme::HTTPS
+    }
+
+    /// The full upstream URI for a request path (with query).
+    fn join(&self, path_and_query: &str) -> Result<Uri, http::Error> {
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(format!("{}{}", self.base_path, path_and_query))
+            .build()
+    }
+}
+
+/// Where one request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub provider: Provider,
+    pub api: ApiKind,
+    /// Path and query as the upstream API sees it (without the `/openai` prefix).
+    pub api_path: String,
+    pub uri: Uri,
+}
+
+/// Routes a request.
+pub fn route(
+    method: &http::Method,
+    path_and_query: &str,
+    anthropic: &Upstream,
+    openai: &Upstream,
+) -> Result<Route, http::Error> {
+    let (provider, api_path, upstream) = match strip_openai_prefix(path_and_query) {
+        Some(rest) => (Provider::OpenAi, rest, openai),
+        None => (Provider::Anthropic, path_and_query, anthropic),
+    };
+    let api_path = if api_path.is_empty() { "/" } else { api_path };
+    let path = api_path.split('?').next().unwrap_or("");
+    let api = api_kind(method, provider, path);
+    Ok(Route {
+        provider,
+        api,
+        api_path: api_path.to_string(),
+        uri: upstream.join(api_path)?,
+    })
+}
+
+fn strip_openai_prefix(path_and_query: &str) -> Option<&str> {
+    let rest = path_and_query.strip_prefix(OPENAI_PREFIX)?;
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some(rest)
+}
+
+fn api_kind(method: &http::Method, provider: Provider, path: &str) -> ApiKind {
+    if method != http::Method::POST {
+        return ApiKind::Other;
+    }
+    let path = path.trim_end_matches('/');
+    match provider {
+        Provider::Anthropic if path.ends_with("/v1/messages") => ApiKind::Messages,
+        Provider::OpenAi if path.ends_with("/chat/completions") => ApiKind::ChatCompletions,
+        Provider::OpenAi if path.ends_with("/responses") => ApiKind::Responses,
+        _ => ApiKind::Other,
+    }
+}
+
+/// Masks the values of query parameters that look like credentials (`?key=…`, `api_key`, `token`).
+pub fn redact_query(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_string();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if looks_secret(name) => format!("{name}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", params.join("&"))
+}
+
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["key", "token", "secret", "password", "auth"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstreams() -> (Upstream, Upstream) {
+        (
+            Upstream::parse("https://api.anthropic.com").unwrap(),
+            Upstream::parse("http://127.0.0.1:9000/base/").unwrap(),
+        )
+    }
+
+    #[test]
+    fn anthropic_messages_keeps_query() {
+        let (a, o) = upstreams();
+        let r = route(&http::Method::POST, "/v1/messages?beta=true", &a, &o).unwrap();
+        assert_eq!(r.provider, Provider::Anthropic);
+        assert_eq!(r.api, ApiKind::Messages);
+        assert_eq!(
+            r.uri.to_string(),
+            "https://api.anthropic.com/v1/messages?beta=true"
+        );
+    }
+
+    #[test]
+    fn count_tokens_and_models_are_other() {
+        let (a, o) = upstreams();
+        let r = route(&http::Method::POST, "/v1/messages/count_tokens", &a, &o).unwrap();
+        assert_eq!(r.api, ApiKind::Other);
+        let r = route(&http::Method::GET, "/v1/models", &a, &o).unwrap();
+        assert_eq!(r.api, ApiKind::Other);
+    }
+
+    #[test]
+    fn openai_prefix_is_stripped_and_base_path_prepended() {
+        let (a, o) = upstreams();
+        let r = route(&http::Method::POST, "/openai/v1/chat/completions", &a, &o).unwrap();
+        assert_eq!(r.provider, Provider::OpenAi);
+        assert_eq!(r.api, ApiKind::ChatCompletions);
+        assert_eq!(r.api_path, "/v1/chat/completions");
+        assert_eq!(
+            r.uri.to_string(),
+            "http://127.0.0.1:9000/base/v1/chat/completions"
+        );
+        let r = route(&http::Method::POST, "/openai/v1/responses", &a, &o).unwrap();
+        assert_eq!(r.api, ApiKind::Responses);
+    }
+
+    #[test]
+    fn openai_prefix_must_be_a_whole_segment() {
+        let (a, o) = upstreams();
+        let r = route(&http::Method::POST, "/openaiX/v1/messages", &a, &o).unwrap();
+        assert_eq!(r.provider, Provider::Anthropic);
+    }
+
+    #[test]
+    fn upstream_urls_are_validated() {
+        assert!(Upstream::parse("ftp://x").is_err());
+        assert!(Upstream::parse("https://user:pw@host").is_err());
+        assert!(Upstream::parse("not a url").is_err());
+        assert_eq!(
+            Upstream::parse("https://host:8443/x/").unwrap().display(),
+            "https://host:8443/x"
+        );
+    }
+
+    #[test]
+    fn secret_query_values_are_masked() {
+        assert_eq!(
+            redact_query("/v1/x?beta=true&api_key=abc"),
+            "/v1/x?beta=true&api_key=***"
+        );
+        assert_eq!(redact_query("/v1/x"), "/v1/x");
+    }
+}

@@ -1,0 +1,403 @@
+//! Accepting connections and handling each request: route, forward, answer.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::call::{CallTracker, Ending};
+use super::error_response::error_response;
+use super::headers;
+use super::request_body::{SharedCapture, UpstreamBody};
+use super::response_body::{ResponseReader, TeeBody};
+use super::route::{Upstream, route};
+use super::upstream::{UpstreamClient, build_client};
+use super::{CallSink, ProxyContext};
+use crate::capture::request::{RequestSummary, add_include_usage};
+use crate::capture::usage::StreamUsageParser;
+use crate::capture::usage::strip::IncludeUsageStripper;
+use crate::clock::TraceClock;
+use crate::observation::{ApiKind, CallErrorKind};
+
+/// How long upstream may take to send response headers. Generous: a non-streaming call with
+/// a long answer sends nothing until it is done.
+const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Request bodies up to this size are kept (by reference) for inspection.
+const INSPECT_LIMIT: u64 = 64 << 20;
+
+/// Proxy settings.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    pub anthropic: Upstream,
+    pub openai: Upstream,
+    pub capture_bodies: bool,
+}
+
+/// Errors starting the proxy.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A proxy accepting connections in the background.
+pub struct RunningProxy {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    ctx: Arc<ProxyContext>,
+}
+
+impl RunningProxy {
+    /// The address it listens on (with the real port when `:0` was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Calls whose record has not been handed on yet.
+    pub fn in_flight(&self) -> usize {
+        self.ctx.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Calls seen so far.
+    pub fn calls(&self) -> u64 {
+        self.ctx.next_call_id.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, then waits up to `grace` for in-flight calls to be recorded.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Binds the listener and starts serving on the current tokio runtime.
+pub async fn start(
+    config: ProxyConfig,
+    clock: TraceClock,
+    sink: Arc<dyn CallSink>,
+) -> Result<RunningProxy, ProxyError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ProxyError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ProxyError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let ctx = Arc::new(ProxyContext {
+        clock,
+        sink,
+        capture_bodies: config.capture_bodies,
+        next_call_id: AtomicU64::new(0),
+        in_flight: AtomicUsize::new(0),
+    });
+    let handler = Arc::new(Handler {
+        ctx: ctx.clone(),
+        client: build_client(),
+        anthropic: config.anthropic,
+        openai: config.openai,
+    });
+    let (shutdown, mut stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => serve_connection(stream, handler.clone()),
+                    Err(err) => {
+                        // Usually EMFILE: back off instead of spinning.
+                        tracing::warn!("accept failed: {err}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+    Ok(RunningProxy {
+        addr,
+        shutdown,
+        ctx,
+    })
+}
+
+fn serve_connection(stream: tokio::net::TcpStream, handler: Arc<Handler>) {
+    let _ = stream.set_nodelay(true);
+    tokio::spawn(async move {
+        let service = service_fn(move |req| {
+            let handler = handler.clone();
+            async move { Ok::<_, Infallible>(handler.handle(req).await) }
+        });
+        let result = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+        if let Err(err) = result {
+            tracing::debug!("client connection ended: {err}");
+        }
+    });
+}
+
+struct Handler {
+    ctx: Arc<ProxyContext>,
+    client: UpstreamClient,
+    anthropic: Upstream,
+    openai: Upstream,
+}
+
+impl Handler {
+    async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+        let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let route = match route(req.method(), path_and_query, &self.anthropic, &self.openai) {
+            Ok(route) => route,
+            Err(err) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    format!("agentprof: bad request path: {err}"),
+                );
+            }
+        };
+        let provider = route.provider;
+        let (parts, body) = req.into_parts();
+        let mut tracker = CallTracker::new(self.ctx.clone(), &route, &parts.method, &parts.headers);
+        let mut upstream_headers = parts.headers;
+        headers::to_upstream(&mut upstream_headers);
+
+        let mut strip_usage = false;
+        let upstream_body = if route.api == ApiKind::ChatCompletions {
+            // The stream flag and stream_options decide whether the body must change, so this
+            // one endpoint is read whole before forwarding.
+            let chunks = match collect_frames(body).await {
+                Ok(chunks) => chunks,
+                Err(err) => {
+                    let message = format!("client request body broke off: {err}");
+                    tracker.fail_without_response(
+                        StatusCode::BAD_REQUEST,
+                        CallErrorKind::ClientRequest,
+                        message.clone(),
+                    );
+                    return error_response(provider, StatusCode::BAD_REQUEST, &message)
+                        .map(ProxyBody::full);
+                }
+            };
+            tracker.set_capture(SharedCapture::complete(chunks.clone()));
+            let summary = RequestSummary::inspect(route.api, &chunks).ok();
+            let rewritten = summary
+                .as_ref()
+                .and_then(|s| add_include_usage(&chunks, s).ok().flatten());
+            tracker.set_inspected(summary);
+            match rewritten {
+                Some(rewritten) => {
+                    strip_usage = true;
+                    upstream_headers
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(rewritten.len));
+                    UpstreamBody::Chunks(rewritten.chunks.into())
+                }
+                None => UpstreamBody::Chunks(chunks.into()),
+            }
+        } else {
+            let capture = SharedCapture::default();
+            if body.is_end_stream() {
+                capture.lock().complete = true;
+            }
+            tracker.set_capture(capture.clone());
+            UpstreamBody::Streaming {
+                inner: body,
+                capture,
+                limit: INSPECT_LIMIT,
+            }
+        };
+
+        let mut upstream_req = Request::new(upstream_body);
+        *upstream_req.method_mut() = parts.method;
+        *upstream_req.uri_mut() = route.uri.clone();
+        *upstream_req.headers_mut() = upstream_headers;
+
+        let response =
+            match tokio::time::timeout(RESPONSE_HEAD_TIMEOUT, self.client.request(upstream_req))
+                .await
+            {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => {
+                    let (kind, message) = describe_upstream_error(&err, &route.uri);
+                    tracker.fail_without_response(StatusCode::BAD_GATEWAY, kind, message.clone());
+                    return error_response(provider, StatusCode::BAD_GATEWAY, &message)
+                        .map(ProxyBody::full);
+                }
+                Err(_) => {
+                    let message = format!(
+                        "upstream {} sent no response within {}s",
+                        authority(&route.uri),
+                        RESPONSE_HEAD_TIMEOUT.as_secs()
+                    );
+                    tracker.fail_without_response(
+                        StatusCode::BAD_GATEWAY,
+                        CallErrorKind::UpstreamTimeout,
+                        message.clone(),
+                    );
+                    return error_response(provider, StatusCode::BAD_GATEWAY, &message)
+                        .map(ProxyBody::full);
+                }
+            };
+
+        let (mut parts, body) = response.into_parts();
+        tracker.on_response_head(parts.status, &parts.headers);
+        headers::strip_hop_by_hop(&mut parts.headers);
+        let is_sse = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let reader = if parts.status.is_success() && is_sse {
+            if strip_usage {
+                parts.headers.remove(header::CONTENT_LENGTH);
+                ResponseReader::Stripped(IncludeUsageStripper::new())
+            } else {
+                ResponseReader::Sse(StreamUsageParser::new(tracker.api()))
+            }
+        } else if tracker.api() != ApiKind::Other || !parts.status.is_success() {
+            ResponseReader::Json {
+                api: tracker.api(),
+                body: Vec::new(),
+                bytes: 0,
+            }
+        } else {
+            ResponseReader::Ignore
+        };
+        if body.is_end_stream() {
+            // hyper will not poll an empty body; record the call now.
+            tracker.finish(reader_summary_for_empty(reader), Ending::Complete);
+            return Response::from_parts(parts, ProxyBody::full(Bytes::new()));
+        }
+        Response::from_parts(
+            parts,
+            ProxyBody::Tee(Box::new(TeeBody::new(body, reader, tracker))),
+        )
+    }
+}
+
+fn reader_summary_for_empty(
+    reader: ResponseReader,
+) -> Option<crate::capture::usage::ResponseSummary> {
+    match reader {
+        ResponseReader::Json { api, .. } => Some(crate::capture::usage::parse_json_body(api, b"")),
+        _ => None,
+    }
+}
+
+async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, hyper::Error> {
+    let mut chunks = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            chunks.push(data);
+        }
+    }
+    Ok(chunks)
+}
+
+fn describe_upstream_error(
+    err: &hyper_util::client::legacy::Error,
+    uri: &http::Uri,
+) -> (CallErrorKind, String) {
+    let host = authority(uri);
+    let cause = std::error::Error::source(err)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| err.to_string());
+    if err.is_connect() {
+        (
+            CallErrorKind::UpstreamConnect,
+            format!("cannot connect to upstream {host}: {cause}"),
+        )
+    } else {
+        (
+            CallErrorKind::UpstreamBody,
+            format!("upstream {host} closed the connection before answering: {cause}"),
+        )
+    }
+}
+
+fn authority(uri: &http::Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.authority().map_or("", |a| a.as_str())
+    )
+}
+
+fn plain(status: StatusCode, message: String) -> Response<ProxyBody> {
+    let mut response = Response::new(ProxyBody::full(Bytes::from(message)));
+    *response.status_mut() = status;
+    response
+}
+
+/// The body of every response the proxy sends.
+pub enum ProxyBody {
+    /// Upstream's body, streamed through.
+    Tee(Box<TeeBody>),
+    /// A body agentprof made (errors).
+    Full(Option<Bytes>),
+}
+
+impl ProxyBody {
+    fn full(bytes: Bytes) -> ProxyBody {
+        ProxyBody::Full(Some(bytes))
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            ProxyBody::Tee(tee) => Pin::new(tee.as_mut()).poll_frame(cx),
+            ProxyBody::Full(bytes) => Poll::Ready(
+                bytes
+                    .take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Tee(tee) => tee.is_end_stream(),
+            ProxyBody::Full(bytes) => bytes.as_ref().is_none_or(Bytes::is_empty),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Tee(tee) => tee.size_hint(),
+            ProxyBody::Full(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The command line: one `Args` struct per command; doc comments are the `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::demo::mock_upstream::MockArgs;
+use crate::demo::synthetic_agent::SyntheticAgentArgs;
+
+/// What an AI coding agent really costs: tokens, dollars, client RAM and server KV cache,
+/// attributed to the user's own work versus the agent's self-management.
+#[derive(Debug, Parser)]
+#[command(name = "agentprof", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an agent behind the measuring proxy: `agentprof run -- claude`.
+    Run(RunArgs),
+    /// Run only the proxy (point agents at the printed base URLs yourself).
+    Proxy(ProxyArgs),
+    /// Summarise one or more traces: per category, per model, memory, server KV.
+    Report(ReportArgs),
+    /// Run the built-in synthetic agent against the built-in mock upstream, then report.
+    Demo(DemoArgs),
+    /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
+    #[command(hide = true)]
+    MockUpstream(MockArgs),
+    /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL).
+    #[command(hide = true)]
+    SyntheticAgent(SyntheticAgentArgs),
+}
+
+/// Options shared by `run` and `proxy`.
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// Trace file to write [default: agentprof-traces/<UTC timestamp>.jsonl]
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<PathBuf>,
+
+    /// Where Anthropic-style calls go (may carry a base path).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTPROF_ANTHROPIC_UPSTREAM",
+        default_value = "https://api.anthropic.com"
+    )]
+    pub anthropic_upstream: String,
+
+    /// Where OpenAI-style calls (under /openai/) go.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTPROF_OPENAI_UPSTREAM",
+        default_value = "https://api.openai.com"
+    )]
+    pub openai_upstream: String,
+
+    /// Proxy listen address; a non-loopback address needs --allow-remote.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+
+    /// Allow --listen on a non-loopback address (the proxy has no authentication of its own).
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Memory sampling period (e.g. 100ms, 1s).
+    #[arg(long, value_name = "DUR", default_value = "250ms", value_parser = parse_duration)]
+    pub sample_interval: Duration,
+
+    /// Read PSS and peak RSS (they walk page tables) every this many samples.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub pss_every: u32,
+
+    /// Also store request and response bodies in the trace (secrets still masked).
+    #[arg(long)]
+    pub capture_bodies: bool,
+
+    /// Print no summary on stderr at the end.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// The agent command and its arguments (after `--`).
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+
+    /// Sample the memory of this process and its descendants (repeatable).
+    #[arg(long, value_name = "PID")]
+    pub pid: Vec<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Trace files written by `run`, `proxy` or `demo`.
+    #[arg(required = true, value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+
+    /// Print the report as agentprof.report/v1 JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Which breakdown the terminal table leads with.
+    #[arg(long, value_enum, default_value = "category")]
+    pub by: Breakdown,
+}
+
+/// Breakdowns of the terminal report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Breakdown {
+    Category,
+    Model,
+    Session,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the demo's trace and logs.
+    #[arg(long, value_name = "DIR", default_value = "reports/demo")]
+    pub out: PathBuf,
+
+    /// Turns the synthetic agent plays.
+    #[arg(long, default_value_t = 6)]
+    pub turns: u32,
+}
+
+/// Parses `250ms`, `1s`, `2m` (humantime syntax).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| format!("{e} (try 250ms or 1s)"))?;
+    if duration < Duration::from_millis(10) {
+        return Err("must be at least 10ms".into());
+    }
+    Ok(duration)
+}

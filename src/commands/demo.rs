@@ -1,0 +1,74 @@
+//! `agentprof demo`: the whole pipeline on built-in parts — no key, no network.
+//!
+//! Starts the mock upstream on a loopback port, runs the synthetic agent (this same binary,
+//! `synthetic-agent`) under `run` against it, then prints the report of the trace it wrote.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::run::wrap;
+use super::session::SessionOptions;
+use crate::attribute::summarize;
+use crate::capture::proxy::Upstream;
+use crate::cli::DemoArgs;
+use crate::demo::mock_upstream::{MockConfig, MockUpstream};
+use crate::output::report::table::{self, Lead};
+use crate::output::trace::read_trace;
+
+/// The `demo` command.
+pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
+    let trace = args.out.join("trace.jsonl");
+    super::logging::init_file(&trace);
+    let exe = std::env::current_exe().context("locating the agentprof binary")?;
+    let runtime = super::runtime()?;
+    eprintln!(
+        "agentprof demo: synthetic agent, {} turns, against the built-in mock upstream…",
+        args.turns
+    );
+    let outcome = runtime.block_on(async {
+        let mock = MockUpstream::start(loopback(), MockConfig::default())
+            .await
+            .context("starting the mock upstream")?;
+        let upstream = Upstream::parse(&format!("http://{}", mock.addr()))?;
+        let command = vec![
+            exe.display().to_string(),
+            "synthetic-agent".to_string(),
+            "--turns".to_string(),
+            args.turns.to_string(),
+        ];
+        let options = SessionOptions {
+            mode: "demo",
+            trace: trace.clone(),
+            anthropic: upstream.clone(),
+            openai: upstream,
+            listen: loopback(),
+            sample_interval: Duration::from_millis(100),
+            pss_every: 5,
+            capture_bodies: false,
+            command: command.clone(),
+        };
+        let outcome = wrap(options, &command, &[]).await;
+        mock.shutdown().await;
+        outcome
+    })?;
+    if outcome.exit_code != 0 {
+        anyhow::bail!(
+            "the synthetic agent exited with code {} (trace: {})",
+            outcome.exit_code,
+            outcome.trace.display()
+        );
+    }
+    let read = read_trace(&outcome.trace)?;
+    let summary = summarize(std::slice::from_ref(&read));
+    let mut stdout = std::io::stdout().lock();
+    table::write(&summary, Lead::Category, &mut stdout)?;
+    use std::io::Write;
+    writeln!(stdout, "\ntrace: {}", outcome.trace.display())?;
+    Ok(0)
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}

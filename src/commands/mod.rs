@@ -1,0 +1,42 @@
+//! Glue: one module per subcommand, each a short pipeline over the library.
+
+mod demo;
+mod logging;
+mod proxy;
+mod report;
+pub mod run;
+pub mod session;
+mod signals;
+mod summary;
+
+use crate::cli::{Cli, Command};
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Proxy(args) => proxy::run(args),
+        Command::Report(args) => {
+            logging::init_stderr();
+            report::run(args)
+        }
+        Command::Demo(args) => demo::run(args),
+        Command::MockUpstream(args) => {
+            logging::init_stderr();
+            crate::demo::mock_upstream::run_mock_cli(args).map(|()| 0)
+        }
+        Command::SyntheticAgent(args) => {
+            crate::demo::synthetic_agent::run_synthetic_agent(args).map(|()| 0)
+        }
+    }
+}
+
+/// The runtime `run`, `proxy` and `demo` use. Two workers: the proxy must keep up with an
+/// agent's bursts of parallel calls without taking more than the machine can spare.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("agentprof-io")
+        .enable_all()
+        .build()?)
+}

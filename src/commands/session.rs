@@ -1,0 +1,236 @@
+//! A capture session: proxy + memory sampler + trace writer, wired into one pipeline.
+//!
+//! `run`, `proxy` and `demo` all capture the same way and differ only in what they wrap; this
+//! module owns the wiring so each command reads as: start session → wait → finish.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::attribute::classify::{CallFacts, classify};
+use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
+use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
+use crate::cli::CaptureArgs;
+use crate::clock::TraceClock;
+use crate::error::InputError;
+use crate::output::trace::{
+    HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
+};
+
+/// Validated capture settings.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub mode: &'static str,
+    pub trace: PathBuf,
+    pub anthropic: Upstream,
+    pub openai: Upstream,
+    pub listen: SocketAddr,
+    pub sample_interval: Duration,
+    pub pss_every: u32,
+    pub capture_bodies: bool,
+    /// The wrapped command, for the trace header.
+    pub command: Vec<String>,
+}
+
+impl SessionOptions {
+    /// Validates the shared flags; every problem is an [`InputError`] naming the flag.
+    pub fn from_args(
+        mode: &'static str,
+        args: &CaptureArgs,
+        command: Vec<String>,
+    ) -> anyhow::Result<SessionOptions> {
+        let anthropic = Upstream::parse(&args.anthropic_upstream)
+            .map_err(|e| InputError::new(format!("--anthropic-upstream: {e}")))?;
+        let openai = Upstream::parse(&args.openai_upstream)
+            .map_err(|e| InputError::new(format!("--openai-upstream: {e}")))?;
+        if !args.listen.ip().is_loopback() && !args.allow_remote {
+            return Err(InputError::new(format!(
+                "--listen {}: not a loopback address; the proxy forwards your API keys' requests \
+                 without authentication of its own, so binding it to a network needs --allow-remote",
+                args.listen
+            ))
+            .into());
+        }
+        let trace = args.trace.clone().unwrap_or_else(default_trace_path);
+        Ok(SessionOptions {
+            mode,
+            trace,
+            anthropic,
+            openai,
+            listen: args.listen,
+            sample_interval: args.sample_interval,
+            pss_every: args.pss_every,
+            capture_bodies: args.capture_bodies,
+            command,
+        })
+    }
+}
+
+/// `agentprof-traces/<UTC timestamp>.jsonl`.
+pub fn default_trace_path() -> PathBuf {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    PathBuf::from("agentprof-traces").join(format!("{stamp}.jsonl"))
+}
+
+/// A running capture.
+pub struct Session {
+    clock: TraceClock,
+    writer: TraceWriter,
+    proxy: RunningProxy,
+    sampler: Option<SamplerHandle>,
+    options: SessionOptions,
+}
+
+impl Session {
+    /// Opens the trace and starts the proxy (on the current tokio runtime). The sampler starts
+    /// when the first process to watch is known ([`Session::watch`]).
+    pub async fn start(options: SessionOptions) -> anyhow::Result<Session> {
+        let clock = TraceClock::start();
+        let header = TraceHeader {
+            schema: SCHEMA.to_string(),
+            agentprof_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: clock.started_at().to_string(),
+            mode: options.mode.to_string(),
+            command: options
+                .command
+                .iter()
+                .map(|a| crate::capture::redact::redact_secrets(a))
+                .collect(),
+            upstreams: Upstreams {
+                anthropic: options.anthropic.display(),
+                openai: options.openai.display(),
+            },
+            listen: options.listen.to_string(),
+            sample_interval_s: options.sample_interval.as_secs_f64(),
+            pss_every: options.pss_every,
+            capture_bodies: options.capture_bodies,
+            host: HostInfo::current(),
+        };
+        let writer = TraceWriter::create(&options.trace, header)
+            .map_err(|e| InputError::new(format!("--trace: {e}")))?;
+        let sink = Arc::new(TraceSink {
+            trace: writer.sender(),
+        });
+        let proxy = proxy::start(
+            ProxyConfig {
+                listen: options.listen,
+                anthropic: options.anthropic.clone(),
+                openai: options.openai.clone(),
+                capture_bodies: options.capture_bodies,
+            },
+            clock,
+            sink,
+        )
+        .await
+        .map_err(|e| InputError::new(format!("--listen: {e}")))?;
+        Ok(Session {
+            clock,
+            writer,
+            proxy,
+            sampler: None,
+            options,
+        })
+    }
+
+    /// The proxy's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.proxy.addr()
+    }
+
+    /// Base URL for Anthropic clients.
+    pub fn anthropic_base_url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// Base URL for OpenAI clients.
+    pub fn openai_base_url(&self) -> String {
+        format!("http://{}/openai/v1", self.addr())
+    }
+
+    pub fn trace_path(&self) -> &Path {
+        &self.options.trace
+    }
+
+    /// Samples the memory of `pid` and all its descendants from now on.
+    pub fn watch(&mut self, pid: u32) -> anyhow::Result<()> {
+        if let Some(sampler) = &self.sampler {
+            sampler
+                .add_root(pid)
+                .context("adding a process to the memory sampler")?;
+            return Ok(());
+        }
+        let trace = self.writer.sender();
+        let clock = self.clock;
+        let sampler = Sampler::spawn(
+            SamplerConfig {
+                roots: vec![pid],
+                interval: self.options.sample_interval,
+                pss_every: self.options.pss_every,
+            },
+            move || clock.now(),
+            move |event| match event {
+                SamplerEvent::Sample(sample) => trace.send(TraceRecord::Memory(sample)),
+                SamplerEvent::Process(event) => trace.send(TraceRecord::Process(event)),
+            },
+        )
+        .context("starting the memory sampler")?;
+        self.sampler = Some(sampler);
+        Ok(())
+    }
+
+    /// Stops sampling, lets in-flight calls finish recording, writes the footer.
+    pub async fn finish(
+        self,
+        exit_code: Option<i32>,
+        exit_signal: Option<i32>,
+    ) -> anyhow::Result<PathBuf> {
+        let samples = match self.sampler {
+            Some(sampler) => {
+                tokio::task::spawn_blocking(move || sampler.stop())
+                    .await
+                    .context("stopping the memory sampler")?
+                    .samples
+            }
+            None => 0,
+        };
+        let calls = self.proxy.calls();
+        self.proxy.shutdown(Duration::from_secs(2)).await;
+        let footer = TraceFooter {
+            t: self.clock.now(),
+            ended_at: self.clock.wall_now().to_string(),
+            calls,
+            samples,
+            exit_code,
+            exit_signal,
+        };
+        let writer = self.writer;
+        tokio::task::spawn_blocking(move || writer.finish(footer))
+            .await
+            .context("finishing the trace")?
+            .context("finishing the trace")?;
+        Ok(self.options.trace)
+    }
+}
+
+/// Classifies each finished call and appends it to the trace.
+struct TraceSink {
+    trace: TraceSender,
+}
+
+impl CallSink for TraceSink {
+    fn record(&self, completed: CompletedCall) {
+        let CompletedCall { mut call, request } = completed;
+        let verdict = classify(&CallFacts {
+            agent_id: call.agent_id.as_deref(),
+            request: request.as_ref(),
+        });
+        call.category = verdict.category;
+        call.classified_by = verdict.decided_by;
+        self.trace.send(TraceRecord::Call(call));
+    }
+}

@@ -1,0 +1,67 @@
+//! The short summary `run` and `proxy` print on stderr once the agent is done.
+
+use std::path::Path;
+
+use crate::attribute::summarize;
+use crate::observation::Category;
+use crate::output::report::table::bytes;
+use crate::output::trace::read_trace;
+
+/// Reads the finished trace back and prints a few lines about it.
+pub fn print_after_run(trace: &Path) {
+    let read = match read_trace(trace) {
+        Ok(read) => read,
+        Err(err) => {
+            eprintln!("agentprof: could not read back the trace: {err}");
+            return;
+        }
+    };
+    let summary = summarize(std::slice::from_ref(&read));
+    let totals = &summary.totals;
+    eprintln!(
+        "agentprof: {} calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
+        totals.requests,
+        totals.errors,
+        totals.total_tokens(),
+        totals.input_tokens,
+        totals.cache_creation_input_tokens,
+        totals.cache_read_input_tokens,
+        totals.output_tokens
+    );
+    let grand = totals.total_tokens().max(1) as f64;
+    let shares: Vec<String> = Category::ALL
+        .iter()
+        .filter_map(|c| {
+            let bucket = summary.categories.get(c.as_str())?;
+            (bucket.requests > 0).then(|| {
+                format!(
+                    "{} {:.1} %",
+                    c,
+                    bucket.total_tokens() as f64 * 100.0 / grand
+                )
+            })
+        })
+        .collect();
+    if !shares.is_empty() {
+        eprintln!("agentprof: tokens by category: {}", shares.join(", "));
+    }
+    if let Some(peak) = summary.memory.peak_rss_bytes {
+        eprintln!(
+            "agentprof: agent process tree peak RSS {}{}",
+            bytes(peak),
+            summary
+                .memory
+                .peak_pss_bytes
+                .map(|p| format!(", peak PSS {}", bytes(p)))
+                .unwrap_or_default()
+        );
+    }
+    for warning in &summary.warnings {
+        eprintln!("agentprof: warning: {warning}");
+    }
+    eprintln!(
+        "agentprof: trace {} — details: agentprof report {}",
+        trace.display(),
+        trace.display()
+    );
+}

@@ -1,0 +1,141 @@
+//! OpenAI Responses API: `POST /v1/responses`, JSON and SSE (`response.created` …
+//! `response.completed`, every event with `type` and `sequence_number`). Usage is only sent in
+//! the final `response.completed` event.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::openai::{JSON_DELTAS, WORDS_PER_DELTA, account, bad_request, max_of, names};
+use super::reply::{Answer, Env, Payload, Reply, SseChunk, sse, with};
+use super::tokens::{split_even, split_text};
+
+fn status(done: bool) -> &'static str {
+    if done { "completed" } else { "in_progress" }
+}
+
+/// `POST /v1/responses`.
+pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
+    let items: Vec<Value> = match req.get("input") {
+        Some(Value::String(s)) => vec![json!({"role": "user", "content": s})],
+        Some(Value::Array(items)) => items.clone(),
+        _ => return bad_request("Missing required parameter: 'input'."),
+    };
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("gpt-mock");
+    let tools = names(req.get("tools"), &["name"]);
+    let max = max_of(req, &["max_output_tokens"]);
+    let prefix = [req.get("instructions"), req.get("tools")];
+    let a = account(env, model, &prefix, &items, tools, max);
+    let id = a.ids.response();
+    let item_id = a.ids.message();
+
+    let item = |done: bool| match &a.generated.answer {
+        Answer::Text(t) => {
+            let content = if done {
+                json!([{"type": "output_text", "text": t, "annotations": [], "logprobs": []}])
+            } else {
+                json!([])
+            };
+            json!({"id": item_id, "type": "message", "role": "assistant",
+                   "status": status(done), "content": content})
+        }
+        Answer::ToolUse { name, input, .. } => {
+            let arguments = if done {
+                input.to_string()
+            } else {
+                String::new()
+            };
+            json!({"id": item_id, "type": "function_call", "status": status(done),
+                   "call_id": a.ids.call(), "name": name, "arguments": arguments})
+        }
+    };
+    let usage = json!({
+        "input_tokens": a.prompt,
+        "input_tokens_details": {"cached_tokens": a.cached},
+        "output_tokens": a.usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": a.prompt + a.usage.output_tokens,
+    });
+    let object = |done: bool| {
+        json!({
+            "id": id, "object": "response", "created_at": a.ids.created(),
+            "status": status(done), "background": false, "error": null,
+            "incomplete_details": null,
+            "instructions": req.get("instructions").cloned().unwrap_or(Value::Null),
+            "max_output_tokens": max, "model": model,
+            "output": if done { json!([item(true)]) } else { json!([]) },
+            "parallel_tool_calls": true, "previous_response_id": null,
+            "reasoning": {"effort": null, "summary": null}, "store": true, "temperature": 1.0,
+            "text": {"format": {"type": "text"}}, "tool_choice": "auto",
+            "tools": req.get("tools").cloned().unwrap_or(json!([])), "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": if done { usage.clone() } else { Value::Null },
+            "user": null, "metadata": {},
+        })
+    };
+    if !stream {
+        return Reply {
+            status: StatusCode::OK,
+            payload: Payload::Json(object(true), Some(a.usage)),
+            response_id: Some(id),
+        };
+    }
+
+    let at = json!({"item_id": item_id, "output_index": 0});
+    let at_part = with(at.clone(), json!({"content_index": 0}));
+    let mut events: Vec<(&str, Value)> = vec![
+        ("response.created", json!({"response": object(false)})),
+        ("response.in_progress", json!({"response": object(false)})),
+        (
+            "response.output_item.added",
+            json!({"output_index": 0, "item": item(false)}),
+        ),
+    ];
+    match &a.generated.answer {
+        Answer::Text(t) => {
+            let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
+            let e = with(at_part.clone(), json!({"part": part("")}));
+            events.push(("response.content_part.added", e));
+            for p in split_text(t, WORDS_PER_DELTA) {
+                let e = with(at_part.clone(), json!({"delta": p, "logprobs": []}));
+                events.push(("response.output_text.delta", e));
+            }
+            let e = with(at_part.clone(), json!({"text": t, "logprobs": []}));
+            events.push(("response.output_text.done", e));
+            let e = with(at_part.clone(), json!({"part": part(t)}));
+            events.push(("response.content_part.done", e));
+        }
+        Answer::ToolUse { input, .. } => {
+            for p in split_even(&input.to_string(), JSON_DELTAS) {
+                let e = with(at.clone(), json!({"delta": p}));
+                events.push(("response.function_call_arguments.delta", e));
+            }
+            let e = with(at.clone(), json!({"arguments": input.to_string()}));
+            events.push(("response.function_call_arguments.done", e));
+        }
+    }
+    events.push((
+        "response.output_item.done",
+        json!({"output_index": 0, "item": item(true)}),
+    ));
+    events.push(("response.completed", json!({"response": object(true)})));
+    let last = events.len() - 1;
+    let chunks = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, data))| {
+            let data = with(json!({"type": name, "sequence_number": i}), data);
+            SseChunk {
+                bytes: sse(Some(name), &data),
+                usage: (i == last).then_some(a.usage),
+            }
+        })
+        .collect();
+    Reply {
+        status: StatusCode::OK,
+        payload: Payload::Sse(chunks),
+        response_id: Some(id),
+    }
+}

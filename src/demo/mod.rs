@@ -1,0 +1,12 @@
+//! The self-contained demo: a mock model API and a synthetic agent that talks to it.
+//!
+//! The paid model APIs cannot be reached from every machine agentprof is tested or shown on, so
+//! `agentprof demo` runs [`synthetic_agent`] (which behaves on the wire and in memory like
+//! Claude Code) under the proxy against [`mock_upstream`] (which answers like the Anthropic and
+//! OpenAI APIs, with deterministic usage and simulated prompt caching). Tests use the same two
+//! pieces, and point the official SDKs and real Claude Code at the mock.
+
+mod det;
+pub mod mock_upstream;
+mod sse;
+pub mod synthetic_agent;

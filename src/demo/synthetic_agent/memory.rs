@@ -1,0 +1,51 @@
+//! Memory the synthetic agent holds on purpose, so the sampler has something real to measure.
+//!
+//! A real agent's heap grows with its transcript (parsed messages, UI history, tool output
+//! caches) far beyond the transcript's own bytes, and keeps that memory after a compaction. The
+//! synthetic agent imitates this by retaining `RATIO` bytes per transcript byte ever appended,
+//! with every page written so it is resident (counted in RSS), plus a fixed baseline for a
+//! sub-agent process (its runtime and loaded context).
+
+/// Retained bytes per transcript byte appended. Tuned so a 6-turn demo grows the main
+/// process by roughly 30–80 MiB and a sub-agent by roughly 20–40 MiB.
+const RATIO: usize = 320;
+/// What a sub-agent process holds before its first call.
+pub(crate) const SUBAGENT_BASELINE: usize = 16 << 20;
+const PAGE: usize = 4096;
+
+/// Touched, retained memory.
+#[derive(Debug, Default)]
+pub(crate) struct Ballast {
+    blocks: Vec<Vec<u8>>,
+    held: usize,
+}
+
+impl Ballast {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Retains memory for `transcript_bytes` newly appended bytes.
+    pub(crate) fn grow_for_transcript(&mut self, transcript_bytes: usize) {
+        self.hold(transcript_bytes.saturating_mul(RATIO));
+    }
+
+    /// Retains `bytes` more, writing one byte per page so the kernel backs every page.
+    pub(crate) fn hold(&mut self, bytes: usize) {
+        if bytes == 0 {
+            return;
+        }
+        // Zeroed allocations map untouched zero pages; writing makes them resident.
+        let mut block = vec![0u8; bytes];
+        for (i, byte) in block.iter_mut().step_by(PAGE).enumerate() {
+            *byte = (i % 251) as u8 | 1;
+        }
+        std::hint::black_box(&block);
+        self.held += bytes;
+        self.blocks.push(block);
+    }
+
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+}

@@ -1,0 +1,141 @@
+//! A synthetic coding agent that behaves on the wire and in memory like Claude Code 2.1.x, so
+//! `agentprof demo` and the tests have a realistic, reproducible agent to measure.
+//!
+//! On the wire: `POST {ANTHROPIC_BASE_URL}/v1/messages?beta=true`, streaming, with Claude Code's
+//! headers, billing system block, cached agent prompt, ~10 tools and a cache breakpoint on the
+//! last message (`client`, `prompts`, `tools`, `conversation`). Its work (`session`): user turns
+//! with tool-use continuations, memory extraction after every turn, a session title and a topic
+//! check (utility), sub-agents as child processes of the same binary (`subagent`), compaction
+//! when the transcript passes a threshold, one dream and one away summary. Every call carries
+//! `x-agentprof-truth-category` with its true category: ground truth for tests only.
+//! In memory (`memory`): it retains touched memory in proportion to its transcript.
+//!
+//! Output is quiet unless `AGENTPROF_SYNTHETIC_VERBOSE=1` (progress goes to stderr). Any failed
+//! call (non-2xx, broken or truncated stream, error event) ends the run with an error.
+
+mod client;
+mod conversation;
+mod memory;
+mod prompts;
+mod session;
+mod subagent;
+mod tools;
+
+use std::fmt::Display;
+
+pub use client::AgentError;
+
+use crate::demo::det::Rng;
+use crate::observation::{Category, Usage};
+use client::{ApiClient, Identity};
+
+const DEFAULT_API_KEY: &str = "sk-ant-synthetic-demo-key";
+
+/// `agentprof synthetic-agent` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SyntheticAgentArgs {
+    /// Number of user turns.
+    #[arg(long, default_value_t = 6)]
+    pub turns: u32,
+    /// Seed for everything the agent chooses (prompts, tools, output sizes).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Pause between turns, like a user reading and typing (milliseconds).
+    #[arg(long, default_value_t = 400)]
+    pub think_ms: u64,
+    /// Main-loop model.
+    #[arg(long, default_value = "claude-sonnet-4-6")]
+    pub model: String,
+    /// Model for utility calls (title, topic check).
+    #[arg(long, default_value = "claude-haiku-4-5")]
+    pub small_model: String,
+    /// Internal: run as a sub-agent child process.
+    #[arg(long, hide = true, requires_all = ["session_id", "agent_id", "task"])]
+    pub subagent: bool,
+    /// Internal: the parent's session id (sub-agent only).
+    #[arg(long, hide = true)]
+    pub session_id: Option<String>,
+    /// Internal: this sub-agent's id (sub-agent only).
+    #[arg(long, hide = true)]
+    pub agent_id: Option<String>,
+    /// Internal: the task given to the sub-agent.
+    #[arg(long, hide = true)]
+    pub task: Option<String>,
+}
+
+/// Progress lines on stderr, only when asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Log {
+    verbose: bool,
+    who: String,
+}
+
+impl Log {
+    pub(crate) fn line(&self, msg: impl Display) {
+        if self.verbose {
+            eprintln!("[{}] {msg}", self.who);
+        }
+    }
+
+    pub(crate) fn call(&self, category: Category, u: &Usage) {
+        self.line(format_args!(
+            "{category}: input {} cache_read {} cache_write {} output {}",
+            u.input_tokens,
+            u.cache_read_input_tokens,
+            u.cache_creation_input_tokens,
+            u.output_tokens
+        ));
+    }
+}
+
+/// A stable device id for a seed (Claude Code's is a per-install 64-hex-digit id).
+fn device_id(seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0xdead_beef);
+    (0..4).map(|_| format!("{:016x}", rng.next_u64())).collect()
+}
+
+/// Runs the synthetic agent (or, with `--subagent`, one sub-agent) to completion on its own
+/// current-thread runtime; call it from outside any tokio runtime.
+pub fn run_synthetic_agent(args: SyntheticAgentArgs) -> anyhow::Result<()> {
+    let base_url = std::env::var("ANTHROPIC_BASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(AgentError::MissingBaseUrl)?;
+    let api_key = std::env::var("ANTHROPIC_API_KEY")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_API_KEY.to_string());
+    let verbose = std::env::var("AGENTPROF_SYNTHETIC_VERBOSE").is_ok_and(|v| v == "1");
+    let session_id = args
+        .session_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let identity = Identity {
+        api_key,
+        session_id: session_id.clone(),
+        device_id: device_id(args.seed),
+        agent_id: args.agent_id.clone().filter(|_| args.subagent),
+    };
+    let log = Log {
+        verbose,
+        who: match &identity.agent_id {
+            Some(id) => format!("synthetic-agent {id}"),
+            None => "synthetic-agent".to_string(),
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = ApiClient::new(&base_url, identity)?;
+        match (&args.subagent, &args.task) {
+            (true, Some(task)) => subagent::run_child(&args, client, task, log).await,
+            _ => {
+                session::Session::new(&args, client, session_id, log)
+                    .run()
+                    .await
+            }
+        }
+    })?;
+    Ok(())
+}

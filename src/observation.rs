@@ -1,0 +1,304 @@
+//! Observations: the facts capture produces and everything downstream consumes.
+//!
+//! Every capture source (proxy, memory sampler, later the telemetry receiver and the transcript
+//! reader) turns what it sees into one of these plain records. Attribution reads them, the trace
+//! stores them one JSON object a line, and reports are computed from them alone — so a report
+//! recomputed from a trace is the same report the live run would have printed.
+//!
+//! Times are seconds since the trace started, taken from a monotonic clock (`t_*` fields); the
+//! trace header carries the wall-clock instant that offset 0 corresponds to.
+
+use serde::{Deserialize, Serialize};
+
+/// Which API family a call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Anthropic,
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "anthropic",
+            Provider::OpenAi => "openai",
+        }
+    }
+}
+
+/// Which endpoint shape a call used; decides how its request and response are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKind {
+    /// Anthropic `POST /v1/messages`.
+    Messages,
+    /// OpenAI `POST /v1/chat/completions`.
+    ChatCompletions,
+    /// OpenAI `POST /v1/responses`.
+    Responses,
+    /// Anything else (`count_tokens`, `models`, …): passed through, counted, no usage expected.
+    Other,
+}
+
+/// Token usage of one call, in the Anthropic convention used everywhere in agentprof.
+///
+/// `input_tokens` is *uncached* input. For OpenAI, `input_tokens = prompt_tokens − cached_tokens`
+/// and `cache_read_input_tokens = cached_tokens`. Total prompt = input + cache creation + cache read.
+///
+/// Cache writes keep their TTL split: `cache_creation_5m_input_tokens +
+/// cache_creation_1h_input_tokens == cache_creation_input_tokens` always holds. When upstream
+/// reports no split, the write is counted as 5-minute, the API's default TTL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    #[serde(default)]
+    pub cache_creation_5m_input_tokens: u64,
+    #[serde(default)]
+    pub cache_creation_1h_input_tokens: u64,
+}
+
+impl Usage {
+    /// Every prompt token: uncached input plus cache writes plus cache reads.
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+    }
+
+    /// Prompt plus output tokens.
+    pub fn total_tokens(&self) -> u64 {
+        self.prompt_tokens() + self.output_tokens
+    }
+
+    /// Adds another call's usage to this one (for aggregation, never within one stream).
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
+        self.cache_read_input_tokens += other.cache_read_input_tokens;
+        self.cache_creation_5m_input_tokens += other.cache_creation_5m_input_tokens;
+        self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
+    }
+}
+
+/// The fixed attribution categories of the spec. Every call gets exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    UserTurn,
+    Subagent,
+    MemoryExtraction,
+    Dream,
+    AwaySummary,
+    Compaction,
+    Utility,
+    Unknown,
+}
+
+impl Category {
+    /// All categories in report order.
+    pub const ALL: [Category; 8] = [
+        Category::UserTurn,
+        Category::Subagent,
+        Category::MemoryExtraction,
+        Category::Dream,
+        Category::AwaySummary,
+        Category::Compaction,
+        Category::Utility,
+        Category::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::UserTurn => "user_turn",
+            Category::Subagent => "subagent",
+            Category::MemoryExtraction => "memory_extraction",
+            Category::Dream => "dream",
+            Category::AwaySummary => "away_summary",
+            Category::Compaction => "compaction",
+            Category::Utility => "utility",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a call did not complete normally. The `kind` is stable and machine-readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallError {
+    pub kind: CallErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallErrorKind {
+    /// Upstream could not be reached (refused, DNS, TLS); the client got a 502.
+    UpstreamConnect,
+    /// Upstream did not answer in time; the client got a 502.
+    UpstreamTimeout,
+    /// Upstream answered, then its body broke off (reset, truncated stream).
+    UpstreamBody,
+    /// Upstream answered with a non-2xx status (passed through unchanged).
+    UpstreamStatus,
+    /// A 200 stream carried an `error` event (e.g. `overloaded_error`).
+    StreamError,
+    /// The client went away before the response ended; the upstream call was cancelled.
+    ClientDisconnected,
+    /// The client's request body broke off or exceeded limits.
+    ClientRequest,
+}
+
+/// One model call seen by the proxy: the unit everything is attributed by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// Sequence number within the trace, from 1.
+    pub id: u64,
+    pub t_start: f64,
+    pub t_first_byte: Option<f64>,
+    pub t_end: Option<f64>,
+    pub provider: Provider,
+    pub api: ApiKind,
+    pub method: String,
+    /// Path as the upstream saw it (the `/openai` prefix removed), query string included.
+    pub path: String,
+    pub model: Option<String>,
+    pub stream: bool,
+    /// HTTP status the client received; `None` if the call never got one.
+    pub status: Option<u16>,
+    pub usage: Option<Usage>,
+    /// The upstream's `request-id` / `x-request-id` header.
+    pub upstream_request_id: Option<String>,
+    /// The response's own id (`msg_…`, `chatcmpl-…`).
+    pub response_id: Option<String>,
+    /// `X-Claude-Code-Session-Id`.
+    pub session_id: Option<String>,
+    /// `x-claude-code-agent-id`: present on sub-agent calls.
+    pub agent_id: Option<String>,
+    /// `x-claude-code-parent-agent-id`: present on nested sub-agent calls.
+    pub parent_agent_id: Option<String>,
+    pub request_bytes: u64,
+    pub response_bytes: u64,
+    pub category: Category,
+    /// What decided the category (`rule:<name>`, `telemetry:<query_source>`, `default`).
+    pub classified_by: String,
+    pub error: Option<CallError>,
+    /// Request and response bodies, only with `--capture-bodies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bodies: Option<CapturedBodies>,
+}
+
+impl Call {
+    /// Whether the call counts as an error in reports: a non-2xx status or a cut-off body.
+    pub fn is_error(&self) -> bool {
+        self.error.is_some() || !matches!(self.status, Some(200..=299))
+    }
+}
+
+/// Bodies stored with `--capture-bodies` (UTF-8, lossily decoded; secrets never included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedBodies {
+    pub request: String,
+    pub response: String,
+}
+
+/// What a process in the sampled tree is to the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessRole {
+    /// The process `run` started (or a `--pid` root).
+    Main,
+    /// A descendant running the same executable as the main process: a sub-agent process.
+    Subagent,
+    /// Any other descendant (shells, tools, language servers).
+    Other,
+}
+
+impl ProcessRole {
+    pub const ALL: [ProcessRole; 3] =
+        [ProcessRole::Main, ProcessRole::Subagent, ProcessRole::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessRole::Main => "main",
+            ProcessRole::Subagent => "subagent",
+            ProcessRole::Other => "other",
+        }
+    }
+}
+
+/// Memory of one process at one tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessMemory {
+    pub pid: u32,
+    pub rss_bytes: u64,
+    /// Proportional set size, only on ticks where PSS was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_bytes: Option<u64>,
+}
+
+/// Per-role sums at one tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMemory {
+    pub processes: u32,
+    pub rss_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_bytes: Option<u64>,
+}
+
+/// One tick of the memory sampler over the whole process tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemorySample {
+    pub t: f64,
+    /// Sum of RSS over the tree (double-counts shared pages; PSS does not).
+    pub rss_bytes: u64,
+    /// Sum of PSS over the tree, on ticks where PSS was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_bytes: Option<u64>,
+    pub main: RoleMemory,
+    pub subagent: RoleMemory,
+    pub other: RoleMemory,
+    pub processes: Vec<ProcessMemory>,
+}
+
+impl MemorySample {
+    pub fn role(&self, role: ProcessRole) -> &RoleMemory {
+        match role {
+            ProcessRole::Main => &self.main,
+            ProcessRole::Subagent => &self.subagent,
+            ProcessRole::Other => &self.other,
+        }
+    }
+}
+
+/// A process joining or leaving the sampled tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ProcessEvent {
+    Start {
+        t: f64,
+        pid: u32,
+        ppid: Option<u32>,
+        role: ProcessRole,
+        /// The command line, shortened (executable name and a few arguments).
+        command: String,
+    },
+    Exit {
+        t: f64,
+        pid: u32,
+        /// Peak RSS over the process's life (VmHWM), when it could be read before it exited.
+        peak_rss_bytes: Option<u64>,
+    },
+}

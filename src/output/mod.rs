@@ -1,0 +1,5 @@
+//! Outputs: where observations and figures go — the trace file and the reports.
+
+pub mod private_file;
+pub mod report;
+pub mod trace;

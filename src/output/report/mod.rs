@@ -1,0 +1,4 @@
+//! Report renderers: the same [`Summary`](crate::attribute::Summary) as JSON or as a table.
+
+pub mod json;
+pub mod table;

@@ -1,0 +1,95 @@
+//! The record types of one trace line.
+
+use serde::{Deserialize, Serialize};
+
+use crate::observation::{Call, MemorySample, ProcessEvent};
+
+/// The `schema` value of every v1 trace header.
+pub const SCHEMA: &str = "agentprof.trace/v1";
+
+/// One line of a trace. `type` names the variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TraceRecord {
+    Header(TraceHeader),
+    Call(Call),
+    Memory(MemorySample),
+    Process(ProcessEvent),
+    Footer(TraceFooter),
+}
+
+/// First line: what produced the trace and the assumptions it was taken under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceHeader {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    pub agentprof_version: String,
+    /// Wall-clock time (RFC 3339) of offset 0; every `t*` field is seconds after it.
+    pub started_at: String,
+    /// `run`, `proxy` or `demo`.
+    pub mode: String,
+    /// The wrapped command (`run`), secrets-looking arguments masked.
+    #[serde(default)]
+    pub command: Vec<String>,
+    pub upstreams: Upstreams,
+    /// The proxy's listen address.
+    pub listen: String,
+    pub sample_interval_s: f64,
+    /// PSS and VmHWM are read every this many memory ticks.
+    pub pss_every: u32,
+    pub capture_bodies: bool,
+    pub host: HostInfo,
+}
+
+/// Upstream base URLs (credentials never included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstreams {
+    pub anthropic: String,
+    pub openai: String,
+}
+
+/// The machine the trace was taken on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub os: String,
+    pub cpus: u32,
+    pub total_memory_bytes: u64,
+}
+
+impl HostInfo {
+    /// Describes the current machine.
+    pub fn current() -> HostInfo {
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        HostInfo {
+            os: std::env::consts::OS.to_string(),
+            cpus,
+            total_memory_bytes: total_memory_bytes(),
+        }
+    }
+}
+
+fn total_memory_bytes() -> u64 {
+    match sysinfo::System::new() {
+        Ok(mut system) => {
+            system.refresh_memory();
+            system.total_memory()
+        }
+        // Unknown is 0 here: the field is informational and never used in a computation.
+        Err(_) => 0,
+    }
+}
+
+/// Last line of a cleanly finished trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceFooter {
+    pub t: f64,
+    pub ended_at: String,
+    pub calls: u64,
+    pub samples: u64,
+    /// The wrapped command's exit code (`run`), when it exited normally.
+    pub exit_code: Option<i32>,
+    /// The signal that ended the wrapped command, when one did.
+    pub exit_signal: Option<i32>,
+}

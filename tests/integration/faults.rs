@@ -1,0 +1,131 @@
+//! Upstream faults through `agentprof run`, with curl as the client.
+
+use agentprof::observation::CallErrorKind;
+
+use crate::support::{Mock, agentprof, run_under_agentprof, stderr, trace};
+
+const BODY: &str = r#"{"model":"claude-sonnet-4-6","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+
+/// A shell command that posts BODY with curl to the proxy and saves status and body.
+fn curl(extra_header: &str, dir: &std::path::Path) -> String {
+    format!(
+        "curl -sS -o {out} -w '%{{http_code}}' -H 'content-type: application/json' \
+         -H 'x-api-key: sk-ant-test-SECRETKEY-fault-0123456789' {extra_header} \
+         --data '{BODY}' \"$ANTHROPIC_BASE_URL/v1/messages\" > {status}; echo $? > {code}",
+        out = dir.join("body").display(),
+        status = dir.join("status").display(),
+        code = dir.join("curl_exit").display(),
+    )
+}
+
+fn read(dir: &std::path::Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn refused_upstream_gives_502_json_and_a_trace_record() {
+    // Port 1 on loopback: nothing listens there.
+    let dir = tempfile::tempdir().unwrap();
+    let script = curl("", dir.path());
+    let output = agentprof()
+        .args(["run", "--trace"])
+        .arg(dir.path().join("trace.jsonl"))
+        .args([
+            "--anthropic-upstream",
+            "http://127.0.0.1:1",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(read(dir.path(), "status"), "502");
+    let body: serde_json::Value = serde_json::from_str(&read(dir.path(), "body")).unwrap();
+    assert_eq!(body["type"], "error");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect to upstream")
+    );
+    let trace = trace(dir.path());
+    assert_eq!(trace.calls.len(), 1);
+    let call = &trace.calls[0];
+    assert_eq!(call.status, Some(502));
+    assert_eq!(
+        call.error.as_ref().unwrap().kind,
+        CallErrorKind::UpstreamConnect
+    );
+    assert!(call.usage.is_none());
+}
+
+#[test]
+fn reset_mid_stream_passes_the_bytes_sent_and_marks_the_error() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let script = curl("-H 'x-mock-fault: reset-mid-stream:3'", dir.path());
+    let output = run_under_agentprof(&mock, dir.path(), &["sh", "-c", &script]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(read(dir.path(), "status"), "200");
+    assert_ne!(
+        read(dir.path(), "curl_exit"),
+        "0",
+        "curl must see a broken body"
+    );
+    let body = read(dir.path(), "body");
+    assert!(
+        body.contains("event: message_start"),
+        "bytes before the cut reach the client: {body}"
+    );
+    assert!(!body.contains("message_stop"));
+
+    let trace = trace(dir.path());
+    assert_eq!(trace.calls.len(), 1);
+    let call = &trace.calls[0];
+    assert_eq!(
+        call.error.as_ref().unwrap().kind,
+        CallErrorKind::UpstreamBody
+    );
+    // What was sent before the cut is still counted: message_start's usage.
+    let records = mock.records();
+    assert_eq!(call.usage, records[0].usage);
+    assert!(call.usage.unwrap().input_tokens > 0);
+}
+
+#[test]
+fn status_529_passes_through_unchanged() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let script = curl("-H 'x-mock-fault: status:529'", dir.path());
+    let output = run_under_agentprof(&mock, dir.path(), &["sh", "-c", &script]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(read(dir.path(), "status"), "529");
+    let body = std::fs::read(dir.path().join("body")).unwrap();
+    let records = mock.records();
+    assert_eq!(records[0].body_bytes, body.len() as u64);
+    assert_eq!(
+        records[0].body_fnv1a64,
+        fnv1a64(&body),
+        "error body byte-identical"
+    );
+    let trace = trace(dir.path());
+    assert_eq!(trace.calls[0].status, Some(529));
+    assert_eq!(
+        trace.calls[0].error.as_ref().unwrap().kind,
+        CallErrorKind::UpstreamStatus
+    );
+}
+
+fn fnv1a64(data: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in data {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}

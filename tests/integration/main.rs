@@ -1,0 +1,9 @@
+//! Integration tests: agentprof as users run it, against real clients and loopback servers.
+
+mod cli_errors;
+mod demo_e2e;
+mod faults;
+mod run_process;
+mod sdk_clients;
+mod support;
+mod trace_schema;

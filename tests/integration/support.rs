@@ -1,0 +1,121 @@
+//! Shared test plumbing: the mock upstream on a loopback port, the agentprof binary, the
+//! Python interpreter with the official SDKs, and trace reading.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use agentprof::demo::mock_upstream::{MockConfig, MockRecord, MockUpstream};
+use agentprof::output::trace::{ReadTrace, read_trace};
+
+/// The mock upstream, running on its own runtime for the duration of a test.
+pub struct Mock {
+    runtime: tokio::runtime::Runtime,
+    mock: Option<MockUpstream>,
+}
+
+impl Mock {
+    pub fn start() -> Mock {
+        Mock::start_with(MockConfig::default())
+    }
+
+    pub fn start_with(config: MockConfig) -> Mock {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mock = runtime
+            .block_on(MockUpstream::start(
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                config,
+            ))
+            .unwrap();
+        Mock {
+            runtime,
+            mock: Some(mock),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.mock.as_ref().unwrap().addr())
+    }
+
+    pub fn records(&self) -> Vec<MockRecord> {
+        self.mock.as_ref().unwrap().records()
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        if let Some(mock) = self.mock.take() {
+            self.runtime.block_on(mock.shutdown());
+        }
+    }
+}
+
+/// The agentprof binary under test.
+pub fn agentprof() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_agentprof"))
+}
+
+/// `agentprof run` against the mock, writing the trace into `dir`.
+pub fn run_under_agentprof(mock: &Mock, dir: &Path, command: &[&str]) -> Output {
+    let mut cmd = agentprof();
+    cmd.arg("run")
+        .arg("--trace")
+        .arg(dir.join("trace.jsonl"))
+        .arg("--anthropic-upstream")
+        .arg(mock.url())
+        .arg("--openai-upstream")
+        .arg(mock.url())
+        .arg("--sample-interval")
+        .arg("50ms")
+        .arg("--")
+        .args(command);
+    cmd.output().unwrap()
+}
+
+/// The Python interpreter with the pinned official SDKs (installed by `scripts/test`).
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("AGENTPROF_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} not found: run scripts/test, which installs the Python SDKs these tests drive",
+        path.display()
+    );
+    path
+}
+
+/// A script under tests/python.
+pub fn python_script(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+pub fn trace(dir: &Path) -> ReadTrace {
+    read_trace(&dir.join("trace.jsonl")).unwrap()
+}
+
+/// Everything agentprof wrote or printed for a run: trace, log, stdout, stderr.
+pub fn all_outputs(dir: &Path, output: &Output) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    text.push_str(&String::from_utf8_lossy(&output.stdout));
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    text
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
