@@ -6,14 +6,21 @@
 //!
 //! Nothing here returns an error to the caller: a process that vanished or that we may not read
 //! is simply absent (`None`) for that call, which the sampler treats as "skip it this tick".
+//!
+//! Reading and parsing the `/proc` files themselves is `table/proc_files.rs`.
+
+mod proc_files;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use procfs::FromRead;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, ThreadKind, UpdateKind};
+
+use proc_files::{StatFields, kib_field, parse_stat, read_proc_file, release};
 
 /// Whether a process is still running or has already exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,58 +122,8 @@ pub trait ProcessTable {
 const KTHREADD_PID: u32 = 2;
 /// `PF_KTHREAD` in the `flags` field of `/proc/PID/stat` (include/linux/sched.h).
 const PF_KTHREAD: u64 = 0x0020_0000;
-/// Most `/proc` files the table keeps open at once. Past it, files are opened per read: slower,
-/// but a huge tree can't exhaust the descriptors the rest of agentprof (the proxy) needs.
-const MAX_HELD_FILES: usize = 256;
 /// When sysinfo's process list holds more entries than this, it is rebuilt (see `refresh_new`).
 const MAX_SYSINFO_ENTRIES: usize = 256;
-
-/// The fields of `/proc/PID/stat` the sampler uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct StatFields {
-    state: u8,
-    ppid: u32,
-    flags: u64,
-    num_threads: u64,
-    /// Clock ticks after boot.
-    start_time: u64,
-    rss_pages: u64,
-    /// Hash of `comm`, the executable name the kernel sets on exec.
-    comm_hash: u64,
-}
-
-/// Parses `/proc/PID/stat`. The command name in parentheses may itself contain spaces and
-/// parentheses, so fields are counted from the *last* `)`.
-fn parse_stat(text: &[u8]) -> Option<StatFields> {
-    let open = text.iter().position(|&b| b == b'(')?;
-    let close = text.iter().rposition(|&b| b == b')')?;
-    let comm_hash = {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        text.get(open + 1..close)?.hash(&mut hasher);
-        hasher.finish()
-    };
-    let rest = std::str::from_utf8(text.get(close + 2..)?).ok()?;
-    // Field 3 (state) is index 0 here; field N is index N - 3.
-    let mut fields = rest.split_ascii_whitespace();
-    let state = *fields.next()?.as_bytes().first()?;
-    let mut next_num = |skip: usize| -> Option<u64> { fields.nth(skip)?.parse().ok() };
-    let ppid = next_num(0)?; // 4
-    let flags = next_num(4)?; // 9
-    let num_threads = next_num(10)?; // 20
-    let start_time = next_num(1)?; // 22
-    let rss_pages = next_num(1)?; // 24
-    Some(StatFields {
-        state,
-        ppid: u32::try_from(ppid).ok()?,
-        flags,
-        num_threads,
-        start_time,
-        rss_pages,
-        comm_hash,
-    })
-}
-
 /// What the Linux table holds for one process of the tree.
 ///
 /// Files are kept open and re-read with `pread` from offset 0: one syscall per read instead of
@@ -208,64 +165,6 @@ impl Entry {
         *held += self.held_files();
     }
 }
-
-/// Reads all of `file` from offset 0 into `buf`.
-fn read_whole(file: &File, buf: &mut Vec<u8>) -> bool {
-    buf.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match file.read_at(&mut chunk, buf.len() as u64) {
-            Ok(n) => {
-                buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-                // These are seq_files: a read fills the buffer unless the content ran out, so a
-                // short read is the end and the usual extra read returning 0 can be skipped.
-                if n < chunk.len() {
-                    return true;
-                }
-            }
-            Err(_) => return false,
-        }
-    }
-}
-
-/// Reads a `/proc` file through `slot` if it is held, else opens `path` and, budget allowing,
-/// keeps it in `slot`. False if it could not be read.
-fn read_proc_file(
-    slot: &mut Option<File>,
-    path: impl FnOnce() -> String,
-    buf: &mut Vec<u8>,
-    held: &mut usize,
-) -> bool {
-    if let Some(file) = slot {
-        return read_whole(file, buf);
-    }
-    let Ok(file) = File::open(path()) else {
-        return false;
-    };
-    let ok = read_whole(&file, buf);
-    if ok && *held < MAX_HELD_FILES {
-        *slot = Some(file);
-        *held += 1;
-    }
-    ok
-}
-
-/// Drops a held file that stopped reading.
-fn release(slot: &mut Option<File>, held: &mut usize) {
-    if slot.take().is_some() {
-        *held -= 1;
-    }
-}
-
-/// The value in bytes of a `Name:   1234 kB` line of a `/proc` key-value file.
-fn kib_field(text: &[u8], name: &str) -> Option<u64> {
-    text.split(|&b| b == b'\n').find_map(|line| {
-        let rest = line.strip_prefix(name.as_bytes())?.strip_prefix(b":")?;
-        let value = std::str::from_utf8(rest).ok()?.trim().strip_suffix("kB")?;
-        value.trim().parse::<u64>().ok()?.checked_mul(1024)
-    })
-}
-
 /// The Linux process table.
 ///
 /// Sources, each where it is cheapest or belongs:
@@ -579,100 +478,4 @@ pub fn current_thread_cpu_time() -> std::time::Duration {
         })
         .unwrap_or_default();
     from_schedstat.max(from_stat)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_stat_with_a_hostile_command_name() {
-        let line = b"4242 (a) b (c) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 \
-                     987654 10000 2560 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
-        assert_eq!(
-            parse_stat(line),
-            Some(StatFields {
-                state: b'S',
-                ppid: 17,
-                flags: 4_194_560,
-                num_threads: 3,
-                start_time: 987_654,
-                rss_pages: 2560,
-                comm_hash: parse_stat(b"1 (a) b (c) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0")
-                    .map_or(0, |f| f.comm_hash),
-            })
-        );
-        let other = parse_stat(b"1 (a) b (d) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0");
-        assert!(other.is_some_and(|f| f.comm_hash != parse_stat(line).map_or(0, |f| f.comm_hash)));
-        assert_eq!(parse_stat(b"4242 (x) S 1 2"), None);
-        assert_eq!(parse_stat(b""), None);
-    }
-
-    #[test]
-    fn reads_kib_fields() {
-        let status = b"Name:\tx\nVmPeak:\t  10 kB\nVmHWM:\t    2380 kB\nVmRSS:\t 1 kB\n";
-        assert_eq!(kib_field(status, "VmHWM"), Some(2380 * 1024));
-        assert_eq!(kib_field(status, "VmHW"), None);
-        let rollup =
-            b"55ac-7ffd ---p 0 00:00 0 [rollup]\nRss: 3952 kB\nPss_Anon: 538 kB\nPss: 1037 kB\n";
-        assert_eq!(kib_field(rollup, "Pss"), Some(1037 * 1024));
-        assert_eq!(kib_field(b"", "Pss"), None);
-    }
-
-    impl LinuxProcessTable {
-        fn held_is_consistent(&self) -> bool {
-            self.held == self.entries.values().map(Entry::held_files).sum::<usize>()
-        }
-    }
-
-    #[test]
-    fn reads_this_process() {
-        let Ok(mut table) = LinuxProcessTable::new() else {
-            panic!("no process table");
-        };
-        let me = std::process::id();
-        table.refresh_new(&[me]);
-        let info = table.info(me).expect("own info");
-        assert_eq!(info.state, ProcState::Alive);
-        assert_eq!(info.kind, ProcKind::Process);
-        assert_eq!(
-            info.ppid,
-            procfs::process::Process::myself()
-                .and_then(|p| p.stat())
-                .ok()
-                .map(|s| s.ppid as u32)
-        );
-        assert!(table.rss_bytes(me).is_some_and(|rss| rss > 1 << 20));
-        let command = table.command(me).expect("own command");
-        assert_eq!(command.exe, std::env::current_exe().ok());
-        assert!(!command.argv.is_empty());
-        let reading = table.pss_and_peak(me);
-        assert!(reading.pss_bytes.is_some_and(|p| p > 0));
-        assert!(reading.peak_rss_bytes.is_some_and(|p| p > 1 << 20));
-        // Our test threads are threads, not processes; kthreadd is a kernel thread.
-        let tids: Vec<u32> = std::fs::read_dir("/proc/self/task")
-            .expect("tasks")
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .filter(|&tid| tid != me)
-            .collect();
-        if let Some(&tid) = tids.first() {
-            table.refresh_new(&[tid]);
-            assert_eq!(table.info(tid).map(|i| i.kind), Some(ProcKind::Thread));
-        }
-        table.refresh_new(&[KTHREADD_PID]);
-        if let Some(info) = table.info(KTHREADD_PID) {
-            assert_eq!(info.kind, ProcKind::KernelThread);
-        }
-        let mut children = Vec::new();
-        assert!(table.children(me, &mut children));
-        assert!(table.held_is_consistent());
-        // A later refresh that doesn't name them releases them.
-        table.refresh(&[me]);
-        assert!(table.info(KTHREADD_PID).is_none());
-        assert!(table.info(me).is_some());
-        assert!(table.command(me).is_some(), "command survives refreshes");
-        assert!(table.held_is_consistent());
-        table.refresh(&[]);
-        assert_eq!(table.held, 0);
-    }
 }
