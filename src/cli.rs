@@ -77,6 +77,14 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub pss_every: u32,
 
+    /// Model architecture assumed for server KV-cache bytes (e.g. llama-3.1-405b, deepseek-v3-fp8).
+    #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
+    pub kv_profile: String,
+
+    /// Extra classification rules (TOML, see docs/attribution.md), tried before the built-in ones.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Option<PathBuf>,
+
     /// Also store request and response bodies in the trace (secrets still masked).
     #[arg(long)]
     pub capture_bodies: bool,
@@ -119,6 +127,15 @@ pub struct ReportArgs {
     /// Which breakdown the terminal table leads with.
     #[arg(long, value_enum, default_value = "category")]
     pub by: Breakdown,
+
+    /// Model architecture assumed for server KV-cache bytes [default: the one the trace was
+    /// recorded with, else llama-3.1-405b].
+    #[arg(long, value_name = "NAME")]
+    pub kv_profile: Option<String>,
+
+    /// Price table (TOML) overriding or extending the bundled prices.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 /// Breakdowns of the terminal report.
@@ -127,6 +144,7 @@ pub enum Breakdown {
     Category,
     Model,
     Session,
+    Turn,
 }
 
 #[derive(Debug, Args)]

@@ -192,8 +192,11 @@ pub struct Call {
     pub request_bytes: u64,
     pub response_bytes: u64,
     pub category: Category,
-    /// What decided the category (`rule:<name>`, `telemetry:<query_source>`, `default`).
+    /// What decided the category (`rule:<name>`; at report time `telemetry:<query_source>`).
     pub classified_by: String,
+    /// The call carries a new user prompt on the main loop: it starts a turn.
+    #[serde(default)]
+    pub starts_turn: bool,
     pub error: Option<CallError>,
     /// Request and response bodies, only with `--capture-bodies`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,4 +304,44 @@ pub enum ProcessEvent {
         /// Peak RSS over the process's life (VmHWM), when it could be read before it exited.
         peak_rss_bytes: Option<u64>,
     },
+}
+
+/// One record of the agent's own OpenTelemetry, as received by the telemetry receiver.
+///
+/// Claude Code logs a `claude_code.api_request` event per model call (with the upstream's
+/// `request_id`, its internal `query_source`, the prompt it served and token counts) and a
+/// `claude_code.user_prompt` event per prompt. These are joined to proxied calls at report time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryEvent {
+    /// When agentprof received it (seconds since trace start).
+    pub t: f64,
+    /// The event name, e.g. `claude_code.api_request`.
+    pub event: String,
+    /// The log record's own timestamp (RFC 3339), when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_creation_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
 }

@@ -75,7 +75,8 @@ pub fn summarize(samples: &[MemorySample]) -> MemoryReport {
             let peaks = report.by_role.entry(role.as_str().to_string()).or_default();
             peaks.peak_rss_bytes = peaks.peak_rss_bytes.max(memory.rss_bytes);
             peaks.peak_processes = peaks.peak_processes.max(memory.processes);
-            if let Some(pss) = memory.pss_bytes {
+            // A PSS of 0 for a role with no live process says nothing about its peak.
+            if let Some(pss) = memory.pss_bytes.filter(|_| memory.processes > 0) {
                 peaks.peak_pss_bytes = Some(peaks.peak_pss_bytes.unwrap_or(0).max(pss));
             }
         }

@@ -3,10 +3,15 @@
 //! Pure and synchronous: every function here takes observations (live or read back from a
 //! trace) and returns numbers, so the same trace always yields the same report.
 
-pub mod classify;
+pub mod attribution;
+pub mod cost;
 pub mod kv;
 pub mod memory;
+pub mod memory_growth;
+pub mod rules;
 pub mod summary;
+pub mod telemetry_join;
+pub mod turns;
 pub mod usage_totals;
 
 pub use summary::{Summary, summarize};

@@ -7,10 +7,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::attribution::{AttributedTrace, JoinStats, attribute};
+use super::cost::PriceTable;
+use super::kv::{KvProfile, server_kv};
 use super::memory::{self, MemoryReport};
+use super::memory_growth;
 use super::usage_totals::UsageTotals;
 use crate::clock::offset_to_timestamp;
-use crate::observation::{Call, Category};
+use crate::observation::Category;
 use crate::output::trace::ReadTrace;
 
 /// The `schema` of the report JSON.
@@ -31,6 +35,10 @@ pub struct Summary {
     pub turns: Vec<TurnReport>,
     pub memory: MemoryReport,
     pub kv: KvReport,
+    /// How calls got their category: the agent's telemetry, a rule, or nothing.
+    pub classification: Classification,
+    /// Which price table the costs come from.
+    pub prices: PricesLabel,
     /// What the figures assume (prices, KV profile) — labelled, never hidden.
     pub assumptions: Vec<String>,
     /// Problems met while reading the input (torn lines, unknown prices …).
@@ -75,10 +83,42 @@ pub struct KvReport {
     pub peak_bytes: u64,
     pub byte_seconds: f64,
     pub by_category_byte_seconds: BTreeMap<String, f64>,
+    /// While calls were in flight, and while cached prefixes stayed resident for their TTL.
+    pub in_flight_byte_seconds: f64,
+    pub resident_byte_seconds: f64,
+    /// The assumption, spelled out (architecture and formula).
+    pub assumption: String,
+}
+
+/// How many calls each method labelled.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    /// `telemetry`, `rule`, `unclassified`.
+    pub by_method: BTreeMap<String, u64>,
+    /// Each telemetry query_source or rule name, with its count.
+    pub by_decider: BTreeMap<String, u64>,
+    pub telemetry_events: u64,
+    pub joined_by_request_id: u64,
+    pub joined_by_fallback: u64,
+    pub unmatched_telemetry_events: u64,
+}
+
+/// The price table used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricesLabel {
+    pub as_of: String,
+    pub source: String,
+}
+
+/// What a report is computed with.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions<'a> {
+    pub prices: &'a PriceTable,
+    pub kv_profile: &'a KvProfile,
 }
 
 /// Builds the report from one or more traces.
-pub fn summarize(traces: &[ReadTrace]) -> Summary {
+pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
     let mut summary = Summary {
         schema: REPORT_SCHEMA.to_string(),
         source: source(traces),
@@ -96,54 +136,220 @@ pub fn summarize(traces: &[ReadTrace]) -> Summary {
         },
         turns: Vec::new(),
         memory: memory::summarize(&[]),
-        kv: super::kv::summarize(traces, super::kv::DEFAULT_PROFILE),
+        kv: KvReport {
+            profile: options.kv_profile.name.to_string(),
+            bytes_per_token: options.kv_profile.bytes_per_token(),
+            peak_bytes: 0,
+            byte_seconds: 0.0,
+            by_category_byte_seconds: BTreeMap::new(),
+            in_flight_byte_seconds: 0.0,
+            resident_byte_seconds: 0.0,
+            assumption: options.kv_profile.describe(),
+        },
+        classification: Classification::default(),
+        prices: PricesLabel {
+            as_of: options.prices.as_of().to_string(),
+            source: options.prices.source().to_string(),
+        },
         assumptions: Vec::new(),
         warnings: Vec::new(),
     };
 
+    let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
+    let mut turn_growths = Vec::new();
+    let mut category_growth: BTreeMap<String, i64> = BTreeMap::new();
+    let mut idle_slopes = Vec::new();
     for trace in traces {
-        for call in &trace.calls {
-            add_call(&mut summary, call);
+        let attributed = attribute(trace, options.prices);
+        add_calls(&mut summary, &attributed, &mut unpriced);
+        add_turns(&mut summary, &attributed, &mut turn_growths);
+        add_classification(&mut summary.classification, &attributed);
+        add_kv(&mut summary.kv, &attributed, options.kv_profile);
+        let samples = &trace.samples;
+        if !samples.is_empty() {
+            for a in &attributed.calls {
+                if let Some(end) = a.call.t_end
+                    && let Some(growth) = memory_growth::growth(samples, a.call.t_start, end)
+                {
+                    *category_growth
+                        .entry(a.category.as_str().to_string())
+                        .or_default() += growth;
+                }
+            }
+            let busy: Vec<(f64, f64)> = attributed
+                .calls
+                .iter()
+                .map(|c| (c.call.t_start, c.call.t_end.unwrap_or(c.call.t_start)))
+                .collect();
+            if let Some(slope) = memory_growth::idle_slope_bytes_per_hour(samples, &busy) {
+                idle_slopes.push(slope);
+            }
         }
         note_read_problems(&mut summary, trace);
     }
+
     let all_samples: Vec<_> = traces
         .iter()
         .flat_map(|t| t.samples.iter().cloned())
         .collect();
     summary.memory = memory::summarize(&all_samples);
+    if !all_samples.is_empty() {
+        summary.memory.by_category_growth_bytes = Category::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    category_growth.get(c.as_str()).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        summary.memory.growth_per_turn_bytes = (!turn_growths.is_empty())
+            .then(|| turn_growths.iter().sum::<i64>() as f64 / turn_growths.len() as f64);
+        summary.memory.idle_growth_bytes_per_hour = (!idle_slopes.is_empty())
+            .then(|| idle_slopes.iter().sum::<f64>() / idle_slopes.len() as f64);
+    }
     summary.overhead_ratio = overhead_ratio(&summary);
+    for (model, calls) in unpriced {
+        summary.warnings.push(format!(
+            "no price for model {model:?} ({calls} calls): costs that include it are null; add it with --prices FILE"
+        ));
+    }
     summary.assumptions.push(format!(
-        "server KV: {} bytes/token from the {} architecture profile (an assumption: the served model's architecture is not public)",
-        summary.kv.bytes_per_token, summary.kv.profile
+        "prices: bundled table as of {} ({})",
+        summary.prices.as_of, summary.prices.source
+    ));
+    summary.assumptions.push(format!(
+        "server KV: {} — an assumption: the served model's architecture is not public",
+        summary.kv.assumption
     ));
     summary
 }
 
-fn add_call(summary: &mut Summary, call: &Call) {
-    // Prices arrive with the cost model; until a call's price is known its cost is unknown.
-    let cost = None;
-    summary.totals.add_call(call, cost);
-    summary
-        .categories
-        .entry(call.category.as_str().to_string())
-        .or_default()
-        .add_call(call, cost);
-    let model = call.model.clone().unwrap_or_else(|| "(none)".to_string());
-    summary
-        .models
-        .entry(model)
-        .or_default()
-        .add_call(call, cost);
-    let session = call
-        .session_id
-        .clone()
-        .unwrap_or_else(|| "(none)".to_string());
-    summary
-        .sessions
-        .entry(session)
-        .or_default()
-        .add_call(call, cost);
+fn add_calls(
+    summary: &mut Summary,
+    attributed: &AttributedTrace<'_>,
+    unpriced: &mut BTreeMap<String, u64>,
+) {
+    for a in &attributed.calls {
+        let call = a.call;
+        if a.cost_usd.is_none() {
+            *unpriced
+                .entry(call.model.clone().unwrap_or_else(|| "(none)".into()))
+                .or_default() += 1;
+        }
+        summary.totals.add_call(call, a.cost_usd);
+        summary
+            .categories
+            .entry(a.category.as_str().to_string())
+            .or_default()
+            .add_call(call, a.cost_usd);
+        let model = call.model.clone().unwrap_or_else(|| "(none)".to_string());
+        summary
+            .models
+            .entry(model)
+            .or_default()
+            .add_call(call, a.cost_usd);
+        let session = call
+            .session_id
+            .clone()
+            .unwrap_or_else(|| "(none)".to_string());
+        summary
+            .sessions
+            .entry(session)
+            .or_default()
+            .add_call(call, a.cost_usd);
+        if a.category == Category::Subagent {
+            summary
+                .subagent_types
+                .entry(a.subagent_type())
+                .or_default()
+                .add_call(call, a.cost_usd);
+        }
+    }
+}
+
+fn add_turns(summary: &mut Summary, attributed: &AttributedTrace<'_>, growths: &mut Vec<i64>) {
+    let trace = attributed.trace;
+    let origin = trace.header.started_at.parse::<jiff::Timestamp>().ok();
+    let starts = &attributed.turns.starts;
+    let first_index = summary.turns.len();
+    for (k, &start) in starts.iter().enumerate() {
+        let first = attributed.calls[start].call;
+        let t_start = first.t_start;
+        let t_next = starts
+            .get(k + 1)
+            .map(|&next| attributed.calls[next].call.t_start)
+            .unwrap_or_else(|| trace.duration_s());
+        let rss_growth_bytes = memory_growth::growth(&trace.samples, t_start, t_next);
+        if let Some(growth) = rss_growth_bytes {
+            growths.push(growth);
+        }
+        summary.turns.push(TurnReport {
+            index: (first_index + k + 1) as u32,
+            session: first.session_id.clone(),
+            started_at: origin
+                .map(|o| offset_to_timestamp(o, t_start).to_string())
+                .unwrap_or_default(),
+            user: UsageTotals::default(),
+            overhead: UsageTotals::default(),
+            by_category: BTreeMap::new(),
+            rss_growth_bytes,
+        });
+    }
+    for a in &attributed.calls {
+        let Some(turn) = a.turn else { continue };
+        let report = &mut summary.turns[first_index + turn];
+        if a.category == Category::UserTurn {
+            report.user.add_call(a.call, a.cost_usd);
+        } else {
+            report.overhead.add_call(a.call, a.cost_usd);
+        }
+        report
+            .by_category
+            .entry(a.category.as_str().to_string())
+            .or_default()
+            .add_call(a.call, a.cost_usd);
+    }
+}
+
+fn add_classification(classification: &mut Classification, attributed: &AttributedTrace<'_>) {
+    for a in &attributed.calls {
+        let method = match a.decided_by.split(':').next() {
+            Some("telemetry") => "telemetry",
+            Some("rule") => "rule",
+            _ => "unclassified",
+        };
+        *classification.by_method.entry(method.into()).or_default() += 1;
+        *classification
+            .by_decider
+            .entry(a.decided_by.clone())
+            .or_default() += 1;
+    }
+    let JoinStats {
+        api_request_events,
+        joined_by_request_id,
+        joined_by_fallback,
+        unmatched_events,
+    } = attributed.join;
+    classification.telemetry_events += api_request_events;
+    classification.joined_by_request_id += joined_by_request_id;
+    classification.joined_by_fallback += joined_by_fallback;
+    classification.unmatched_telemetry_events += unmatched_events;
+}
+
+fn add_kv(kv: &mut KvReport, attributed: &AttributedTrace<'_>, profile: &KvProfile) {
+    let calls: Vec<_> = attributed.calls.iter().map(|a| a.with_category()).collect();
+    let refs: Vec<_> = calls.iter().collect();
+    let figures = server_kv(&refs, profile, attributed.trace.duration_s());
+    kv.peak_bytes = kv.peak_bytes.max(figures.peak_bytes);
+    kv.byte_seconds += figures.byte_seconds;
+    kv.in_flight_byte_seconds += figures.in_flight_byte_seconds;
+    kv.resident_byte_seconds += figures.resident_byte_seconds;
+    for (category, value) in figures.by_category_byte_seconds {
+        *kv.by_category_byte_seconds
+            .entry(category.as_str().to_string())
+            .or_default() += value;
+    }
 }
 
 fn note_read_problems(summary: &mut Summary, trace: &ReadTrace) {

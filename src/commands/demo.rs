@@ -48,6 +48,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             pss_every: 5,
             capture_bodies: false,
             command: command.clone(),
+            rules: crate::attribute::rules::RuleSet::builtin(),
+            kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),
         };
         let outcome = wrap(options, &command, &[]).await;
         mock.shutdown().await;
@@ -61,7 +63,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
         );
     }
     let read = read_trace(&outcome.trace)?;
-    let summary = summarize(std::slice::from_ref(&read));
+    let prices = crate::attribute::cost::PriceTable::bundled();
+    let kv_profile = crate::attribute::kv::KvProfile::default_profile();
+    let summary = summarize(
+        std::slice::from_ref(&read),
+        &crate::attribute::summary::ReportOptions {
+            prices: &prices,
+            kv_profile,
+        },
+    );
     let mut stdout = std::io::stdout().lock();
     table::write(&summary, Lead::Category, &mut stdout)?;
     use std::io::Write;

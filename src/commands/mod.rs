@@ -2,6 +2,7 @@
 
 mod demo;
 mod logging;
+mod options;
 mod proxy;
 mod report;
 pub mod run;

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::attribute::classify::{CallFacts, classify};
+use crate::attribute::rules::{CallFacts, RuleSet};
+use crate::attribute::turns::TurnDetector;
 use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
 use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
 use crate::cli::CaptureArgs;
@@ -33,6 +34,10 @@ pub struct SessionOptions {
     pub capture_bodies: bool,
     /// The wrapped command, for the trace header.
     pub command: Vec<String>,
+    /// Classification rules (`--rules` first, then the built-in ones).
+    pub rules: RuleSet,
+    /// Server KV profile recorded in the header (validated).
+    pub kv_profile: String,
 }
 
 impl SessionOptions {
@@ -55,6 +60,14 @@ impl SessionOptions {
             .into());
         }
         let trace = args.trace.clone().unwrap_or_else(default_trace_path);
+        let kv_profile = super::options::kv_profile(&args.kv_profile)?
+            .name
+            .to_string();
+        let rules = match &args.rules {
+            Some(path) => RuleSet::with_user_file(path)
+                .map_err(|e| InputError::new(format!("--rules: {e}")))?,
+            None => RuleSet::builtin(),
+        };
         Ok(SessionOptions {
             mode,
             trace,
@@ -65,6 +78,8 @@ impl SessionOptions {
             pss_every: args.pss_every,
             capture_bodies: args.capture_bodies,
             command,
+            rules,
+            kv_profile,
         })
     }
 }
@@ -110,11 +125,14 @@ impl Session {
             pss_every: options.pss_every,
             capture_bodies: options.capture_bodies,
             host: HostInfo::current(),
+            kv_profile: Some(options.kv_profile.clone()),
         };
         let writer = TraceWriter::create(&options.trace, header)
             .map_err(|e| InputError::new(format!("--trace: {e}")))?;
         let sink = Arc::new(TraceSink {
             trace: writer.sender(),
+            rules: options.rules.clone(),
+            turns: Default::default(),
         });
         let proxy = proxy::start(
             ProxyConfig {
@@ -217,20 +235,34 @@ impl Session {
     }
 }
 
-/// Classifies each finished call and appends it to the trace.
+/// Classifies each finished call, marks the ones that start a turn, appends it to the trace.
 struct TraceSink {
     trace: TraceSender,
+    rules: RuleSet,
+    turns: std::sync::Mutex<TurnDetector>,
 }
 
 impl CallSink for TraceSink {
     fn record(&self, completed: CompletedCall) {
-        let CompletedCall { mut call, request } = completed;
-        let verdict = classify(&CallFacts {
-            agent_id: call.agent_id.as_deref(),
+        let CompletedCall {
+            mut call,
+            request,
+            headers,
+        } = completed;
+        let verdict = self.rules.classify(&CallFacts {
+            provider: call.provider,
+            api: call.api,
+            path: &call.path,
+            headers: &headers,
             request: request.as_ref(),
         });
         call.category = verdict.category;
         call.classified_by = verdict.decided_by;
+        call.starts_turn = self
+            .turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .starts_turn(&call, request.as_ref());
         self.trace.send(TraceRecord::Call(call));
     }
 }

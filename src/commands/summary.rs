@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use crate::attribute::cost::PriceTable;
+use crate::attribute::kv::KvProfile;
 use crate::attribute::summarize;
+use crate::attribute::summary::ReportOptions;
 use crate::observation::Category;
 use crate::output::report::table::bytes;
 use crate::output::trace::read_trace;
@@ -16,7 +19,20 @@ pub fn print_after_run(trace: &Path) {
             return;
         }
     };
-    let summary = summarize(std::slice::from_ref(&read));
+    let prices = PriceTable::bundled();
+    let kv_profile = read
+        .header
+        .kv_profile
+        .as_deref()
+        .and_then(KvProfile::by_name)
+        .unwrap_or_else(KvProfile::default_profile);
+    let summary = summarize(
+        std::slice::from_ref(&read),
+        &ReportOptions {
+            prices: &prices,
+            kv_profile,
+        },
+    );
     let totals = &summary.totals;
     eprintln!(
         "agentprof: {} calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
@@ -28,6 +44,12 @@ pub fn print_after_run(trace: &Path) {
         totals.cache_read_input_tokens,
         totals.output_tokens
     );
+    if let Some(cost) = totals.cost_usd {
+        eprintln!(
+            "agentprof: cost ${cost:.4} (prices as of {})",
+            summary.prices.as_of
+        );
+    }
     let grand = totals.total_tokens().max(1) as f64;
     let shares: Vec<String> = Category::ALL
         .iter()

@@ -29,6 +29,7 @@ pub struct CallTracker {
     call: Call,
     capture: SharedCapture,
     response_copy: Option<Vec<u8>>,
+    headers: Vec<(String, String)>,
     /// The request, when it was inspected before forwarding.
     inspected: Option<RequestSummary>,
     finished: bool,
@@ -66,6 +67,7 @@ impl CallTracker {
             response_bytes: 0,
             category: Category::Unknown,
             classified_by: String::new(),
+            starts_turn: false,
             error: None,
             bodies: None,
         };
@@ -75,6 +77,7 @@ impl CallTracker {
             call,
             capture: SharedCapture::default(),
             response_copy,
+            headers: headers::for_classification(request_headers),
             inspected: None,
             finished: false,
         }
@@ -141,7 +144,12 @@ impl CallTracker {
         self.call.error = self.error_for(response.as_ref(), ending);
         self.ctx.in_flight.fetch_sub(1, Ordering::AcqRel);
         let call = self.call.clone();
-        self.ctx.sink.record(CompletedCall { call, request });
+        let headers = std::mem::take(&mut self.headers);
+        self.ctx.sink.record(CompletedCall {
+            call,
+            request,
+            headers,
+        });
     }
 
     fn apply_response(&mut self, response: &ResponseSummary) {

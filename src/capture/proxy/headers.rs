@@ -65,6 +65,24 @@ pub fn text(headers: &HeaderMap, name: &str) -> Option<String> {
     Some(value.chars().take(200).collect())
 }
 
+/// The request headers classification may look at: everything but credentials and cookies,
+/// at most 64 of them, values cut at 256 bytes.
+pub fn for_classification(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| !SECRET_HEADERS.contains(&name.as_str()))
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?;
+            let mut end = value.len().min(256);
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            Some((name.as_str().to_string(), value[..end].to_string()))
+        })
+        .take(64)
+        .collect()
+}
+
 /// The upstream's request id (`request-id` from Anthropic, `x-request-id` from OpenAI).
 pub fn upstream_request_id(headers: &HeaderMap) -> Option<String> {
     text(headers, "request-id").or_else(|| text(headers, "x-request-id"))
@@ -96,6 +114,23 @@ mod tests {
             h.get("x-api-key").unwrap(),
             "sk-secret",
             "credentials still reach upstream"
+        );
+    }
+
+    #[test]
+    fn classification_never_sees_secrets() {
+        let mut h = HeaderMap::new();
+        h.insert("x-api-key", HeaderValue::from_static("sk-secret"));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer sk-secret"),
+        );
+        h.insert("cookie", HeaderValue::from_static("a=b"));
+        h.insert("user-agent", HeaderValue::from_static("claude-cli/2.1.0"));
+        let kept = for_classification(&h);
+        assert_eq!(
+            kept,
+            vec![("user-agent".to_string(), "claude-cli/2.1.0".to_string())]
         );
     }
 

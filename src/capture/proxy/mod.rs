@@ -32,6 +32,9 @@ use crate::observation::Call;
 pub struct CompletedCall {
     pub call: Call,
     pub request: Option<RequestSummary>,
+    /// The request's headers for classification: lower-case names, secret headers left out,
+    /// values shortened.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Where finished calls go. Called from proxy tasks: implementations must not block for long.

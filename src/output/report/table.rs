@@ -14,6 +14,7 @@ pub enum Lead {
     Category,
     Model,
     Session,
+    Turn,
 }
 
 /// Writes the human-readable report, leading with the chosen breakdown.
@@ -28,15 +29,21 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
     )?;
 
     let order: &[Lead] = match lead {
-        Lead::Category => &[Lead::Category, Lead::Model],
+        Lead::Category => &[Lead::Category, Lead::Model, Lead::Turn],
         Lead::Model => &[Lead::Model, Lead::Category],
         Lead::Session => &[Lead::Session, Lead::Category, Lead::Model],
+        Lead::Turn => &[Lead::Turn, Lead::Category],
     };
     for breakdown in order {
+        if *breakdown == Lead::Turn {
+            write_turns(summary, lead == Lead::Turn, out)?;
+            continue;
+        }
         let (title, key, rows) = match breakdown {
             Lead::Category => ("By category", "category", &summary.categories),
             Lead::Model => ("By model", "model", &summary.models),
             Lead::Session => ("By session", "session", &summary.sessions),
+            Lead::Turn => continue,
         };
         writeln!(out, "\n{title}")?;
         let table = if *breakdown == Lead::Category {
@@ -54,6 +61,18 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
         };
         writeln!(out, "{table}")?;
     }
+
+    let c = &summary.classification;
+    let method = |m: &str| c.by_method.get(m).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "\nClassified by the agent's telemetry: {} calls ({} joined by request id, {} by counts); by rules: {}; unclassified: {}",
+        method("telemetry"),
+        c.joined_by_request_id,
+        c.joined_by_fallback,
+        method("rule"),
+        method("unclassified"),
+    )?;
 
     let ratio = &summary.overhead_ratio;
     writeln!(
@@ -73,12 +92,28 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
     let kv = &summary.kv;
     writeln!(
         out,
-        "\nServer KV cache (assumed profile {}, {} bytes/token): peak {}, {:.1} GiB·s",
+        "\nServer KV cache (assumed profile {}, {} bytes/token): peak {}, {:.1} GiB·s ({:.1} in flight, {:.1} resident in the prompt cache)",
         kv.profile,
         kv.bytes_per_token,
         bytes(kv.peak_bytes),
-        kv.byte_seconds / (1u64 << 30) as f64
+        kv.byte_seconds / GIB,
+        kv.in_flight_byte_seconds / GIB,
+        kv.resident_byte_seconds / GIB,
     )?;
+    let kv_by_category: Vec<String> = Category::ALL
+        .iter()
+        .filter_map(|c| {
+            let v = *kv.by_category_byte_seconds.get(c.as_str())?;
+            (v > 0.0).then(|| format!("{c} {:.0} %", v * 100.0 / kv.byte_seconds.max(1.0)))
+        })
+        .collect();
+    if !kv_by_category.is_empty() {
+        writeln!(
+            out,
+            "Server KV byte-seconds by category: {}",
+            kv_by_category.join(", ")
+        )?;
+    }
 
     for assumption in &summary.assumptions {
         writeln!(out, "assumption: {assumption}")?;
@@ -87,6 +122,77 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
         writeln!(out, "warning: {warning}")?;
     }
     Ok(())
+}
+
+/// Up to this many turns are listed unless the turn breakdown was asked for.
+const TURNS_SHOWN: usize = 20;
+
+fn write_turns(summary: &Summary, all: bool, out: &mut impl Write) -> std::io::Result<()> {
+    if summary.turns.is_empty() {
+        return writeln!(
+            out,
+            "\nTurns: none detected (no user prompt on a main loop)"
+        );
+    }
+    let shown = if all {
+        summary.turns.len()
+    } else {
+        summary.turns.len().min(TURNS_SHOWN)
+    };
+    writeln!(
+        out,
+        "\nBy turn (user's own calls vs. everything the turn caused)"
+    )?;
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "turn",
+        "started",
+        "user calls",
+        "user tokens",
+        "overhead calls",
+        "overhead tokens",
+        "overhead ×",
+        "cost $",
+        "RSS growth",
+    ]);
+    for turn in &summary.turns[..shown] {
+        let user = turn.user.total_tokens();
+        let overhead = turn.overhead.total_tokens();
+        let cost = match (turn.user.cost_usd, turn.overhead.cost_usd) {
+            (Some(u), Some(o)) => format!("{:.4}", u + o),
+            _ => "n/a".into(),
+        };
+        table.add_row(vec![
+            Cell::new(turn.index),
+            Cell::new(turn.started_at.get(11..19).unwrap_or(&turn.started_at)),
+            right(turn.user.requests.to_string()),
+            right(user.to_string()),
+            right(turn.overhead.requests.to_string()),
+            right(overhead.to_string()),
+            right(if user > 0 {
+                format!("{:.2}", overhead as f64 / user as f64)
+            } else {
+                "n/a".into()
+            }),
+            right(cost),
+            right(turn.rss_growth_bytes.map_or("n/a".into(), signed_bytes)),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    if shown < summary.turns.len() {
+        writeln!(
+            out,
+            "({} more turns: agentprof report --by turn)",
+            summary.turns.len() - shown
+        )?;
+    }
+    Ok(())
+}
+
+fn signed_bytes(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "+" };
+    format!("{sign}{}", bytes(value.unsigned_abs()))
 }
 
 fn write_memory(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
@@ -125,7 +231,28 @@ fn write_memory(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> 
             right("".into()),
         ]);
     }
-    writeln!(out, "{table}")
+    writeln!(out, "{table}")?;
+    let growth = memory
+        .growth_per_turn_bytes
+        .map_or("n/a".into(), |g| signed_bytes(g.round() as i64));
+    let idle = memory.idle_growth_bytes_per_hour.map_or("n/a".into(), |g| {
+        format!("{}/h", signed_bytes(g.round() as i64))
+    });
+    writeln!(
+        out,
+        "RSS growth per turn (mean): {growth}; while idle: {idle}"
+    )?;
+    let during: Vec<String> = Category::ALL
+        .iter()
+        .filter_map(|c| {
+            let g = *memory.by_category_growth_bytes.get(c.as_str())?;
+            (g != 0).then(|| format!("{c} {}", signed_bytes(g)))
+        })
+        .collect();
+    if !during.is_empty() {
+        writeln!(out, "RSS growth during calls: {}", during.join(", "))?;
+    }
+    Ok(())
 }
 
 fn usage_table<'a>(
@@ -165,6 +292,8 @@ fn usage_table<'a>(
     }
     table
 }
+
+const GIB: f64 = (1u64 << 30) as f64;
 
 fn right(text: String) -> Cell {
     Cell::new(text).set_alignment(CellAlignment::Right)

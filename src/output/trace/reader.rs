@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::record::{SCHEMA, TraceFooter, TraceHeader, TraceRecord};
-use crate::observation::{Call, MemorySample, ProcessEvent};
+use crate::observation::{Call, MemorySample, ProcessEvent, TelemetryEvent};
 
 /// Why a trace could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,7 @@ pub struct ReadTrace {
     pub calls: Vec<Call>,
     pub samples: Vec<MemorySample>,
     pub process_events: Vec<ProcessEvent>,
+    pub telemetry: Vec<TelemetryEvent>,
     pub footer: Option<TraceFooter>,
     /// The last line, when it was cut off mid-write (at most one per file).
     pub torn_last_line: Option<SkippedLine>,
@@ -75,6 +76,7 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
         calls: Vec::new(),
         samples: Vec::new(),
         process_events: Vec::new(),
+        telemetry: Vec::new(),
         footer: None,
         torn_last_line: None,
         bad_lines: Vec::new(),
@@ -124,6 +126,7 @@ impl ReadTrace {
             TraceRecord::Call(call) => self.calls.push(call),
             TraceRecord::Memory(sample) => self.samples.push(sample),
             TraceRecord::Process(event) => self.process_events.push(event),
+            TraceRecord::Telemetry(event) => self.telemetry.push(event),
             TraceRecord::Footer(footer) => self.footer = Some(footer),
             // A second header means two traces were concatenated; keep the first.
             TraceRecord::Header(_) => self.unknown_records += 1,
@@ -146,7 +149,7 @@ impl ReadTrace {
 fn is_known(value: &serde_json::Value) -> bool {
     matches!(
         value.get("type").and_then(|t| t.as_str()),
-        Some("header" | "call" | "memory" | "process" | "footer")
+        Some("header" | "call" | "memory" | "process" | "telemetry" | "footer")
     )
 }
 
@@ -216,6 +219,7 @@ mod tests {
                 cpus: 2,
                 total_memory_bytes: 1,
             },
+            kv_profile: None,
         }
     }
 

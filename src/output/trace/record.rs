@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::observation::{Call, MemorySample, ProcessEvent};
+use crate::observation::{Call, MemorySample, ProcessEvent, TelemetryEvent};
 
 /// The `schema` value of every v1 trace header.
 pub const SCHEMA: &str = "agentprof.trace/v1";
@@ -15,6 +15,8 @@ pub enum TraceRecord {
     Call(Call),
     Memory(MemorySample),
     Process(ProcessEvent),
+    /// The agent's own telemetry, as received (joined to calls at report time).
+    Telemetry(TelemetryEvent),
     Footer(TraceFooter),
 }
 
@@ -39,6 +41,9 @@ pub struct TraceHeader {
     pub pss_every: u32,
     pub capture_bodies: bool,
     pub host: HostInfo,
+    /// The server KV profile chosen when recording (`report` uses it unless told otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_profile: Option<String>,
 }
 
 /// Upstream base URLs (credentials never included).

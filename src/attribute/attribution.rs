@@ -1,0 +1,124 @@
+//! The per-trace attribution pass: every call gets its final category, turn and cost.
+//!
+//! Category: the agent's own telemetry (`query_source`) where it was joined, else the rule
+//! verdict recorded live. Turn: see [`turns`](super::turns). Cost: the price table; `None`
+//! when the model has no price.
+
+use super::cost::PriceTable;
+use super::telemetry_join::{self, Join, category_of_query_source};
+use super::turns::{self, Turns};
+use crate::observation::{Call, Category, TelemetryEvent};
+use crate::output::trace::ReadTrace;
+
+/// One call with everything attribution decided about it.
+#[derive(Debug, Clone)]
+pub struct AttributedCall<'a> {
+    pub call: &'a Call,
+    pub category: Category,
+    /// `rule:<name>`, `telemetry:<query_source>` or `no-rule`.
+    pub decided_by: String,
+    pub telemetry: Option<&'a TelemetryEvent>,
+    /// Index into the trace's turns.
+    pub turn: Option<usize>,
+    /// USD; `None` when the price is unknown. Calls without usage cost exactly 0.
+    pub cost_usd: Option<f64>,
+}
+
+impl AttributedCall<'_> {
+    /// The sub-agent type, from the agent's telemetry (`agent:builtin:general-purpose` →
+    /// `general-purpose`); the wire alone does not say.
+    pub fn subagent_type(&self) -> String {
+        self.telemetry
+            .and_then(|t| t.query_source.as_deref())
+            .and_then(|s| s.strip_prefix("agent:"))
+            .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
+            .unwrap_or_else(|| "(type not reported)".into())
+    }
+
+    /// This call as it should be counted: the attributed category applied.
+    pub fn with_category(&self) -> Call {
+        let mut call = self.call.clone();
+        call.category = self.category;
+        call
+    }
+}
+
+/// A trace after attribution.
+#[derive(Debug)]
+pub struct AttributedTrace<'a> {
+    pub trace: &'a ReadTrace,
+    /// By start time.
+    pub calls: Vec<AttributedCall<'a>>,
+    pub turns: Turns,
+    pub join: JoinStats,
+}
+
+/// How the telemetry join went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JoinStats {
+    pub api_request_events: u64,
+    pub joined_by_request_id: u64,
+    pub joined_by_fallback: u64,
+    pub unmatched_events: u64,
+}
+
+/// Attributes one trace.
+pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTrace<'a> {
+    let mut calls: Vec<&Call> = trace.calls.iter().collect();
+    calls.sort_by(|a, b| a.t_start.total_cmp(&b.t_start).then(a.id.cmp(&b.id)));
+    let Join {
+        by_call,
+        by_request_id,
+        by_fallback,
+        unmatched_events,
+    } = telemetry_join::join(&calls, &trace.telemetry);
+
+    let mut attributed: Vec<AttributedCall<'a>> = calls
+        .iter()
+        .zip(&by_call)
+        .map(|(call, telemetry)| {
+            let from_telemetry = telemetry.and_then(|t| {
+                let source = t.query_source.as_deref()?;
+                Some((category_of_query_source(source)?, source))
+            });
+            let (category, decided_by) = match from_telemetry {
+                Some((category, source)) => (category, format!("telemetry:{source}")),
+                None => (call.category, call.classified_by.clone()),
+            };
+            let cost_usd = match &call.usage {
+                Some(usage) => prices.cost(call.model.as_deref(), usage),
+                None => Some(0.0),
+            };
+            AttributedCall {
+                call,
+                category,
+                decided_by,
+                telemetry: *telemetry,
+                turn: None,
+                cost_usd,
+            }
+        })
+        .collect();
+
+    let categories: Vec<Category> = attributed.iter().map(|a| a.category).collect();
+    let turns = turns::assign(&calls, &categories, &by_call);
+    for (call, turn) in attributed.iter_mut().zip(&turns.of_call) {
+        call.turn = *turn;
+    }
+    let api_request_events = trace
+        .telemetry
+        .iter()
+        .filter(|e| e.event == telemetry_join::API_REQUEST)
+        .count() as u64;
+    AttributedTrace {
+        trace,
+        calls: attributed,
+        turns,
+        join: JoinStats {
+            api_request_events,
+            joined_by_request_id: by_request_id,
+            joined_by_fallback: by_fallback,
+            unmatched_events,
+        },
+    }
+}

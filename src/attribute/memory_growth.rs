@@ -1,0 +1,125 @@
+//! Memory growth charged to what was happening: per turn, inside each category's calls, and
+//! while nothing was happening at all (the idle slope that turns into 15 GB overnight).
+//!
+//! Growth is measured on the tree's total RSS between the samples nearest to two instants, so
+//! it includes sub-agent processes and tools the agent started.
+
+use crate::observation::MemorySample;
+
+/// Tree RSS at `t`: the last sample at or before it, else the first after it.
+pub fn rss_at(samples: &[MemorySample], t: f64) -> Option<u64> {
+    let after = samples.partition_point(|s| s.t <= t);
+    match after {
+        0 => samples.first().map(|s| s.rss_bytes),
+        n => Some(samples[n - 1].rss_bytes),
+    }
+}
+
+/// RSS change from `start` to `end` (negative when memory was freed).
+pub fn growth(samples: &[MemorySample], start: f64, end: f64) -> Option<i64> {
+    Some(rss_at(samples, end)? as i64 - rss_at(samples, start)? as i64)
+}
+
+/// How fast RSS grows while no call is in flight, in bytes per hour.
+///
+/// Idle stretches are the runs of consecutive samples with no call interval between them. The
+/// slope is the pooled within-stretch least-squares fit (each stretch with its own intercept),
+/// so a level shift caused by a call between two stretches does not count as idle growth.
+/// `None` when there are not two idle samples in any stretch.
+pub fn idle_slope_bytes_per_hour(samples: &[MemorySample], busy: &[(f64, f64)]) -> Option<f64> {
+    let mut intervals: Vec<(f64, f64)> = busy.to_vec();
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let overlaps_busy = |from: f64, to: f64| {
+        // The first interval that could end after `from`.
+        let i = intervals.partition_point(|iv| iv.1 < from);
+        intervals[i..]
+            .iter()
+            .take_while(|iv| iv.0 <= to)
+            .any(|iv| iv.1 >= from)
+    };
+
+    let mut stretches: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for pair in samples.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if overlaps_busy(a.t, b.t) {
+            if current.len() >= 2 {
+                stretches.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        if current.is_empty() {
+            current.push((a.t, a.rss_bytes as f64));
+        }
+        current.push((b.t, b.rss_bytes as f64));
+    }
+    if current.len() >= 2 {
+        stretches.push(current);
+    }
+
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for stretch in &stretches {
+        let n = stretch.len() as f64;
+        let mean_t = stretch.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_r = stretch.iter().map(|p| p.1).sum::<f64>() / n;
+        for (t, r) in stretch {
+            covariance += (t - mean_t) * (r - mean_r);
+            variance += (t - mean_t) * (t - mean_t);
+        }
+    }
+    (variance > 0.0).then(|| covariance / variance * 3600.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::RoleMemory;
+
+    fn sample(t: f64, rss: u64) -> MemorySample {
+        MemorySample {
+            t,
+            rss_bytes: rss,
+            pss_bytes: None,
+            main: RoleMemory::default(),
+            subagent: RoleMemory::default(),
+            other: RoleMemory::default(),
+            processes: vec![],
+        }
+    }
+
+    #[test]
+    fn rss_at_takes_the_last_sample_before() {
+        let s = [sample(1.0, 10), sample(2.0, 20), sample(3.0, 30)];
+        assert_eq!(rss_at(&s, 0.5), Some(10));
+        assert_eq!(rss_at(&s, 2.0), Some(20));
+        assert_eq!(rss_at(&s, 2.9), Some(20));
+        assert_eq!(rss_at(&s, 9.0), Some(30));
+        assert_eq!(growth(&s, 1.0, 3.0), Some(20));
+        assert_eq!(growth(&s, 3.0, 1.0), Some(-20));
+        assert_eq!(rss_at(&[], 1.0), None);
+    }
+
+    #[test]
+    fn idle_slope_ignores_jumps_during_calls() {
+        // Idle growth of 1 000 bytes/s, plus a 1 MB jump during a call at t = 10..11.
+        let mut samples = Vec::new();
+        for i in 0..=20 {
+            let t = i as f64;
+            let jump = if t > 10.5 { 1_000_000 } else { 0 };
+            samples.push(sample(t, 5_000_000 + (t * 1000.0) as u64 + jump));
+        }
+        let slope = idle_slope_bytes_per_hour(&samples, &[(10.2, 10.8)]).unwrap();
+        assert!((slope - 3_600_000.0).abs() < 1.0, "{slope}");
+        // Without knowing about the call, the jump would inflate the slope.
+        let naive = idle_slope_bytes_per_hour(&samples, &[]).unwrap();
+        assert!(naive > 3_600_000.0 * 1.5);
+    }
+
+    #[test]
+    fn no_idle_stretch_no_slope() {
+        let samples = [sample(0.0, 1), sample(1.0, 2)];
+        assert_eq!(idle_slope_bytes_per_hour(&samples, &[(0.0, 1.0)]), None);
+        assert_eq!(idle_slope_bytes_per_hour(&samples[..1], &[]), None);
+    }
+}

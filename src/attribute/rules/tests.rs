@@ -1,0 +1,207 @@
+//! Tests of the rule engine, the built-in rules and rule-file errors.
+
+use super::*;
+use crate::capture::request::RequestSummary;
+use crate::observation::{ApiKind, Provider};
+
+fn summary(system: &str, last_user: &str, tools: bool, messages: u32) -> RequestSummary {
+    RequestSummary {
+        api: ApiKind::Messages,
+        model: Some("claude-sonnet-4-6".into()),
+        stream: true,
+        max_tokens: Some(32000),
+        has_tools: tools,
+        message_count: messages,
+        system_prefix: Some(system.into()),
+        last_user_prefix: Some(last_user.into()),
+        last_user_is_tool_result: false,
+        metadata_user_id: None,
+        include_usage: None,
+        stream_options: Default::default(),
+    }
+}
+
+fn cc_headers() -> Vec<(String, String)> {
+    vec![(
+        "user-agent".into(),
+        "claude-cli/2.1.197 (external, cli)".into(),
+    )]
+}
+
+fn classify(
+    rules: &RuleSet,
+    headers: &[(String, String)],
+    request: Option<&RequestSummary>,
+) -> Verdict {
+    rules.classify(&CallFacts {
+        provider: Provider::Anthropic,
+        api: ApiKind::Messages,
+        path: "/v1/messages?beta=true",
+        headers,
+        request,
+    })
+}
+
+const BILLING: &str = "x-anthropic-billing-header: cc_version=2.1.197.041; cc_entrypoint=cli;";
+
+#[test]
+fn builtin_rules_parse_and_say_what_they_are_for() {
+    let rules = RuleSet::builtin();
+    assert!(rules.len() >= 10);
+    for (name, _, description) in rules.describe() {
+        assert!(
+            description.is_some_and(|d| d.len() > 20),
+            "{name} has no description"
+        );
+    }
+}
+
+#[test]
+fn claude_code_markers() {
+    let rules = RuleSet::builtin();
+    let h = cc_headers();
+    let cases = [
+        (
+            summary(BILLING, "Fix the bug in main.rs", true, 5),
+            Category::UserTurn,
+            "rule:cc-main-loop",
+        ),
+        (
+            summary(
+                &format!("{BILLING} cc_is_subagent=true;"),
+                "Find the config",
+                true,
+                1,
+            ),
+            Category::Subagent,
+            "rule:cc-subagent-billing-marker",
+        ),
+        (
+            summary(
+                BILLING,
+                "<system-reminder>x</system-reminder>You are now acting as the memory extraction subagent.",
+                true,
+                9,
+            ),
+            Category::MemoryExtraction,
+            "rule:cc-memory-extraction",
+        ),
+        (
+            summary(
+                BILLING,
+                "Your task is to create a detailed summary of the conversation so far",
+                true,
+                30,
+            ),
+            Category::Compaction,
+            "rule:cc-compaction",
+        ),
+        (
+            summary(
+                BILLING,
+                "You are performing a dream — a reflective pass",
+                true,
+                3,
+            ),
+            Category::Dream,
+            "rule:cc-dream",
+        ),
+        (
+            summary(BILLING, "The user stepped away. Write", true, 12),
+            Category::AwaySummary,
+            "rule:cc-away-summary",
+        ),
+        (
+            summary(BILLING, "Generate a concise title", false, 1),
+            Category::Utility,
+            "rule:cc-helper-no-tools",
+        ),
+    ];
+    for (request, category, rule) in cases {
+        let verdict = classify(&rules, &h, Some(&request));
+        assert_eq!(
+            (verdict.category, verdict.decided_by.as_str()),
+            (category, rule),
+            "{request:?}"
+        );
+    }
+    let mut with_agent = h.clone();
+    with_agent.push(("x-claude-code-agent-id".into(), "a0123456789abcdef".into()));
+    let verdict = classify(&rules, &with_agent, Some(&summary(BILLING, "Fix", true, 2)));
+    assert_eq!(verdict.category, Category::Subagent);
+}
+
+#[test]
+fn generic_clients_and_unreadable_bodies() {
+    let rules = RuleSet::builtin();
+    let request = summary("You are helpful", "Hi", false, 1);
+    assert_eq!(
+        classify(&rules, &[], Some(&request)).category,
+        Category::UserTurn
+    );
+    assert_eq!(classify(&rules, &[], None).category, Category::Unknown);
+    let other = rules.classify(&CallFacts {
+        provider: Provider::Anthropic,
+        api: ApiKind::Other,
+        path: "/v1/messages/count_tokens",
+        headers: &[],
+        request: None,
+    });
+    assert_eq!(other.category, Category::Utility);
+}
+
+#[test]
+fn user_rules_come_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nname = \"haiku-is-utility\"\ncategory = \"utility\"\nmodel = \"claude-haiku-*\"\n",
+    )
+    .unwrap();
+    let rules = RuleSet::with_user_file(&path).unwrap();
+    let mut request = summary(BILLING, "Fix", true, 3);
+    request.model = Some("claude-haiku-4-5".into());
+    let verdict = classify(&rules, &cc_headers(), Some(&request));
+    assert_eq!(verdict.decided_by, "rule:haiku-is-utility");
+}
+
+#[test]
+fn errors_name_file_line_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let cases = [
+        (
+            "[[rule]]\nname = \"x\"\ncategory = \"overhead\"\n",
+            3,
+            "unknown category \"overhead\"",
+        ),
+        (
+            "[[rule]]\nname = \"x\"\ncategory = \"utility\"\nmodle = \"a\"\n",
+            4,
+            "unknown field `modle`",
+        ),
+        ("[[rule]]\nname = \"x\"\n\ncategory = utility\n", 4, ""),
+        (
+            "\n\n[[rule]]\ncategory = \"utility\"\n",
+            3,
+            "missing field `name`",
+        ),
+        (
+            "[[rule]]\nname = \"x\"\ncategory = \"utility\"\nprovider = \"google\"\n",
+            1,
+            "unknown provider",
+        ),
+    ];
+    for (text, line, needle) in cases {
+        std::fs::write(&path, text).unwrap();
+        let err = RuleSet::with_user_file(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}:{line}: ", path.display())),
+            "{text:?} → {err}"
+        );
+        assert!(err.contains(needle), "{text:?} → {err}");
+    }
+    let missing = RuleSet::with_user_file(&dir.path().join("none.toml")).unwrap_err();
+    assert!(missing.to_string().contains("none.toml"));
+}

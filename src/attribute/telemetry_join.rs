@@ -1,0 +1,228 @@
+//! Joining the agent's own telemetry to proxied calls, and what its `query_source` means.
+//!
+//! Claude Code logs one `claude_code.api_request` event per model call with the API's
+//! `request-id` (the exact join key) and its internal `query_source` — the most precise
+//! category there is. Events without a usable request id are matched on session, model and
+//! exact token counts instead, nearest in time. Each event joins at most one call.
+
+use std::collections::HashMap;
+
+use crate::observation::{Call, Category, TelemetryEvent};
+
+/// The telemetry event name of a model call.
+pub const API_REQUEST: &str = "claude_code.api_request";
+
+/// How far apart (seconds) a fallback match's receive time and the call's end may be: export
+/// intervals are seconds; anything further apart is a different call.
+const FALLBACK_WINDOW_S: f64 = 120.0;
+
+/// The category a Claude Code `query_source` stands for (`None`: not a known source).
+pub fn category_of_query_source(source: &str) -> Option<Category> {
+    let category = match source {
+        "repl_main_thread" | "sdk" => Category::UserTurn,
+        s if s.starts_with("agent:") => Category::Subagent,
+        s if s.starts_with("extract_memories") => Category::MemoryExtraction,
+        "auto_dream" => Category::Dream,
+        "away_summary" => Category::AwaySummary,
+        "compact" => Category::Compaction,
+        "generate_session_title"
+        | "prompt_suggestion"
+        | "agent_summary"
+        | "tool_use_summary_generation"
+        | "side_question"
+        | "hook_prompt"
+        | "rename_generate_name"
+        | "agent_namer"
+        | "web_search_tool"
+        | "web_fetch_apply"
+        | "insights"
+        | "auto_mode"
+        | "topic_detection"
+        | "quota_check" => Category::Utility,
+        _ => return None,
+    };
+    Some(category)
+}
+
+/// For each call (by index), the telemetry event joined to it.
+#[derive(Debug, Default)]
+pub struct Join<'a> {
+    pub by_call: Vec<Option<&'a TelemetryEvent>>,
+    pub by_request_id: u64,
+    pub by_fallback: u64,
+    /// api_request events that matched no call.
+    pub unmatched_events: u64,
+}
+
+/// Joins `events` to `calls`.
+pub fn join<'a>(calls: &[&Call], events: &'a [TelemetryEvent]) -> Join<'a> {
+    let mut result = Join {
+        by_call: vec![None; calls.len()],
+        ..Join::default()
+    };
+    let index: HashMap<&str, usize> = calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.upstream_request_id.as_deref().map(|id| (id, i)))
+        .collect();
+    let mut unmatched = Vec::new();
+    for event in events.iter().filter(|e| e.event == API_REQUEST) {
+        match event.request_id.as_deref().and_then(|id| index.get(id)) {
+            Some(&i) if result.by_call[i].is_none() => {
+                result.by_call[i] = Some(event);
+                result.by_request_id += 1;
+            }
+            _ => unmatched.push(event),
+        }
+    }
+    for event in unmatched {
+        let candidate = calls
+            .iter()
+            .enumerate()
+            .filter(|(i, call)| result.by_call[*i].is_none() && same_call(call, event))
+            .min_by(|(_, a), (_, b)| distance(a, event).total_cmp(&distance(b, event)));
+        match candidate {
+            Some((i, _)) => {
+                result.by_call[i] = Some(event);
+                result.by_fallback += 1;
+            }
+            None => result.unmatched_events += 1,
+        }
+    }
+    result
+}
+
+fn distance(call: &Call, event: &TelemetryEvent) -> f64 {
+    (call.t_end.unwrap_or(call.t_start) - event.t).abs()
+}
+
+/// Session, model and every reported token count agree, close enough in time.
+fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
+    let Some(usage) = call.usage else {
+        return false;
+    };
+    let agrees = |theirs: Option<u64>, ours: u64| theirs.is_none_or(|t| t == ours);
+    event.session_id.is_some()
+        && event.session_id == call.session_id
+        && event.model.is_some()
+        && event.model == call.model
+        && event.input_tokens.is_some()
+        && agrees(event.input_tokens, usage.input_tokens)
+        && agrees(event.output_tokens, usage.output_tokens)
+        && agrees(event.cache_read_tokens, usage.cache_read_input_tokens)
+        && agrees(
+            event.cache_creation_tokens,
+            usage.cache_creation_input_tokens,
+        )
+        && distance(call, event) <= FALLBACK_WINDOW_S
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::{ApiKind, Provider, Usage};
+
+    fn call(id: u64, request_id: &str, t_end: f64, input: u64) -> Call {
+        Call {
+            id,
+            t_start: t_end - 1.0,
+            t_first_byte: None,
+            t_end: Some(t_end),
+            provider: Provider::Anthropic,
+            api: ApiKind::Messages,
+            method: "POST".into(),
+            path: "/v1/messages".into(),
+            model: Some("claude-sonnet-4-6".into()),
+            stream: true,
+            status: Some(200),
+            usage: Some(Usage {
+                input_tokens: input,
+                output_tokens: 10,
+                ..Usage::default()
+            }),
+            upstream_request_id: Some(request_id.into()),
+            response_id: None,
+            session_id: Some("s1".into()),
+            agent_id: None,
+            parent_agent_id: None,
+            request_bytes: 0,
+            response_bytes: 0,
+            category: Category::UserTurn,
+            classified_by: "rule:x".into(),
+            starts_turn: false,
+            error: None,
+            bodies: None,
+        }
+    }
+
+    fn event(request_id: Option<&str>, t: f64, input: u64, source: &str) -> TelemetryEvent {
+        TelemetryEvent {
+            t,
+            event: API_REQUEST.into(),
+            timestamp: None,
+            request_id: request_id.map(str::to_string),
+            session_id: Some("s1".into()),
+            prompt_id: Some("p1".into()),
+            query_source: Some(source.into()),
+            agent_id: None,
+            model: Some("claude-sonnet-4-6".into()),
+            input_tokens: Some(input),
+            output_tokens: Some(10),
+            cache_read_tokens: Some(0),
+            cache_creation_tokens: Some(0),
+            cost_usd: None,
+            duration_ms: None,
+        }
+    }
+
+    #[test]
+    fn joins_by_request_id_then_by_counts() {
+        let calls = [
+            call(1, "req_a", 10.0, 100),
+            call(2, "req_b", 20.0, 200),
+            call(3, "req_c", 30.0, 300),
+        ];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let events = [
+            event(Some("req_b"), 21.0, 200, "compact"),
+            event(None, 31.0, 300, "extract_memories"),
+            event(None, 500.0, 100, "sdk"),
+            event(Some("req_zzz"), 11.0, 999, "sdk"),
+        ];
+        let join = join(&refs, &events);
+        assert_eq!(join.by_request_id, 1);
+        assert_eq!(join.by_fallback, 1);
+        assert_eq!(
+            join.unmatched_events, 2,
+            "too far in time; unknown id with other counts"
+        );
+        assert_eq!(
+            join.by_call[1].unwrap().query_source.as_deref(),
+            Some("compact")
+        );
+        assert_eq!(
+            join.by_call[2].unwrap().query_source.as_deref(),
+            Some("extract_memories")
+        );
+        assert!(join.by_call[0].is_none());
+    }
+
+    #[test]
+    fn query_sources_map_to_categories() {
+        use Category::*;
+        for (source, category) in [
+            ("repl_main_thread", UserTurn),
+            ("sdk", UserTurn),
+            ("agent:builtin:general-purpose", Subagent),
+            ("extract_memories_first_look", MemoryExtraction),
+            ("auto_dream", Dream),
+            ("away_summary", AwaySummary),
+            ("compact", Compaction),
+            ("generate_session_title", Utility),
+            ("prompt_suggestion", Utility),
+        ] {
+            assert_eq!(category_of_query_source(source), Some(category), "{source}");
+        }
+        assert_eq!(category_of_query_source("something_new"), None);
+    }
+}
