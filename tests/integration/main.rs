@@ -1,5 +1,6 @@
 //! Integration tests: agentprof as users run it, against real clients and loopback servers.
 
+mod attribution;
 mod cli_errors;
 mod demo_e2e;
 mod faults;
