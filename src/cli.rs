@@ -81,6 +81,10 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
     pub kv_profile: String,
 
+    /// Do not receive (or enable) the wrapped agent's own OpenTelemetry.
+    #[arg(long)]
+    pub no_agent_telemetry: bool,
+
     /// Extra classification rules (TOML, see docs/attribution.md), tried before the built-in ones.
     #[arg(long, value_name = "PATH")]
     pub rules: Option<PathBuf>,

@@ -10,4 +10,5 @@ pub mod redact;
 pub mod request;
 pub mod sampler;
 pub mod sse;
+pub mod telemetry;
 pub mod usage;

@@ -50,6 +50,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             command: command.clone(),
             rules: crate::attribute::rules::RuleSet::builtin(),
             kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),
+            agent_telemetry: true,
         };
         let outcome = wrap(options, &command, &[]).await;
         mock.shutdown().await;

@@ -23,6 +23,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
             session.anthropic_base_url()
         )?;
         writeln!(stdout, "OPENAI_BASE_URL={}", session.openai_base_url())?;
+        if let Some(addr) = session.telemetry_addr() {
+            writeln!(stdout, "OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}")?;
+        }
         writeln!(stdout, "trace: {}", session.trace_path().display())?;
         stdout.flush()?;
         drop(stdout);

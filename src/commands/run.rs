@@ -45,8 +45,7 @@ pub async fn wrap(
     let mut child = Command::new(program);
     child
         .args(program_args)
-        .env("ANTHROPIC_BASE_URL", session.anthropic_base_url())
-        .env("OPENAI_BASE_URL", session.openai_base_url())
+        .envs(session.agent_env())
         .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(false);
     let mut child = match child.spawn() {

@@ -14,6 +14,9 @@ use crate::attribute::rules::{CallFacts, RuleSet};
 use crate::attribute::turns::TurnDetector;
 use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
 use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
+use crate::capture::telemetry::{
+    ForwardTarget, ReceiverConfig, ReceiverStats, RunningReceiver, Signal, TelemetryReceiver,
+};
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
@@ -38,6 +41,8 @@ pub struct SessionOptions {
     pub rules: RuleSet,
     /// Server KV profile recorded in the header (validated).
     pub kv_profile: String,
+    /// Receive (and point the agent's telemetry at) an OTLP endpoint.
+    pub agent_telemetry: bool,
 }
 
 impl SessionOptions {
@@ -80,6 +85,7 @@ impl SessionOptions {
             command,
             rules,
             kv_profile,
+            agent_telemetry: !args.no_agent_telemetry,
         })
     }
 }
@@ -98,6 +104,7 @@ pub struct Session {
     writer: TraceWriter,
     proxy: RunningProxy,
     sampler: Option<SamplerHandle>,
+    receiver: Option<RunningReceiver>,
     options: SessionOptions,
 }
 
@@ -146,11 +153,34 @@ impl Session {
         )
         .await
         .map_err(|e| InputError::new(format!("--listen: {e}")))?;
+        let receiver = if options.agent_telemetry {
+            let trace = writer.sender();
+            let config = ReceiverConfig {
+                forward_to: users_own_telemetry(),
+                ..ReceiverConfig::default()
+            };
+            let started = TelemetryReceiver::start(
+                config,
+                move || clock.now(),
+                move |event| trace.send(TraceRecord::Telemetry(event)),
+            )
+            .await;
+            match started {
+                Ok(receiver) => Some(receiver),
+                Err(err) => {
+                    tracing::warn!("agent telemetry is off: {err}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(Session {
             clock,
             writer,
             proxy,
             sampler: None,
+            receiver,
             options,
         })
     }
@@ -168,6 +198,29 @@ impl Session {
     /// Base URL for OpenAI clients.
     pub fn openai_base_url(&self) -> String {
         format!("http://{}/openai/v1", self.addr())
+    }
+
+    /// What the wrapped agent's environment gets: the proxy's base URLs and, when the
+    /// telemetry receiver runs, the OpenTelemetry settings that point the agent at it.
+    pub fn agent_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("ANTHROPIC_BASE_URL".to_string(), self.anthropic_base_url()),
+            ("OPENAI_BASE_URL".to_string(), self.openai_base_url()),
+        ];
+        if let Some(receiver) = &self.receiver {
+            env.extend(
+                receiver
+                    .agent_env()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v)),
+            );
+        }
+        env
+    }
+
+    /// The telemetry receiver's address, when it runs.
+    pub fn telemetry_addr(&self) -> Option<SocketAddr> {
+        self.receiver.as_ref().map(RunningReceiver::addr)
     }
 
     pub fn trace_path(&self) -> &Path {
@@ -218,6 +271,11 @@ impl Session {
         };
         let calls = self.proxy.calls();
         self.proxy.shutdown(Duration::from_secs(2)).await;
+        // The agent flushes its last telemetry batch as it exits; give it a moment to land.
+        if let Some(receiver) = self.receiver {
+            let stats: ReceiverStats = receiver.shutdown(Duration::from_secs(2)).await;
+            tracing::info!("agent telemetry: {stats:?}");
+        }
         let footer = TraceFooter {
             t: self.clock.now(),
             ended_at: self.clock.wall_now().to_string(),
@@ -265,4 +323,31 @@ impl CallSink for TraceSink {
             .starts_turn(&call, request.as_ref());
         self.trace.send(TraceRecord::Call(call));
     }
+}
+
+/// Where the user had pointed the agent's telemetry before agentprof redirected it, so the
+/// receiver can pass everything on and their pipeline keeps working. Only signals the agent
+/// would really have exported are forwarded: Claude Code exports nothing unless
+/// `CLAUDE_CODE_ENABLE_TELEMETRY` is set, and each signal only with an `otlp` exporter.
+fn users_own_telemetry() -> Option<ForwardTarget> {
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let enabled = |key: &str| {
+        env.get(key)
+            .is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+    };
+    if !enabled("CLAUDE_CODE_ENABLE_TELEMETRY") {
+        return None;
+    }
+    let mut target = ForwardTarget::from_env(&env)?;
+    let exports = |key: &str| {
+        env.get(key)
+            .is_some_and(|v| v.split(',').any(|e| e.trim() == "otlp"))
+    };
+    if !exports("OTEL_METRICS_EXPORTER") {
+        target.remove(Signal::Metrics);
+    }
+    if !exports("OTEL_LOGS_EXPORTER") {
+        target.remove(Signal::Logs);
+    }
+    (!target.is_empty()).then_some(target)
 }

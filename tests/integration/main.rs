@@ -1,10 +1,12 @@
 //! Integration tests: agentprof as users run it, against real clients and loopback servers.
 
 mod attribution;
+mod claude_code;
 mod cli_errors;
 mod demo_e2e;
 mod faults;
 mod run_process;
 mod sdk_clients;
 mod support;
+mod telemetry_receiver;
 mod trace_schema;

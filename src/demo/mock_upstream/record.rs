@@ -41,6 +41,10 @@ pub struct MockRecord {
     pub agent_id: Option<String>,
     /// Header `x-mock-fault`, as received.
     pub fault: Option<String>,
+    /// How many tools the request offered (the agentic main loop always sends its tools;
+    /// helper calls send none).
+    #[serde(default)]
+    pub tools: u32,
     /// Bytes of response body sent (before an abort, for a cut stream).
     #[serde(default)]
     pub body_bytes: u64,

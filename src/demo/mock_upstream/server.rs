@@ -244,6 +244,11 @@ fn process(
         session_id: header_str(&parts.headers, "x-claude-code-session-id"),
         agent_id: header_str(&parts.headers, "x-claude-code-agent-id"),
         fault: fault_raw,
+        tools: json
+            .as_ref()
+            .and_then(|j| j.get("tools"))
+            .and_then(Value::as_array)
+            .map_or(0, |t| t.len() as u32),
         body_bytes: 0,
         body_fnv1a64: String::new(),
     };
