@@ -51,6 +51,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             rules: crate::attribute::rules::RuleSet::builtin(),
             kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),
             agent_telemetry: true,
+            live: Default::default(),
         };
         let outcome = wrap(options, &command, &[]).await;
         mock.shutdown().await;

@@ -20,6 +20,7 @@ use crate::capture::telemetry::{
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
+use crate::output::live::LiveSinks;
 use crate::output::trace::{
     HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
 };
@@ -43,6 +44,8 @@ pub struct SessionOptions {
     pub kv_profile: String,
     /// Receive (and point the agent's telemetry at) an OTLP endpoint.
     pub agent_telemetry: bool,
+    /// Live exporters fed alongside the trace.
+    pub live: LiveSinks,
 }
 
 impl SessionOptions {
@@ -86,6 +89,7 @@ impl SessionOptions {
             rules,
             kv_profile,
             agent_telemetry: !args.no_agent_telemetry,
+            live: LiveSinks::default(),
         })
     }
 }
@@ -138,6 +142,7 @@ impl Session {
             .map_err(|e| InputError::new(format!("--trace: {e}")))?;
         let sink = Arc::new(TraceSink {
             trace: writer.sender(),
+            live: options.live.clone(),
             rules: options.rules.clone(),
             turns: Default::default(),
         });
@@ -155,6 +160,7 @@ impl Session {
         .map_err(|e| InputError::new(format!("--listen: {e}")))?;
         let receiver = if options.agent_telemetry {
             let trace = writer.sender();
+            let live = options.live.clone();
             let config = ReceiverConfig {
                 forward_to: users_own_telemetry(),
                 ..ReceiverConfig::default()
@@ -162,7 +168,10 @@ impl Session {
             let started = TelemetryReceiver::start(
                 config,
                 move || clock.now(),
-                move |event| trace.send(TraceRecord::Telemetry(event)),
+                move |event| {
+                    live.on_telemetry(&event);
+                    trace.send(TraceRecord::Telemetry(event))
+                },
             )
             .await;
             match started {
@@ -236,6 +245,7 @@ impl Session {
             return Ok(());
         }
         let trace = self.writer.sender();
+        let live = self.options.live.clone();
         let clock = self.clock;
         let sampler = Sampler::spawn(
             SamplerConfig {
@@ -245,7 +255,10 @@ impl Session {
             },
             move || clock.now(),
             move |event| match event {
-                SamplerEvent::Sample(sample) => trace.send(TraceRecord::Memory(sample)),
+                SamplerEvent::Sample(sample) => {
+                    live.on_memory(&sample);
+                    trace.send(TraceRecord::Memory(sample))
+                }
                 SamplerEvent::Process(event) => trace.send(TraceRecord::Process(event)),
             },
         )
@@ -284,6 +297,10 @@ impl Session {
             exit_code,
             exit_signal,
         };
+        let live = self.options.live.clone();
+        tokio::task::spawn_blocking(move || live.shutdown())
+            .await
+            .context("flushing live exporters")?;
         let writer = self.writer;
         tokio::task::spawn_blocking(move || writer.finish(footer))
             .await
@@ -296,6 +313,7 @@ impl Session {
 /// Classifies each finished call, marks the ones that start a turn, appends it to the trace.
 struct TraceSink {
     trace: TraceSender,
+    live: LiveSinks,
     rules: RuleSet,
     turns: std::sync::Mutex<TurnDetector>,
 }
@@ -321,6 +339,7 @@ impl CallSink for TraceSink {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .starts_turn(&call, request.as_ref());
+        self.live.on_call(&call);
         self.trace.send(TraceRecord::Call(call));
     }
 }

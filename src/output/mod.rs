@@ -1,5 +1,6 @@
 //! Outputs: where observations and figures go — the trace file and the reports.
 
+pub mod live;
 pub mod private_file;
 pub mod report;
 pub mod trace;
