@@ -5,6 +5,7 @@
 //! - [`request`]: reading the few facts classification needs from a request body;
 //! - [`sampler`]: the memory of the agent's whole process tree, on its own thread.
 
+pub mod http_client;
 pub mod proxy;
 pub mod redact;
 pub mod request;

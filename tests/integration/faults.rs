@@ -129,3 +129,31 @@ fn fnv1a64(data: &[u8]) -> String {
     }
     format!("{h:016x}")
 }
+
+#[test]
+fn a_client_that_disconnects_cancels_the_call_and_it_is_recorded() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    // A stream that trickles for ~3 s; the client gives up after 0.8 s.
+    let script = format!(
+        "curl -sS --max-time 0.8 -o /dev/null -H 'x-mock-fault: slow:400' --data '{BODY}' \"$ANTHROPIC_BASE_URL/v1/messages\"; exit 0"
+    );
+    let output = run_under_agentprof(&mock, dir.path(), &["sh", "-c", &script]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let trace = trace(dir.path());
+    assert_eq!(trace.calls.len(), 1);
+    let call = &trace.calls[0];
+    assert_eq!(
+        call.error.as_ref().unwrap().kind,
+        CallErrorKind::ClientDisconnected
+    );
+    let lasted = call.t_end.unwrap() - call.t_start;
+    assert!(
+        lasted < 2.0,
+        "the call ended when the client left, not when upstream finished ({lasted} s)"
+    );
+    assert!(
+        call.usage.is_some(),
+        "message_start's usage arrived before the cut"
+    );
+}

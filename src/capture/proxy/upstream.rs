@@ -1,36 +1,15 @@
-//! The upstream HTTP client: pooled connections, HTTPS through rustls with embedded roots.
-
-use std::time::Duration;
+//! The upstream HTTP client every proxied call goes through.
 
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use super::request_body::UpstreamBody;
 
 /// The client every proxied call goes through.
 pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
-/// How long to wait for a TCP connection to the upstream.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Builds the shared client. TCP_NODELAY matters: without it small SSE frames wait for
-/// Nagle's algorithm and tail latency grows by milliseconds.
+/// Builds the shared upstream client.
 pub fn build_client() -> UpstreamClient {
-    // Installing fails only when a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(https)
+    crate::capture::http_client::build()
 }

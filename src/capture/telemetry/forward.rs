@@ -18,7 +18,6 @@ use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::Semaphore;
 
 use super::Counters;
@@ -307,7 +306,7 @@ impl Forwarder {
     pub fn new(target: ForwardTarget, counters: Arc<Counters>) -> Forwarder {
         Forwarder {
             target,
-            client: build_client(),
+            client: crate::capture::http_client::build(),
             permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             in_flight: Arc::new(AtomicUsize::new(0)),
             warned: AtomicBool::new(false),
@@ -389,21 +388,4 @@ impl Forwarder {
             );
         }
     }
-}
-
-fn build_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
-    // Installing fails only when a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(10)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(https)
 }
