@@ -141,8 +141,10 @@ impl Tree {
         let added_roots = self.add_pending_roots(table, t, emit);
         self.discover(table, t, index, added_roots, emit);
 
-        let read_pss =
-            self.config.pss_every > 0 && index.is_multiple_of(u64::from(self.config.pss_every));
+        // PSS on ticks 1, 1 + N, 1 + 2N …: tick 0 catches a freshly started agent mid-exec,
+        // whose PSS says nothing, and a short run would then report only that reading.
+        let read_pss = self.config.pss_every > 0
+            && (index % u64::from(self.config.pss_every)) == 1 % u64::from(self.config.pss_every);
         if let Some(sample) = self.measure(table, t, read_pss) {
             self.samples += 1;
             emit(SamplerEvent::Sample(sample));
