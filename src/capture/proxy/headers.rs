@@ -45,10 +45,13 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Prepares the client's headers for the upstream: no hop-by-hop headers, no `Host` (the client
-/// sets the upstream's), and `Accept-Encoding: identity` so the usage parser reads plain bytes.
+/// sets the upstream's), no `Expect` (the `100 Continue` handshake happened on the client's hop:
+/// hyper answered it when the proxy started reading the body), and `Accept-Encoding: identity`
+/// so the usage parser reads plain bytes.
 pub fn to_upstream(headers: &mut HeaderMap) {
     strip_hop_by_hop(headers);
     headers.remove(header::HOST);
+    headers.remove(header::EXPECT);
     headers.insert(
         header::ACCEPT_ENCODING,
         HeaderValue::from_static("identity"),
@@ -104,7 +107,9 @@ mod tests {
         h.insert("x-api-key", HeaderValue::from_static("sk-secret"));
         h.insert("host", HeaderValue::from_static("127.0.0.1:1"));
         h.insert("accept-encoding", HeaderValue::from_static("gzip"));
+        h.insert("expect", HeaderValue::from_static("100-continue"));
         to_upstream(&mut h);
+        assert!(h.get("expect").is_none());
         assert!(h.get("connection").is_none());
         assert!(h.get("x-private").is_none());
         assert!(h.get("transfer-encoding").is_none());
