@@ -1,23 +1,45 @@
 //! Memory growth charged to what was happening: per turn, inside each category's calls, and
 //! while nothing was happening at all (the idle slope that turns into 15 GB overnight).
 //!
-//! Growth is measured on the tree's total RSS between the samples nearest to two instants, so
-//! it includes sub-agent processes and tools the agent started.
+//! Growth is measured between the samples nearest to two instants, over the processes alive at
+//! the end: each one's RSS then minus its RSS at the start (0 if it started in between). A
+//! process that exited in between is left out — releasing its memory is not something the
+//! window caused — so a sub-agent process that starts and ends inside a turn does not make the
+//! turn look as if it freed memory.
 
 use crate::observation::MemorySample;
 
 /// Tree RSS at `t`: the last sample at or before it, else the first after it.
 pub fn rss_at(samples: &[MemorySample], t: f64) -> Option<u64> {
-    let after = samples.partition_point(|s| s.t <= t);
-    match after {
-        0 => samples.first().map(|s| s.rss_bytes),
-        n => Some(samples[n - 1].rss_bytes),
-    }
+    sample_at(samples, t).map(|s| s.rss_bytes)
 }
 
-/// RSS change from `start` to `end` (negative when memory was freed).
+/// RSS change from `start` to `end` of the processes alive at `end` (negative when they freed
+/// memory).
 pub fn growth(samples: &[MemorySample], start: f64, end: f64) -> Option<i64> {
-    Some(rss_at(samples, end)? as i64 - rss_at(samples, start)? as i64)
+    let (before, after) = (sample_at(samples, start)?, sample_at(samples, end)?);
+    Some(
+        after
+            .processes
+            .iter()
+            .map(|p| {
+                let then = before
+                    .processes
+                    .iter()
+                    .find(|q| q.pid == p.pid)
+                    .map_or(0, |q| q.rss_bytes);
+                p.rss_bytes as i64 - then as i64
+            })
+            .sum(),
+    )
+}
+
+/// The last sample at or before `t`, else the first after it.
+fn sample_at(samples: &[MemorySample], t: f64) -> Option<&MemorySample> {
+    match samples.partition_point(|s| s.t <= t) {
+        0 => samples.first(),
+        n => Some(&samples[n - 1]),
+    }
 }
 
 /// How fast RSS grows while no call is in flight, in bytes per hour.
@@ -74,18 +96,44 @@ pub fn idle_slope_bytes_per_hour(samples: &[MemorySample], busy: &[(f64, f64)]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::RoleMemory;
+    use crate::observation::{ProcessMemory, RoleMemory};
 
     fn sample(t: f64, rss: u64) -> MemorySample {
+        sample_of(t, &[(1, rss)])
+    }
+
+    fn sample_of(t: f64, processes: &[(u32, u64)]) -> MemorySample {
         MemorySample {
             t,
-            rss_bytes: rss,
+            rss_bytes: processes.iter().map(|p| p.1).sum(),
             pss_bytes: None,
             main: RoleMemory::default(),
             subagent: RoleMemory::default(),
             other: RoleMemory::default(),
-            processes: vec![],
+            processes: processes
+                .iter()
+                .map(|&(pid, rss_bytes)| ProcessMemory {
+                    pid,
+                    rss_bytes,
+                    pss_bytes: None,
+                })
+                .collect(),
         }
+    }
+
+    #[test]
+    fn growth_counts_processes_alive_at_the_end() {
+        // Main grows 10 → 15; a sub-agent (pid 2) lives 0..1 and exits; a tool (pid 3) starts.
+        let s = [
+            sample_of(0.0, &[(1, 10), (2, 40)]),
+            sample_of(1.0, &[(1, 15), (3, 7)]),
+        ];
+        assert_eq!(
+            growth(&s, 0.0, 1.0),
+            Some(5 + 7),
+            "the exited sub-agent frees nothing here"
+        );
+        assert_eq!(rss_at(&s, 1.0), Some(22));
     }
 
     #[test]

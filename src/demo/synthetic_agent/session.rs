@@ -23,6 +23,9 @@ const SUBAGENT_TURNS: [u32; 2] = [2, 5];
 const TOPIC_CHECK_TURN: u32 = 4;
 const DREAM_AFTER_TURN: u32 = 3;
 const AWAY_AFTER_TURN: u32 = 4;
+/// Memory an idle agent keeps accumulating (1 MiB/s; reported idle sessions grew far faster,
+/// e.g. 0.86 → 11.8 GB in two minutes, anthropics/claude-code#31414).
+const IDLE_GROWTH_BYTES_PER_SEC: usize = 1 << 20;
 /// The away pause is this many think pauses long.
 const AWAY_PAUSE_FACTOR: u32 = 3;
 const MAIN_MAX_TOKENS: u64 = 32_000;
@@ -82,11 +85,25 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Waits like an idle agent does: holding on to a little more memory as time passes (the
+    /// idle growth users report), so the idle-slope figure has something to measure.
+    async fn idle(&mut self, duration: Duration) {
+        const STEP: Duration = Duration::from_millis(50);
+        let mut left = duration;
+        while !left.is_zero() {
+            let step = left.min(STEP);
+            tokio::time::sleep(step).await;
+            self.ballast
+                .hold((IDLE_GROWTH_BYTES_PER_SEC as f64 * step.as_secs_f64()) as usize);
+            left -= step;
+        }
+    }
+
     pub(crate) async fn run(mut self) -> Result<(), AgentError> {
         let think = Duration::from_millis(self.args.think_ms);
         for turn in 1..=self.args.turns {
             if turn > 1 {
-                tokio::time::sleep(think).await;
+                self.idle(think).await;
             }
             if self.convo.bytes() > COMPACT_AT_BYTES {
                 self.compact().await?;
@@ -100,7 +117,7 @@ impl<'a> Session<'a> {
                 self.fork(Category::Dream, prompts::DREAM).await?;
             }
             if turn == AWAY_AFTER_TURN {
-                tokio::time::sleep(think * AWAY_PAUSE_FACTOR).await;
+                self.idle(think * AWAY_PAUSE_FACTOR).await;
                 self.fork(Category::AwaySummary, prompts::AWAY_SUMMARY)
                     .await?;
             }
