@@ -43,23 +43,15 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
 
-    /// Where Anthropic-style calls go (may carry a base path).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "AGENTPROF_ANTHROPIC_UPSTREAM",
-        default_value = "https://api.anthropic.com"
-    )]
-    pub anthropic_upstream: String,
+    /// Where Anthropic-style calls go (may carry a base path) [default: your ANTHROPIC_BASE_URL
+    /// if set, else https://api.anthropic.com]
+    #[arg(long, value_name = "URL", env = "AGENTPROF_ANTHROPIC_UPSTREAM")]
+    pub anthropic_upstream: Option<String>,
 
-    /// Where OpenAI-style calls (under /openai/) go.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "AGENTPROF_OPENAI_UPSTREAM",
-        default_value = "https://api.openai.com"
-    )]
-    pub openai_upstream: String,
+    /// Where OpenAI-style calls (under /openai/) go [default: your OPENAI_BASE_URL without its
+    /// /v1 if set, else https://api.openai.com]
+    #[arg(long, value_name = "URL", env = "AGENTPROF_OPENAI_UPSTREAM")]
+    pub openai_upstream: Option<String>,
 
     /// Proxy listen address; a non-loopback address needs --allow-remote.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]

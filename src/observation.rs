@@ -159,6 +159,9 @@ pub enum CallErrorKind {
     ClientDisconnected,
     /// The client's request body broke off or exceeded limits.
     ClientRequest,
+    /// agentprof stopped (the wrapped agent exited, or Ctrl-C on `proxy`) while the call was
+    /// still in flight; it is recorded as far as it got.
+    Shutdown,
 }
 
 /// One model call seen by the proxy: the unit everything is attributed by.

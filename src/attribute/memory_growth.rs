@@ -49,8 +49,9 @@ fn sample_at(samples: &[MemorySample], t: f64) -> Option<&MemorySample> {
 /// so a level shift caused by a call between two stretches does not count as idle growth.
 /// `None` when there are not two idle samples in any stretch.
 pub fn idle_slope_bytes_per_hour(samples: &[MemorySample], busy: &[(f64, f64)]) -> Option<f64> {
-    let mut intervals: Vec<(f64, f64)> = busy.to_vec();
-    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Merged, the intervals are disjoint and sorted by start *and* end, which the binary
+    // search below needs (a long call with short ones inside it is not sorted by end).
+    let intervals = super::intervals::merged(busy.to_vec());
     let overlaps_busy = |from: f64, to: f64| {
         // The first interval that could end after `from`.
         let i = intervals.partition_point(|iv| iv.1 < from);
@@ -162,6 +163,15 @@ mod tests {
         // Without knowing about the call, the jump would inflate the slope.
         let naive = idle_slope_bytes_per_hour(&samples, &[]).unwrap();
         assert!(naive > 3_600_000.0 * 1.5);
+    }
+
+    #[test]
+    fn a_long_call_with_short_ones_inside_is_not_idle() {
+        let samples: Vec<_> = (0..=20)
+            .map(|i| sample(f64::from(i), 1_000_000 * i as u64))
+            .collect();
+        let busy = [(0.0, 100.0), (1.0, 2.0), (3.0, 4.0), (5.0, 6.0)];
+        assert_eq!(idle_slope_bytes_per_hour(&samples, &busy), None);
     }
 
     #[test]

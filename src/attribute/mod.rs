@@ -5,6 +5,7 @@
 
 pub mod attribution;
 pub mod cost;
+pub mod intervals;
 pub mod kv;
 pub mod memory;
 pub mod memory_growth;

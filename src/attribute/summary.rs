@@ -167,13 +167,21 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         add_kv(&mut summary.kv, &attributed, options.kv_profile);
         let samples = &trace.samples;
         if !samples.is_empty() {
-            for a in &attributed.calls {
-                if let Some(end) = a.call.t_end
-                    && let Some(growth) = memory_growth::growth(samples, a.call.t_start, end)
-                {
-                    *category_growth
-                        .entry(a.category.as_str().to_string())
-                        .or_default() += growth;
+            // Each category's call windows merged first: three sub-agents running side by
+            // side over the same ten seconds saw one growth, not three.
+            for category in Category::ALL {
+                let windows: Vec<(f64, f64)> = attributed
+                    .calls
+                    .iter()
+                    .filter(|a| a.category == category)
+                    .filter_map(|a| Some((a.call.t_start, a.call.t_end?)))
+                    .collect();
+                for (start, end) in super::intervals::merged(windows) {
+                    if let Some(growth) = memory_growth::growth(samples, start, end) {
+                        *category_growth
+                            .entry(category.as_str().to_string())
+                            .or_default() += growth;
+                    }
                 }
             }
             let busy: Vec<(f64, f64)> = attributed

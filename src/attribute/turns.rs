@@ -84,6 +84,9 @@ pub fn assign(
     };
     let mut current_by_session: HashMap<Option<&str>, usize> = HashMap::new();
     let mut seen_prompts: HashMap<Option<&str>, Vec<&str>> = HashMap::new();
+    // Turns started without a prompt id (the first attempt failed, so no telemetry was joined):
+    // the first prompt id that follows in the session belongs to them, not to a new turn.
+    let mut awaiting_prompt: HashMap<Option<&str>, bool> = HashMap::new();
     let mut latest: Option<usize> = None;
     for (i, call) in calls.iter().enumerate() {
         let session = call.session_id.as_deref();
@@ -96,9 +99,15 @@ pub fn assign(
                     if new {
                         seen.push(prompt);
                     }
-                    new
+                    let adopted = new && awaiting_prompt.insert(session, false) == Some(true);
+                    new && !adopted
                 }
-                None => call.starts_turn,
+                None => {
+                    if call.starts_turn {
+                        awaiting_prompt.insert(session, true);
+                    }
+                    call.starts_turn
+                }
             };
         if starts {
             turns.starts.push(i);
@@ -109,4 +118,82 @@ pub fn assign(
         turns.of_call[i] = current_by_session.get(&session).copied().or(latest);
     }
     turns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::{ApiKind, Provider};
+
+    fn call(id: u64, starts_turn: bool) -> Call {
+        Call {
+            id,
+            t_start: id as f64,
+            t_first_byte: None,
+            t_end: Some(id as f64 + 0.5),
+            provider: Provider::Anthropic,
+            api: ApiKind::Messages,
+            method: "POST".into(),
+            path: "/v1/messages".into(),
+            model: None,
+            stream: true,
+            status: Some(200),
+            usage: None,
+            upstream_request_id: None,
+            response_id: None,
+            session_id: Some("s".into()),
+            agent_id: None,
+            parent_agent_id: None,
+            request_bytes: 0,
+            response_bytes: 0,
+            category: Category::UserTurn,
+            classified_by: String::new(),
+            starts_turn,
+            error: None,
+            bodies: None,
+        }
+    }
+
+    fn prompt(id: &str) -> TelemetryEvent {
+        TelemetryEvent {
+            t: 0.0,
+            event: "claude_code.api_request".into(),
+            timestamp: None,
+            request_id: None,
+            session_id: Some("s".into()),
+            prompt_id: Some(id.into()),
+            query_source: Some("sdk".into()),
+            agent_id: None,
+            model: None,
+            input_tokens: None,
+            output_tokens: None,
+            cache_read_tokens: None,
+            cache_creation_tokens: None,
+            cost_usd: None,
+            duration_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_first_attempt_and_its_retry_are_one_turn() {
+        // Call 0: first attempt (529, no telemetry), live-marked as starting the turn.
+        // Call 1: the retry, joined to telemetry with prompt p1. Call 2: a tool loop, p1.
+        // Call 3: the next prompt, p2.
+        let calls = [call(0, true), call(1, false), call(2, false), call(3, true)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let (p1, p2) = (prompt("p1"), prompt("p2"));
+        let telemetry = [None, Some(&p1), Some(&p1), Some(&p2)];
+        let categories = [Category::UserTurn; 4];
+        let turns = assign(&refs, &categories, &telemetry);
+        assert_eq!(turns.starts, vec![0, 3]);
+        assert_eq!(turns.of_call, vec![Some(0), Some(0), Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn without_telemetry_live_marks_decide() {
+        let calls = [call(0, true), call(1, false), call(2, true)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let turns = assign(&refs, &[Category::UserTurn; 3], &[None, None, None]);
+        assert_eq!(turns.starts, vec![0, 2]);
+    }
 }

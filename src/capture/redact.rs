@@ -1,7 +1,8 @@
 //! Masking credentials in text that agentprof stores (captured bodies, command lines).
 //!
 //! Headers are handled structurally (secret headers are never read); this catches keys that
-//! travel inside text: `sk-…` API keys and `Bearer …` tokens.
+//! travel inside text (`sk-…` API keys, `Bearer …` tokens) and inside command lines
+//! (`--api-key VALUE`, `TOKEN=VALUE`).
 
 /// Replaces API-key-looking tokens (`sk-…`, `sk-ant-…`, `Bearer …`) with a mask.
 pub fn redact_secrets(text: &str) -> String {
@@ -46,6 +47,48 @@ fn find_secret_start(text: &str) -> Option<usize> {
     None
 }
 
+/// Names that mark a value as a credential, matched case-insensitively.
+const SECRET_WORDS: [&str; 4] = ["key", "token", "secret", "password"];
+
+fn names_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// `arg` with any credential replaced by `***`. `prev` is the argument before it.
+///
+/// Redacted: `NAME=value` where NAME names a secret (→ `NAME=***`), the value following a flag
+/// named so (`--api-key sk…` → `***`), and anything starting with `sk-` (API keys).
+pub fn redact_arg(arg: &str, prev: Option<&str>) -> String {
+    if arg.starts_with("sk-") {
+        return "***".to_owned();
+    }
+    if let Some((name, _)) = arg.split_once('=')
+        && names_secret(name)
+    {
+        return format!("{name}=***");
+    }
+    if let Some(flag) = prev
+        && flag.starts_with('-')
+        && !flag.contains('=')
+        && names_secret(flag)
+    {
+        return "***".to_owned();
+    }
+    arg.to_owned()
+}
+
+/// A command line with every credential-looking argument masked ([`redact_arg`]).
+pub fn redact_command(argv: &[String]) -> Vec<String> {
+    argv.iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let prev = i.checked_sub(1).map(|p| argv[p].as_str());
+            redact_secrets(&redact_arg(arg, prev))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +102,25 @@ mod tests {
         assert_eq!(
             redact_secrets("Authorization: Bearer abc.def-ghi_jkl"),
             "Authorization: Bearer ***"
+        );
+    }
+
+    #[test]
+    fn command_lines_lose_their_credentials() {
+        let argv: Vec<String> = [
+            "claude",
+            "--api-key",
+            "abc123",
+            "TOKEN=xyz",
+            "-p",
+            "hi sk-ant-abcdefghijk",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            redact_command(&argv),
+            ["claude", "--api-key", "***", "TOKEN=***", "-p", "hi sk-***"]
         );
     }
 

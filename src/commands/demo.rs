@@ -20,6 +20,8 @@ use crate::output::trace::read_trace;
 /// The `demo` command.
 pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let trace = args.out.join("trace.jsonl");
+    // The demo owns its output folder: each run replaces the previous demo's trace.
+    let _ = std::fs::remove_file(&trace);
     super::logging::init_file(&trace);
     let exe = std::env::current_exe().context("locating the agentprof binary")?;
     let runtime = super::runtime()?;

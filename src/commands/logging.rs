@@ -22,7 +22,7 @@ pub fn init_file(trace: &Path) {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(parent);
     }
-    let Ok(file) = crate::output::private_file::create_private(path) else {
+    let Ok(file) = crate::output::private_file::append_private(path) else {
         return;
     };
     let _ = tracing_subscriber::fmt()

@@ -16,21 +16,26 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         for pid in &args.pid {
             session.watch(*pid)?;
         }
-        let mut stdout = std::io::stdout().lock();
-        writeln!(
-            stdout,
-            "ANTHROPIC_BASE_URL={}",
-            session.anthropic_base_url()
-        )?;
-        writeln!(stdout, "OPENAI_BASE_URL={}", session.openai_base_url())?;
+        let mut lines = vec![
+            format!("ANTHROPIC_BASE_URL={}", session.anthropic_base_url()),
+            format!("OPENAI_BASE_URL={}", session.openai_base_url()),
+        ];
         if let Some(addr) = session.telemetry_addr() {
-            writeln!(stdout, "OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}")?;
+            lines.push(format!("OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}"));
         }
-        writeln!(stdout, "trace: {}", session.trace_path().display())?;
-        stdout.flush()?;
+        lines.push(format!("trace: {}", session.trace_path().display()));
+        // Whoever reads these may stop early (`agentprof proxy | head -1`); the proxy keeps
+        // serving all the same, so a closed stdout is not an error here.
+        let mut stdout = std::io::stdout().lock();
+        for line in lines {
+            let _ = writeln!(stdout, "{line}");
+        }
+        let _ = stdout.flush();
         drop(stdout);
-        wait_for_stop().await?;
-        session.finish(None, None).await
+        let stopped = wait_for_stop().await;
+        let finished = session.finish(None, None).await;
+        stopped?;
+        finished
     })?;
     if !args.capture.quiet {
         super::summary::print_after_run(&trace);

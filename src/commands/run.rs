@@ -41,6 +41,9 @@ pub async fn wrap(
         .split_first()
         .ok_or_else(|| InputError::new("no command given after `--`"))?;
     let mut session = Session::start(options).await?;
+    // Handlers go in before the child starts: a signal in between must not kill agentprof
+    // with the default action and leave the child orphaned and the trace without a footer.
+    let mut signals = super::signals::Forwarder::install().context("installing signal handlers")?;
 
     let mut child = Command::new(program);
     child
@@ -68,11 +71,21 @@ pub async fn wrap(
     {
         tracing::warn!("memory sampling is off: {err:#}");
     }
-    let status = super::signals::wait_forwarding(&mut child)
-        .await
-        .context("waiting for the wrapped command")?;
-    let (exit_code, signal) = exit_of(status);
-    let trace = session.finish(status.code(), signal).await?;
+    let waited = signals.wait(&mut child).await;
+    let (code, signal, exit_code) = match &waited {
+        Ok(status) => {
+            let (exit_code, signal) = exit_of(*status);
+            (status.code(), signal, exit_code)
+        }
+        Err(_) => (None, None, 1),
+    };
+    let trace = session.trace_path().to_path_buf();
+    let finished = session.finish(code, signal).await;
+    waited.context("waiting for the wrapped command")?;
+    // The agent's exit code is the contract; a trace problem is reported, not substituted.
+    if let Err(err) = finished {
+        eprintln!("agentprof: warning: {err:#}");
+    }
     Ok(RunOutcome { exit_code, trace })
 }
 

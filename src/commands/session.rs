@@ -55,10 +55,20 @@ impl SessionOptions {
         args: &CaptureArgs,
         command: Vec<String>,
     ) -> anyhow::Result<SessionOptions> {
-        let anthropic = Upstream::parse(&args.anthropic_upstream)
-            .map_err(|e| InputError::new(format!("--anthropic-upstream: {e}")))?;
-        let openai = Upstream::parse(&args.openai_upstream)
-            .map_err(|e| InputError::new(format!("--openai-upstream: {e}")))?;
+        let anthropic = Upstream::parse(&upstream_url(
+            args.anthropic_upstream.as_deref(),
+            "ANTHROPIC_BASE_URL",
+            DEFAULT_ANTHROPIC,
+            false,
+        ))
+        .map_err(|e| InputError::new(format!("--anthropic-upstream: {e}")))?;
+        let openai = Upstream::parse(&upstream_url(
+            args.openai_upstream.as_deref(),
+            "OPENAI_BASE_URL",
+            DEFAULT_OPENAI,
+            true,
+        ))
+        .map_err(|e| InputError::new(format!("--openai-upstream: {e}")))?;
         if !args.listen.ip().is_loopback() && !args.allow_remote {
             return Err(InputError::new(format!(
                 "--listen {}: not a loopback address; the proxy forwards your API keys' requests \
@@ -94,12 +104,36 @@ impl SessionOptions {
     }
 }
 
-/// `agentprof-traces/<UTC timestamp>.jsonl`.
+const DEFAULT_ANTHROPIC: &str = "https://api.anthropic.com";
+const DEFAULT_OPENAI: &str = "https://api.openai.com";
+
+/// The upstream: the flag (or `AGENTPROF_*_UPSTREAM`); else where the user's agent was already
+/// pointed (`ANTHROPIC_BASE_URL`, `OPENAI_BASE_URL` — a gateway, Azure, a local model: their
+/// calls must keep going there, not to the vendor with the gateway's key); else the vendor.
+fn upstream_url(flag: Option<&str>, base_url_var: &str, default: &str, strip_v1: bool) -> String {
+    if let Some(url) = flag {
+        return url.to_string();
+    }
+    match std::env::var(base_url_var) {
+        Ok(url) if !url.trim().is_empty() => {
+            let url = url.trim().trim_end_matches('/');
+            // OpenAI clients' base URLs end in /v1, which the requests reaching the proxy carry.
+            match url.strip_suffix("/v1") {
+                Some(base) if strip_v1 => base.to_string(),
+                _ => url.to_string(),
+            }
+        }
+        _ => default.to_string(),
+    }
+}
+
+/// `agentprof-traces/<UTC timestamp>-<pid>.jsonl` (milliseconds and the pid: two runs started
+/// together get two traces).
 pub fn default_trace_path() -> PathBuf {
     let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%SZ")
+        .strftime("%Y%m%dT%H%M%S%.3fZ")
         .to_string();
-    PathBuf::from("agentprof-traces").join(format!("{stamp}.jsonl"))
+    PathBuf::from("agentprof-traces").join(format!("{stamp}-{}.jsonl", std::process::id()))
 }
 
 /// A running capture.
@@ -122,11 +156,7 @@ impl Session {
             agentprof_version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: clock.started_at().to_string(),
             mode: options.mode.to_string(),
-            command: options
-                .command
-                .iter()
-                .map(|a| crate::capture::redact::redact_secrets(a))
-                .collect(),
+            command: crate::capture::redact::redact_command(&options.command),
             upstreams: Upstreams {
                 anthropic: options.anthropic.display(),
                 openai: options.openai.display(),
@@ -256,7 +286,9 @@ impl Session {
             move || clock.now(),
             move |event| match event {
                 SamplerEvent::Sample(sample) => {
-                    live.on_memory(&sample);
+                    if !live.is_empty() {
+                        live.on_memory(&sample);
+                    }
                     trace.send(TraceRecord::Memory(sample))
                 }
                 SamplerEvent::Process(event) => trace.send(TraceRecord::Process(event)),
@@ -273,17 +305,19 @@ impl Session {
         exit_code: Option<i32>,
         exit_signal: Option<i32>,
     ) -> anyhow::Result<PathBuf> {
+        // Every step is best-effort: whatever fails, the footer is still written, and the
+        // trace keeps everything recorded so far.
         let samples = match self.sampler {
-            Some(sampler) => {
-                tokio::task::spawn_blocking(move || sampler.stop())
-                    .await
-                    .context("stopping the memory sampler")?
-                    .samples
-            }
+            Some(sampler) => match tokio::task::spawn_blocking(move || sampler.stop()).await {
+                Ok(stats) => stats.samples,
+                Err(err) => {
+                    tracing::error!("the memory sampler failed: {err}");
+                    0
+                }
+            },
             None => 0,
         };
-        let calls = self.proxy.calls();
-        self.proxy.shutdown(Duration::from_secs(2)).await;
+        let calls = self.proxy.shutdown(Duration::from_secs(2)).await;
         // The agent flushes its last telemetry batch as it exits; give it a moment to land.
         if let Some(receiver) = self.receiver {
             let stats: ReceiverStats = receiver.shutdown(Duration::from_secs(2)).await;
@@ -297,16 +331,17 @@ impl Session {
             exit_code,
             exit_signal,
         };
-        let live = self.options.live.clone();
-        tokio::task::spawn_blocking(move || live.shutdown())
-            .await
-            .context("flushing live exporters")?;
         let writer = self.writer;
-        tokio::task::spawn_blocking(move || writer.finish(footer))
+        let written = tokio::task::spawn_blocking(move || writer.finish(footer))
             .await
-            .context("finishing the trace")?
-            .context("finishing the trace")?;
-        Ok(self.options.trace)
+            .context("finishing the trace")
+            .and_then(|r| r.context("finishing the trace"));
+        // Exporters flush after the trace is complete: a failing exporter costs no record.
+        let live = self.options.live.clone();
+        if let Err(err) = tokio::task::spawn_blocking(move || live.shutdown()).await {
+            tracing::error!("flushing live exporters failed: {err}");
+        }
+        written.map(|_| self.options.trace)
     }
 }
 
@@ -339,8 +374,9 @@ impl CallSink for TraceSink {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .starts_turn(&call, request.as_ref());
+        // The trace first: whatever an exporter does, the record is kept.
+        self.trace.send(TraceRecord::Call(call.clone()));
         self.live.on_call(&call);
-        self.trace.send(TraceRecord::Call(call));
     }
 }
 

@@ -1,10 +1,10 @@
-//! Passing SIGINT and SIGTERM on to the wrapped agent.
+//! Passing SIGINT, SIGTERM and SIGHUP on to the wrapped agent.
 //!
-//! A Ctrl-C at a terminal already reaches every process of the foreground process group — the
-//! agent included. Forwarding it again would deliver it twice, and agents treat a double
-//! Ctrl-C as "exit now". So SIGINT is forwarded only when agentprof is not the terminal's
-//! foreground job (someone ran `kill -INT` on it, or there is no terminal); SIGTERM and SIGHUP,
-//! which a terminal does not broadcast that way, are always forwarded.
+//! A Ctrl-C (or a hang-up) at a terminal already reaches every process of the foreground
+//! process group — the agent included. Forwarding it again would deliver it twice, and agents
+//! treat a double Ctrl-C as "exit now". So SIGINT and SIGHUP are forwarded only when agentprof
+//! is not the foreground job of its controlling terminal (someone ran `kill -INT` on it, or
+//! there is no terminal); SIGTERM, which no terminal broadcasts, is always forwarded.
 
 use std::process::ExitStatus;
 
@@ -13,29 +13,46 @@ use nix::unistd::Pid;
 use tokio::process::Child;
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Waits for the child, forwarding signals agentprof receives meanwhile.
-pub async fn wait_forwarding(child: &mut Child) -> std::io::Result<ExitStatus> {
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    loop {
-        let forward = tokio::select! {
-            status = child.wait() => return status,
-            _ = interrupt.recv() => (!terminal_already_delivered()).then_some(Signal::SIGINT),
-            _ = terminate.recv() => Some(Signal::SIGTERM),
-            _ = hangup.recv() => Some(Signal::SIGHUP),
-        };
-        if let (Some(signal), Some(pid)) = (forward, child.id()) {
-            // The child may have exited in between; nothing to do then.
-            let _ = kill(Pid::from_raw(pid as i32), signal);
+/// Signal streams, installed before the child starts.
+pub struct Forwarder {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Forwarder {
+    pub fn install() -> std::io::Result<Forwarder> {
+        Ok(Forwarder {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for the child, forwarding signals agentprof receives meanwhile.
+    pub async fn wait(&mut self, child: &mut Child) -> std::io::Result<ExitStatus> {
+        loop {
+            let forward = tokio::select! {
+                status = child.wait() => return status,
+                _ = self.interrupt.recv() => (!terminal_already_delivered()).then_some(Signal::SIGINT),
+                _ = self.terminate.recv() => Some(Signal::SIGTERM),
+                _ = self.hangup.recv() => (!terminal_already_delivered()).then_some(Signal::SIGHUP),
+            };
+            if let (Some(signal), Some(pid)) = (forward, child.id()) {
+                // The child may have exited in between; nothing to do then.
+                let _ = kill(Pid::from_raw(pid as i32), signal);
+            }
         }
     }
 }
 
-/// Whether a SIGINT we got most likely came from the terminal to our whole process group.
+/// Whether a terminal-generated signal most likely reached our whole process group already:
+/// we have a controlling terminal (whatever stdin is) and our group is its foreground group.
 fn terminal_already_delivered() -> bool {
-    let stdin = std::io::stdin();
-    match nix::unistd::tcgetpgrp(&stdin) {
+    let Ok(tty) = std::fs::File::open("/dev/tty") else {
+        return false;
+    };
+    match nix::unistd::tcgetpgrp(&tty) {
         Ok(foreground) => foreground == nix::unistd::getpgrp(),
         Err(_) => false,
     }

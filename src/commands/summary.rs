@@ -10,12 +10,21 @@ use crate::observation::Category;
 use crate::output::report::table::bytes;
 use crate::output::trace::read_trace;
 
+/// `eprintln!` that never panics: stderr may be a closed pipe (`2>&1 | head -1`) or a hung-up
+/// terminal, and the summary must not cost the agent's exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Reads the finished trace back and prints a few lines about it.
 pub fn print_after_run(trace: &Path) {
     let read = match read_trace(trace) {
         Ok(read) => read,
         Err(err) => {
-            eprintln!("agentprof: could not read back the trace: {err}");
+            say!("agentprof: could not read back the trace: {err}");
             return;
         }
     };
@@ -34,7 +43,7 @@ pub fn print_after_run(trace: &Path) {
         },
     );
     let totals = &summary.totals;
-    eprintln!(
+    say!(
         "agentprof: {} calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
         totals.requests,
         totals.errors,
@@ -45,7 +54,7 @@ pub fn print_after_run(trace: &Path) {
         totals.output_tokens
     );
     if let Some(cost) = totals.cost_usd {
-        eprintln!(
+        say!(
             "agentprof: cost ${cost:.4} (prices as of {})",
             summary.prices.as_of
         );
@@ -65,10 +74,10 @@ pub fn print_after_run(trace: &Path) {
         })
         .collect();
     if !shares.is_empty() {
-        eprintln!("agentprof: tokens by category: {}", shares.join(", "));
+        say!("agentprof: tokens by category: {}", shares.join(", "));
     }
     if let Some(peak) = summary.memory.peak_rss_bytes {
-        eprintln!(
+        say!(
             "agentprof: agent process tree peak RSS {}{}",
             bytes(peak),
             summary
@@ -79,9 +88,9 @@ pub fn print_after_run(trace: &Path) {
         );
     }
     for warning in &summary.warnings {
-        eprintln!("agentprof: warning: {warning}");
+        say!("agentprof: warning: {warning}");
     }
-    eprintln!(
+    say!(
         "agentprof: trace {} — details: agentprof report {}",
         trace.display(),
         trace.display()

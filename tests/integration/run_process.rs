@@ -113,3 +113,65 @@ fn report_tolerates_and_counts_a_torn_last_line() {
     let warnings = report["warnings"].to_string();
     assert!(warnings.contains("torn last line"), "{warnings}");
 }
+
+#[test]
+fn an_existing_trace_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.jsonl");
+    std::fs::write(&path, "precious\n").unwrap();
+    let output = agentprof()
+        .args(["run", "--trace"])
+        .arg(&path)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("exists"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious\n");
+}
+
+#[test]
+fn calls_in_flight_when_the_proxy_stops_are_recorded() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let mut proxy = agentprof()
+        .args(["proxy", "--quiet", "--no-agent-telemetry", "--trace"])
+        .arg(&trace_path)
+        .args(["--anthropic-upstream", &mock.url()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(proxy.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("ANTHROPIC_BASE_URL=")
+        .unwrap()
+        .to_string();
+    // A stream that trickles for ~3 s; the proxy is stopped after 0.7 s.
+    let mut client = std::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-H", "x-mock-fault: slow:400", "--data"])
+        .arg(r#"{"model":"claude-sonnet-4-6","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+        .arg(format!("{base}/v1/messages"))
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(proxy.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(proxy.wait().unwrap().success());
+    let _ = client.wait();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 1, "the call in flight is in the trace");
+    let error = trace.calls[0].error.as_ref().unwrap();
+    assert_eq!(error.kind, agentprof::observation::CallErrorKind::Shutdown);
+    assert_eq!(trace.footer.unwrap().calls, 1);
+}

@@ -196,7 +196,8 @@ fn residency(held: &[Held<'_>], bpt: u64, trace_end: f64, out: &mut Vec<Segment>
         // Residency starts when a call ends, so "later" means later t_end; the sort is stable,
         // so ties keep the canonical order and the last of them wins.
         users.sort_by(|a, b| a.end.total_cmp(&b.end));
-        let pauses = merged_intervals(users.iter().map(|u| (u.start, u.end)).collect());
+        let pauses =
+            crate::attribute::intervals::merged(users.iter().map(|u| (u.start, u.end)).collect());
         let mut first_pause = 0;
         for (i, u) in users.iter().enumerate() {
             let start = u.end;
@@ -233,19 +234,6 @@ fn resident(start: f64, end: f64, bytes: u128, category: Category) -> Segment {
         category,
         kind: Kind::Resident,
     }
-}
-
-/// Union of intervals as disjoint intervals sorted by start (touching ones joined).
-fn merged_intervals(mut intervals: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
-    intervals.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(intervals.len());
-    for (start, end) in intervals {
-        match merged.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
-        }
-    }
-    merged
 }
 
 /// Peak and timeline from `(t, added, removed)` edges. All edges at one instant are applied

@@ -116,6 +116,17 @@ fn claude_code_markers() {
             Category::Utility,
             "rule:cc-helper-no-tools",
         ),
+        // Fork markers count only at the start: a user asking about them is a user turn.
+        (
+            summary(
+                BILLING,
+                "Implement memory consolidation in our cache, then create a detailed summary of the conversation",
+                true,
+                7,
+            ),
+            Category::UserTurn,
+            "rule:cc-main-loop",
+        ),
     ];
     for (request, category, rule) in cases {
         let verdict = classify(&rules, &h, Some(&request));

@@ -130,66 +130,88 @@ impl CallTracker {
         self.complete(response, ending);
     }
 
+    /// Client-side failure of the request body, if the client broke off while sending it.
+    pub fn client_body_error(&self) -> Option<String> {
+        self.capture.lock().error.clone()
+    }
+
     fn complete(&mut self, response: Option<ResponseSummary>, ending: Ending) {
         self.finished = true;
         self.call.t_end = Some(self.ctx.clock.now());
+        let ending = match ending {
+            Ending::Failed(CallErrorKind::ClientDisconnected, _)
+                if self.ctx.cutting_off.load(Ordering::Acquire) =>
+            {
+                Ending::Failed(
+                    CallErrorKind::Shutdown,
+                    "agentprof stopped while the call was in flight; recorded as far as it got"
+                        .into(),
+                )
+            }
+            other => other,
+        };
+        let recording = Recording {
+            ctx: self.ctx.clone(),
+            call: self.call.clone(),
+            capture: self.capture.clone(),
+            response_copy: self.response_copy.take(),
+            inspected: self.inspected.take(),
+            headers: std::mem::take(&mut self.headers),
+            response,
+            ending,
+        };
+        // Reading the request body (up to tens of MB) and classifying must not hold up the
+        // response's last frame or the other streams on this worker: do it on the blocking
+        // pool. Outside a runtime (tests, teardown) it runs here.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || recording.run());
+            }
+            Err(_) => recording.run(),
+        }
+    }
+}
+
+/// The finishing work of one call, done off the response path.
+struct Recording {
+    ctx: Arc<ProxyContext>,
+    call: Call,
+    capture: SharedCapture,
+    response_copy: Option<Vec<u8>>,
+    inspected: Option<RequestSummary>,
+    headers: Vec<(String, String)>,
+    response: Option<ResponseSummary>,
+    ending: Ending,
+}
+
+impl Recording {
+    fn run(mut self) {
         let request = self.inspect_request();
         if let Some(request) = &request {
             self.call.model = request.model.clone();
             self.call.stream = request.stream;
         }
-        if let Some(response) = &response {
-            self.apply_response(response);
+        if let Some(response) = self.response.take() {
+            self.call.usage = response.usage;
+            self.call.response_id = response.response_id.clone();
+            if self.call.model.is_none() {
+                self.call.model = response.model.clone();
+            }
+            self.response = Some(response);
         }
-        self.call.error = self.error_for(response.as_ref(), ending);
-        self.ctx.in_flight.fetch_sub(1, Ordering::AcqRel);
-        let call = self.call.clone();
-        let headers = std::mem::take(&mut self.headers);
+        let ending = std::mem::replace(&mut self.ending, Ending::Complete);
+        self.call.error = error_for(self.call.status, self.response.as_ref(), ending);
         self.ctx.sink.record(CompletedCall {
-            call,
+            call: self.call,
             request,
-            headers,
+            headers: self.headers,
         });
-    }
-
-    fn apply_response(&mut self, response: &ResponseSummary) {
-        self.call.usage = response.usage;
-        self.call.response_id = response.response_id.clone();
-        if self.call.model.is_none() {
-            self.call.model = response.model.clone();
-        }
-    }
-
-    fn error_for(&self, response: Option<&ResponseSummary>, ending: Ending) -> Option<CallError> {
-        if let Ending::Failed(kind, message) = ending {
-            return Some(CallError { kind, message });
-        }
-        let status = self.call.status.unwrap_or(0);
-        let upstream_error = response.and_then(|r| r.stream_error.clone());
-        if !(200..300).contains(&status) {
-            let detail = upstream_error.map(|e| format!(": {e}")).unwrap_or_default();
-            return Some(CallError {
-                kind: CallErrorKind::UpstreamStatus,
-                message: format!("upstream answered HTTP {status}{detail}"),
-            });
-        }
-        if let Some(error) = upstream_error {
-            return Some(CallError {
-                kind: CallErrorKind::StreamError,
-                message: error,
-            });
-        }
-        if response.is_some_and(|r| r.torn) {
-            return Some(CallError {
-                kind: CallErrorKind::UpstreamBody,
-                message: "upstream stream ended before its final event".into(),
-            });
-        }
-        None
+        // Only now: shutdown waits for this count to reach 0 before writing the footer.
+        self.ctx.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn inspect_request(&mut self) -> Option<RequestSummary> {
-        let capture = self.capture.lock();
+        let mut capture = self.capture.lock();
         self.call.request_bytes = capture.bytes;
         if let Some(copy) = self.response_copy.take() {
             self.call.bodies = Some(CapturedBodies {
@@ -197,17 +219,54 @@ impl CallTracker {
                 response: redact_body(&copy),
             });
         }
+        // The chunks are not needed after this; free them now rather than when the last
+        // reference to the capture goes.
+        let chunks = std::mem::take(&mut capture.chunks);
+        let truncated = capture.truncated;
+        drop(capture);
         if let Some(summary) = self.inspected.take() {
             return Some(summary);
         }
-        if capture.truncated || capture.chunks.is_empty() {
+        if truncated || chunks.is_empty() {
             return None;
         }
-        if self.call.api == ApiKind::Other && !looks_like_json(&capture.chunks) {
+        if self.call.api == ApiKind::Other && !looks_like_json(&chunks) {
             return None;
         }
-        RequestSummary::inspect(self.call.api, &capture.chunks).ok()
+        RequestSummary::inspect(self.call.api, &chunks).ok()
     }
+}
+
+fn error_for(
+    status: Option<u16>,
+    response: Option<&ResponseSummary>,
+    ending: Ending,
+) -> Option<CallError> {
+    if let Ending::Failed(kind, message) = ending {
+        return Some(CallError { kind, message });
+    }
+    let status = status.unwrap_or(0);
+    let upstream_error = response.and_then(|r| r.stream_error.clone());
+    if !(200..300).contains(&status) {
+        let detail = upstream_error.map(|e| format!(": {e}")).unwrap_or_default();
+        return Some(CallError {
+            kind: CallErrorKind::UpstreamStatus,
+            message: format!("upstream answered HTTP {status}{detail}"),
+        });
+    }
+    if let Some(error) = upstream_error {
+        return Some(CallError {
+            kind: CallErrorKind::StreamError,
+            message: error,
+        });
+    }
+    if response.is_some_and(|r| r.torn) {
+        return Some(CallError {
+            kind: CallErrorKind::UpstreamBody,
+            message: "upstream stream ended before its final event".into(),
+        });
+    }
+    None
 }
 
 impl Drop for CallTracker {

@@ -7,11 +7,12 @@
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that only concern one hop.
-const HOP_BY_HOP: [&str; 8] = [
+const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",
     "proxy-connection",
     "proxy-authenticate",
+    "proxy-authorization",
     "te",
     "trailer",
     "transfer-encoding",

@@ -16,7 +16,7 @@ mod server;
 mod upstream;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 pub use headers::SECRET_HEADERS;
 pub use route::{Upstream, UpstreamUrlError};
@@ -49,4 +49,6 @@ pub(crate) struct ProxyContext {
     pub capture_bodies: bool,
     pub next_call_id: AtomicU64,
     pub in_flight: AtomicUsize,
+    /// Set when the proxy cuts off calls still in flight at shutdown.
+    pub cutting_off: AtomicBool,
 }

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use super::call::{CallTracker, Ending};
 use super::error_response::error_response;
@@ -61,8 +62,19 @@ pub enum ProxyError {
 /// A proxy accepting connections in the background.
 pub struct RunningProxy {
     addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
+    phase: watch::Sender<Phase>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
     ctx: Arc<ProxyContext>,
+}
+
+/// Where the proxy is in its life; connections watch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// No new connections; open ones finish the request they are serving, idle ones close.
+    Draining,
+    /// Calls still in flight are cut off (and recorded as such).
+    CutOff,
 }
 
 impl RunningProxy {
@@ -81,13 +93,29 @@ impl RunningProxy {
         self.ctx.next_call_id.load(Ordering::Relaxed)
     }
 
-    /// Stops accepting, then waits up to `grace` for in-flight calls to be recorded.
-    pub async fn shutdown(self, grace: Duration) {
-        let _ = self.shutdown.send(true);
-        let deadline = tokio::time::Instant::now() + grace;
-        while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+    /// Stops accepting and lets calls in flight finish for up to `grace`; then cuts off the
+    /// rest, which are recorded with a `shutdown` error — every call that started ends up in
+    /// the trace. Returns the number of calls seen.
+    pub async fn shutdown(self, grace: Duration) -> u64 {
+        let _ = self.phase.send(Phase::Draining);
+        wait_until_recorded(&self.ctx, grace).await;
+        if self.in_flight() > 0 {
+            self.ctx.cutting_off.store(true, Ordering::Release);
         }
+        let _ = self.phase.send(Phase::CutOff);
+        // The accept task reports once every connection task has ended; dropping them is what
+        // records the calls they were serving.
+        let RunningProxy { stopped, ctx, .. } = self;
+        let _ = tokio::time::timeout(Duration::from_secs(5), stopped).await;
+        wait_until_recorded(&ctx, Duration::from_secs(5)).await;
+        ctx.next_call_id.load(Ordering::Relaxed)
+    }
+}
+
+async fn wait_until_recorded(ctx: &ProxyContext, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while ctx.in_flight.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -113,6 +141,7 @@ pub async fn start(
         capture_bodies: config.capture_bodies,
         next_call_id: AtomicU64::new(0),
         in_flight: AtomicUsize::new(0),
+        cutting_off: AtomicBool::new(false),
     });
     let handler = Arc::new(Handler {
         ctx: ctx.clone(),
@@ -120,44 +149,95 @@ pub async fn start(
         anthropic: config.anthropic,
         openai: config.openai,
     });
-    let (shutdown, mut stopped) = watch::channel(false);
+    let (phase, phase_rx) = watch::channel(Phase::Running);
+    let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => serve_connection(stream, handler.clone()),
-                    Err(err) => {
-                        // Usually EMFILE: back off instead of spinning.
-                        tracing::warn!("accept failed: {err}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-                _ = stopped.changed() => break,
-            }
-        }
+        accept_loop(listener, handler, phase_rx).await;
+        let _ = stopped_tx.send(());
     });
     Ok(RunningProxy {
         addr,
-        shutdown,
+        phase,
+        stopped,
         ctx,
     })
 }
 
-fn serve_connection(stream: tokio::net::TcpStream, handler: Arc<Handler>) {
-    let _ = stream.set_nodelay(true);
-    tokio::spawn(async move {
-        let service = service_fn(move |req| {
-            let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler.handle(req).await) }
-        });
-        let result = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service)
-            .await;
-        if let Err(err) = result {
-            tracing::debug!("client connection ended: {err}");
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Arc<Handler>,
+    mut phase: watch::Receiver<Phase>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, handler.clone(), phase.clone()));
+                }
+                Err(err) => {
+                    // Usually EMFILE: back off instead of spinning.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            // Reap finished connections so the set does not grow with every one ever served.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            changed = phase.changed() => {
+                if changed.is_err() || *phase.borrow() != Phase::Running {
+                    break;
+                }
+            }
         }
+    }
+    drop(listener);
+    loop {
+        tokio::select! {
+            next = connections.join_next() => if next.is_none() { break },
+            changed = phase.changed() => {
+                if changed.is_err() || *phase.borrow() == Phase::CutOff {
+                    connections.shutdown().await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    handler: Arc<Handler>,
+    mut phase: watch::Receiver<Phase>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handler.handle(req).await) }
     });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = draining(&mut phase) => {
+            // Finish the request being served, then close instead of keeping alive.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!("client connection ended: {err}");
+    }
+}
+
+/// Resolves once the proxy stops running.
+async fn draining(phase: &mut watch::Receiver<Phase>) {
+    while *phase.borrow_and_update() == Phase::Running {
+        if phase.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 struct Handler {
@@ -191,7 +271,17 @@ impl Handler {
             // one endpoint is read whole before forwarding.
             let chunks = match collect_frames(body).await {
                 Ok(chunks) => chunks,
-                Err(err) => {
+                Err(CollectError::TooLarge) => {
+                    let message = format!("request body larger than {} MiB", INSPECT_LIMIT >> 20);
+                    tracker.fail_without_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        CallErrorKind::ClientRequest,
+                        message.clone(),
+                    );
+                    return error_response(provider, StatusCode::PAYLOAD_TOO_LARGE, &message)
+                        .map(ProxyBody::full);
+                }
+                Err(CollectError::Broken(err)) => {
                     let message = format!("client request body broke off: {err}");
                     tracker.fail_without_response(
                         StatusCode::BAD_REQUEST,
@@ -241,7 +331,14 @@ impl Handler {
             {
                 Ok(Ok(response)) => response,
                 Ok(Err(err)) => {
-                    let (kind, message) = describe_upstream_error(&err, &route.uri);
+                    // The client's own body may be what broke; hyper reports it as a send error.
+                    let (kind, message) = match tracker.client_body_error() {
+                        Some(cause) => (
+                            CallErrorKind::ClientRequest,
+                            format!("the client's request body broke off: {cause}"),
+                        ),
+                        None => describe_upstream_error(&err, &route.uri),
+                    };
                     tracker.fail_without_response(StatusCode::BAD_GATEWAY, kind, message.clone());
                     return error_response(provider, StatusCode::BAD_GATEWAY, &message)
                         .map(ProxyBody::full);
@@ -303,14 +400,29 @@ fn reader_summary_for_empty(
 ) -> Option<crate::capture::usage::ResponseSummary> {
     match reader {
         ResponseReader::Json { api, .. } => Some(crate::capture::usage::parse_json_body(api, b"")),
-        _ => None,
+        // An empty stream is a torn one: it never sent its final event.
+        ResponseReader::Sse(parser) => Some(parser.finish()),
+        ResponseReader::Stripped(stripper) => Some(stripper.finish(&mut Vec::new())),
+        ResponseReader::Ignore => None,
     }
 }
 
-async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, hyper::Error> {
+/// Why a request body that must be read whole could not be.
+enum CollectError {
+    Broken(hyper::Error),
+    TooLarge,
+}
+
+/// Reads a whole request body, refusing past [`INSPECT_LIMIT`] bytes.
+async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, CollectError> {
     let mut chunks = Vec::new();
+    let mut total = 0u64;
     while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
+        if let Ok(data) = frame.map_err(CollectError::Broken)?.into_data() {
+            total += data.len() as u64;
+            if total > INSPECT_LIMIT {
+                return Err(CollectError::TooLarge);
+            }
             chunks.push(data);
         }
     }

@@ -210,7 +210,7 @@ impl Tree {
             }
             member.exec_id = info.exec_id;
             if member.command != command {
-                tracing::debug!(pid, argv = ?command.argv, "process exec'd");
+                tracing::debug!(pid, command = %short_command(&command), "process exec'd");
                 if member.role == ProcessRole::Main
                     && let Some(root_command) = self.root_commands.get_mut(member.root)
                 {

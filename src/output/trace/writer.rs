@@ -22,6 +22,10 @@ pub enum TraceWriteError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "trace file {path} exists already; name another with --trace (traces are never overwritten)"
+    )]
+    Exists { path: PathBuf },
     #[error("cannot create trace file {path}: {source}")]
     Create {
         path: PathBuf,
@@ -68,9 +72,14 @@ impl TraceWriter {
                 source,
             })?;
         }
-        let file = create_private(path).map_err(|source| TraceWriteError::Create {
-            path: path.to_path_buf(),
-            source,
+        let file = create_private(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => TraceWriteError::Exists {
+                path: path.to_path_buf(),
+            },
+            _ => TraceWriteError::Create {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         write_line(&mut out, &TraceRecord::Header(header))
@@ -120,9 +129,16 @@ fn write_loop(
     rx: Receiver<TraceRecord>,
     path: &Path,
 ) -> Result<u64, TraceWriteError> {
-    let wrap = |source| TraceWriteError::Write {
-        path: path.to_path_buf(),
-        source,
+    let wrap = |source: std::io::Error| {
+        // Logged here, when it happens: producers keep sending into a closed channel.
+        tracing::error!(
+            "writing the trace {} failed, recording stops: {source}",
+            path.display()
+        );
+        TraceWriteError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     };
     let mut written = 0u64;
     // Block for the first record of a batch, then take whatever else is already queued.

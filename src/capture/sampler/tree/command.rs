@@ -1,6 +1,7 @@
 //! What a process is called and what it is: the role rule ([`role_for`]) and the short,
 //! redacted command line reported when a process starts ([`short_command`]).
 
+use crate::capture::redact::redact_arg;
 use std::path::Path;
 
 use crate::observation::ProcessRole;
@@ -81,37 +82,6 @@ const MAX_COMMAND_CHARS: usize = 120;
 /// Arguments kept after the program name.
 const MAX_ARGS: usize = 3;
 
-/// Names that mark a value as a credential, matched case-insensitively.
-const SECRET_WORDS: [&str; 4] = ["key", "token", "secret", "password"];
-
-fn names_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|word| name.contains(word))
-}
-
-/// `arg` with any credential replaced by `***`. `prev` is the argument before it.
-///
-/// Redacted: `NAME=value` where NAME names a secret (→ `NAME=***`), the value following a flag
-/// named so (`--api-key sk…` → `***`), and anything starting with `sk-` (API keys).
-fn redact(arg: &str, prev: Option<&str>) -> String {
-    if arg.starts_with("sk-") {
-        return "***".to_owned();
-    }
-    if let Some((name, _)) = arg.split_once('=')
-        && names_secret(name)
-    {
-        return format!("{name}=***");
-    }
-    if let Some(flag) = prev
-        && flag.starts_with('-')
-        && !flag.contains('=')
-        && names_secret(flag)
-    {
-        return "***".to_owned();
-    }
-    arg.to_owned()
-}
-
 /// `s` cut to at most `max` characters, marking a cut with `…`.
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -136,7 +106,7 @@ pub fn short_command(command: &CommandLine) -> String {
     for (i, arg) in command.argv.iter().enumerate().skip(1).take(MAX_ARGS) {
         let prev = command.argv.get(i - 1).map(String::as_str);
         out.push(' ');
-        out.push_str(&truncate(&redact(arg, prev), MAX_ARG_CHARS));
+        out.push_str(&truncate(&redact_arg(arg, prev), MAX_ARG_CHARS));
     }
     truncate(&out, MAX_COMMAND_CHARS)
 }
