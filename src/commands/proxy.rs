@@ -8,10 +8,11 @@ use crate::cli::ProxyArgs;
 
 /// The `proxy` command.
 pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
-    let options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
+    let mut options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
+        let exporters = super::exporters::start(&args.capture, &mut options).await?;
         let mut session = Session::start(options).await?;
         for pid in &args.pid {
             session.watch(*pid)?;
@@ -25,6 +26,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         writeln!(stdout, "OPENAI_BASE_URL={}", session.openai_base_url())?;
         if let Some(addr) = session.telemetry_addr() {
             writeln!(stdout, "OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}")?;
+        }
+        if let Some(addr) = exporters.prometheus {
+            writeln!(stdout, "metrics: http://{addr}/metrics")?;
         }
         writeln!(stdout, "trace: {}", session.trace_path().display())?;
         stdout.flush()?;
