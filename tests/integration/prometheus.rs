@@ -122,28 +122,40 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
             control.join(file).exists()
         });
     };
-    let scraped_requests = |n: usize| {
+    // The mock records a call as its response ends, so its count is re-read on every poll.
+    let scraped_all_requests = || {
         prometheus.wait_until(
-            &format!("Prometheus has scraped {n} requests"),
+            "Prometheus has scraped every request the mock answered",
             LIMIT,
-            || prometheus.scalar("sum(agentprof_requests_total)") == Some(n as f64),
+            || {
+                prometheus.scalar("sum(agentprof_requests_total)")
+                    == Some(mock.records().len() as f64)
+            },
         );
     };
 
     // Round 1, scraped; then round 2, so rates over the last minute are not zero.
     wait_for_client("round1.done");
-    scraped_requests(mock.records().len());
+    scraped_all_requests();
     touch(&control.join("go2"));
     wait_for_client("round2.done");
+    scraped_all_requests();
+    prometheus.wait_until("Prometheus has the final token counts", LIMIT, || {
+        prometheus.by("type", "sum by (type) (agentprof_tokens_total)")
+            == expected(&mock.records()).tokens
+    });
     let records = mock.records();
     let want = expected(&records);
-    scraped_requests(records.len());
-    prometheus.wait_until("Prometheus has the final token counts", LIMIT, || {
-        prometheus.by("type", "sum by (type) (agentprof_tokens_total)") == want.tokens
-    });
+    assert_eq!(
+        prometheus.scalar("sum(agentprof_requests_total)"),
+        Some(want.requests)
+    );
 
     // Exactly the mock's record.
     assert_eq!(prometheus.scalar("up{job=\"agentprof\"}"), Some(1.0));
+    // OpenMetrics info and every category of the KV gauge came through the parser.
+    assert_eq!(prometheus.scalar("count(agentprof_build_info)"), Some(1.0));
+    assert_eq!(prometheus.scalar("count(agentprof_kv_bytes)"), Some(8.0));
     assert_eq!(want.tokens.len(), 4, "all four token types: {want:?}");
     assert!(want.tokens["cache_read"] > 0.0 && want.errors > 0.0 && want.unpriced > 0.0);
     assert_eq!(
