@@ -57,7 +57,7 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
 
-    /// Allow --listen on a non-loopback address (the proxy has no authentication of its own).
+    /// Allow --listen and --prometheus on a non-loopback address (neither has authentication).
     #[arg(long)]
     pub allow_remote: bool,
 
@@ -68,6 +68,11 @@ pub struct CaptureArgs {
     /// Read PSS and peak RSS (they walk page tables) every this many samples.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub pss_every: u32,
+
+    /// Serve GET /metrics (Prometheus) on this address while running, e.g. 127.0.0.1:9464;
+    /// a non-loopback address needs --allow-remote.
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<SocketAddr>,
 
     /// Model architecture assumed for server KV-cache bytes (e.g. llama-3.1-405b, deepseek-v3-fp8).
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]

@@ -164,6 +164,22 @@ pub enum CallErrorKind {
     Shutdown,
 }
 
+impl CallErrorKind {
+    /// The name used in traces and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallErrorKind::UpstreamConnect => "upstream_connect",
+            CallErrorKind::UpstreamTimeout => "upstream_timeout",
+            CallErrorKind::UpstreamBody => "upstream_body",
+            CallErrorKind::UpstreamStatus => "upstream_status",
+            CallErrorKind::StreamError => "stream_error",
+            CallErrorKind::ClientDisconnected => "client_disconnected",
+            CallErrorKind::ClientRequest => "client_request",
+            CallErrorKind::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// One model call seen by the proxy: the unit everything is attributed by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
@@ -347,4 +363,33 @@ pub struct TelemetryEvent {
     pub cost_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_serialised_forms() {
+        for category in Category::ALL {
+            assert_eq!(serde_json::to_value(category).unwrap(), category.as_str());
+            assert_eq!(Category::parse(category.as_str()), Some(category));
+        }
+        use CallErrorKind::*;
+        for kind in [
+            UpstreamConnect,
+            UpstreamTimeout,
+            UpstreamBody,
+            UpstreamStatus,
+            StreamError,
+            ClientDisconnected,
+            ClientRequest,
+            Shutdown,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for role in ProcessRole::ALL {
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Glue: one module per subcommand, each a short pipeline over the library.
 
 mod demo;
+mod exporters;
 mod logging;
 mod options;
 mod proxy;

@@ -8,10 +8,11 @@ use crate::cli::ProxyArgs;
 
 /// The `proxy` command.
 pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
-    let options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
+    let mut options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
+        let exporters = super::exporters::start(&args.capture, &mut options).await?;
         let mut session = Session::start(options).await?;
         for pid in &args.pid {
             session.watch(*pid)?;
@@ -22,6 +23,9 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         ];
         if let Some(addr) = session.telemetry_addr() {
             lines.push(format!("OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}"));
+        }
+        if let Some(addr) = exporters.prometheus {
+            lines.push(format!("metrics: http://{addr}/metrics"));
         }
         lines.push(format!("trace: {}", session.trace_path().display()));
         // Whoever reads these may stop early (`agentprof proxy | head -1`); the proxy keeps

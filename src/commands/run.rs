@@ -20,10 +20,17 @@ pub struct RunOutcome {
 
 /// The `run` command.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
-    let options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
+    let mut options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
-    let outcome = runtime.block_on(wrap(options, &args.command, &[]))?;
+    let outcome = runtime.block_on(async {
+        let exporters = super::exporters::start(&args.capture, &mut options).await?;
+        if let Some(addr) = exporters.prometheus {
+            // The terminal belongs to the agent: the address goes to the log.
+            tracing::info!("metrics: http://{addr}/metrics");
+        }
+        wrap(options, &args.command, &[]).await
+    })?;
     if !args.capture.quiet {
         summary::print_after_run(&outcome.trace);
     }

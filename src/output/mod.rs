@@ -1,6 +1,8 @@
-//! Outputs: where observations and figures go — the trace file and the reports.
+//! Outputs: where observations and figures go — the trace file, the reports and the live
+//! exporters (Prometheus `/metrics`).
 
 pub mod live;
 pub mod private_file;
+pub mod prometheus;
 pub mod report;
 pub mod trace;

@@ -1,0 +1,67 @@
+//! Live exporters of `run` and `proxy` (`--prometheus`): validated, started before the session,
+//! and handed to it through `SessionOptions.live`, so they see every call and memory tick the
+//! trace sees.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::session::SessionOptions;
+use crate::attribute::cost::PriceTable;
+use crate::cli::CaptureArgs;
+use crate::error::InputError;
+use crate::output::live::{LiveSink, LiveSinks};
+use crate::output::prometheus::PrometheusExporter;
+
+/// Where the started exporters can be reached.
+#[derive(Debug, Default)]
+pub struct Exporters {
+    /// The address `/metrics` is served on, with `--prometheus`.
+    pub prometheus: Option<SocketAddr>,
+}
+
+/// Starts the exporters the flags ask for (on the current tokio runtime) and adds them to
+/// `options.live`.
+pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::Result<Exporters> {
+    let mut sinks: Vec<Arc<dyn LiveSink>> = Vec::new();
+    let mut started = Exporters::default();
+    if let Some(addr) = args.prometheus {
+        check_loopback(addr, args.allow_remote)?;
+        let kv_profile = super::options::kv_profile(&options.kv_profile)?;
+        let exporter = PrometheusExporter::start(addr, PriceTable::bundled(), kv_profile)
+            .await
+            .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;
+        started.prometheus = Some(exporter.addr());
+        sinks.push(exporter);
+    }
+    if !sinks.is_empty() {
+        options.live = LiveSinks::new(sinks);
+    }
+    Ok(started)
+}
+
+/// The `--listen` rule applies to `/metrics` too: it has no authentication, and what it shows
+/// (models, spend, activity) is nobody else's business unless the user says so.
+fn check_loopback(addr: SocketAddr, allow_remote: bool) -> Result<(), InputError> {
+    if addr.ip().is_loopback() || allow_remote {
+        return Ok(());
+    }
+    Err(InputError::new(format!(
+        "--prometheus {addr}: not a loopback address; /metrics has no authentication and shows \
+         your models, spend and activity, so serving it to a network needs --allow-remote"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_loopback_needs_allow_remote() {
+        let remote: SocketAddr = "0.0.0.0:9464".parse().unwrap();
+        let err = check_loopback(remote, false).unwrap_err();
+        assert!(err.to_string().contains("--allow-remote"), "{err}");
+        assert!(check_loopback(remote, true).is_ok());
+        assert!(check_loopback("127.0.0.1:9464".parse().unwrap(), false).is_ok());
+        assert!(check_loopback("[::1]:9464".parse().unwrap(), false).is_ok());
+    }
+}

@@ -1,0 +1,109 @@
+//! The HTTP side: `GET /metrics` on a listener of its own, served on the current tokio runtime.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::metrics::Metrics;
+
+/// What `/metrics` answers with: the OpenMetrics text format, which prometheus-client writes
+/// and Prometheus asks for first in its `Accept` header.
+pub const CONTENT_TYPE_OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Accepts connections until `stopped` turns true.
+pub fn spawn(listener: TcpListener, metrics: Arc<Metrics>, stopped: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut stop = stopped.clone();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => serve(stream, metrics.clone(), stopped.clone()),
+                    Err(err) => {
+                        // Usually EMFILE: back off instead of spinning.
+                        tracing::warn!("prometheus exporter: accept failed: {err}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                () = stopping(&mut stop) => break,
+            }
+        }
+    });
+}
+
+/// Resolves once shutdown is asked for (or the sender is dropped).
+async fn stopping(stopped: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`: drop it before resolving.
+    let _ = stopped.wait_for(|&s| s).await.map(drop);
+}
+
+fn serve(stream: TcpStream, metrics: Arc<Metrics>, mut stopped: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    tokio::spawn(async move {
+        let service = service_fn(move |req| {
+            let metrics = metrics.clone();
+            async move { Ok::<_, Infallible>(handle(&metrics, &req)) }
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let mut conn = std::pin::pin!(conn);
+        let result = tokio::select! {
+            result = conn.as_mut() => result,
+            () = stopping(&mut stopped) => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        if let Err(err) = result {
+            tracing::debug!("prometheus scrape connection ended: {err}");
+        }
+    });
+}
+
+fn handle(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.uri().path() != "/metrics" {
+        return plain(StatusCode::NOT_FOUND, "agentprof serves GET /metrics\n");
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    match metrics.encode() {
+        Ok(text) => {
+            let mut response = Response::new(Full::new(Bytes::from(text)));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(CONTENT_TYPE_OPENMETRICS),
+            );
+            response
+        }
+        Err(err) => {
+            tracing::warn!("prometheus exporter: encoding failed: {err}");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "encoding failed\n")
+        }
+    }
+}
+
+fn plain(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(message.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
