@@ -8,8 +8,9 @@ use crate::cli::ProxyArgs;
 
 /// The `proxy` command.
 pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
-    let options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
+    let mut options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
     logging::init_file(&options.trace);
+    options.live = super::session::live_exporters(&args.capture)?;
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
         let mut session = Session::start(options).await?;

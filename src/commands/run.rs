@@ -20,8 +20,9 @@ pub struct RunOutcome {
 
 /// The `run` command.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
-    let options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
+    let mut options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
     logging::init_file(&options.trace);
+    options.live = super::session::live_exporters(&args.capture)?;
     let runtime = super::runtime()?;
     let outcome = runtime.block_on(wrap(options, &args.command, &[]))?;
     if !args.capture.quiet {

@@ -20,7 +20,8 @@ use crate::capture::telemetry::{
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
-use crate::output::live::{LiveSinks, SessionStart};
+use crate::output::live::{LiveSink, LiveSinks, SessionStart};
+use crate::output::otlp;
 use crate::output::trace::{
     HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
 };
@@ -92,6 +93,25 @@ impl SessionOptions {
             live: LiveSinks::default(),
         })
     }
+}
+
+/// The live exporters `run` and `proxy` feed: OTLP when `--otlp-endpoint` or
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` asks for it. Call after logging is set up: exporters log
+/// where they send.
+pub fn live_exporters(args: &CaptureArgs) -> anyhow::Result<LiveSinks> {
+    let mut sinks: Vec<Arc<dyn LiveSink>> = Vec::new();
+    let kv_profile = super::options::kv_profile(&args.kv_profile)?;
+    let otlp = otlp::from_flag_or_env(args.otlp_endpoint.as_deref(), kv_profile).map_err(|e| {
+        // Endpoint errors already name their flag or variable.
+        match e {
+            otlp::OtlpError::Endpoint { .. } => InputError::new(e.to_string()),
+            otlp::OtlpError::Build(_) => InputError::new(format!("--otlp-endpoint: {e}")),
+        }
+    })?;
+    if let Some(otlp) = otlp {
+        sinks.push(Arc::new(otlp));
+    }
+    Ok(LiveSinks::new(sinks))
 }
 
 /// `agentprof-traces/<UTC timestamp>.jsonl`.
