@@ -8,7 +8,7 @@
 
 use opentelemetry::KeyValue;
 
-use crate::observation::{ApiKind, Call, Usage};
+use crate::observation::{ApiKind, Call, CallErrorKind, Usage};
 
 pub const OPERATION: &str = "gen_ai.operation.name";
 pub const PROVIDER: &str = "gen_ai.provider.name";
@@ -40,9 +40,12 @@ pub fn span_name(call: &Call) -> String {
     }
 }
 
-/// What went wrong, as `error.type` wants it: the failure kind, else the HTTP status code.
+/// What went wrong, as `error.type` wants it: the HTTP status code when upstream answered with
+/// an error status, else agentprof's failure kind (`upstream_connect`, `stream_error`, …).
 pub fn error_type(call: &Call) -> Option<String> {
-    if let Some(error) = &call.error {
+    if let Some(error) = &call.error
+        && !(error.kind == CallErrorKind::UpstreamStatus && call.status.is_some())
+    {
         return serde_json::to_value(error.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string));

@@ -286,6 +286,18 @@ fn failures_have_an_error_type() {
     c.status = Some(529);
     assert_eq!(error_type(&c).as_deref(), Some("529"));
     c.error = Some(CallError {
+        kind: CallErrorKind::UpstreamStatus,
+        message: "overloaded".to_string(),
+    });
+    assert_eq!(error_type(&c).as_deref(), Some("529"));
+    c.status = Some(200);
+    c.error = Some(CallError {
+        kind: CallErrorKind::StreamError,
+        message: "overloaded_error".to_string(),
+    });
+    assert_eq!(error_type(&c).as_deref(), Some("stream_error"));
+    c.status = None;
+    c.error = Some(CallError {
         kind: CallErrorKind::UpstreamConnect,
         message: "refused".to_string(),
     });
