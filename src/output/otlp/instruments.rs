@@ -13,6 +13,7 @@
 //!
 //! Histogram buckets are the ones the GenAI conventions recommend.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -47,7 +48,9 @@ pub struct Instruments {
 }
 
 impl Instruments {
-    pub fn new(meter: &Meter, bytes_per_token: u64) -> Instruments {
+    /// `kv_armed` gates the KV gauge, the one instrument that reports without being fed: until
+    /// it is set, every collection is empty and nothing at all is exported.
+    pub fn new(meter: &Meter, bytes_per_token: u64, kv_armed: Arc<AtomicBool>) -> Instruments {
         let kv = Arc::new(Mutex::new(ResidentKv::new(bytes_per_token)));
         let observed = Arc::clone(&kv);
         let kv_gauge = meter
@@ -58,6 +61,9 @@ impl Instruments {
                  run's KV profile (an estimate: Claude's architecture is not public)",
             )
             .with_callback(move |observer| {
+                if !kv_armed.load(Ordering::Relaxed) {
+                    return;
+                }
                 let by_category = lock(&observed).by_category(Instant::now());
                 for (category, bytes) in by_category {
                     observer.observe(bytes, &[KeyValue::new(attr::CATEGORY, category.as_str())]);

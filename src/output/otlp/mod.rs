@@ -28,7 +28,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use opentelemetry::Context;
@@ -59,7 +59,10 @@ pub struct OtlpExporter {
     pipeline: Mutex<Option<Pipeline>>,
     instruments: Option<Instruments>,
     tracer: Option<SdkTracer>,
-    failures: std::sync::Arc<Failures>,
+    failures: Arc<Failures>,
+    /// Set by [`LiveSink::on_start`] once the endpoint is known not to be agentprof's own
+    /// receiver; until then the KV gauge (which needs no input to report) stays silent.
+    kv_armed: Arc<AtomicBool>,
     /// Set once the pipeline is stopped: later observations are dropped.
     stopped: AtomicBool,
     /// Wall-clock instant of trace offset 0.
@@ -95,7 +98,8 @@ impl std::fmt::Debug for OtlpExporter {
 impl OtlpExporter {
     /// Starts the SDK pipeline for `config`; KV bytes are estimated under `kv_profile`.
     pub fn new(config: OtlpConfig, kv_profile: &KvProfile) -> Result<OtlpExporter, OtlpError> {
-        let failures = std::sync::Arc::new(Failures::default());
+        let failures = Arc::new(Failures::default());
+        let kv_armed = Arc::new(AtomicBool::new(false));
         let pipeline = Pipeline::build(&config, &failures)?;
         let scope = || {
             opentelemetry::InstrumentationScope::builder("agentprof")
@@ -107,6 +111,7 @@ impl OtlpExporter {
             Instruments::new(
                 &meters.meter_with_scope(scope()),
                 kv_profile.bytes_per_token(),
+                Arc::clone(&kv_armed),
             )
         });
         let tracer = pipeline
@@ -129,6 +134,7 @@ impl OtlpExporter {
             instruments,
             tracer,
             failures,
+            kv_armed,
             stopped: AtomicBool::new(false),
             origin: OnceLock::new(),
             turns: TurnCounter::default(),
@@ -187,23 +193,25 @@ impl OtlpExporter {
 impl LiveSink for OtlpExporter {
     fn on_start(&self, start: &SessionStart) {
         let _ = self.origin.set(start.started_at);
-        let Some(receiver) = start.telemetry_receiver else {
-            return;
-        };
-        let own = [&self.config.metrics, &self.config.traces]
-            .into_iter()
-            .flatten()
-            .find(|e| e.is_local(receiver));
-        if let Some(endpoint) = own {
-            tracing::warn!(
-                "not exporting over OTLP: {} is agentprof's own receiver for the agent's \
+        let own = start.telemetry_receiver.and_then(|receiver| {
+            [&self.config.metrics, &self.config.traces]
+                .into_iter()
+                .flatten()
+                .find(|e| e.is_local(receiver))
+        });
+        match own {
+            None => self.kv_armed.store(true, Ordering::Relaxed),
+            Some(endpoint) => {
+                tracing::warn!(
+                    "not exporting over OTLP: {} is agentprof's own receiver for the agent's \
                  telemetry",
-                endpoint.display
-            );
-            // Nothing was recorded yet, so stopping sends nothing; it may still wait on the
-            // SDK's threads, which the session's async setup must not do.
-            if let Some(pipeline) = self.stop() {
-                std::thread::spawn(move || pipeline.shutdown());
+                    endpoint.display
+                );
+                // Nothing was recorded and the KV gauge is not armed, so stopping sends nothing;
+                // it may still wait on the SDK's threads, which the session's setup must not do.
+                if let Some(pipeline) = self.stop() {
+                    std::thread::spawn(move || pipeline.shutdown());
+                }
             }
         }
     }

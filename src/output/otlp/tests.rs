@@ -385,3 +385,28 @@ fn a_one_hour_cache_write_stays_resident_for_an_hour() {
         0
     );
 }
+
+#[test]
+fn an_exporter_pointed_at_agentprofs_own_receiver_sends_nothing() {
+    use crate::output::live::{LiveSink, SessionStart};
+    // A listener standing in for the receiver: anything the exporter sent would connect here.
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    let addr = receiver.local_addr().unwrap();
+    let config = resolve(Some(&format!("http://localhost:{}", addr.port())), &[]).unwrap();
+    let exporter =
+        super::OtlpExporter::new(config, crate::attribute::kv::KvProfile::default_profile())
+            .unwrap();
+    exporter.on_start(&SessionStart {
+        started_at: jiff::Timestamp::now(),
+        telemetry_receiver: Some(addr),
+    });
+    exporter.on_call(&call(Some(usage(1, 2, 3, 4))));
+    exporter.shutdown();
+    // The pipeline was stopped on a thread of its own; give it the time a final export takes.
+    std::thread::sleep(Duration::from_millis(300));
+    match receiver.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the exporter connected to agentprof's receiver: {other:?}"),
+    }
+}
