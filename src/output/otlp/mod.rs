@@ -35,7 +35,7 @@ use opentelemetry::Context;
 use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::trace::SdkTracer;
 
-pub use config::{DEFAULT_EXPORT_INTERVAL, ENDPOINT_VAR, OtlpConfig, SignalEndpoint};
+pub use config::{DEFAULT_EXPORT_INTERVAL, OtlpConfig, SignalEndpoint};
 
 use crate::attribute::kv::KvProfile;
 use crate::observation::{Call, MemorySample};
@@ -118,13 +118,12 @@ impl OtlpExporter {
             .tracers
             .as_ref()
             .map(|tracers| tracers.tracer_with_scope(scope()));
-        let targets: Vec<&str> = [&config.metrics, &config.traces]
+        let targets: Vec<String> = [("metrics", &config.metrics), ("spans", &config.traces)]
             .into_iter()
-            .flatten()
-            .map(|e| e.display.as_str())
+            .filter_map(|(signal, e)| Some(format!("{signal} to {}", e.as_ref()?.display)))
             .collect();
         tracing::info!(
-            "exporting agentprof's metrics and spans over OTLP/HTTP to {} every {} ms",
+            "exporting agentprof's {} over OTLP/HTTP every {} ms",
             targets.join(" and "),
             config.export_interval.as_millis()
         );
@@ -155,21 +154,15 @@ impl OtlpExporter {
             .take()
     }
 
-    /// Wall-clock time of trace offset `t`.
-    fn wall(&self, t: f64, origin: jiff::Timestamp) -> SystemTime {
-        SystemTime::from(crate::clock::offset_to_timestamp(origin, t))
-    }
-
     fn export_span(&self, tracer: &SdkTracer, call: &Call, turn: u64) {
-        // Without a session start (a call racing it in `proxy` mode), the call is taken to have
-        // ended just now.
-        let origin = *self.origin.get_or_init(|| {
+        // Before the session start (a call racing it in `proxy` mode) the origin is not known
+        // yet: take the call to have ended just now, for this call only.
+        let origin = self.origin.get().copied().unwrap_or_else(|| {
             let end = call.t_end.unwrap_or(call.t_start);
-            let now = jiff::Timestamp::now();
-            crate::clock::offset_to_timestamp(now, -end)
+            crate::clock::offset_to_timestamp(jiff::Timestamp::now(), -end)
         });
-        let start = self.wall(call.t_start, origin);
-        let end = self.wall(
+        let start = wall(call.t_start, origin);
+        let end = wall(
             call.t_end.or(call.t_first_byte).unwrap_or(call.t_start),
             origin,
         );
@@ -188,6 +181,11 @@ impl OtlpExporter {
         }
         span.end_with_timestamp(end.max(start));
     }
+}
+
+/// Wall-clock time of trace offset `t`.
+fn wall(t: f64, origin: jiff::Timestamp) -> SystemTime {
+    SystemTime::from(crate::clock::offset_to_timestamp(origin, t))
 }
 
 impl LiveSink for OtlpExporter {
