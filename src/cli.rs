@@ -74,6 +74,12 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<SocketAddr>,
 
+    /// Export agentprof's metrics and one span per call over OTLP/HTTP protobuf to this
+    /// collector base URL (/v1/metrics and /v1/traces are appended) [default: the
+    /// OTEL_EXPORTER_OTLP_ENDPOINT of agentprof's environment; off when neither is set].
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
     /// Model architecture assumed for server KV-cache bytes (e.g. llama-3.1-405b, deepseek-v3-fp8).
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
     pub kv_profile: String,

@@ -1,6 +1,6 @@
-//! Live exporters of `run` and `proxy` (`--prometheus`): validated, started before the session,
-//! and handed to it through `SessionOptions.live`, so they see every call and memory tick the
-//! trace sees.
+//! Live exporters of `run` and `proxy` (`--prometheus`, `--otlp-endpoint`): validated, started
+//! before the session, and handed to it through `SessionOptions.live`, so they see every call and
+//! memory tick the trace sees.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use crate::attribute::cost::PriceTable;
 use crate::cli::CaptureArgs;
 use crate::error::InputError;
 use crate::output::live::{LiveSink, LiveSinks};
+use crate::output::otlp;
 use crate::output::prometheus::PrometheusExporter;
 
 /// Where the started exporters can be reached.
@@ -32,6 +33,19 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
             .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;
         started.prometheus = Some(exporter.addr());
         sinks.push(exporter);
+    }
+    // OTLP when `--otlp-endpoint` or agentprof's own OTEL_EXPORTER_OTLP_ENDPOINT asks for it.
+    // Started after logging is set up: the exporter logs where it sends.
+    let kv_profile = super::options::kv_profile(&options.kv_profile)?;
+    let otlp = otlp::from_flag_or_env(args.otlp_endpoint.as_deref(), kv_profile).map_err(|e| {
+        // Endpoint errors already name their flag or variable.
+        match e {
+            otlp::OtlpError::Endpoint { .. } => InputError::new(e.to_string()),
+            otlp::OtlpError::Build(_) => InputError::new(format!("--otlp-endpoint: {e}")),
+        }
+    })?;
+    if let Some(otlp) = otlp {
+        sinks.push(Arc::new(otlp));
     }
     if !sinks.is_empty() {
         options.live = LiveSinks::new(sinks);

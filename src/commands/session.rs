@@ -20,7 +20,7 @@ use crate::capture::telemetry::{
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
-use crate::output::live::LiveSinks;
+use crate::output::live::{LiveSinks, SessionStart};
 use crate::output::trace::{
     HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
 };
@@ -214,6 +214,10 @@ impl Session {
         } else {
             None
         };
+        options.live.on_start(&SessionStart {
+            started_at: clock.started_at(),
+            telemetry_receiver: receiver.as_ref().map(RunningReceiver::addr),
+        });
         Ok(Session {
             clock,
             writer,

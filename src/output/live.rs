@@ -5,10 +5,27 @@
 //! reports computed from the trace later. Implementations must not block the caller for long:
 //! they are called from proxy tasks and the sampler thread.
 
+use std::net::SocketAddr;
+
 use crate::observation::{Call, MemorySample, TelemetryEvent};
+
+/// What sinks learn when the session starts, before its first observation.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionStart {
+    /// The wall-clock instant of trace offset 0 (the trace header's `started_at`): observation
+    /// times are seconds after it.
+    pub started_at: jiff::Timestamp,
+    /// Where agentprof's own receiver for the agent's telemetry listens, when it runs. An
+    /// exporter must never send there: agentprof would be reading its own output as the agent's.
+    pub telemetry_receiver: Option<SocketAddr>,
+}
 
 /// An exporter fed live.
 pub trait LiveSink: Send + Sync + 'static {
+    /// The session has started: called once, when the proxy and the telemetry receiver are up
+    /// and before `run` starts the agent (so before any observation but, in `proxy` mode, a
+    /// call racing the receiver's start).
+    fn on_start(&self, _start: &SessionStart) {}
     /// A finished, classified call (its `category`, `classified_by`, `starts_turn` are set).
     fn on_call(&self, call: &Call);
     /// One memory-sampler tick over the agent's process tree.
@@ -36,6 +53,12 @@ impl LiveSinks {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn on_start(&self, start: &SessionStart) {
+        for sink in self.0.iter() {
+            sink.on_start(start);
+        }
     }
 
     pub fn on_call(&self, call: &Call) {

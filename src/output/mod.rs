@@ -2,6 +2,7 @@
 //! exporters (Prometheus `/metrics`).
 
 pub mod live;
+pub mod otlp;
 pub mod private_file;
 pub mod prometheus;
 pub mod report;
