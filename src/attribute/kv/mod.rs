@@ -22,7 +22,8 @@
 //! Everything is computed by one event sweep over segment edges: deterministic whatever the
 //! input order, O(n log n), with u128 byte levels so sums of products cannot overflow.
 
-pub mod profiles;
+pub mod live;
+mod profiles;
 #[cfg(test)]
 mod tests;
 

@@ -21,8 +21,8 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter, ObservableGauge};
 
 use super::attributes::{self as attr, with};
-use super::kv::ResidentKv;
 use crate::attribute::cost::PriceTable;
+use crate::attribute::kv::live::ResidentKv;
 use crate::observation::{Call, MemorySample, ProcessRole};
 
 const TOKEN_BUCKETS: [f64; 14] = [

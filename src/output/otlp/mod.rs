@@ -22,7 +22,6 @@ mod attributes;
 mod config;
 mod export;
 mod instruments;
-mod kv;
 #[cfg(test)]
 mod tests;
 

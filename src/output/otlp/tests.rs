@@ -9,8 +9,8 @@ use opentelemetry::{KeyValue, Value};
 
 use super::attributes::{error_type, metric_base, span_attributes, span_name};
 use super::config::{DEFAULT_EXPORT_INTERVAL, OtlpConfig};
-use super::kv::ResidentKv;
 use super::{OtlpError, TurnCounter};
+use crate::attribute::kv::live::ResidentKv;
 use crate::observation::{ApiKind, Call, CallError, CallErrorKind, Category, Provider, Usage};
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
