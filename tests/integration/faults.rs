@@ -157,3 +157,77 @@ fn a_client_that_disconnects_cancels_the_call_and_it_is_recorded() {
         "message_start's usage arrived before the cut"
     );
 }
+
+#[test]
+fn https_upstreams_are_verified_against_the_embedded_roots() {
+    // A real TLS server (openssl s_server) with a self-signed certificate: the handshake runs
+    // through rustls, which must refuse a certificate no embedded root vouches for.
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed by scripts/test");
+    assert!(made.status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("openssl")
+        .args([
+            "s_server",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+        ])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "openssl s_server did not start");
+    let script = curl("", dir.path());
+    let output = agentprof()
+        .args(["run", "--trace"])
+        .arg(dir.path().join("trace.jsonl"))
+        .args([
+            "--anthropic-upstream",
+            &format!("https://127.0.0.1:{port}"),
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(read(dir.path(), "status"), "502");
+    let trace = trace(dir.path());
+    let error = trace.calls[0].error.as_ref().unwrap();
+    assert_eq!(error.kind, CallErrorKind::UpstreamConnect);
+    assert!(error.message.contains("certificate"), "{}", error.message);
+}
