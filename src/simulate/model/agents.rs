@@ -4,17 +4,18 @@
 //! extraction, and the dream when its gate opens.
 
 use super::Acc;
+use super::periodic;
 use super::plan::{Fork, Plan};
 use super::random::{Streams, sorted_uniform, stochastic_round, uniform};
-use super::session::Session;
+use super::session::{Session, TurnDraw};
 use crate::observation::Category;
 use rand_distr::{Distribution, StandardNormal};
 
 /// Auto-dream's gate for one agent: at most once per `min_hours`, after `min_sessions` new
 /// sessions, and only in a session that has had `min_session_turns` turns.
-struct DreamGate {
-    last: f64,
-    sessions_since: u32,
+pub(super) struct DreamGate {
+    pub(super) last: f64,
+    pub(super) sessions_since: u32,
 }
 
 impl DreamGate {
@@ -31,7 +32,7 @@ impl DreamGate {
 }
 
 /// Extraction and dream after a turn that ended at `t`; returns when they are done.
-fn after_turn(
+pub(super) fn after_turn(
     plan: &Plan,
     session: &mut Session,
     gate: &mut DreamGate,
@@ -39,11 +40,17 @@ fn after_turn(
     streams: &mut Streams,
     t: f64,
 ) -> f64 {
-    // Drawn whether or not extraction is on, so switching it off changes nothing else.
-    let roll = uniform(&mut streams.background);
+    // Drawn whether or not extraction is on (so switching it off changes nothing else), and
+    // only when the share leaves something to chance.
+    let p = plan.extraction_probability;
+    let roll = if p > 0.0 && p < 1.0 {
+        uniform(&mut streams.background)
+    } else {
+        0.5
+    };
     let mut t = t;
-    if let Some((probability, fork)) = plan.extraction
-        && roll < probability
+    if let Some(fork) = plan.extraction
+        && roll < p
     {
         t = session.fork(plan, acc, streams, (t, Category::MemoryExtraction), fork);
         acc.events.extractions += 1;
@@ -120,8 +127,8 @@ pub fn interactive(plan: &Plan, acc: &mut Acc, streams: &mut Streams) {
                     t = s.fork(plan, acc, streams, (t, Category::AwaySummary), fork);
                     acc.events.away_summaries += 1;
                 }
-                let shape = &plan.turn;
-                let done = s.turn(plan, shape, acc, streams, t);
+                let draw = TurnDraw::draw(plan, &plan.turn, streams);
+                let done = s.turn(plan, &draw, acc, streams, t);
                 after_turn(plan, s, &mut gate, acc, streams, done);
             }
         }
@@ -138,7 +145,8 @@ pub fn interactive(plan: &Plan, acc: &mut Acc, streams: &mut Streams) {
     acc.arrivals = arrivals;
 }
 
-/// A daemon over the whole run: a session from the start, a turn at every wake-up.
+/// A daemon over the whole run: a session from the start, a turn at every wake-up. Its
+/// wake-ups share one draw a day, and runs of identical ones are summed (see `periodic`).
 pub fn daemon(plan: &Plan, acc: &mut Acc, streams: &mut Streams) {
     let end = plan.duration_s;
     let phase = if plan.wake_aligned {
@@ -150,10 +158,11 @@ pub fn daemon(plan: &Plan, acc: &mut Acc, streams: &mut Streams) {
     let mut session = Session::start(plan, 0.0, acc, streams);
     gate.session_started();
     let mut next_restart = plan.restart_s;
-    let mut k = 0.0;
+    let mut draw_day = u64::MAX;
+    let mut draw = TurnDraw::draw(plan, &plan.wake, streams);
+    let mut k: u64 = 0;
     loop {
-        let scheduled = phase + k * plan.wake_s;
-        k += 1.0;
+        let scheduled = phase + k as f64 * plan.wake_s;
         if scheduled >= end {
             break;
         }
@@ -169,9 +178,35 @@ pub fn daemon(plan: &Plan, acc: &mut Acc, streams: &mut Streams) {
             gate.session_started();
             next_restart = at + plan.restart_s;
         }
+        let day = (t / 86_400.0) as u64;
+        if day != draw_day {
+            if draw_day != u64::MAX {
+                draw = TurnDraw::draw(plan, &plan.wake, streams);
+            }
+            draw_day = day;
+        }
+        if periodic::batchable(plan, &draw) {
+            let horizon = end.min(next_restart).min((day + 1) as f64 * 86_400.0);
+            let available = periodic::wakes_before(phase, k, plan.wake_s, horizon);
+            if available >= 4 {
+                let state = (&mut session, &mut gate);
+                k += periodic::batch(
+                    plan,
+                    state.0,
+                    state.1,
+                    acc,
+                    streams,
+                    &draw,
+                    (phase, k),
+                    available,
+                );
+                continue;
+            }
+        }
         acc.events.wakes += 1;
-        let done = session.turn(plan, &plan.wake, acc, streams, t);
+        let done = session.turn(plan, &draw, acc, streams, t);
         after_turn(plan, &mut session, &mut gate, acc, streams, done);
+        k += 1;
     }
     session.end(plan, end, acc);
 }

@@ -42,6 +42,10 @@ impl KvSink {
         self.integral += other.integral;
     }
 
+    pub fn bucket_s(&self) -> f64 {
+        self.bucket_s
+    }
+
     /// The highest bucket (tokens).
     pub fn peak_tokens(&self) -> u64 {
         self.peak.iter().copied().max().unwrap_or(0)
@@ -72,8 +76,9 @@ impl KvLane {
         if t1 <= t0 || max == 0 || sink.peak.is_empty() {
             return;
         }
-        let micros = ((t1 - t0) * 1e6).round() as u128;
-        sink.integral += u128::from(mean) * micros;
+        // Durations are positive here: adding ½ and truncating rounds, without a libm call.
+        let micros = ((t1 - t0) * 1e6 + 0.5) as u64;
+        sink.integral += u128::from(mean) * u128::from(micros);
         let last = sink.peak.len() - 1;
         let first = ((t0 / sink.bucket_s) as usize).min(last);
         let end = (((t1 / sink.bucket_s).ceil() as usize).saturating_sub(1)).clamp(first, last);
@@ -84,6 +89,18 @@ impl KvLane {
             }
             self.max = self.max.max(max);
         }
+    }
+
+    /// The lane reaches `level` somewhere in `bucket` (buckets in time order, like segments).
+    pub fn bucket_max(&mut self, sink: &mut KvSink, bucket: usize, level: u64) {
+        if bucket >= sink.peak.len() {
+            return;
+        }
+        if bucket != self.bucket {
+            self.flush(sink);
+            self.bucket = bucket;
+        }
+        self.max = self.max.max(level);
     }
 
     /// Hands the open bucket's max to the sink (call when the lane ends).

@@ -9,6 +9,7 @@
 
 pub mod agents;
 pub mod kv;
+pub mod periodic;
 pub mod plan;
 pub mod ram;
 pub mod random;
@@ -31,6 +32,8 @@ pub struct Acc {
     pub ram: RamGrid,
     /// Scratch: prompt arrival instants.
     pub arrivals: Vec<f64>,
+    /// Daemon wake-ups summed in closed form rather than simulated one by one.
+    pub summed_wakes: u64,
 }
 
 impl Acc {
@@ -41,6 +44,7 @@ impl Acc {
             kv: KvSink::new(plan.kv_buckets, plan.kv_bucket_s, plan.duration_s),
             ram: RamGrid::new(plan.ram_cells, plan.ram_cell_s),
             arrivals: Vec::new(),
+            summed_wakes: 0,
         }
     }
 }
@@ -58,3 +62,6 @@ pub fn simulate_developer(plan: &Plan, trial: u32, developer: u32, acc: &mut Acc
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,7 +73,10 @@ pub struct Plan {
     pub restart_s: f64,
     pub wake: Shape,
     // Background work.
-    pub extraction: Option<(f64, Fork)>,
+    pub extraction: Option<Fork>,
+    /// Share of turns followed by an extraction (kept when extraction is off, so that the
+    /// random draws are the same either way).
+    pub extraction_probability: f64,
     pub dream: Option<DreamPlan>,
     pub away: Option<(f64, Fork)>,
     pub utility: Fork,
@@ -99,6 +102,8 @@ pub struct Plan {
     pub leak_per_hour: f64,
     pub leak: Factor,
     pub ram_cap: f64,
+    /// Sum identical daemon wake-ups in closed form (off only to test that it changes nothing).
+    pub batch_wakes: bool,
     // Grids.
     pub kv_bucket_s: f64,
     pub kv_buckets: usize,
@@ -107,7 +112,7 @@ pub struct Plan {
 }
 
 fn tokens(x: f64) -> u64 {
-    x.round().max(0.0) as u64
+    (x.max(0.0) + 0.5) as u64
 }
 
 fn shape(t: &TurnShape, prompt: f64, tool_calls: f64, subagents: f64, utility: f64) -> Shape {
@@ -197,15 +202,11 @@ impl Plan {
                 s.wake.subagents,
                 s.wake.utility_calls,
             ),
-            extraction: s.extraction.enabled.then(|| {
-                (
-                    s.extraction.probability,
-                    Fork {
-                        instruction: tokens(s.extraction.instruction_tokens),
-                        output: tokens(s.extraction.output_tokens),
-                    },
-                )
+            extraction: s.extraction.enabled.then(|| Fork {
+                instruction: tokens(s.extraction.instruction_tokens),
+                output: tokens(s.extraction.output_tokens),
             }),
+            extraction_probability: s.extraction.probability,
             dream: s.dream.enabled.then(|| DreamPlan {
                 min_s: s.dream.min_hours * 3600.0,
                 min_sessions: s.dream.min_sessions,
@@ -253,6 +254,7 @@ impl Plan {
             leak_per_hour: s.ram.leak_bytes_per_hour,
             leak: Factor::new(s.ram.leak_cv),
             ram_cap: s.ram.process_cap_bytes as f64,
+            batch_wakes: true,
             kv_bucket_s,
             kv_buckets: KV_BUCKETS,
             ram_cell_s,

@@ -95,6 +95,54 @@ impl ProcessRam {
         self.cell_max = self.cell_max.max(self.rss);
     }
 
+    /// `n` identical cycles after the current state: idle until `first + w·interval`, busy
+    /// for `busy.1` seconds, keeping `growth` more bytes `busy.0` seconds into each (the end of
+    /// the turn, before its forks). The closed form of calling `idle_until`, `busy_until` and
+    /// `grow` per cycle.
+    pub fn cycles(
+        &mut self,
+        (first, interval): (f64, f64),
+        (grow_after, busy): (f64, f64),
+        growth: f64,
+        n: u64,
+        grid: &mut RamGrid,
+    ) {
+        if n == 0 {
+            return;
+        }
+        let gap0 = (first - self.at).max(0.0);
+        let idle_gap = (interval - busy).max(0.0);
+        let end = first + (n - 1) as f64 * interval + busy;
+        let rss_at = |tau: f64| -> f64 {
+            let u = tau - first;
+            if u < 0.0 {
+                return self.rss + self.slope * (tau - self.at);
+            }
+            let c = ((u / interval).floor() as u64).min(n - 1);
+            let offset = u - c as f64 * interval;
+            let grown = c + u64::from(offset >= grow_after);
+            let idle = gap0 + c as f64 * idle_gap + (offset - busy).max(0.0);
+            self.rss + self.slope * idle + growth * grown as f64
+        };
+        let cells = grid.cells.len();
+        let mut cell_max = self.cell_max;
+        while self.next_cell < cells {
+            let cell_end = grid.cell_end(self.next_cell);
+            if cell_end > end {
+                break;
+            }
+            let value = rss_at(cell_end).min(self.cap);
+            grid.cells[self.next_cell] += cell_max.max(value);
+            self.next_cell += 1;
+            cell_max = value;
+        }
+        let rss = (self.rss + self.slope * (gap0 + (n - 1) as f64 * idle_gap) + growth * n as f64)
+            .min(self.cap);
+        self.rss = rss;
+        self.at = end;
+        self.cell_max = cell_max.max(rss);
+    }
+
     /// The process exits at `t` (idle until then).
     pub fn exit(mut self, t: f64, grid: &mut RamGrid) {
         self.idle_until(t, grid);

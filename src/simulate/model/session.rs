@@ -21,8 +21,8 @@ use crate::simulate::scenario::CompactionCheck;
 /// What the server holds for one prefix (one cache key).
 #[derive(Debug, Clone, Copy)]
 pub struct PromptCache {
-    cached: u64,
-    last_use: f64,
+    pub(super) cached: u64,
+    pub(super) last_use: f64,
 }
 
 impl PromptCache {
@@ -73,29 +73,93 @@ impl Prompts {
     }
 }
 
+/// The random part of one turn, drawn up front: an interactive turn draws its own, a daemon
+/// draws one a day for all its wake-ups (which is what lets identical wake-ups be summed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnDraw {
+    pub prompt: u64,
+    pub tool: u64,
+    pub output: u64,
+    pub tools: u64,
+    pub subagents: u64,
+    pub utility: u64,
+    pub sub_calls: u64,
+    pub sub_task: u64,
+    pub sub_tool: u64,
+    pub sub_output: u64,
+    pub sub_report: u64,
+}
+
+impl TurnDraw {
+    pub fn draw(plan: &Plan, shape: &Shape, streams: &mut Streams) -> TurnDraw {
+        let z = shape.size.draw(&mut streams.work);
+        // Sizes are validated non-negative, so adding ½ and truncating rounds.
+        let scaled = |x: f64| (x * z + 0.5) as u64;
+        let tools = stochastic_round(shape.tool_calls, &mut streams.work);
+        let subagents = stochastic_round(shape.subagents, &mut streams.work);
+        let utility = stochastic_round(shape.utility_calls, &mut streams.background);
+        let sub_calls = if subagents > 0 {
+            stochastic_round(plan.sub_calls, &mut streams.work).max(1)
+        } else {
+            0
+        };
+        TurnDraw {
+            prompt: scaled(shape.prompt),
+            tool: scaled(shape.tool_result),
+            output: scaled(shape.output),
+            tools,
+            subagents,
+            utility,
+            sub_calls,
+            sub_task: scaled(plan.sub_task),
+            sub_tool: scaled(plan.sub_tool_result),
+            sub_output: scaled(plan.sub_output),
+            sub_report: scaled(plan.sub_report),
+        }
+    }
+}
+
+/// What the last turn and its forks held on the main lane, for summing identical wake-ups.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WakeTrace {
+    pub start: f64,
+    /// End of the turn's own calls (forks follow).
+    pub turn_end: f64,
+    pub turn_mean: u64,
+    pub turn_max: u64,
+    /// Largest `context + message` before a main-loop call (what compaction checks).
+    pub max_pre_call: u64,
+    /// Largest fork prompt after the turn (0: none).
+    pub fork_max: u64,
+    pub context_at_start: u64,
+    /// Tokens the turn added to the conversation.
+    pub added: u64,
+}
+
 /// A lane's cached prefix left resident after its last use: `(since, tokens)`.
 type Resident = Option<(f64, u64)>;
 
 pub struct Session {
     /// Conversation tokens: the cacheable part of the next main-loop call.
-    context: u64,
+    pub(super) context: u64,
     /// Tokens the next user message starts with (a compaction summary).
-    carry: u64,
-    cache: PromptCache,
+    pub(super) carry: u64,
+    pub(super) cache: PromptCache,
     /// The sub-agent system prompt, shared by this session's sub-agents.
     sub_cache: PromptCache,
-    main_lane: KvLane,
+    pub(super) main_lane: KvLane,
     sub_lane: KvLane,
     small_lane: KvLane,
-    main_resident: Resident,
+    pub(super) main_resident: Resident,
     sub_resident: Resident,
-    process: ProcessRam,
+    pub(super) process: ProcessRam,
     /// This process's growth multiplier.
-    growth: f64,
+    pub(super) growth: f64,
     /// Turns this session has had.
     pub turns: u32,
     /// When its last activity ended.
     pub last_end: f64,
+    pub(super) trace: WakeTrace,
 }
 
 impl Session {
@@ -126,6 +190,7 @@ impl Session {
             growth,
             turns: 0,
             last_end: t,
+            trace: WakeTrace::default(),
         }
     }
 
@@ -206,6 +271,7 @@ impl Session {
         self.main_resident = Some((end, self.cache.cached()));
         self.process.busy_until(end, &mut acc.ram);
         self.last_end = end;
+        self.trace.fork_max = self.trace.fork_max.max(prompt);
         end
     }
 
@@ -238,21 +304,12 @@ impl Session {
     pub fn turn(
         &mut self,
         plan: &Plan,
-        shape: &Shape,
+        draw: &TurnDraw,
         acc: &mut Acc,
         streams: &mut Streams,
         start: f64,
     ) -> f64 {
         let start = start.max(self.last_end);
-        let z = shape.size.draw(&mut streams.work);
-        let scaled = |x: f64| (x * z).round() as u64;
-        let prompt = scaled(shape.prompt);
-        let tool = scaled(shape.tool_result);
-        let output = scaled(shape.output);
-        let tools = stochastic_round(shape.tool_calls, &mut streams.work);
-        let subagents = stochastic_round(shape.subagents, &mut streams.work);
-        let utility = stochastic_round(shape.utility_calls, &mut streams.background);
-
         self.process.idle_until(start, &mut acc.ram);
         end_resident(
             &mut self.main_lane,
@@ -261,10 +318,12 @@ impl Session {
             plan,
             acc,
         );
-        if utility > 0 {
-            self.utility(plan, acc, start, utility);
+        if draw.utility > 0 {
+            self.utility(plan, acc, start, draw.utility);
         }
+        let context_at_start = self.context;
         let mut prompts = Prompts::default();
+        let mut max_pre_call = 0;
         let mut t = start;
         let limit = plan.compact_at.saturating_sub(plan.compaction.instruction);
         if plan.compact_check == CompactionCheck::TurnStart && self.context > limit {
@@ -272,14 +331,15 @@ impl Session {
             prompts.push(p);
             t = end;
         }
-        let calls = 1 + tools + u64::from(subagents > 0);
+        let calls = 1 + draw.tools + u64::from(draw.subagents > 0);
         let mut added = 0;
         for j in 0..calls {
             let mut message = match j {
-                0 => std::mem::take(&mut self.carry) + prompt,
-                1 if subagents > 0 => subagents * scaled(plan.sub_report),
-                _ => tool,
+                0 => std::mem::take(&mut self.carry) + draw.prompt,
+                1 if draw.subagents > 0 => draw.subagents * draw.sub_report,
+                _ => draw.tool,
             };
+            max_pre_call = max_pre_call.max(self.context + message);
             if plan.compact_check == CompactionCheck::EveryCall {
                 // Bounded: each compaction frees at least the validated headroom.
                 for _ in 0..1_000 {
@@ -293,14 +353,21 @@ impl Session {
                     message = std::mem::take(&mut self.carry) + (message - room);
                 }
             }
-            let (end, p) =
-                self.main_call(plan, acc, streams, (t, Category::UserTurn), message, output);
+            let (end, p) = self.main_call(
+                plan,
+                acc,
+                streams,
+                (t, Category::UserTurn),
+                message,
+                draw.output,
+            );
             prompts.push(p);
-            self.context += message + output + plan.overhead;
-            added += message + output + plan.overhead;
+            let grown = message + draw.output + plan.overhead;
+            self.context += grown;
+            added += grown;
             t = end;
-            if j == 0 && subagents > 0 {
-                t = self.subagents(plan, acc, streams, t, subagents, z);
+            if j == 0 && draw.subagents > 0 {
+                t = self.subagents(plan, acc, streams, t, draw);
             } else if j + 1 < calls {
                 t += plan.tool_s;
             }
@@ -309,12 +376,26 @@ impl Session {
             .segment(&mut acc.kv, start, t, prompts.mean(), prompts.max);
         self.main_resident = Some((t, self.cache.cached()));
         self.process.busy_until(t, &mut acc.ram);
-        self.process
-            .grow(self.growth * (plan.ram_per_turn + plan.ram_per_token * added as f64));
+        self.process.grow(self.turn_growth(plan, added));
         self.turns += 1;
         self.last_end = t;
+        self.trace = WakeTrace {
+            start,
+            turn_end: t,
+            turn_mean: prompts.mean(),
+            turn_max: prompts.max,
+            max_pre_call,
+            fork_max: 0,
+            context_at_start,
+            added,
+        };
         acc.events.turns += 1;
         t
+    }
+
+    /// RSS this process keeps after a turn that added `added` tokens.
+    pub(super) fn turn_growth(&self, plan: &Plan, added: u64) -> f64 {
+        self.growth * (plan.ram_per_turn + plan.ram_per_token * added as f64)
     }
 
     /// `n` utility calls on the small model at `t`, in parallel (no cache: small prompts).
@@ -345,15 +426,14 @@ impl Session {
         acc: &mut Acc,
         streams: &mut Streams,
         start: f64,
-        n: u64,
-        z: f64,
+        draw: &TurnDraw,
     ) -> f64 {
-        let calls = stochastic_round(plan.sub_calls, &mut streams.work).max(1);
-        let scaled = |x: f64| (x * z).round() as u64;
-        let (task, tool, output) = (
-            scaled(plan.sub_task),
-            scaled(plan.sub_tool_result),
-            scaled(plan.sub_output),
+        let n = draw.subagents;
+        let (calls, task, tool, output) = (
+            draw.sub_calls,
+            draw.sub_task,
+            draw.sub_tool,
+            draw.sub_output,
         );
         let mut context = plan.sub_system;
         let mut own = PromptCache::COLD;

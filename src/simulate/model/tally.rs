@@ -48,18 +48,47 @@ pub struct CallTokens {
     pub output: u64,
 }
 
-/// `[category][slot][long_context][field]`.
+const COUNTERS: usize = CATEGORIES * SLOTS * 2 * FIELDS;
+const MAIN_SLOT: usize = CATEGORIES * 2 * FIELDS;
+
+/// The main-model counters of a tally (or a difference of two), in tally order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MainSlot([u64; MAIN_SLOT]);
+
+impl MainSlot {
+    /// `self − earlier`, counter by counter (a later snapshot minus an earlier one).
+    pub fn minus(&self, earlier: &MainSlot) -> MainSlot {
+        let mut out = self.0;
+        for (o, e) in out.iter_mut().zip(&earlier.0) {
+            *o = o.saturating_sub(*e);
+        }
+        MainSlot(out)
+    }
+
+    /// No counter below `earlier`'s.
+    pub fn rises_from(&self, earlier: &MainSlot) -> bool {
+        self.0.iter().zip(&earlier.0).all(|(b, a)| b >= a)
+    }
+}
+
+/// Counters indexed `[category][slot][long_context][field]`, flat so that whole-tally
+/// operations (merging, the snapshots of `periodic`) are simple vectorised loops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
-    cells: [[[[u64; FIELDS]; 2]; SLOTS]; CATEGORIES],
+    cells: [u64; COUNTERS],
 }
 
 impl Default for Tally {
     fn default() -> Self {
         Tally {
-            cells: [[[[0; FIELDS]; 2]; SLOTS]; CATEGORIES],
+            cells: [0; COUNTERS],
         }
     }
+}
+
+#[inline]
+fn cell(category: Category, slot: usize, long: usize) -> usize {
+    ((category as usize * SLOTS + slot) * 2 + long) * FIELDS
 }
 
 impl Tally {
@@ -81,7 +110,8 @@ impl Tally {
         } else {
             (t.input, t.write)
         };
-        let cell = &mut self.cells[category as usize][s][long];
+        let at = cell(category, s, long);
+        let cell = &mut self.cells[at..at + FIELDS];
         cell[REQUESTS] += n;
         cell[INPUT] += n * input;
         cell[if rules.ttl_1h { WRITE_1H } else { WRITE_5M }] += n * write;
@@ -91,27 +121,47 @@ impl Tally {
 
     pub fn merge(&mut self, other: &Tally) {
         for (a, b) in self.cells.iter_mut().zip(&other.cells) {
-            for (a, b) in a.iter_mut().zip(b) {
-                for (a, b) in a.iter_mut().zip(b) {
-                    for (a, b) in a.iter_mut().zip(b) {
-                        *a += b;
-                    }
-                }
+            *a += b;
+        }
+    }
+
+    /// The counters of the main-model slot: all a daemon's batched wake-ups can touch.
+    pub fn main_slot(&self) -> MainSlot {
+        let mut out = [0; MAIN_SLOT];
+        for (category, chunk) in out.chunks_exact_mut(2 * FIELDS).enumerate() {
+            let at = category * SLOTS * 2 * FIELDS;
+            chunk.copy_from_slice(&self.cells[at..at + 2 * FIELDS]);
+        }
+        MainSlot(out)
+    }
+
+    /// Adds the next `m` terms `b + w·(b − a)`, w = 1..=m, of a series of main-slot counters
+    /// whose last two terms were `a` and `b` (which must not fall: see `MainSlot::rises_from`).
+    pub fn add_main_series(&mut self, a: &MainSlot, b: &MainSlot, m: u64) {
+        let steps = m * (m + 1) / 2;
+        for (category, (a, b)) in
+            a.0.chunks_exact(2 * FIELDS)
+                .zip(b.0.chunks_exact(2 * FIELDS))
+                .enumerate()
+        {
+            let at = category * SLOTS * 2 * FIELDS;
+            for ((t, a), b) in self.cells[at..at + 2 * FIELDS].iter_mut().zip(a).zip(b) {
+                *t += m * b + steps * (b - a);
             }
         }
     }
 
     /// One counter of one cell.
     pub fn get(&self, category: Category, slot: ModelSlot, long: bool, field: usize) -> u64 {
-        self.cells[category as usize][slot as usize][usize::from(long)][field]
+        self.cells[cell(category, slot as usize, usize::from(long)) + field]
     }
 
     /// A counter summed over slots and tiers.
     pub fn category_field(&self, category: Category, field: usize) -> u64 {
-        self.cells[category as usize]
-            .iter()
-            .flat_map(|slot| slot.iter())
-            .map(|cell| cell[field])
+        let at = cell(category, 0, 0);
+        self.cells[at..at + SLOTS * 2 * FIELDS]
+            .chunks_exact(FIELDS)
+            .map(|c| c[field])
             .sum()
     }
 
@@ -154,6 +204,40 @@ impl Events {
         self.subagents += o.subagents;
         self.utility_calls += o.utility_calls;
         self.processes += o.processes;
+    }
+
+    /// Field by field `self − earlier`.
+    pub fn minus(&self, e: &Events) -> Events {
+        Events {
+            turns: self.turns - e.turns,
+            wakes: self.wakes - e.wakes,
+            sessions: self.sessions - e.sessions,
+            cache_misses: self.cache_misses - e.cache_misses,
+            compactions: self.compactions - e.compactions,
+            extractions: self.extractions - e.extractions,
+            dreams: self.dreams - e.dreams,
+            away_summaries: self.away_summaries - e.away_summaries,
+            subagents: self.subagents - e.subagents,
+            utility_calls: self.utility_calls - e.utility_calls,
+            processes: self.processes - e.processes,
+        }
+    }
+
+    /// Adds `e` `times` times.
+    pub fn add_times(&mut self, e: &Events, times: u64) {
+        let mut scaled = *e;
+        scaled.turns *= times;
+        scaled.wakes *= times;
+        scaled.sessions *= times;
+        scaled.cache_misses *= times;
+        scaled.compactions *= times;
+        scaled.extractions *= times;
+        scaled.dreams *= times;
+        scaled.away_summaries *= times;
+        scaled.subagents *= times;
+        scaled.utility_calls *= times;
+        scaled.processes *= times;
+        self.merge(&scaled);
     }
 
     /// `(name, count)` in output order.
