@@ -315,11 +315,11 @@ impl Default for ModelParams {
     fn default() -> Self {
         ModelParams {
             main: "claude-sonnet-4-6".into(),
-            small: "claude-haiku-4-5".into(),
+            small: "claude-sonnet-4-6".into(),
             subagent: String::new(),
             context_window: 200_000,
             system_tokens: 18_000.0,
-            message_overhead_tokens: 40.0,
+            message_overhead_tokens: 45.0,
             cache_ttl: CacheTtl::FiveMinutes,
             cache_hit_rate: 1.0,
         }
@@ -360,7 +360,7 @@ impl Default for TurnShape {
             output_tokens: 350.0,
             size_cv: 0.5,
             subagents: 0.2,
-            utility_calls: 0.5,
+            utility_calls: 1.0,
         }
     }
 }
@@ -420,7 +420,7 @@ impl Default for Utility {
     fn default() -> Self {
         Utility {
             input_tokens: 300.0,
-            output_tokens: 40.0,
+            output_tokens: 30.0,
         }
     }
 }
