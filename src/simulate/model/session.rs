@@ -286,6 +286,15 @@ impl Session {
         room: u64,
     ) -> (f64, u64) {
         let c = plan.compaction;
+        // Checked before every call, compaction happens exactly at the threshold: a reply that
+        // took the conversation past it moves, with the summary, into the new context.
+        let over = if plan.compact_check == CompactionCheck::EveryCall {
+            self.context
+                .saturating_sub(plan.compact_at.saturating_sub(c.instruction))
+        } else {
+            0
+        };
+        self.context -= over;
         let out = self.main_call(
             plan,
             acc,
@@ -296,7 +305,7 @@ impl Session {
         );
         acc.events.compactions += 1;
         self.context = plan.system;
-        self.carry = c.output + plan.overhead;
+        self.carry = c.output + plan.overhead + over;
         out
     }
 
