@@ -17,3 +17,6 @@ pub mod presets;
 pub mod results;
 pub mod runner;
 pub mod scenario;
+
+#[cfg(test)]
+mod tests;
