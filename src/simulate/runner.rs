@@ -73,14 +73,14 @@ pub fn prepare<'a>(request: Request<'a>) -> Result<Prepared<'a>, SimulateError> 
         Some(path) => {
             let trace = read_trace(path)?;
             let base = request.base.parse()?;
-            Some(
-                calibrate::fit(&trace, &base, request.prices).map_err(|message| {
-                    SimulateError::Calibration {
-                        trace: path.display().to_string(),
-                        message,
-                    }
-                })?,
-            )
+            let mut fit = calibrate::fit(&trace, &base, request.prices).map_err(|message| {
+                SimulateError::Calibration {
+                    trace: path.display().to_string(),
+                    message,
+                }
+            })?;
+            calibrate::match_peak(&mut fit, &request.base, request.prices)?;
+            Some(fit)
         }
         None => None,
     };

@@ -1,11 +1,12 @@
 //! Calibration: fit a scenario to a measured trace, then replay the fitted workload over the
 //! trace's own duration and sessions and compare (the `validation` block).
 //!
-//! `observe` measures the trace, `fit` turns that into scenario settings, `validation`
-//! compares the replay with the trace.
+//! `observe` measures the trace, `fit` turns that into scenario settings, `peak` matches the
+//! replay's peak RSS, `validation` compares the replay with the trace.
 
 mod fit;
 mod observe;
+mod peak;
 #[cfg(test)]
 mod tests;
 mod validation;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use fit::fit;
+pub use peak::match_peak;
 pub use validation::validate;
 
 use crate::simulate::scenario::overrides::Setting;
