@@ -7,6 +7,7 @@ mod demo_e2e;
 mod faults;
 mod run_process;
 mod sdk_clients;
+mod simulate;
 mod support;
 mod telemetry_receiver;
 mod trace_schema;
