@@ -109,10 +109,16 @@ pub(super) fn batch(
     }
     let t1 = at(3);
     // Wake-ups may not run past the end of the run (the event path would cut them there).
-    let m = (1..=m)
-        .take_while(|&w| t1 + (w - 1) as f64 * interval + d_all <= plan.duration_s)
-        .last()
-        .unwrap_or(0);
+    let ends_in_time = |w: u64| t1 + (w - 1) as f64 * interval + d_all <= plan.duration_s;
+    let last = ((plan.duration_s - d_all - t1) / interval).floor();
+    let mut m = if last < 0.0 {
+        0
+    } else {
+        m.min(last as u64 + 1)
+    };
+    while m > 0 && !ends_in_time(m) {
+        m -= 1;
+    }
     if m == 0 {
         return done;
     }
