@@ -71,6 +71,6 @@ pub fn match_peak(
         format!("{KEY}={growth} (calibrated from {})", fit.calibration.trace);
     fit.calibration
         .fitted
-        .insert(KEY.to_string(), serde_json::json!(growth));
+        .insert(KEY.to_string(), serde_json::json!(growth as u64));
     Ok(())
 }

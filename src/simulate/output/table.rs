@@ -54,7 +54,7 @@ fn run_block(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
     let p = &run.params;
     writeln!(
         out,
-        "agentprof simulate — {}: {} agent sessions ({} developers × {} agents{}), {} days, {} trials, seed {}",
+        "agentprof simulate — {}: {} agent sessions ({} developers, up to {} agents each{}), {} days, {} trials, seed {}",
         run.name,
         p["sessions"],
         run.developers,
