@@ -8,6 +8,8 @@
 //! (see `tally`, `kv`); `ram` keeps one reusable grid per worker.
 
 pub mod agents;
+pub mod cache;
+pub mod draw;
 pub mod kv;
 pub mod periodic;
 pub mod plan;

@@ -10,48 +10,15 @@
 //! one turn run in parallel and are identical in size, so one is computed and counted n times.
 
 use super::Acc;
+use super::cache::PromptCache;
+pub use super::draw::TurnDraw;
 use super::kv::KvLane;
-use super::plan::{Fork, Plan, Shape};
+use super::plan::{Fork, Plan};
 use super::ram::ProcessRam;
-use super::random::{Streams, stochastic_round, uniform};
+use super::random::{Streams, uniform};
 use super::tally::{CallTokens, ModelSlot};
 use crate::observation::Category;
 use crate::simulate::scenario::CompactionCheck;
-
-/// What the server holds for one prefix (one cache key).
-#[derive(Debug, Clone, Copy)]
-pub struct PromptCache {
-    pub(super) cached: u64,
-    pub(super) last_use: f64,
-}
-
-impl PromptCache {
-    pub const COLD: PromptCache = PromptCache {
-        cached: 0,
-        last_use: f64::NEG_INFINITY,
-    };
-
-    /// A call over `[start, end)` whose cacheable part is `cacheable` tokens: how many it
-    /// reads and how many it writes. `hit` is false when the server lost a warm prefix.
-    pub fn use_prefix(
-        &mut self,
-        start: f64,
-        end: f64,
-        cacheable: u64,
-        ttl: f64,
-        hit: bool,
-    ) -> (u64, u64) {
-        let warm = self.cached > 0 && start - self.last_use <= ttl && hit;
-        let read = if warm { self.cached.min(cacheable) } else { 0 };
-        self.cached = cacheable;
-        self.last_use = end;
-        (read, cacheable - read)
-    }
-
-    pub fn cached(&self) -> u64 {
-        self.cached
-    }
-}
 
 /// Mean and max prompt of a stretch of calls (one KV segment).
 #[derive(Debug, Default, Clone, Copy)]
@@ -70,52 +37,6 @@ impl Prompts {
 
     fn mean(&self) -> u64 {
         self.sum.checked_div(self.count).unwrap_or(0)
-    }
-}
-
-/// The random part of one turn, drawn up front: an interactive turn draws its own, a daemon
-/// draws one a day for all its wake-ups (which is what lets identical wake-ups be summed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TurnDraw {
-    pub prompt: u64,
-    pub tool: u64,
-    pub output: u64,
-    pub tools: u64,
-    pub subagents: u64,
-    pub utility: u64,
-    pub sub_calls: u64,
-    pub sub_task: u64,
-    pub sub_tool: u64,
-    pub sub_output: u64,
-    pub sub_report: u64,
-}
-
-impl TurnDraw {
-    pub fn draw(plan: &Plan, shape: &Shape, streams: &mut Streams) -> TurnDraw {
-        let z = shape.size.draw(&mut streams.work);
-        // Sizes are validated non-negative, so adding ½ and truncating rounds.
-        let scaled = |x: f64| (x * z + 0.5) as u64;
-        let tools = stochastic_round(shape.tool_calls, &mut streams.work);
-        let subagents = stochastic_round(shape.subagents, &mut streams.work);
-        let utility = stochastic_round(shape.utility_calls, &mut streams.background);
-        let sub_calls = if subagents > 0 {
-            stochastic_round(plan.sub_calls, &mut streams.work).max(1)
-        } else {
-            0
-        };
-        TurnDraw {
-            prompt: scaled(shape.prompt),
-            tool: scaled(shape.tool_result),
-            output: scaled(shape.output),
-            tools,
-            subagents,
-            utility,
-            sub_calls,
-            sub_task: scaled(plan.sub_task),
-            sub_tool: scaled(plan.sub_tool_result),
-            sub_output: scaled(plan.sub_output),
-            sub_report: scaled(plan.sub_report),
-        }
     }
 }
 
