@@ -123,17 +123,34 @@ fn the_default_is_today_and_the_table_says_what_it_assumes() {
 }
 
 #[test]
-fn the_same_seed_prints_the_same_bytes() {
-    let run = |seed: &str| {
-        let mut args = vec!["--preset", "swarm", "--json", "--set", seed];
-        args.extend(SMALL);
-        let output = simulate(&args);
-        assert!(output.status.success());
+fn the_same_seed_prints_the_same_bytes_on_any_number_of_threads() {
+    let run = |seed: &str, threads: &str| {
+        let mut args = vec![
+            "simulate",
+            "--preset",
+            "seed-workstation",
+            "--json",
+            "--set",
+            seed,
+        ];
+        args.extend(["--set", "sessions=12", "--set", "days=2"]);
+        let output = agentprof()
+            .args(&args)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
         output.stdout
     };
-    let first = run("seed=11");
-    assert_eq!(first, run("seed=11"));
-    assert_ne!(first, run("seed=12"));
+    let first = run("seed=11", "2");
+    assert_eq!(first, run("seed=11", "2"));
+    assert_eq!(
+        first,
+        run("seed=11", "1"),
+        "one thread or two, the same bytes"
+    );
+    assert_eq!(first, run("seed=11", "3"));
+    assert_ne!(first, run("seed=12", "2"));
 }
 
 #[test]
