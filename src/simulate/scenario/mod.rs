@@ -296,13 +296,6 @@ impl Scenario {
         self.sessions.div_ceil(self.agents.max(1))
     }
 
-    /// Agent sessions of developer `index` (the last one may have fewer).
-    pub fn agents_of(&self, index: u32) -> u32 {
-        let agents = self.agents.max(1);
-        let before = index.saturating_mul(agents);
-        self.sessions.saturating_sub(before).min(agents)
-    }
-
     /// The run's length in seconds.
     pub fn duration_s(&self) -> f64 {
         self.days * 86_400.0

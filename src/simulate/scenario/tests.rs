@@ -233,8 +233,10 @@ fn sweeps_make_a_grid_first_sweep_slowest() {
 fn developers_and_their_agents() {
     let s = resolve("", &["sessions=10", "agents=4"]).unwrap();
     assert_eq!(s.developers(), 3);
+    let plan =
+        crate::simulate::model::plan::Plan::new(&s, &crate::attribute::cost::PriceTable::bundled());
     assert_eq!(
-        (0..3).map(|d| s.agents_of(d)).collect::<Vec<_>>(),
+        (0..3).map(|d| plan.agents_of(d)).collect::<Vec<_>>(),
         [4, 4, 2]
     );
     let s = resolve("", &["sessions=1"]).unwrap();
