@@ -26,6 +26,9 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
+    /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
+    /// files, overrides, sweeps, calibration from a trace.
+    Simulate(SimulateArgs),
     /// Run the built-in synthetic agent against the built-in mock upstream, then report.
     Demo(DemoArgs),
     /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
@@ -152,6 +155,43 @@ pub enum Breakdown {
     Model,
     Session,
     Turn,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Scenario file (TOML, see docs/simulator.md).
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "preset")]
+    pub scenario: Option<PathBuf>,
+
+    /// Built-in scenario: today-200k, 1m-context, swarm, daemon, seed-workstation
+    /// [default: today-200k].
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// Override any parameter by its dotted key or alias (repeatable): sessions, days,
+    /// context_window, agents, extraction, dream, daemon, kv_profile, seed, turn.tool_calls, …
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Fit the workload to a measured trace and add the replay's validation.
+    #[arg(long, value_name = "TRACE")]
+    pub calibrate: Option<PathBuf>,
+
+    /// Run every value of a parameter and compare (repeatable: a grid).
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub sweep: Vec<String>,
+
+    /// Print agentprof.simulation/v1 JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// HTML report (not implemented yet).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
+
+    /// Price table (TOML) overriding or extending the bundled prices.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

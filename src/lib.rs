@@ -27,3 +27,4 @@ pub mod demo;
 pub mod error;
 pub mod observation;
 pub mod output;
+pub mod simulate;

@@ -57,8 +57,18 @@ impl ModelPrice {
     pub fn cost(&self, usage: &Usage) -> f64 {
         // The threshold is on the whole prompt, cached or not, and it is strict: exactly N
         // prompt tokens is still a normal request.
+        let long = self
+            .long_context
+            .is_some_and(|lc| usage.prompt_tokens() > lc.above_prompt_tokens);
+        self.cost_in_tier(usage, long)
+    }
+
+    /// USD for usage billed at one tier: `long` selects the long-context prices (when the
+    /// model has them). For sums over many calls whose tier was decided call by call, as the
+    /// simulator keeps them.
+    pub fn cost_in_tier(&self, usage: &Usage, long: bool) -> f64 {
         let (input, output) = match self.long_context {
-            Some(lc) if usage.prompt_tokens() > lc.above_prompt_tokens => (lc.input, lc.output),
+            Some(lc) if long => (lc.input, lc.output),
             _ => (self.input, self.output),
         };
         let write_1h = usage.cache_creation_1h_input_tokens;

@@ -9,6 +9,7 @@ mod report;
 pub mod run;
 pub mod session;
 mod signals;
+mod simulate;
 mod summary;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +23,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             logging::init_stderr();
             report::run(args)
         }
+        Command::Simulate(args) => simulate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::MockUpstream(args) => {
             logging::init_stderr();

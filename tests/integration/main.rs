@@ -9,6 +9,7 @@ mod otlp_export;
 mod prometheus;
 mod run_process;
 mod sdk_clients;
+mod simulate;
 mod support;
 mod telemetry_receiver;
 mod trace_schema;
