@@ -21,6 +21,9 @@ use crate::observation::{MemorySample, ProcessEvent, ProcessMemory, ProcessRole,
 use super::SamplerEvent;
 use super::table::{CommandLine, ProcInfo, ProcKind, ProcState, ProcessTable};
 
+/// Ticks an unsettled new child (forked but not exec'd, or mid-exec) may wait to settle.
+const SETTLE_TICKS: u32 = 3;
+
 pub use command::{role_for, short_command};
 
 /// How a [`Tree`] samples.
@@ -60,14 +63,16 @@ pub struct Tree {
     /// Each root's command line, kept after the root exits: its descendants are still
     /// classified against it.
     root_commands: Vec<CommandLine>,
-    /// New children whose command line is not settled yet, with their start time: given one
-    /// more tick before they are believed. Two cases, both seen in practice:
+    /// New children whose command line is not settled yet, with their start time and how many
+    /// ticks they have waited: given up to [`SETTLE_TICKS`] more ticks before they are believed
+    /// (under load a fork can take longer than one tick to exec). Two cases, both seen in
+    /// practice:
     /// - one looks exactly like its parent (same executable and argv): forked, not yet exec'd,
     ///   so `sh -c 'sleep 5'` does not report a `sh` sub-agent about to become `sleep`;
     /// - its argv is empty: mid-exec (the kernel switches the executable before it lays out
     ///   the new argv, and `Command::spawn` can return in between), which would lose the
     ///   script argument the role rule needs. Roots get the same grace (`deferred_roots`).
-    deferred: HashMap<u32, u64>,
+    deferred: HashMap<u32, (u64, u32)>,
     ticks: u64,
     samples: u64,
     processes_seen: u64,
@@ -366,9 +371,15 @@ impl Tree {
                 };
                 let command = table.command(pid).unwrap_or_default();
                 let unsettled = command.argv.is_empty() || command == parent_member.command;
-                if unsettled && self.deferred.get(&pid) != Some(&info.start_time) {
-                    deferred_now.insert(pid, info.start_time);
-                    continue;
+                if unsettled {
+                    let waited = match self.deferred.get(&pid) {
+                        Some(&(start, waited)) if start == info.start_time => waited,
+                        _ => 0,
+                    };
+                    if waited < SETTLE_TICKS {
+                        deferred_now.insert(pid, (info.start_time, waited + 1));
+                        continue;
+                    }
                 }
                 let root = parent_member.root;
                 let role = match self.root_commands.get(root) {

@@ -223,7 +223,7 @@ fn roles_follow_the_root_program() {
     );
 }
 #[test]
-fn unexeced_fork_is_deferred_one_tick() {
+fn unexeced_fork_is_deferred_until_it_settles() {
     let mut table = agent_table();
     let mut tree = Tree::new(config(0));
     tree.add_root(101); // bash -c ls
@@ -239,17 +239,19 @@ fn unexeced_fork_is_deferred_one_tick() {
     let events = tick(&mut tree, &mut table, 0.2);
     assert_eq!(starts(&events), [(120, ProcessRole::Other)]);
 
-    // A fork that never execs (a subshell) is believed on its second sighting.
+    // A fork that never execs (a subshell) is believed once it has waited SETTLE_TICKS.
     table.add(121, 101, MIB, cmd("/usr/bin/bash", &["bash", "-c", "ls"]));
-    assert!(starts(&tick(&mut tree, &mut table, 0.3)).is_empty());
+    for t in [0.3, 0.4, 0.5] {
+        assert!(starts(&tick(&mut tree, &mut table, t)).is_empty());
+    }
     assert_eq!(
-        starts(&tick(&mut tree, &mut table, 0.4)),
+        starts(&tick(&mut tree, &mut table, 0.6)),
         [(121, ProcessRole::Subagent)]
     );
 }
 
 #[test]
-fn processes_caught_mid_exec_are_deferred_one_tick() {
+fn processes_caught_mid_exec_are_deferred_until_they_settle() {
     let mut table = agent_table();
     let argv = table.procs.get(&100).map(|p| p.command.argv.clone());
     if let Some(p) = table.procs.get_mut(&100) {
@@ -272,14 +274,16 @@ fn processes_caught_mid_exec_are_deferred_one_tick() {
         Some(SamplerEvent::Process(ProcessEvent::Start { command, .. })) if command == "agent --chat"
     ));
 
-    // A child with an empty argv waits a tick too, and is believed on its second sighting.
+    // A child with an empty argv waits too, and is believed once it has waited SETTLE_TICKS.
     table.add(130, 100, MIB, cmd("/usr/bin/tool", &[]));
-    assert!(starts(&tick(&mut tree, &mut table, 0.2)).is_empty());
+    for t in [0.2, 0.25, 0.3] {
+        assert!(starts(&tick(&mut tree, &mut table, t)).is_empty());
+    }
     assert_eq!(
-        starts(&tick(&mut tree, &mut table, 0.3)),
+        starts(&tick(&mut tree, &mut table, 0.35)),
         [(130, ProcessRole::Other)]
     );
-    // So is a root.
+    // A root waits one tick.
     table.add(140, 1, MIB, cmd("/usr/bin/agent", &[]));
     tree.add_root(140);
     assert!(starts(&tick(&mut tree, &mut table, 0.4)).is_empty());
