@@ -82,3 +82,39 @@ fn not_a_trace() {
     std::fs::write(&path, "{\"hello\": 1}\n").unwrap();
     expect_usage_error(&["report", path.to_str().unwrap()], "notes.jsonl:1");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let trace =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/demo-6-turns.jsonl");
+    for args in [vec!["report", "--json"], vec!["report", "--by", "turn"]] {
+        // `agentprof report … | head -c 1`: the reader goes away after one byte. The same trace
+        // 150 times makes the output far larger than a pipe's buffer, so the writer does hit
+        // the closed pipe.
+        let mut child = agentprof()
+            .args(&args)
+            .args(std::iter::repeat_n(&trace, 150))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !stderr(&output).contains("Broken pipe"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
