@@ -1,6 +1,7 @@
 //! Glue: one module per subcommand, each a short pipeline over the library.
 
 mod demo;
+mod import;
 mod logging;
 mod options;
 mod proxy;
@@ -21,6 +22,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             logging::init_stderr();
             report::run(args)
         }
+        Command::Import(args) => {
+            logging::init_stderr();
+            import::run(args)
+        }
         Command::Demo(args) => demo::run(args),
         Command::MockUpstream(args) => {
             logging::init_stderr();
@@ -29,6 +34,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::SyntheticAgent(args) => {
             crate::demo::synthetic_agent::run_synthetic_agent(args).map(|()| 0)
         }
+        Command::GenTranscripts(args) => crate::demo::transcript_corpus::run_cli(&args).map(|()| 0),
     }
 }
 
