@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::entry::{CompactUsage, Entry, Interner, STARTS_TURN};
 use super::stats::ImportReport;
 use crate::attribute::attribution::subagent_type_of;
+use crate::attribute::cost::ModelPrice;
 use crate::attribute::kv::{KvCall, KvFigures, server_kv_of};
 use crate::attribute::summary::{
     IMPORT_MODE, ReportOptions, Source, Summary, TurnReport, classification_method, empty, finish,
@@ -206,6 +207,7 @@ impl Imported {
         merge_kv(&mut summary.kv, self.server_kv(options, duration));
         let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
         let mut turns = TurnState::default();
+        let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::new();
         // One scratch call: `UsageTotals::add_call` reads only its usage and status.
         let mut scratch = empty_call();
         for entry in &self.calls {
@@ -213,7 +215,11 @@ impl Imported {
             scratch.usage = Some(usage);
             let model = self.interner.opt(entry.model);
             let session = self.interner.opt(entry.session);
-            let cost = options.prices.cost(model, &usage);
+            // Model names repeat: look each up once (matching a name is string work).
+            let price = *prices
+                .entry(entry.model)
+                .or_insert_with(|| model.and_then(|m| options.prices.lookup(m)));
+            let cost = price.map(|p| p.cost(&usage));
             if cost.is_none() {
                 *unpriced
                     .entry(model.unwrap_or("(none)").to_string())

@@ -41,7 +41,7 @@ pub struct TranscriptFile {
 pub struct Found {
     /// The `projects` directory read.
     pub root: PathBuf,
-    /// Sorted by path: a file's index is stable for a given tree.
+    /// Sorted by path bytes: a file's index is stable for a given tree.
     pub files: Vec<TranscriptFile>,
     /// Paths that could not be listed or stat'ed, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
@@ -132,7 +132,10 @@ pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
         Ok(found) => found,
         Err(poisoned) => poisoned.into_inner(),
     };
-    found.files.sort_by(|a, b| a.path.cmp(&b.path));
+    // Byte order, not path-component order: any fixed order serves, and this one is cheap.
+    found
+        .files
+        .sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     found.unreadable.sort();
     Ok(found)
 }
@@ -301,20 +304,21 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            // By path: the session's directory sorts before its file.
+            // By path bytes: `s1.jsonl` before `s1/…`.
             [
+                (FileRole::Main, 0, None, Some("s1".into())),
                 (FileRole::Agent, 1, Some("a1".into()), Some("s1".into())),
                 (FileRole::Agent, 3, Some("b2".into()), Some("s1".into())),
-                (FileRole::Main, 0, None, Some("s1".into())),
             ]
         );
         assert_eq!(found.unreadable.len(), 1, "{:?}", found.unreadable);
         assert!(found.unreadable[0].0.ends_with("gone.jsonl"));
         assert_eq!(
-            meta_agent_type(&found.files[0].path).as_deref(),
+            meta_agent_type(&found.files[1].path).as_deref(),
             Some("Explore")
         );
-        assert_eq!(meta_agent_type(&found.files[1].path), None);
+        assert!(found.files[1].has_meta && !found.files[2].has_meta);
+        assert_eq!(meta_agent_type(&found.files[2].path), None);
         assert!(matches!(
             discover(&dir.path().join("projects/-home-me-app/s1.jsonl"), 1),
             Err(DiscoverError::NotFound { .. })

@@ -141,7 +141,7 @@ impl LineReader {
                     len: long.len,
                     complete: long.complete,
                 };
-                let route = long.flags.route(long.last_byte);
+                let route = long.flags.route(&self.prefilter, long.last_byte);
                 if route == Route::Parse && long.len <= MAX_PARSED_LINE {
                     let mut whole = vec![0u8; usize::try_from(long.len).unwrap_or(0)];
                     file.read_exact_at(&mut whole, offset)?;

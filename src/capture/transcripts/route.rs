@@ -4,9 +4,12 @@
 //! nothing about cost. A line is read only when it can matter:
 //! - bookkeeping records start with their type (`{"type":"queue-operation",…`): the type alone
 //!   decides (`api-request` is read, the rest skipped);
-//! - message records are read when they mention `"usage"` (an assistant response, or a tool
-//!   result carrying a sub-agent's usage), or are a `"user"` record without a `"tool_result"`
-//!   (a prompt, which starts a turn).
+//! - a user record of tool results — the bulk of a transcript — is told by its first kilobyte
+//!   (`"user"` and `"tool_result"`, no `"role":"assistant"`) and skipped unsearched;
+//! - other message records are read when they mention `"usage"` (an assistant response; the
+//!   search starts in the last two kilobytes, where a response's usage sits after its
+//!   content, so a long response is not searched through), or are a
+//!   `"user"` record without a `"tool_result"` (a prompt, which starts a turn).
 //!
 //! The searched strings are quoted, and a quote inside a JSON string is always escaped, so
 //! text that merely talks about usage never matches. A line that is not `{…}` is damage (torn
@@ -31,7 +34,16 @@ pub enum Route {
 const USAGE: &[u8] = b"\"usage\"";
 const USER: &[u8] = b"\"user\"";
 const TOOL_RESULT: &[u8] = b"\"tool_result\"";
+const ASSISTANT_ROLE: &[u8] = b"\"role\":\"assistant\"";
 const TYPE_FIRST: &[u8] = b"{\"type\":\"";
+
+/// How much of a line's start is searched to tell a tool-result record: its type, role and
+/// first content block come within the first few hundred bytes in every known version.
+const HEAD: usize = 1024;
+
+/// How much of a line's end is searched first for `"usage"`: a response's usage and the
+/// envelope after it fill less than a kilobyte.
+const TAIL: usize = 2048;
 
 /// Longest needle, for the overlap kept between chunks of a long line.
 const OVERLAP: usize = 13;
@@ -41,6 +53,7 @@ pub struct Prefilter {
     usage: Finder<'static>,
     user: Finder<'static>,
     tool_result: Finder<'static>,
+    assistant_role: Finder<'static>,
 }
 
 impl Default for Prefilter {
@@ -49,7 +62,18 @@ impl Default for Prefilter {
             usage: Finder::new(USAGE),
             user: Finder::new(USER),
             tool_result: Finder::new(TOOL_RESULT),
+            assistant_role: Finder::new(ASSISTANT_ROLE),
         }
+    }
+}
+
+impl Prefilter {
+    /// A user record of tool results, told by its head alone.
+    fn is_tool_results(&self, line: &[u8]) -> bool {
+        let head = &line[..line.len().min(HEAD)];
+        self.user.find(head).is_some()
+            && self.tool_result.find(head).is_some()
+            && self.assistant_role.find(head).is_none()
     }
 }
 
@@ -66,7 +90,17 @@ impl Prefilter {
         if let Some(route) = leading_type(line).and_then(by_type) {
             return route;
         }
-        if self.usage.find(line).is_some() {
+        if self.is_tool_results(line) {
+            return Route::Skip;
+        }
+        // The tail first, then the rest (the needle may straddle the boundary: overlap it).
+        let tail_start = line.len().saturating_sub(TAIL);
+        if self.usage.find(&line[tail_start..]).is_some()
+            || self
+                .usage
+                .find(&line[..(tail_start + USAGE.len()).min(line.len())])
+                .is_some()
+        {
             return Route::Parse;
         }
         if self.user.find(line).is_some() && self.tool_result.find(line).is_none() {
@@ -89,8 +123,8 @@ pub struct Flags {
 impl Flags {
     /// Feeds the next piece of the line.
     pub fn feed(&mut self, prefilter: &Prefilter, chunk: &[u8]) {
-        if self.head.len() < 64 {
-            let take = (64 - self.head.len()).min(chunk.len());
+        if self.head.len() < HEAD {
+            let take = (HEAD - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
         }
         // Search the seam too: the previous piece's tail joined to this piece's start.
@@ -108,13 +142,15 @@ impl Flags {
     }
 
     /// The route, given the line's last non-blank byte.
-    pub fn route(&self, last_byte: Option<u8>) -> Route {
+    pub fn route(&self, prefilter: &Prefilter, last_byte: Option<u8>) -> Route {
         let head = trim_start(&self.head);
         match (head.first(), last_byte) {
             (None, _) => Route::Blank,
             (Some(b'{'), Some(b'}')) => {
                 if let Some(route) = leading_type(head).and_then(by_type) {
                     route
+                } else if prefilter.is_tool_results(head) {
+                    Route::Skip
                 } else if self.usage || (self.user && !self.tool_result) {
                     Route::Parse
                 } else {
@@ -201,6 +237,20 @@ mod tests {
             Route::Skip,
             "escaped quotes never match"
         );
+        assert_eq!(
+            route(
+                r#"{"parentUuid":"p","type":"user","message":{"role":"user","content":[{"tool_use_id":"t","type":"tool_result"}]},"toolUseResult":{"usage":{"input_tokens":1}}}"#
+            ),
+            Route::Skip,
+            "a sub-agent's result repeats its usage; it is not a call"
+        );
+        assert_eq!(
+            route(
+                r#"{"parentUuid":"p","message":{"id":"m","role":"assistant","content":[{"type":"tool_use","input":{"type":"user","x":"tool_result"}}],"usage":{"input_tokens":1}},"type":"assistant"}"#
+            ),
+            Route::Parse,
+            "an assistant record is read whatever its content holds"
+        );
         assert_eq!(route("  \r"), Route::Blank);
         assert_eq!(
             route(r#"{"parentUuid":"p","message":{"usage":{"#),
@@ -227,7 +277,7 @@ mod tests {
                     flags.feed(&prefilter, chunk);
                 }
                 assert_eq!(
-                    flags.route(line.as_bytes().last().copied()),
+                    flags.route(&prefilter, line.as_bytes().last().copied()),
                     whole,
                     "{line} in pieces of {piece}"
                 );

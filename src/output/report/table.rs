@@ -74,7 +74,7 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
             .sum::<u64>();
         writeln!(
             out,
-            "\nClassified from the transcripts: {} calls by their api-request querySource, {} by isSidechain (older versions)",
+            "\nClassified from the transcripts: {} calls by their api-request querySource, {} by isSidechain (versions without api-request records)",
             query_source,
             method("transcript") - query_source,
         )?;
