@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod demo_e2e;
 mod faults;
+mod import;
 mod run_process;
 mod sdk_clients;
 mod support;
