@@ -58,7 +58,8 @@ impl ImportedCall {
         };
         ImportedCall {
             t_start: entry.t_start,
-            duration_ms: u32::try_from(entry.t_end - entry.t_start).unwrap_or(u32::MAX),
+            // Never negative (a send time after the answer is not believed), at most 49 days.
+            duration_ms: (entry.t_end - entry.t_start).clamp(0, i64::from(u32::MAX)) as u32,
             usage: entry.usage,
             session: entry.session,
             agent: entry.agent,
