@@ -193,7 +193,7 @@ pub struct ClaudeCodeImportArgs {
     pub prices: Option<PathBuf>,
 
     /// Reader threads [default: one per core].
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
 }
 
