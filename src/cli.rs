@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::demo::mock_upstream::MockArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
+use crate::demo::transcript_corpus::GenTranscriptsArgs;
 
 /// What an AI coding agent really costs: tokens, dollars, client RAM and server KV cache,
 /// attributed to the user's own work versus the agent's self-management.
@@ -26,6 +27,8 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
+    /// Import an agent's local history (Claude Code transcripts) into the same report.
+    Import(ImportArgs),
     /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
     /// files, overrides, sweeps, calibration from a trace.
     Simulate(SimulateArgs),
@@ -37,6 +40,9 @@ pub enum Command {
     /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL).
     #[command(hide = true)]
     SyntheticAgent(SyntheticAgentArgs),
+    /// Write a generated Claude Code history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenTranscripts(GenTranscriptsArgs),
 }
 
 /// Options shared by `run` and `proxy`.
@@ -146,6 +152,61 @@ pub struct ReportArgs {
     /// Price table (TOML) overriding or extending the bundled prices.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// Where the history comes from.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Claude Code's transcripts: $CLAUDE_CONFIG_DIR or ~/.claude (or DIR), projects/**.jsonl.
+    ClaudeCode(ClaudeCodeImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClaudeCodeImportArgs {
+    /// The Claude Code directory (or its projects/ directory) [default: $CLAUDE_CONFIG_DIR,
+    /// else ~/.claude].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Also write the history as a trace (mode "import") for report, simulate and exporters.
+    #[arg(long, value_name = "OUT")]
+    pub trace: Option<PathBuf>,
+
+    /// Print the report as agentprof.report/v1 JSON (the same as `report --json`).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only calls answered on or after this date (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub since: Option<jiff::civil::Date>,
+
+    /// Which breakdown the terminal table leads with.
+    #[arg(long, value_enum, default_value = "category")]
+    pub by: Breakdown,
+
+    /// Model architecture assumed for server KV-cache bytes.
+    #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
+    pub kv_profile: String,
+
+    /// Price table (TOML) overriding or extending the bundled prices.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Reader threads [default: one per core].
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+}
+
+/// Parses `2026-11-01`.
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    text.parse::<jiff::civil::Date>()
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD)"))
 }
 
 /// Breakdowns of the terminal report.

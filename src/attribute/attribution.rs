@@ -15,7 +15,7 @@ use crate::output::trace::ReadTrace;
 pub struct AttributedCall<'a> {
     pub call: &'a Call,
     pub category: Category,
-    /// `rule:<name>`, `telemetry:<query_source>` or `no-rule`.
+    /// `rule:<name>`, `telemetry:<query_source>`, `transcript:<how>` (imports) or `no-rule`.
     pub decided_by: String,
     pub telemetry: Option<&'a TelemetryEvent>,
     /// Index into the trace's turns.
@@ -26,13 +26,12 @@ pub struct AttributedCall<'a> {
 
 impl AttributedCall<'_> {
     /// The sub-agent type, from the agent's telemetry (`agent:builtin:general-purpose` →
-    /// `general-purpose`); the wire alone does not say.
+    /// `general-purpose`) or an imported transcript; the wire alone does not say.
     pub fn subagent_type(&self) -> String {
-        self.telemetry
-            .and_then(|t| t.query_source.as_deref())
-            .and_then(|s| s.strip_prefix("agent:"))
-            .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
-            .unwrap_or_else(|| "(type not reported)".into())
+        subagent_type_of(
+            self.telemetry.and_then(|t| t.query_source.as_deref()),
+            &self.decided_by,
+        )
     }
 
     /// This call as it should be counted: the attributed category applied.
@@ -41,6 +40,20 @@ impl AttributedCall<'_> {
         call.category = self.category;
         call
     }
+}
+
+/// The sub-agent type a query source names (`agent:custom:reviewer` → `reviewer`), else the
+/// one an import recorded in the classification (`transcript:agent:…`, or
+/// `transcript:isSidechain:<type>` from the sub-agent's meta file).
+pub fn subagent_type_of(query_source: Option<&str>, decided_by: &str) -> String {
+    let transcript = decided_by.strip_prefix("transcript:");
+    let named = query_source
+        .or(transcript)
+        .and_then(|s| s.strip_prefix("agent:"))
+        .map(|s| s.rsplit(':').next().unwrap_or(s))
+        .or_else(|| transcript.and_then(|t| t.strip_prefix("isSidechain:")))
+        .filter(|s| !s.is_empty());
+    named.map_or_else(|| "(type not reported)".into(), str::to_string)
 }
 
 /// A trace after attribution.

@@ -16,4 +16,4 @@ pub mod turns;
 pub mod usage_totals;
 
 pub use summary::{Summary, summarize};
-pub use usage_totals::UsageTotals;
+pub use usage_totals::{Buckets, UsageTotals};

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::{AttributedTrace, JoinStats, attribute};
 use super::cost::PriceTable;
-use super::kv::{KvProfile, server_kv};
+use super::kv::{KvCall, KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
-use super::usage_totals::UsageTotals;
+use super::usage_totals::{Buckets, UsageTotals};
+use crate::capture::transcripts::ImportReport;
 use crate::clock::offset_to_timestamp;
 use crate::observation::Category;
 use crate::output::trace::ReadTrace;
@@ -43,6 +44,9 @@ pub struct Summary {
     pub assumptions: Vec<String>,
     /// Problems met while reading the input (torn lines, unknown prices …).
     pub warnings: Vec<String>,
+    /// What `import` read: files, versions, duplicates and damage (absent for other sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportReport>,
 }
 
 /// Where the figures come from.
@@ -71,7 +75,7 @@ pub struct TurnReport {
     pub started_at: String,
     pub user: UsageTotals,
     pub overhead: UsageTotals,
-    pub by_category: BTreeMap<String, UsageTotals>,
+    pub by_category: Buckets,
     pub rss_growth_bytes: Option<i64>,
 }
 
@@ -93,7 +97,7 @@ pub struct KvReport {
 /// How many calls each method labelled.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
-    /// `telemetry`, `rule`, `unclassified`.
+    /// `telemetry`, `rule`, `transcript`, `unclassified`.
     pub by_method: BTreeMap<String, u64>,
     /// Each telemetry query_source or rule name, with its count.
     pub by_decider: BTreeMap<String, u64>,
@@ -119,42 +123,7 @@ pub struct ReportOptions<'a> {
 
 /// Builds the report from one or more traces.
 pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
-    let mut summary = Summary {
-        schema: REPORT_SCHEMA.to_string(),
-        source: source(traces),
-        totals: UsageTotals::default(),
-        categories: Category::ALL
-            .iter()
-            .map(|c| (c.as_str().to_string(), UsageTotals::default()))
-            .collect(),
-        models: BTreeMap::new(),
-        sessions: BTreeMap::new(),
-        subagent_types: BTreeMap::new(),
-        overhead_ratio: OverheadRatio {
-            tokens: None,
-            cost: None,
-        },
-        turns: Vec::new(),
-        memory: memory::summarize(&[]),
-        kv: KvReport {
-            profile: options.kv_profile.name.to_string(),
-            bytes_per_token: options.kv_profile.bytes_per_token(),
-            peak_bytes: 0,
-            byte_seconds: 0.0,
-            by_category_byte_seconds: BTreeMap::new(),
-            in_flight_byte_seconds: 0.0,
-            resident_byte_seconds: 0.0,
-            assumption: options.kv_profile.describe(),
-        },
-        classification: Classification::default(),
-        prices: PricesLabel {
-            as_of: options.prices.as_of().to_string(),
-            source: options.prices.source().to_string(),
-        },
-        assumptions: Vec::new(),
-        warnings: Vec::new(),
-    };
-
+    let mut summary = empty(source(traces), options);
     let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
     let mut turn_growths = Vec::new();
     let mut category_growth: BTreeMap<String, i64> = BTreeMap::new();
@@ -216,7 +185,58 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         summary.memory.idle_growth_bytes_per_hour = (!idle_slopes.is_empty())
             .then(|| idle_slopes.iter().sum::<f64>() / idle_slopes.len() as f64);
     }
-    summary.overhead_ratio = overhead_ratio(&summary);
+    let imported = traces.iter().any(|t| t.header.mode == IMPORT_MODE);
+    finish(&mut summary, unpriced, imported);
+    summary
+}
+
+/// The `mode` of a trace written by `import`.
+pub const IMPORT_MODE: &str = "import";
+
+/// A report with no calls yet: every category present and empty.
+pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
+    Summary {
+        schema: REPORT_SCHEMA.to_string(),
+        source,
+        totals: UsageTotals::default(),
+        categories: Category::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), UsageTotals::default()))
+            .collect(),
+        models: BTreeMap::new(),
+        sessions: BTreeMap::new(),
+        subagent_types: BTreeMap::new(),
+        overhead_ratio: OverheadRatio {
+            tokens: None,
+            cost: None,
+        },
+        turns: Vec::new(),
+        memory: memory::summarize(&[]),
+        kv: KvReport {
+            profile: options.kv_profile.name.to_string(),
+            bytes_per_token: options.kv_profile.bytes_per_token(),
+            peak_bytes: 0,
+            byte_seconds: 0.0,
+            by_category_byte_seconds: BTreeMap::new(),
+            in_flight_byte_seconds: 0.0,
+            resident_byte_seconds: 0.0,
+            assumption: options.kv_profile.describe(),
+        },
+        classification: Classification::default(),
+        prices: PricesLabel {
+            as_of: options.prices.as_of().to_string(),
+            source: options.prices.source().to_string(),
+        },
+        assumptions: Vec::new(),
+        warnings: Vec::new(),
+        import: None,
+    }
+}
+
+/// What every report ends with: the overhead ratio, unpriced models, the assumptions made —
+/// and, for imported history, what a transcript cannot show.
+pub(crate) fn finish(summary: &mut Summary, unpriced: BTreeMap<String, u64>, imported: bool) {
+    summary.overhead_ratio = overhead_ratio(summary);
     for (model, calls) in unpriced {
         summary.warnings.push(format!(
             "no price for model {model:?} ({calls} calls): costs that include it are null; add it with --prices FILE"
@@ -230,8 +250,19 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         "server KV: {} — an assumption: the served model's architecture is not public",
         summary.kv.assumption
     ));
-    summary
+    if imported {
+        summary
+            .assumptions
+            .extend(IMPORT_LIMITS.iter().map(|s| s.to_string()));
+    }
 }
+
+/// What an import from Claude Code's transcripts cannot see or count right.
+pub const IMPORT_LIMITS: [&str; 3] = [
+    "imported from Claude Code transcripts: jobs that run without a transcript (memory extraction, some utility calls) never reach them and are invisible here; only a live `agentprof run` sees them",
+    "transcript token counts written before Claude Code 2.1.97 held stream placeholders and under-state input",
+    "imported calls have no memory samples (memory figures are null) and their times are when the transcript was written",
+];
 
 fn add_calls(
     summary: &mut Summary,
@@ -300,7 +331,7 @@ fn add_turns(summary: &mut Summary, attributed: &AttributedTrace<'_>, growths: &
                 .unwrap_or_default(),
             user: UsageTotals::default(),
             overhead: UsageTotals::default(),
-            by_category: BTreeMap::new(),
+            by_category: Buckets::default(),
             rss_growth_bytes,
         });
     }
@@ -314,19 +345,24 @@ fn add_turns(summary: &mut Summary, attributed: &AttributedTrace<'_>, growths: &
         }
         report
             .by_category
-            .entry(a.category.as_str().to_string())
-            .or_default()
+            .entry_static(a.category.as_str())
             .add_call(a.call, a.cost_usd);
+    }
+}
+
+/// How a call's category was decided, from its `decided_by`.
+pub(crate) fn classification_method(decided_by: &str) -> &'static str {
+    match decided_by.split(':').next() {
+        Some("telemetry") => "telemetry",
+        Some("rule") => "rule",
+        Some("transcript") => "transcript",
+        _ => "unclassified",
     }
 }
 
 fn add_classification(classification: &mut Classification, attributed: &AttributedTrace<'_>) {
     for a in &attributed.calls {
-        let method = match a.decided_by.split(':').next() {
-            Some("telemetry") => "telemetry",
-            Some("rule") => "rule",
-            _ => "unclassified",
-        };
+        let method = classification_method(&a.decided_by);
         *classification.by_method.entry(method.into()).or_default() += 1;
         *classification
             .by_decider
@@ -346,9 +382,25 @@ fn add_classification(classification: &mut Classification, attributed: &Attribut
 }
 
 fn add_kv(kv: &mut KvReport, attributed: &AttributedTrace<'_>, profile: &KvProfile) {
-    let calls: Vec<_> = attributed.calls.iter().map(|a| a.with_category()).collect();
-    let refs: Vec<_> = calls.iter().collect();
-    let figures = server_kv(&refs, profile, attributed.trace.duration_s());
+    // The attributed category, without cloning every call to apply it.
+    let held = attributed
+        .calls
+        .iter()
+        .filter_map(|a| {
+            KvCall::of(a.call).map(|mut k| {
+                k.category = a.category;
+                k
+            })
+        })
+        .collect();
+    merge_kv(
+        kv,
+        server_kv_of(held, profile, attributed.trace.duration_s(), false),
+    );
+}
+
+/// Adds one trace's KV figures to the report's.
+pub(crate) fn merge_kv(kv: &mut KvReport, figures: KvFigures) {
     kv.peak_bytes = kv.peak_bytes.max(figures.peak_bytes);
     kv.byte_seconds += figures.byte_seconds;
     kv.in_flight_byte_seconds += figures.in_flight_byte_seconds;
@@ -388,7 +440,7 @@ fn note_read_problems(summary: &mut Summary, trace: &ReadTrace) {
     }
 }
 
-fn overhead_ratio(summary: &Summary) -> OverheadRatio {
+pub(crate) fn overhead_ratio(summary: &Summary) -> OverheadRatio {
     let user = summary
         .categories
         .get(Category::UserTurn.as_str())

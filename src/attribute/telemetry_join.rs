@@ -20,6 +20,8 @@ const FALLBACK_WINDOW_S: f64 = 120.0;
 pub fn category_of_query_source(source: &str) -> Option<Category> {
     let category = match source {
         "repl_main_thread" | "sdk" => Category::UserTurn,
+        // The main loop under an output style: `repl_main_thread:outputStyle:<name>`.
+        s if s.starts_with("repl_main_thread:") => Category::UserTurn,
         s if s.starts_with("agent:") => Category::Subagent,
         s if s.starts_with("extract_memories") => Category::MemoryExtraction,
         "auto_dream" => Category::Dream,
@@ -212,6 +214,7 @@ mod tests {
         use Category::*;
         for (source, category) in [
             ("repl_main_thread", UserTurn),
+            ("repl_main_thread:outputStyle:Explanatory", UserTurn),
             ("sdk", UserTurn),
             ("agent:builtin:general-purpose", Subagent),
             ("extract_memories_first_look", MemoryExtraction),

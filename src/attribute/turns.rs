@@ -13,7 +13,7 @@ use crate::capture::request::RequestSummary;
 use crate::observation::{Call, Category, TelemetryEvent};
 
 /// Texts the agent itself puts in the user role: never a new prompt.
-const AGENT_AUTHORED: [&str; 4] = [
+pub(crate) const AGENT_AUTHORED: [&str; 4] = [
     "This session is being continued from a previous conversation",
     "<task-notification>",
     "[Request interrupted",

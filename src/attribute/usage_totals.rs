@@ -1,5 +1,7 @@
 //! Usage buckets: the sums every report row is made of.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::observation::{Call, Usage};
@@ -98,5 +100,96 @@ impl UsageTotals {
         } else {
             self.cache_read_input_tokens as f64 / prompt as f64
         }
+    }
+}
+
+/// A few usage buckets by name: a JSON object in name order (like a `BTreeMap`), but a small
+/// sorted vector in memory. A report holds one per turn, most with two or three entries, and
+/// a B-tree node for them would cost a kilobyte each; names are mostly category names, which
+/// are static and so not copied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Buckets(Vec<(Cow<'static, str>, UsageTotals)>);
+
+impl Buckets {
+    /// The bucket named `key`, created empty if missing.
+    pub fn entry(&mut self, key: &str) -> &mut UsageTotals {
+        self.entry_with(key, || Cow::Owned(key.to_string()))
+    }
+
+    /// [`Buckets::entry`] for a static name (a category's), stored without a copy.
+    pub fn entry_static(&mut self, key: &'static str) -> &mut UsageTotals {
+        self.entry_with(key, || Cow::Borrowed(key))
+    }
+
+    fn entry_with(
+        &mut self,
+        key: &str,
+        name: impl FnOnce() -> Cow<'static, str>,
+    ) -> &mut UsageTotals {
+        let index = match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)) {
+            Ok(i) => i,
+            Err(i) => {
+                // Exactly as many slots as buckets: most have one to three.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (name(), UsageTotals::default()));
+                i
+            }
+        };
+        &mut self.0[index].1
+    }
+
+    pub fn get(&self, key: &str) -> Option<&UsageTotals> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// Buckets in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &UsageTotals)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Buckets {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Buckets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, UsageTotals>::deserialize(deserializer)?;
+        Ok(Buckets(
+            map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_keep_name_order_and_serialise_as_an_object() {
+        let mut buckets = Buckets::default();
+        buckets.entry("utility").requests = 2;
+        buckets.entry_static("subagent").requests = 1;
+        buckets.entry("utility").requests += 1;
+        assert_eq!(buckets.len(), 2);
+        assert_eq!(buckets.get("utility").map(|u| u.requests), Some(3));
+        assert_eq!(buckets.get("dream"), None);
+        let json = serde_json::to_value(&buckets).unwrap();
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["subagent", "utility"]);
+        assert_eq!(serde_json::from_value::<Buckets>(json).unwrap(), buckets);
     }
 }

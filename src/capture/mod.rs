@@ -12,4 +12,5 @@ pub mod request;
 pub mod sampler;
 pub mod sse;
 pub mod telemetry;
+pub mod transcripts;
 pub mod usage;

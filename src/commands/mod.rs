@@ -2,6 +2,7 @@
 
 mod demo;
 mod exporters;
+mod import;
 mod logging;
 mod options;
 mod proxy;
@@ -24,6 +25,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             report::run(args)
         }
         Command::Simulate(args) => simulate::run(args),
+        Command::Import(args) => {
+            logging::init_stderr();
+            import::run(args)
+        }
         Command::Demo(args) => demo::run(args),
         Command::MockUpstream(args) => {
             logging::init_stderr();
@@ -32,6 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::SyntheticAgent(args) => {
             crate::demo::synthetic_agent::run_synthetic_agent(args).map(|()| 0)
         }
+        Command::GenTranscripts(args) => crate::demo::transcript_corpus::run_cli(&args).map(|()| 0),
     }
 }
 

@@ -4,9 +4,11 @@
 //! `agentprof demo` runs [`synthetic_agent`] (which behaves on the wire and in memory like
 //! Claude Code) under the proxy against [`mock_upstream`] (which answers like the Anthropic and
 //! OpenAI APIs, with deterministic usage and simulated prompt caching). Tests use the same two
-//! pieces, and point the official SDKs and real Claude Code at the mock.
+//! pieces, and point the official SDKs and real Claude Code at the mock. [`transcript_corpus`]
+//! writes a Claude Code history with its ground truth for `import`'s tests and benchmark.
 
 mod det;
 pub mod mock_upstream;
 mod sse;
 pub mod synthetic_agent;
+pub mod transcript_corpus;

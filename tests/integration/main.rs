@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod demo_e2e;
 mod faults;
+mod import;
 mod otlp_export;
 mod prometheus;
 mod run_process;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{Mock, run_under_agentprof};
 
-fn validator() -> jsonschema::Validator {
+pub fn validator() -> jsonschema::Validator {
     let schema_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/trace.schema.json");
     let schema: serde_json::Value =
         serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
@@ -12,7 +12,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 /// Validates every line; returns the number of lines checked.
-fn validate_file(validator: &jsonschema::Validator, path: &Path) -> usize {
+pub fn validate_file(validator: &jsonschema::Validator, path: &Path) -> usize {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = 0;
     for (number, line) in text.lines().enumerate() {

@@ -27,13 +27,14 @@ mod profiles;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use serde::{Deserialize, Serialize};
 
 pub use profiles::{Attention, DEFAULT_PROFILE, KvProfile, UnknownProfile};
 
-use crate::observation::{Call, Category};
+use crate::observation::{Call, Category, Usage};
 
 /// Default prompt-cache TTL, in seconds.
 pub const CACHE_TTL_5M: f64 = 300.0;
@@ -62,16 +63,69 @@ pub struct KvFigures {
     pub timeline: Vec<(f64, u64)>,
 }
 
-/// A call that contributes: it has usage and a finite `t_start ≤ t_end`.
-struct Held<'a> {
-    id: u64,
-    start: f64,
-    end: f64,
-    prompt_tokens: u64,
-    cached_tokens: u64,
-    ttl: f64,
-    category: Category,
-    key: (Option<&'a str>, Option<&'a str>, Option<&'a str>),
+/// The prompt-cache key of a call as [`server_kv`] sees it: (session, agent, model).
+pub type CacheKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// What the occupancy model needs of one call: built from a [`Call`] by [`KvCall::of`], or
+/// directly by an import that never holds whole calls.
+///
+/// `K` is the prompt-cache key: any ordered value equal exactly when (session, agent, model)
+/// are. An import uses small ids ranked in the strings' order, which keeps every sum in the
+/// same order — and so the figures bit for bit the same — as for the calls themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct KvCall<K> {
+    pub id: u64,
+    pub start: f64,
+    pub end: f64,
+    /// Uncached input + cache writes + cache reads.
+    pub prompt_tokens: u64,
+    /// Cache reads + cache writes: the prefix that stays resident.
+    pub cached_tokens: u64,
+    /// The call wrote 1-hour cache: its prefix stays [`CACHE_TTL_1H`], else 5 minutes.
+    pub one_hour: bool,
+    pub category: Category,
+    pub key: K,
+}
+
+impl<'a> KvCall<CacheKey<'a>> {
+    /// A call that contributes: it has usage and a finite `t_start ≤ t_end`.
+    pub fn of(c: &'a Call) -> Option<Self> {
+        let (usage, end) = (c.usage?, c.t_end?);
+        if !c.t_start.is_finite() || !end.is_finite() {
+            return None;
+        }
+        let key = (
+            c.session_id.as_deref(),
+            c.agent_id.as_deref(),
+            c.model.as_deref(),
+        );
+        Some(KvCall::new(c.id, c.t_start, end, &usage, c.category, key))
+    }
+}
+
+impl<K> KvCall<K> {
+    /// One call's figures from its parts.
+    pub fn new(id: u64, start: f64, end: f64, usage: &Usage, category: Category, key: K) -> Self {
+        KvCall {
+            id,
+            start,
+            // A clock glitch (end before start) is a zero-length call, not negative bytes.
+            end: end.max(start),
+            prompt_tokens: usage.prompt_tokens(),
+            cached_tokens: usage.cache_read_input_tokens + usage.cache_creation_input_tokens,
+            one_hour: usage.cache_creation_1h_input_tokens > 0,
+            category,
+            key,
+        }
+    }
+
+    fn ttl(&self) -> f64 {
+        if self.one_hour {
+            CACHE_TTL_1H
+        } else {
+            CACHE_TTL_5M
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -80,11 +134,12 @@ enum Kind {
     Resident,
 }
 
-/// `bytes` held over `[start, end)`, charged to `category`.
+/// `tokens` (of KV) held over `[start, end)`, charged to `category`. Kept in tokens, not bytes:
+/// a report may hold millions of these, and bytes are one multiplication away.
 struct Segment {
     start: f64,
     end: f64,
-    bytes: u128,
+    tokens: u64,
     category: Category,
     kind: Kind,
 }
@@ -92,6 +147,18 @@ struct Segment {
 /// KV occupancy of one trace's calls (times on the trace's own clock; do not mix traces).
 /// `trace_end` (seconds since trace start) cuts residency; pass `f64::INFINITY` not to cut.
 pub fn server_kv(calls: &[&Call], profile: &KvProfile, trace_end: f64) -> KvFigures {
+    let held = calls.iter().filter_map(|c| KvCall::of(c)).collect();
+    server_kv_of(held, profile, trace_end, true)
+}
+
+/// [`server_kv`] over calls already reduced to what the model needs; `timeline: false` leaves
+/// [`KvFigures::timeline`] empty (reports do not show it, and it costs memory per call).
+pub fn server_kv_of<K: Ord + Copy>(
+    mut held: Vec<KvCall<K>>,
+    profile: &KvProfile,
+    trace_end: f64,
+    timeline: bool,
+) -> KvFigures {
     // A NaN end would silently drop all residency; treat it as "no cut" instead.
     let trace_end = if trace_end.is_nan() {
         f64::INFINITY
@@ -99,20 +166,21 @@ pub fn server_kv(calls: &[&Call], profile: &KvProfile, trace_end: f64) -> KvFigu
         trace_end
     };
     let bpt = profile.bytes_per_token();
-    let held = held_calls(calls);
+    canonical_order(&mut held);
 
     let mut segments: Vec<Segment> = held
         .iter()
         .map(|h| Segment {
             start: h.start,
             end: h.end,
-            bytes: u128::from(h.prompt_tokens) * u128::from(bpt),
+            tokens: h.prompt_tokens,
             category: h.category,
             kind: Kind::InFlight,
         })
         .collect();
-    residency(&held, bpt, trace_end, &mut segments);
-    segments.retain(|s| s.bytes > 0 && s.end > s.start);
+    residency(&held, trace_end, &mut segments);
+    drop(held);
+    segments.retain(|s| s.tokens > 0 && s.end > s.start);
 
     let mut figures = KvFigures {
         profile: profile.name.to_string(),
@@ -125,9 +193,9 @@ pub fn server_kv(calls: &[&Call], profile: &KvProfile, trace_end: f64) -> KvFigu
         resident_byte_seconds: 0.0,
         timeline: Vec::new(),
     };
-    let mut edges: Vec<(f64, u128, u128)> = Vec::with_capacity(segments.len() * 2);
     for s in &segments {
-        let product = s.bytes as f64 * (s.end - s.start);
+        let bytes = u128::from(s.tokens) * u128::from(bpt);
+        let product = bytes as f64 * (s.end - s.start);
         match s.kind {
             Kind::InFlight => figures.in_flight_byte_seconds += product,
             Kind::Resident => figures.resident_byte_seconds += product,
@@ -136,44 +204,14 @@ pub fn server_kv(calls: &[&Call], profile: &KvProfile, trace_end: f64) -> KvFigu
             .by_category_byte_seconds
             .entry(s.category)
             .or_default() += product;
-        edges.push((s.start, s.bytes, 0));
-        edges.push((s.end, 0, s.bytes));
     }
     figures.byte_seconds = figures.in_flight_byte_seconds + figures.resident_byte_seconds;
-    sweep(&mut edges, &mut figures);
+    sweep(&mut segments, bpt, timeline, &mut figures);
     figures
 }
 
-/// Contributing calls in a canonical order, so the result never depends on the input order.
-fn held_calls<'a>(calls: &[&'a Call]) -> Vec<Held<'a>> {
-    let mut held: Vec<Held<'a>> = calls
-        .iter()
-        .filter_map(|c| {
-            let (usage, end) = (c.usage?, c.t_end?);
-            if !c.t_start.is_finite() || !end.is_finite() {
-                return None;
-            }
-            Some(Held {
-                id: c.id,
-                start: c.t_start,
-                // A clock glitch (end before start) is a zero-length call, not negative bytes.
-                end: end.max(c.t_start),
-                prompt_tokens: usage.prompt_tokens(),
-                cached_tokens: usage.cache_read_input_tokens + usage.cache_creation_input_tokens,
-                ttl: if usage.cache_creation_1h_input_tokens > 0 {
-                    CACHE_TTL_1H
-                } else {
-                    CACHE_TTL_5M
-                },
-                category: c.category,
-                key: (
-                    c.session_id.as_deref(),
-                    c.agent_id.as_deref(),
-                    c.model.as_deref(),
-                ),
-            })
-        })
-        .collect();
+/// Sorts calls into a canonical order, so the result never depends on the input order.
+fn canonical_order<K: Ord>(held: &mut [KvCall<K>]) {
     held.sort_by(|a, b| {
         a.start
             .total_cmp(&b.start)
@@ -184,12 +222,11 @@ fn held_calls<'a>(calls: &[&'a Call]) -> Vec<Held<'a>> {
             .then(a.prompt_tokens.cmp(&b.prompt_tokens))
             .then(a.cached_tokens.cmp(&b.cached_tokens))
     });
-    held
 }
 
 /// Appends the residency segments of every cache key.
-fn residency(held: &[Held<'_>], bpt: u64, trace_end: f64, out: &mut Vec<Segment>) {
-    let mut by_key: BTreeMap<_, Vec<&Held<'_>>> = BTreeMap::new();
+fn residency<K: Ord + Copy>(held: &[KvCall<K>], trace_end: f64, out: &mut Vec<Segment>) {
+    let mut by_key: BTreeMap<K, Vec<&KvCall<K>>> = BTreeMap::new();
     for h in held.iter().filter(|h| h.cached_tokens > 0) {
         by_key.entry(h.key).or_default().push(h);
     }
@@ -203,11 +240,11 @@ fn residency(held: &[Held<'_>], bpt: u64, trace_end: f64, out: &mut Vec<Segment>
         for (i, u) in users.iter().enumerate() {
             let start = u.end;
             let replaced_at = users.get(i + 1).map_or(f64::INFINITY, |next| next.end);
-            let end = (start + u.ttl).min(replaced_at).min(trace_end);
+            let end = (start + u.ttl()).min(replaced_at).min(trace_end);
             if end <= start {
                 continue;
             }
-            let bytes = u128::from(u.cached_tokens) * u128::from(bpt);
+            let tokens = u.cached_tokens;
             // States are disjoint and in time order, so pauses that end before this state
             // starts can be skipped for good.
             while pauses.get(first_pause).is_some_and(|p| p.1 <= start) {
@@ -216,53 +253,86 @@ fn residency(held: &[Held<'_>], bpt: u64, trace_end: f64, out: &mut Vec<Segment>
             let mut cursor = start;
             for &(p_start, p_end) in pauses[first_pause..].iter().take_while(|p| p.0 < end) {
                 if p_start > cursor {
-                    out.push(resident(cursor, p_start, bytes, u.category));
+                    out.push(resident(cursor, p_start, tokens, u.category));
                 }
                 cursor = cursor.max(p_end);
             }
             if cursor < end {
-                out.push(resident(cursor, end, bytes, u.category));
+                out.push(resident(cursor, end, tokens, u.category));
             }
         }
     }
 }
 
-fn resident(start: f64, end: f64, bytes: u128, category: Category) -> Segment {
+fn resident(start: f64, end: f64, tokens: u64, category: Category) -> Segment {
     Segment {
         start,
         end,
-        bytes,
+        tokens,
         category,
         kind: Kind::Resident,
     }
 }
 
-/// Peak and timeline from `(t, added, removed)` edges. All edges at one instant are applied
-/// together, so a call ending exactly when another starts is no overlap and no spike.
-fn sweep(edges: &mut [(f64, u128, u128)], figures: &mut KvFigures) {
-    edges.sort_by(|a, b| a.0.total_cmp(&b.0));
+/// Peak (and timeline) by one sweep: segments in start order, those in progress in a heap by
+/// end. All starts and ends at one instant are applied together, so a call ending exactly
+/// when another starts is no overlap and no spike. Memory: the heap of what overlaps.
+fn sweep(segments: &mut [Segment], bpt: u64, timeline: bool, figures: &mut KvFigures) {
+    segments.sort_unstable_by(|a, b| a.start.total_cmp(&b.start));
+    let mut ending: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut level: u128 = 0;
     let mut peak: u128 = 0;
-    let mut i = 0;
-    while let Some(&(t, ..)) = edges.get(i) {
+    let mut next = 0;
+    loop {
+        let t = match (segments.get(next), ending.peek()) {
+            (Some(s), Some(Reverse((e, _)))) => s.start.min(e.0),
+            (Some(s), None) => s.start,
+            (None, Some(Reverse((e, _)))) => e.0,
+            (None, None) => break,
+        };
         let (mut added, mut removed) = (0u128, 0u128);
-        while let Some(&(_, a, r)) = edges.get(i).filter(|e| e.0 == t) {
-            added += a;
-            removed += r;
-            i += 1;
+        while ending.peek().is_some_and(|Reverse((end, _))| end.0 == t) {
+            if let Some(Reverse((_, tokens))) = ending.pop() {
+                removed += u128::from(tokens);
+            }
+        }
+        while let Some(s) = segments.get(next).filter(|s| s.start == t) {
+            added += u128::from(s.tokens);
+            ending.push(Reverse((Instant(s.end), s.tokens)));
+            next += 1;
         }
         // Every segment has positive length, so what ends at `t` started before `t` and is
         // already in `level`: the subtraction cannot underflow.
         level = (level + added).saturating_sub(removed);
-        peak = peak.max(level);
-        let bytes = u64::try_from(level).unwrap_or(u64::MAX);
-        if figures
-            .timeline
-            .last()
-            .map_or(bytes != 0, |&(_, b)| b != bytes)
+        let bytes = level * u128::from(bpt);
+        peak = peak.max(bytes);
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        if timeline
+            && figures
+                .timeline
+                .last()
+                .map_or(bytes != 0, |&(_, b)| b != bytes)
         {
             figures.timeline.push((t, bytes));
         }
     }
     figures.peak_bytes = u64::try_from(peak).unwrap_or(u64::MAX);
+}
+
+/// A time ordered by `total_cmp`, for the heap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Instant(f64);
+
+impl Eq for Instant {}
+
+impl PartialOrd for Instant {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Instant {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }

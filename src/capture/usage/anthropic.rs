@@ -131,7 +131,7 @@ impl RawUsage {
 /// wins. A split that disagrees with a non-zero total trusts the total and the 1-hour figure
 /// (capped at the total), counting the remainder as 5-minute writes, the API's default TTL —
 /// which is also where the whole write goes when there is no split at all.
-fn cache_split(total: Option<u64>, m5: Option<u64>, h1: Option<u64>) -> (u64, u64, u64) {
+pub fn cache_split(total: Option<u64>, m5: Option<u64>, h1: Option<u64>) -> (u64, u64, u64) {
     let split_sum = m5.unwrap_or(0).saturating_add(h1.unwrap_or(0));
     let total = match total {
         Some(t) if t > 0 => t,

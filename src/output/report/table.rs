@@ -64,15 +64,56 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
 
     let c = &summary.classification;
     let method = |m: &str| c.by_method.get(m).copied().unwrap_or(0);
-    writeln!(
-        out,
-        "\nClassified by the agent's telemetry: {} calls ({} joined by request id, {} by counts); by rules: {}; unclassified: {}",
-        method("telemetry"),
-        c.joined_by_request_id,
-        c.joined_by_fallback,
-        method("rule"),
-        method("unclassified"),
-    )?;
+    if method("transcript") > 0 {
+        // Imported history: every call was classified from the transcript itself.
+        let query_source = c
+            .by_decider
+            .iter()
+            .filter(|(d, _)| !d.starts_with("transcript:isSidechain"))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        writeln!(
+            out,
+            "\nClassified from the transcripts: {} calls by their api-request querySource, {} by isSidechain (versions without api-request records)",
+            query_source,
+            method("transcript") - query_source,
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nClassified by the agent's telemetry: {} calls ({} joined by request id, {} by counts); by rules: {}; unclassified: {}",
+            method("telemetry"),
+            c.joined_by_request_id,
+            c.joined_by_fallback,
+            method("rule"),
+            method("unclassified"),
+        )?;
+    }
+    if !summary.subagent_types.is_empty() {
+        let types: Vec<String> = summary
+            .subagent_types
+            .iter()
+            .map(|(t, u)| format!("{t} {} calls, {} tokens", u.requests, u.total_tokens()))
+            .collect();
+        writeln!(out, "Sub-agent types: {}", types.join("; "))?;
+    }
+    if let Some(import) = &summary.import {
+        let d = &import.duplicates;
+        writeln!(
+            out,
+            "Imported {} calls from {} session and {} sub-agent files ({}, {} lines); not counted again: {} repeated lines ({} placeholders replaced), {} copies, {} replays; {} <synthetic> entries",
+            import.calls,
+            import.files.sessions,
+            import.files.subagents,
+            bytes(import.bytes),
+            import.lines,
+            d.repeated_lines,
+            d.placeholders_replaced,
+            d.copies,
+            d.replays,
+            import.synthetic_entries,
+        )?;
+    }
 
     let ratio = &summary.overhead_ratio;
     writeln!(

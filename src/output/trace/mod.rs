@@ -14,4 +14,4 @@ pub mod writer;
 
 pub use reader::{ReadTrace, TraceReadError, read_trace};
 pub use record::{HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, Upstreams};
-pub use writer::{TraceSender, TraceWriteError, TraceWriter};
+pub use writer::{TraceSender, TraceWriteError, TraceWriter, write_trace_file};

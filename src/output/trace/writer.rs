@@ -124,6 +124,42 @@ impl TraceWriter {
     }
 }
 
+/// Writes a whole trace in one go — header, records, footer — under the same file rules
+/// (parent directories created, mode 0600). For `import`, whose records exist before writing
+/// starts: no thread, no queue, so memory stays that of one record. Returns the number of
+/// records written after the header.
+pub fn write_trace_file(
+    path: &Path,
+    header: TraceHeader,
+    records: impl Iterator<Item = TraceRecord>,
+    footer: TraceFooter,
+) -> Result<u64, TraceWriteError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| TraceWriteError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = create_private(path).map_err(|source| TraceWriteError::Create {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let wrap = |source| TraceWriteError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut out = BufWriter::with_capacity(64 * 1024, file);
+    write_line(&mut out, &TraceRecord::Header(header)).map_err(wrap)?;
+    let mut written = 0u64;
+    for record in records {
+        write_line(&mut out, &record).map_err(wrap)?;
+        written += 1;
+    }
+    write_line(&mut out, &TraceRecord::Footer(footer)).map_err(wrap)?;
+    out.flush().map_err(wrap)?;
+    Ok(written + 1)
+}
+
 fn write_loop(
     mut out: BufWriter<File>,
     rx: Receiver<TraceRecord>,

@@ -1,0 +1,327 @@
+//! Finding the transcripts: `$CLAUDE_CONFIG_DIR` or `~/.claude` (or the directory given), then
+//! `projects/<project>/<session>.jsonl` and everything below a session's own directory
+//! (`<session>/subagents/**/agent-<id>.jsonl`, with `agent-<id>.meta.json` naming the type).
+//!
+//! Directories are walked without following symlinks (no loops); a file or directory that
+//! cannot be read is recorded, never silently passed over.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What a transcript file is, from where it sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    /// `projects/<project>/<session>.jsonl`: a session's main loop.
+    Main,
+    /// `agent-<id>.jsonl` below a session directory: one sub-agent.
+    Agent,
+    /// Any other `.jsonl` below a session directory.
+    Other,
+}
+
+/// One transcript file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptFile {
+    pub path: PathBuf,
+    pub size: u64,
+    pub role: FileRole,
+    /// 0 for a main file; otherwise how many directories below the session directory.
+    pub nesting: u8,
+    /// From the file name `agent-<id>.jsonl`.
+    pub agent_id: Option<String>,
+    /// The session the layout names: the main file's stem, or the session directory.
+    pub session: Option<String>,
+    /// An `agent-<id>.meta.json` sits beside it.
+    pub has_meta: bool,
+}
+
+/// Everything found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The `projects` directory read.
+    pub root: PathBuf,
+    /// Sorted by path bytes: a file's index is stable for a given tree.
+    pub files: Vec<TranscriptFile>,
+    /// Paths that could not be listed or stat'ed, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Errors that stop an import before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error(
+        "no Claude Code directory: set CLAUDE_CONFIG_DIR, or give the directory (HOME is not set)"
+    )]
+    NoHome,
+    #[error("{path}: not a directory with Claude Code transcripts (expected {path}/projects)")]
+    NotFound { path: PathBuf },
+}
+
+/// The Claude Code directory to read: the one given, else `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn config_dir(given: Option<&Path>) -> Result<PathBuf, DiscoverError> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(DiscoverError::NoHome)?;
+    Ok(PathBuf::from(home).join(".claude"))
+}
+
+/// Lists the transcripts below `dir` (a Claude Code directory, or its `projects` directory).
+///
+/// The top two levels are listed here; stat'ing session files and walking session directories
+/// — thousands of small directories in a long history — is shared among `threads` workers.
+pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
+    let root = if dir.join("projects").is_dir() {
+        dir.join("projects")
+    } else if dir.is_dir() && dir.file_name().is_some_and(|n| n == "projects") {
+        dir.to_path_buf()
+    } else {
+        return Err(DiscoverError::NotFound {
+            path: dir.to_path_buf(),
+        });
+    };
+    let mut found = Found {
+        root: root.clone(),
+        ..Found::default()
+    };
+    let mut work = Vec::new();
+    for project in list(&root, &mut found.unreadable) {
+        match project.1 {
+            Some(t) if t.is_dir() => work.extend(list(&project.0, &mut found.unreadable)),
+            _ => work.push(project),
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let shared = Mutex::new(found);
+    let job = || {
+        let mut mine = Found::default();
+        while let Some(entry) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+            match entry_kind(entry, &mut mine.unreadable) {
+                Some(Kind::File(size)) => mine.files.push(main_file(entry.0.clone(), size)),
+                Some(Kind::Dir) => {
+                    let session = entry
+                        .0
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned());
+                    walk_session(&entry.0, &entry.0, session.as_deref(), &mut mine);
+                }
+                None => {}
+            }
+        }
+        let mut found = match shared.lock() {
+            Ok(found) => found,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        found.files.append(&mut mine.files);
+        found.unreadable.append(&mut mine.unreadable);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.max(1) {
+            // A thread that cannot be started only means less parallelism.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, job);
+        }
+        job();
+    });
+    let mut found = match shared.into_inner() {
+        Ok(found) => found,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    // Byte order, not path-component order: any fixed order serves, and this one is cheap.
+    found
+        .files
+        .sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    found.unreadable.sort();
+    Ok(found)
+}
+
+fn main_file(path: PathBuf, size: u64) -> TranscriptFile {
+    let session = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    TranscriptFile {
+        path,
+        size,
+        role: FileRole::Main,
+        nesting: 0,
+        agent_id: None,
+        session,
+        has_meta: false,
+    }
+}
+
+/// Every `.jsonl` below a session directory (sub-agents, nested workflows).
+fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &mut Found) {
+    let entries = list(dir, &mut found.unreadable);
+    // Meta files are noted from the listing, so only existing ones are opened later.
+    let metas: Vec<&Path> = entries
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .filter(|p| p.to_string_lossy().ends_with(".meta.json"))
+        .collect();
+    let mut files = Vec::new();
+    for entry in &entries {
+        match entry_kind(entry, &mut found.unreadable) {
+            Some(Kind::Dir) => walk_session(session_dir, &entry.0, session, found),
+            Some(Kind::File(size)) => {
+                let path = &entry.0;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let agent_id = name
+                    .strip_prefix("agent-")
+                    .and_then(|rest| rest.strip_suffix(".jsonl"))
+                    .map(str::to_string);
+                let depth = path
+                    .strip_prefix(session_dir)
+                    .map_or(1, |rel| rel.components().count().saturating_sub(1));
+                files.push(TranscriptFile {
+                    has_meta: metas.contains(&path.with_extension("meta.json").as_path()),
+                    path: path.clone(),
+                    size,
+                    role: if agent_id.is_some() {
+                        FileRole::Agent
+                    } else {
+                        FileRole::Other
+                    },
+                    nesting: u8::try_from(depth.max(1)).unwrap_or(u8::MAX),
+                    agent_id,
+                    session: session.map(str::to_string),
+                });
+            }
+            None => {}
+        }
+    }
+    found.files.extend(files);
+}
+
+enum Kind {
+    Dir,
+    File(u64),
+}
+
+/// What a directory entry is; symlinked directories are not followed, symlinked files are.
+fn entry_kind(
+    (path, listed): &(PathBuf, Option<std::fs::FileType>),
+    unreadable: &mut Vec<(PathBuf, String)>,
+) -> Option<Kind> {
+    let file_type = match listed {
+        Some(file_type) => *file_type,
+        None => match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta.file_type(),
+            Err(err) => {
+                unreadable.push((path.to_path_buf(), err.to_string()));
+                return None;
+            }
+        },
+    };
+    if file_type.is_dir() {
+        return Some(Kind::Dir);
+    }
+    if !is_jsonl(path) {
+        return None;
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Some(Kind::File(meta.len())),
+        Ok(_) => None,
+        Err(err) => {
+            unreadable.push((path.to_path_buf(), err.to_string()));
+            None
+        }
+    }
+}
+
+/// A directory's entries with their types (from the listing itself: no stat per entry),
+/// sorted; an unreadable directory is recorded.
+fn list(
+    dir: &Path,
+    unreadable: &mut Vec<(PathBuf, String)>,
+) -> Vec<(PathBuf, Option<std::fs::FileType>)> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            unreadable.push((dir.to_path_buf(), err.to_string()));
+            return Vec::new();
+        }
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => paths.push((entry.path(), entry.file_type().ok())),
+            Err(err) => unreadable.push((dir.to_path_buf(), err.to_string())),
+        }
+    }
+    paths.sort_by(|a, b| a.0.cmp(&b.0));
+    paths
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+/// The sub-agent type `agent-<id>.meta.json` names, if the file is there and says.
+pub fn meta_agent_type(transcript: &Path) -> Option<String> {
+    let meta = transcript.with_extension("meta.json");
+    let text = std::fs::read(meta).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    value
+        .get("agentType")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_sessions_subagents_and_nested_workflows() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("projects/-home-me-app");
+        let session = project.join("s1/subagents");
+        std::fs::create_dir_all(session.join("workflows/wf1")).unwrap();
+        std::fs::write(project.join("s1.jsonl"), "{}\n").unwrap();
+        std::fs::write(project.join("notes.txt"), "x").unwrap();
+        std::fs::write(session.join("agent-a1.jsonl"), "{}\n").unwrap();
+        std::fs::write(
+            session.join("agent-a1.meta.json"),
+            r#"{"agentType":"Explore"}"#,
+        )
+        .unwrap();
+        std::fs::write(session.join("workflows/wf1/agent-b2.jsonl"), "{}\n").unwrap();
+        std::os::unix::fs::symlink("/nonexistent/x", project.join("gone.jsonl")).unwrap();
+
+        let found = discover(dir.path(), 2).unwrap();
+        let names: Vec<_> = found
+            .files
+            .iter()
+            .map(|f| (f.role, f.nesting, f.agent_id.clone(), f.session.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            // By path bytes: `s1.jsonl` before `s1/…`.
+            [
+                (FileRole::Main, 0, None, Some("s1".into())),
+                (FileRole::Agent, 1, Some("a1".into()), Some("s1".into())),
+                (FileRole::Agent, 3, Some("b2".into()), Some("s1".into())),
+            ]
+        );
+        assert_eq!(found.unreadable.len(), 1, "{:?}", found.unreadable);
+        assert!(found.unreadable[0].0.ends_with("gone.jsonl"));
+        assert_eq!(
+            meta_agent_type(&found.files[1].path).as_deref(),
+            Some("Explore")
+        );
+        assert!(found.files[1].has_meta && !found.files[2].has_meta);
+        assert_eq!(meta_agent_type(&found.files[2].path), None);
+        assert!(matches!(
+            discover(&dir.path().join("projects/-home-me-app/s1.jsonl"), 1),
+            Err(DiscoverError::NotFound { .. })
+        ));
+    }
+}

@@ -1,0 +1,389 @@
+//! Importing Claude Code's local transcripts: months of history, by category, exactly.
+//!
+//! ```text
+//! discover ──▶ ranges (big files split) ──▶ workers, largest range first
+//!                                            │ reader: one buffer, memchr lines
+//!                                            │ route: byte prefilter
+//!                                            │ skim + record: the few fields needed
+//!                                            ▼ scan: compact entries per response
+//!              per file: join api-requests, mark turns (resolve::finish_file)
+//!              all files: one entry per message id (resolve::dedupe, an in-place sort)
+//!              ──▶ Imported ──▶ report / trace (calls)
+//! ```
+//!
+//! Work is balanced by handing out ranges one at a time, largest first, so one big file never
+//! leaves a core idle: files bigger than a share of the whole are split at byte offsets, each
+//! range owning the lines that start in it. Memory is one read buffer per worker plus about
+//! 100 bytes per distinct response.
+
+mod calls;
+pub mod discover;
+mod entry;
+pub mod problems;
+mod reader;
+mod record;
+mod resolve;
+mod route;
+mod scan;
+mod skim;
+pub mod stats;
+mod timestamp;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+pub use calls::{Imported, ImportedCall};
+pub use discover::DiscoverError;
+pub use stats::ImportReport;
+
+use discover::{FileRole, Found, TranscriptFile, config_dir, discover};
+use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
+use problems::{Damage, Problems};
+use scan::{ScanStats, Shared, Unit, UnitOutput, Worker};
+use stats::{Duplicates, FileCounts, before_2_1_97};
+
+/// What to import and how.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// A Claude Code directory (or its `projects`); default `$CLAUDE_CONFIG_DIR` or `~/.claude`.
+    pub dir: Option<PathBuf>,
+    /// Only calls answered on or after this UTC date.
+    pub since: Option<jiff::civil::Date>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Keep message and request id strings (needed for a trace, ~60 bytes a call).
+    pub keep_ids: bool,
+    /// Size of the ranges big files are split into; default: a share of the whole history
+    /// per thread (several ranges each), between 1 MiB and 64 MiB.
+    pub split_bytes: Option<u64>,
+}
+
+/// How far an import has got, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+}
+
+/// Reads a whole history.
+pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, DiscoverError> {
+    let dir = config_dir(options.dir.as_deref())?;
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let found = discover(&dir, threads)?;
+    let total: u64 = found.files.iter().map(|f| f.size).sum();
+    progress.bytes_total.store(total, Ordering::Relaxed);
+    let units = plan(&found.files, threads, options.split_bytes);
+    let split: Vec<bool> = {
+        let mut per_file = vec![0u32; found.files.len()];
+        for unit in &units {
+            per_file[unit.file as usize] += 1;
+        }
+        per_file.into_iter().map(|n| n > 1).collect()
+    };
+
+    let interner = Mutex::new(Interner::default());
+    let ids = Mutex::new(Vec::new());
+    let shared = Shared {
+        files: &found.files,
+        interner: &interner,
+        ids: options.keep_ids.then_some(&ids),
+        progress: &progress.bytes_done,
+    };
+    let collected = Mutex::new(Collected::default());
+    let pending: Mutex<Vec<UnitOutput>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut worker = Worker::new(&shared);
+        while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let output = worker.scan(&shared, unit);
+            if split[unit.file as usize] {
+                lock(&pending).push(output);
+            } else {
+                let file = resolve::finish_file(vec![output], &interner);
+                lock(&collected).add(file);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // A thread that cannot be started only means less parallelism.
+            let _ = std::thread::Builder::new()
+                .name("agentprof-import".into())
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+
+    let mut collected = into_inner(collected);
+    let mut by_file: BTreeMap<u32, Vec<UnitOutput>> = BTreeMap::new();
+    for output in into_inner(pending) {
+        by_file.entry(output.file).or_default().push(output);
+    }
+    for outputs in by_file.into_values() {
+        collected.add(resolve::finish_file(outputs, &interner));
+    }
+    let interner = into_inner(interner);
+    Ok(assemble(
+        found,
+        collected,
+        interner,
+        into_inner(ids),
+        options.since,
+    ))
+}
+
+/// Splits files into ranges and orders them largest first.
+fn plan(files: &[TranscriptFile], threads: usize, split_bytes: Option<u64>) -> Vec<Unit> {
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    // Several ranges per thread, so the last ones to finish are small.
+    let target = split_bytes
+        .unwrap_or_else(|| (total / (threads as u64 * 8).max(1)).clamp(1 << 20, 64 << 20))
+        .max(1);
+    let mut units = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let file_index = u32::try_from(index).unwrap_or(u32::MAX);
+        let pieces = if file.size > target.saturating_add(target / 2) {
+            file.size.div_ceil(target)
+        } else {
+            1
+        };
+        let step = file.size.div_ceil(pieces).max(1);
+        for k in 0..pieces {
+            let start = k * step;
+            // The last range is open-ended: a transcript still being written keeps its tail.
+            let end = if k + 1 == pieces {
+                u64::MAX
+            } else {
+                (k + 1) * step
+            };
+            units.push(Unit {
+                file: file_index,
+                start,
+                end,
+            });
+        }
+    }
+    let size = |u: &Unit| {
+        let file_size = files.get(u.file as usize).map_or(0, |f| f.size);
+        u.end.min(file_size).saturating_sub(u.start)
+    };
+    units.sort_by(|a, b| size(b).cmp(&size(a)).then(a.file.cmp(&b.file)));
+    units
+}
+
+/// What the workers hand back.
+#[derive(Default)]
+struct Collected {
+    entries: Vec<Entry>,
+    problems: Problems,
+    stats: ScanStats,
+}
+
+impl Collected {
+    fn add(&mut self, file: resolve::FileResult) {
+        self.entries.extend(file.entries);
+        self.problems.merge(file.problems, 0);
+        self.stats.add(&file.stats);
+    }
+}
+
+/// One entry per call, filtered, in call order, with the report's counts.
+fn assemble(
+    found: Found,
+    collected: Collected,
+    interner: Interner,
+    ids: Vec<(Box<str>, Box<str>)>,
+    since: Option<jiff::civil::Date>,
+) -> Imported {
+    let Collected {
+        mut entries,
+        mut problems,
+        stats,
+    } = collected;
+    if !found.unreadable.is_empty() {
+        *problems.counts.entry(Damage::UnreadableFile).or_default() +=
+            found.unreadable.len() as u64;
+    }
+    problems.settle();
+    let dedupe = resolve::dedupe(&mut entries, &found.files);
+    let since_ms = since.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok());
+    let since_ms = since_ms.map(|z| z.timestamp().as_millisecond());
+    let before = entries.len();
+    if let Some(since_ms) = since_ms {
+        entries.retain(|e| e.t_end >= since_ms);
+    }
+    let calls_before_since = (before - entries.len()) as u64;
+    entries.sort_unstable_by_key(|e| (e.t_start, e.file, e.offset));
+    entries.shrink_to_fit();
+
+    let mut versions: BTreeMap<String, u64> = BTreeMap::new();
+    let mut old = 0;
+    for entry in &entries {
+        let version = interner.opt(entry.version).unwrap_or("(unknown)");
+        *versions.entry(version.to_string()).or_default() += 1;
+        if before_2_1_97(version) == Some(true) {
+            old += 1;
+        }
+    }
+    let count = |role: FileRole| found.files.iter().filter(|f| f.role == role).count() as u64;
+    let report = ImportReport {
+        agent: "claude-code".into(),
+        dir: found.root.display().to_string(),
+        files: FileCounts {
+            sessions: count(FileRole::Main),
+            subagents: count(FileRole::Agent),
+            other: count(FileRole::Other),
+            unreadable: problems
+                .counts
+                .get(&Damage::UnreadableFile)
+                .copied()
+                .unwrap_or(0),
+        },
+        bytes: found.files.iter().map(|f| f.size).sum(),
+        lines: stats.lines,
+        lines_parsed: stats.parsed,
+        calls: entries.len() as u64,
+        claude_code_versions: versions,
+        calls_before_2_1_97: old,
+        duplicates: Duplicates {
+            repeated_lines: stats.merged_lines,
+            placeholders_replaced: stats.placeholders,
+            copies: dedupe.copies,
+            replays: dedupe.replays,
+        },
+        synthetic_entries: stats.synthetic,
+        unmatched_request_refs: flagged(&entries, UNMATCHED_REF),
+        calls_without_message_id: flagged(&entries, NO_MESSAGE_ID),
+        since: since.map(|d| d.to_string()),
+        calls_before_since,
+        damaged: problems
+            .counts
+            .iter()
+            .map(|(k, n)| (damage_key(*k), *n))
+            .collect(),
+        // Unreadable paths first: a whole file missing matters more than a line.
+        damage_examples: found
+            .unreadable
+            .iter()
+            .map(|(path, reason)| format!("{}: {reason}", path.display()))
+            .chain(
+                problems
+                    .examples
+                    .iter()
+                    .map(|e| describe(e, &found.files, &found.root)),
+            )
+            .take(problems::EXAMPLES)
+            .collect(),
+    };
+    let warnings = warnings(&report, &problems);
+    let notes = notes(&report);
+    let mut interner = interner;
+    let calls: Vec<ImportedCall> = entries
+        .iter()
+        .map(|e| ImportedCall::of(e, &mut interner))
+        .collect();
+    drop(entries);
+    Imported {
+        origin_ms: calls
+            .first()
+            .map_or_else(|| jiff::Timestamp::now().as_millisecond(), |c| c.t_start),
+        dir: found.root,
+        calls,
+        interner,
+        ids,
+        report,
+        warnings,
+        notes,
+    }
+}
+
+fn flagged(entries: &[Entry], flag: u8) -> u64 {
+    entries.iter().filter(|e| e.flags & flag != 0).count() as u64
+}
+
+fn damage_key(damage: Damage) -> String {
+    serde_json::to_value(damage)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// `file:line: what` with the file relative to the projects directory.
+fn describe(example: &problems::Example, files: &[TranscriptFile], root: &Path) -> String {
+    let Some(file) = files.get(example.file as usize) else {
+        return example.detail.clone();
+    };
+    let path = file.path.strip_prefix(root).unwrap_or(&file.path).display();
+    match example.line {
+        0 => format!("{path}: {}", example.detail),
+        line => format!("{path}:{line}: {}", example.detail),
+    }
+}
+
+fn warnings(report: &ImportReport, problems: &Problems) -> Vec<String> {
+    let mut out = Vec::new();
+    for (damage, count) in &problems.counts {
+        out.push(format!("{count} {} skipped", damage.describe()));
+    }
+    for example in &report.damage_examples {
+        out.push(format!("skipped: {example}"));
+    }
+    if report.calls_without_message_id > 0 {
+        out.push(format!(
+            "{} assistant records had no message id: each was counted as its own call (no deduplication possible)",
+            report.calls_without_message_id
+        ));
+    }
+    if report.unmatched_request_refs > 0 {
+        out.push(format!(
+            "{} calls named an api-request record their file does not hold: categorised by isSidechain instead",
+            report.unmatched_request_refs
+        ));
+    }
+    out
+}
+
+fn notes(report: &ImportReport) -> Vec<String> {
+    let versions: Vec<String> = report
+        .claude_code_versions
+        .iter()
+        .map(|(v, n)| format!("{v} ({n} calls)"))
+        .collect();
+    let mut out = vec![format!(
+        "Claude Code versions seen: {}",
+        if versions.is_empty() {
+            "none".to_string()
+        } else {
+            versions.join(", ")
+        }
+    )];
+    if report.calls_before_2_1_97 > 0 {
+        out.push(format!(
+            "{} calls were written before Claude Code 2.1.97: their input counts are under-stated",
+            report.calls_before_2_1_97
+        ));
+    }
+    out
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn into_inner<T>(mutex: Mutex<T>) -> T {
+    match mutex.into_inner() {
+        Ok(value) => value,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! `agentprof import claude-code [DIR]`: a history read from transcripts, reported like a trace.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::options;
+use crate::attribute::summary::ReportOptions;
+use crate::capture::transcripts::{ImportOptions, Progress, import};
+use crate::cli::{Breakdown, ClaudeCodeImportArgs, ImportArgs, ImportSource};
+use crate::error::InputError;
+use crate::output::report::{json, table};
+
+/// The `import` command.
+pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
+    match args.source {
+        ImportSource::ClaudeCode(args) => claude_code(args),
+    }
+}
+
+fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
+    // Options are checked before minutes of reading, not after.
+    let prices = options::prices(args.prices.as_deref())?;
+    let kv_profile = options::kv_profile(&args.kv_profile)?;
+    let import_options = ImportOptions {
+        dir: args.dir.clone(),
+        since: args.since,
+        threads: args.threads,
+        keep_ids: args.trace.is_some(),
+        split_bytes: None,
+    };
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let imported = std::thread::scope(|scope| {
+        if std::io::stderr().is_terminal() {
+            scope.spawn(|| show_progress(&progress, &done));
+        }
+        let result = import(&import_options, &progress);
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+    .map_err(|e| InputError::new(e.to_string()))?;
+
+    let summary = imported.summarize(&ReportOptions {
+        prices: &prices,
+        kv_profile,
+    });
+    if let Some(path) = &args.trace {
+        imported.write_trace(path)?;
+        eprintln!(
+            "agentprof: wrote {} calls to {} (agentprof report {} gives these figures)",
+            imported.calls.len(),
+            path.display(),
+            path.display()
+        );
+    }
+    // One write per 64 KiB, not per line: a year of history is a report of many lines.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if args.json {
+        json::write(&summary, &mut stdout)?;
+    } else {
+        let lead = match args.by {
+            Breakdown::Category => table::Lead::Category,
+            Breakdown::Model => table::Lead::Model,
+            Breakdown::Session => table::Lead::Session,
+            Breakdown::Turn => table::Lead::Turn,
+        };
+        table::write(&summary, lead, &mut stdout)?;
+    }
+    stdout.flush()?;
+    Ok(0)
+}
+
+/// A one-line progress display on stderr (only when stderr is a terminal), cleared at the end.
+fn show_progress(progress: &Progress, done: &AtomicBool) {
+    let mut stderr = std::io::stderr();
+    let mut shown = false;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        let total = progress.bytes_total.load(Ordering::Relaxed);
+        if total == 0 {
+            continue;
+        }
+        let read = progress.bytes_done.load(Ordering::Relaxed).min(total);
+        let _ = write!(
+            stderr,
+            "\rimporting: {} / {} MB ({:.0} %)",
+            read >> 20,
+            total >> 20,
+            read as f64 * 100.0 / total as f64
+        );
+        shown = true;
+    }
+    if shown {
+        let _ = write!(stderr, "\r\x1b[2K");
+    }
+}
