@@ -7,9 +7,8 @@ use std::time::Duration;
 use super::options;
 use crate::attribute::summary::ReportOptions;
 use crate::capture::transcripts::{ImportOptions, Progress, import};
-use crate::cli::{Breakdown, ClaudeCodeImportArgs, ImportArgs, ImportSource};
+use crate::cli::{ClaudeCodeImportArgs, ImportArgs, ImportSource};
 use crate::error::InputError;
-use crate::output::report::{json, table};
 
 /// The `import` command.
 pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
@@ -54,20 +53,7 @@ fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
             path.display()
         );
     }
-    // One write per 64 KiB, not per line: a year of history is a report of many lines.
-    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    if args.json {
-        json::write(&summary, &mut stdout)?;
-    } else {
-        let lead = match args.by {
-            Breakdown::Category => table::Lead::Category,
-            Breakdown::Model => table::Lead::Model,
-            Breakdown::Session => table::Lead::Session,
-            Breakdown::Turn => table::Lead::Turn,
-        };
-        table::write(&summary, lead, &mut stdout)?;
-    }
-    stdout.flush()?;
+    super::report::print(&summary, args.json, args.by)?;
     Ok(0)
 }
 

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use super::options;
 use crate::attribute::kv::DEFAULT_PROFILE;
-use crate::attribute::summarize;
 use crate::attribute::summary::ReportOptions;
+use crate::attribute::{Summary, summarize};
 use crate::cli::{Breakdown, ReportArgs};
 use crate::error::InputError;
 use crate::output::report::{json, table};
@@ -32,18 +32,24 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
             kv_profile,
         },
     );
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        json::write(&summary, &mut stdout)?;
+    print(&summary, args.json, args.by)?;
+    Ok(0)
+}
+
+/// Prints a report on stdout: JSON alone, or the tables led by `by`. One write per 64 KiB, not
+/// per line: a long history is a report of many lines.
+pub(super) fn print(summary: &Summary, as_json: bool, by: Breakdown) -> std::io::Result<()> {
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if as_json {
+        json::write(summary, &mut stdout)?;
     } else {
-        let lead = match args.by {
+        let lead = match by {
             Breakdown::Category => table::Lead::Category,
             Breakdown::Model => table::Lead::Model,
             Breakdown::Session => table::Lead::Session,
             Breakdown::Turn => table::Lead::Turn,
         };
-        table::write(&summary, lead, &mut stdout)?;
+        table::write(summary, lead, &mut stdout)?;
     }
-    stdout.flush()?;
-    Ok(0)
+    stdout.flush()
 }
