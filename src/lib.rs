@@ -25,6 +25,7 @@ pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod net;
 pub mod observation;
 pub mod output;
 pub mod simulate;

@@ -1,5 +1,6 @@
 //! The OTLP/HTTP server: accepting connections, checking each request, decoding, answering.
 
+use crate::net::stopping;
 use std::convert::Infallible;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -141,33 +142,17 @@ pub(super) async fn start(
     });
     let (shutdown, stopped) = watch::channel(false);
     let accept_state = state.clone();
-    tokio::spawn(async move {
-        let mut stop = stopped.clone();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => serve(stream, accept_state.clone(), stopped.clone()),
-                    Err(err) => {
-                        // Usually EMFILE: back off instead of spinning.
-                        tracing::warn!("telemetry receiver: accept failed: {err}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-                () = stopping(&mut stop) => break,
-            }
-        }
-    });
+    tokio::spawn(crate::net::accept_until(
+        listener,
+        stopped.clone(),
+        "telemetry receiver",
+        move |stream| serve(stream, accept_state.clone(), stopped.clone()),
+    ));
     Ok(RunningReceiver {
         addr,
         shutdown,
         state,
     })
-}
-
-/// Resolves once shutdown is asked for (or the [`RunningReceiver`] is dropped).
-async fn stopping(stopped: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not `Send`: drop it before resolving.
-    let _ = stopped.wait_for(|&s| s).await.map(drop);
 }
 
 /// Counts a connection while it is open.

@@ -1,8 +1,8 @@
 //! The HTTP side: `GET /metrics` on a listener of its own, served on the current tokio runtime.
 
+use crate::net::stopping;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE};
@@ -23,28 +23,12 @@ pub const CONTENT_TYPE_OPENMETRICS: &str =
 
 /// Accepts connections until `stopped` turns true.
 pub fn spawn(listener: TcpListener, metrics: Arc<Metrics>, stopped: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut stop = stopped.clone();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => serve(stream, metrics.clone(), stopped.clone()),
-                    Err(err) => {
-                        // Usually EMFILE: back off instead of spinning.
-                        tracing::warn!("prometheus exporter: accept failed: {err}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-                () = stopping(&mut stop) => break,
-            }
-        }
-    });
-}
-
-/// Resolves once shutdown is asked for (or the sender is dropped).
-async fn stopping(stopped: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not `Send`: drop it before resolving.
-    let _ = stopped.wait_for(|&s| s).await.map(drop);
+    tokio::spawn(crate::net::accept_until(
+        listener,
+        stopped.clone(),
+        "prometheus exporter",
+        move |stream| serve(stream, metrics.clone(), stopped.clone()),
+    ));
 }
 
 fn serve(stream: TcpStream, metrics: Arc<Metrics>, mut stopped: watch::Receiver<bool>) {
