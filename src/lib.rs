@@ -3,20 +3,24 @@
 //! Data flows one way, and the module tree follows it:
 //!
 //! ```text
-//!              ┌──────────── capture ─────────────┐   ┌─── attribute ───┐   ┌──── output ─────┐
-//! agent ──HTTP──▶ proxy ──tee──▶ usage parser ──┐  │   │                 │   │ trace (JSONL)   │
-//!               (frames go on untouched)        ├──▶│ classify        │──▶│ report (table,  │
-//! /proc ───────▶ memory sampler (own thread) ───┘  │   │ usage · KV ·    │   │   JSON)         │
-//!              └───────────────────────────────────┘   │ memory          │   └─────────────────┘
-//!                                                      └─────────────────┘
+//!              ┌──────────── capture ─────────────┐   ┌──── attribute ────┐   ┌──────── output ────────┐
+//! agent ──HTTP──▶ proxy ──tee──▶ usage parser ──┐  │   │                   │   │ trace (JSONL, v1)      │
+//!               (frames go on untouched)        │  ├──▶│ rules, telemetry  │──▶│ report (table, JSON)   │
+//! agent OTLP ──▶ telemetry receiver ────────────┤  │   │ join, turns, cost │   │ Prometheus /metrics    │
+//! /proc ───────▶ memory sampler (own thread) ───┤  │   │ KV, memory growth │   │ OTLP export            │
+//! ~/.claude ───▶ transcript reader ─────────────┘  │   └───────────────────┘   └────────────────────────┘
+//!              └───────────────────────────────────┘
+//!                   simulate: workload model ◀── calibrate(trace) ── Monte Carlo ──▶ report
 //! ```
 //!
 //! - [`capture`] turns what agentprof sees into [`observation`]s: calls from the streaming
-//!   proxy, memory samples and process events from the sampler.
+//!   proxy, memory samples and process events from the sampler, the agent's own telemetry,
+//!   calls imported from Claude Code's transcripts.
 //! - [`attribute`] charges each observation to the work that caused it and sums it up.
-//! - [`output`] writes the trace and renders reports.
+//! - [`output`] writes the trace, renders reports and feeds the live exporters.
+//! - [`simulate`] projects workloads (1M contexts, swarms, daemons) calibrated from traces.
 //! - [`demo`] holds the built-in mock upstream and synthetic agent behind `agentprof demo`.
-//! - [`commands`] is glue: one module per subcommand.
+//! - [`commands`] is glue: one module per subcommand; [`net`] the accept loop small servers share.
 
 pub mod attribute;
 pub mod capture;
