@@ -1,6 +1,5 @@
 //! The OTLP/HTTP server: accepting connections, checking each request, decoding, answering.
 
-use crate::net::stopping;
 use std::convert::Infallible;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -14,7 +13,6 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use prost::Message;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -164,8 +162,7 @@ impl Drop for Open {
     }
 }
 
-fn serve(stream: TcpStream, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
-    let _ = stream.set_nodelay(true);
+fn serve(stream: TcpStream, state: Arc<State>, stopped: watch::Receiver<bool>) {
     state.connections.fetch_add(1, Ordering::AcqRel);
     let open = Open(state.clone());
     tokio::spawn(async move {
@@ -173,20 +170,7 @@ fn serve(stream: TcpStream, state: Arc<State>, mut stopped: watch::Receiver<bool
             let state = state.clone();
             async move { Ok::<_, Infallible>(handle(&state, req).await) }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let mut conn = std::pin::pin!(conn);
-        let result = tokio::select! {
-            result = conn.as_mut() => result,
-            () = stopping(&mut stopped) => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        };
-        if let Err(err) = result {
-            tracing::debug!("telemetry connection ended: {err}");
-        }
+        crate::net::serve_until(stream, service, stopped, "telemetry").await;
         drop(open);
     });
 }

@@ -1,6 +1,5 @@
 //! The HTTP side: `GET /metrics` on a listener of its own, served on the current tokio runtime.
 
-use crate::net::stopping;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -10,7 +9,6 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -31,27 +29,13 @@ pub fn spawn(listener: TcpListener, metrics: Arc<Metrics>, stopped: watch::Recei
     ));
 }
 
-fn serve(stream: TcpStream, metrics: Arc<Metrics>, mut stopped: watch::Receiver<bool>) {
-    let _ = stream.set_nodelay(true);
+fn serve(stream: TcpStream, metrics: Arc<Metrics>, stopped: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let service = service_fn(move |req| {
             let metrics = metrics.clone();
             async move { Ok::<_, Infallible>(handle(&metrics, &req)) }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let mut conn = std::pin::pin!(conn);
-        let result = tokio::select! {
-            result = conn.as_mut() => result,
-            () = stopping(&mut stopped) => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        };
-        if let Err(err) = result {
-            tracing::debug!("prometheus scrape connection ended: {err}");
-        }
+        crate::net::serve_until(stream, service, stopped, "prometheus scrape").await;
     });
 }
 
