@@ -11,6 +11,7 @@
 mod anthropic;
 mod body;
 mod cache;
+pub mod canned;
 mod faults;
 mod openai;
 mod record;
@@ -45,6 +46,8 @@ pub struct MockConfig {
     pub script: Option<Script>,
     /// Also append each record to this file as a JSON line, flushed as it happens.
     pub record_path: Option<PathBuf>,
+    /// Lean mode for benchmarks: answer every POST with one fixed stream ([`canned`]).
+    pub canned: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +99,7 @@ impl MockUpstream {
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
         let shared = Arc::new(Shared {
+            canned: config.canned.then(canned::canned_stream),
             script: config.script,
             clock: config.clock,
             state: Mutex::new(State {
@@ -159,6 +163,10 @@ pub struct MockArgs {
     /// Scripted answers: JSON rules, see `demo::mock_upstream::Script`.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// Benchmark upstream: answer every POST with one fixed Anthropic stream, without parsing
+    /// or recording requests.
+    #[arg(long)]
+    pub canned: bool,
 }
 
 /// Runs the mock until SIGINT/SIGTERM; the first stdout line is `listening on http://ADDR`.
@@ -174,6 +182,7 @@ pub fn run_mock_cli(args: MockArgs) -> anyhow::Result<()> {
             clock: Clock::monotonic(),
             script,
             record_path: args.record,
+            canned: args.canned,
         };
         let mock = MockUpstream::start(args.listen, config).await?;
         let mut out = std::io::stdout().lock();

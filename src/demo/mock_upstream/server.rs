@@ -28,6 +28,8 @@ use crate::demo::det;
 use crate::observation::Provider;
 
 pub(crate) struct Shared {
+    /// The fixed answer of the lean benchmark mode, when on.
+    pub(crate) canned: Option<Vec<Bytes>>,
     pub(crate) script: Option<Script>,
     pub(crate) clock: Clock,
     pub(crate) state: Mutex<State>,
@@ -170,6 +172,10 @@ async fn handle(
                 &format!("{} {path} not found", parts.method),
             );
             return Ok(json_response(StatusCode::NOT_FOUND, &body));
+        }
+        Route::Api(_) if parts.method == Method::POST && shared.canned.is_some() => {
+            let stream = shared.canned.as_deref().unwrap_or_default();
+            return super::canned::answer(body, stream).await;
         }
         Route::Api(e) => e,
     };
