@@ -61,11 +61,29 @@ fn bench_classify(c: &mut Criterion) {
     let rules = RuleSet::builtin();
     let cases = [
         // Decided by the first rule.
-        ("subagent", headers(true), summary("look for the config loader", true), Category::Subagent),
+        (
+            "subagent",
+            headers(true),
+            summary("look for the config loader", true),
+            Category::Subagent,
+        ),
         // Decided by a last-user-prefix rule after the header and system rules.
-        ("compaction", headers(false), summary("Your task is to create a detailed summary of the conversation so far", true), Category::Compaction),
+        (
+            "compaction",
+            headers(false),
+            summary(
+                "Your task is to create a detailed summary of the conversation so far",
+                true,
+            ),
+            Category::Compaction,
+        ),
         // The main loop: every Claude Code rule before it is tried first.
-        ("main_loop", headers(false), summary("the config test fails, fix it", true), Category::UserTurn),
+        (
+            "main_loop",
+            headers(false),
+            summary("the config test fails, fix it", true),
+            Category::UserTurn,
+        ),
     ];
     let mut g = c.benchmark_group("classify");
     for (name, headers, request, expected) in &cases {
@@ -77,7 +95,9 @@ fn bench_classify(c: &mut Criterion) {
             request: Some(request),
         };
         assert_eq!(rules.classify(&facts).category, *expected, "{name}");
-        g.bench_function(*name, |b| b.iter(|| black_box(rules.classify(black_box(&facts)))));
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(rules.classify(black_box(&facts))))
+        });
     }
     g.finish();
 }

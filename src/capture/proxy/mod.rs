@@ -14,6 +14,7 @@ mod response_body;
 pub mod route;
 mod server;
 mod upstream;
+mod workers;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};

@@ -1,4 +1,11 @@
 //! Accepting connections and handling each request: route, forward, answer.
+//!
+//! Connections are served on worker threads, each running its own single-threaded tokio
+//! runtime with its own pooled upstream client ([`workers`](super::workers)); the accept loop
+//! runs on the caller's runtime and hands each connection to the worker serving the fewest.
+//! A connection's request, its upstream exchange and its response then stay on one thread: no
+//! task is stolen by another core mid-stream and no wake-up crosses threads, which on the
+//! proxy's small per-request cost is what decides its speed.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,6 +33,7 @@ use super::request_body::{SharedCapture, UpstreamBody};
 use super::response_body::{ResponseReader, TeeBody};
 use super::route::{Upstream, route};
 use super::upstream::{UpstreamClient, build_client};
+use super::workers::{Assignment, Workers};
 use super::{CallSink, ProxyContext};
 use crate::capture::request::{RequestSummary, add_include_usage};
 use crate::capture::usage::StreamUsageParser;
@@ -57,6 +65,8 @@ pub enum ProxyError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the proxy's worker threads: {0}")]
+    Workers(std::io::Error),
 }
 
 /// A proxy accepting connections in the background.
@@ -143,16 +153,22 @@ pub async fn start(
         in_flight: AtomicUsize::new(0),
         cutting_off: AtomicBool::new(false),
     });
-    let handler = Arc::new(Handler {
-        ctx: ctx.clone(),
-        client: build_client(),
-        anthropic: config.anthropic,
-        openai: config.openai,
-    });
+    let workers = Workers::start(|| {
+        Arc::new(Handler {
+            ctx: ctx.clone(),
+            client: build_client(),
+            anthropic: config.anthropic.clone(),
+            openai: config.openai.clone(),
+        })
+    })
+    .map_err(ProxyError::Workers)?;
     let (phase, phase_rx) = watch::channel(Phase::Running);
     let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        accept_loop(listener, handler, phase_rx).await;
+        accept_loop(listener, &workers, phase_rx).await;
+        // Every connection task has ended; the worker threads finish the calls they are
+        // still recording and exit.
+        workers.stop();
         let _ = stopped_tx.send(());
     });
     Ok(RunningProxy {
@@ -165,15 +181,18 @@ pub async fn start(
 
 async fn accept_loop(
     listener: TcpListener,
-    handler: Arc<Handler>,
+    workers: &Workers<Arc<Handler>>,
     mut phase: watch::Receiver<Phase>,
 ) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, handler.clone(), phase.clone()));
+            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
+                Ok(stream) => {
+                    if let Some(worker) = workers.least_busy() {
+                        let runtime = worker.runtime.clone();
+                        connections.spawn_on(on_worker(stream, worker, phase.clone()), &runtime);
+                    }
                 }
                 Err(err) => {
                     // Usually EMFILE: back off instead of spinning.
@@ -202,6 +221,20 @@ async fn accept_loop(
             }
         }
     }
+}
+
+/// Serves a connection on the worker it was handed to (registering it with that worker's
+/// runtime), counting it as open meanwhile.
+async fn on_worker(
+    stream: std::net::TcpStream,
+    worker: Assignment<Arc<Handler>>,
+    phase: watch::Receiver<Phase>,
+) {
+    match tokio::net::TcpStream::from_std(stream) {
+        Ok(stream) => serve_connection(stream, worker.state.clone(), phase).await,
+        Err(err) => tracing::warn!("cannot serve a connection: {err}"),
+    }
+    drop(worker);
 }
 
 async fn serve_connection(
