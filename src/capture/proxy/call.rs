@@ -160,14 +160,40 @@ impl CallTracker {
             response,
             ending,
         };
-        // Reading the request body (up to tens of MB) and classifying must not hold up the
-        // response's last frame or the other streams on this worker: do it on the blocking
-        // pool. Outside a runtime (tests, teardown) it runs here.
+        // Reading the request body and classifying must not hold up the response's last
+        // bytes. A body of up to a few hundred KB takes well under a millisecond: it is read
+        // in a task of its own on this thread, after the response is flushed — handing it to
+        // another thread cost more (two wake-ups across threads per call, measured) than the
+        // reading itself. A larger body would hold up the other streams on this worker: it
+        // goes to the blocking pool. Outside a runtime (tests, teardown) it runs here.
+        let parse_bytes = match recording.inspected {
+            Some(_) => 0,
+            None => recording.capture.lock().bytes,
+        };
         match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if parse_bytes <= RECORD_IN_PLACE_LIMIT => {
+                let recording = RecordOnDrop(Some(recording));
+                runtime.spawn(async move { drop(recording) });
+            }
             Ok(runtime) => {
                 runtime.spawn_blocking(move || recording.run());
             }
             Err(_) => recording.run(),
+        }
+    }
+}
+
+/// Request bodies up to this size are read on the proxy's own thread.
+const RECORD_IN_PLACE_LIMIT: u64 = 256 << 10;
+
+/// Records the call when dropped: whether its task ran or was dropped unrun by a runtime
+/// shutting down, the call is recorded exactly once.
+struct RecordOnDrop(Option<Recording>);
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        if let Some(recording) = self.0.take() {
+            recording.run();
         }
     }
 }
@@ -213,15 +239,15 @@ impl Recording {
     fn inspect_request(&mut self) -> Option<RequestSummary> {
         let mut capture = self.capture.lock();
         self.call.request_bytes = capture.bytes;
+        // The body is not needed after this; free it now rather than when the last
+        // reference to the capture goes.
+        let chunks = capture.take_body();
         if let Some(copy) = self.response_copy.take() {
             self.call.bodies = Some(CapturedBodies {
-                request: redact_body(&capture.chunks.concat()),
+                request: redact_body(&chunks.concat()),
                 response: redact_body(&copy),
             });
         }
-        // The chunks are not needed after this; free them now rather than when the last
-        // reference to the capture goes.
-        let chunks = std::mem::take(&mut capture.chunks);
         let truncated = capture.truncated;
         drop(capture);
         if let Some(summary) = self.inspected.take() {

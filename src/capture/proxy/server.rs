@@ -446,9 +446,11 @@ enum CollectError {
     TooLarge,
 }
 
-/// Reads a whole request body, refusing past [`INSPECT_LIMIT`] bytes.
+/// Reads a whole request body, refusing past [`INSPECT_LIMIT`] bytes. A body of several
+/// frames is joined into one: it is parsed (and maybe rewritten) before forwarding, and a
+/// contiguous body parses several times faster than a list of frames.
 async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, CollectError> {
-    let mut chunks = Vec::new();
+    let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0u64;
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame.map_err(CollectError::Broken)?.into_data() {
@@ -458,6 +460,9 @@ async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, CollectError> 
             }
             chunks.push(data);
         }
+    }
+    if chunks.len() > 1 {
+        chunks = vec![Bytes::from(chunks.concat())];
     }
     Ok(chunks)
 }

@@ -1,18 +1,24 @@
 //! The trace writer: one thread, one buffered file, a flush after every batch.
 //!
 //! Producers (proxy tasks, the sampler thread) send records over a channel and never block on
-//! disk. The writer drains whatever is queued, writes it, and flushes before waiting again: under
-//! load that batches many records into one `write`, and when idle every record reaches the kernel
-//! at once — so a SIGKILL loses at most the line in flight.
+//! disk. The writer drains whatever is queued, writes it, flushes, and then pauses for
+//! [`BATCH_WINDOW`] before waiting again. A record that arrives while the writer is idle reaches
+//! the kernel at once; under load the pause gathers the records of many calls into one `write`
+//! and one wake-up of this thread (without it, every call woke it: measured with
+//! `scripts/bench-proxy`). A SIGKILL loses at most the records of the last few milliseconds.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::record::{TraceFooter, TraceHeader, TraceRecord};
 use crate::output::private_file::create_private;
+
+/// After writing a batch the writer lets records gather this long before it takes them.
+const BATCH_WINDOW: Duration = Duration::from_millis(5);
 
 /// Errors opening or writing a trace.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +197,7 @@ fn write_loop(
             next = rx.try_recv().ok();
         }
         out.flush().map_err(wrap)?;
+        std::thread::sleep(BATCH_WINDOW);
     }
     out.flush().map_err(wrap)?;
     Ok(written)
