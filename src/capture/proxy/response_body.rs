@@ -148,6 +148,8 @@ pub struct TeeBody {
     upstream_done: bool,
     /// Trailers or an upstream error to pass on once the batch is out.
     deferred: Option<Result<Frame<Bytes>, hyper::Error>>,
+    /// The first batch, gathered before the response head was handed to hyper.
+    prefilled: Option<Result<Frame<Bytes>, hyper::Error>>,
 }
 
 impl TeeBody {
@@ -160,7 +162,31 @@ impl TeeBody {
             idle_yields: 0,
             upstream_done: false,
             deferred: None,
+            prefilled: None,
         }
+    }
+
+    /// Gathers what upstream has already sent (waiting no longer than [`MAX_IDLE_YIELDS`]
+    /// turns for it), so that the response head leaves in the same write as the first bytes
+    /// of the body: one write and one wake-up of the client instead of two.
+    pub async fn prefill(&mut self) {
+        let mut idle = 0;
+        std::future::poll_fn(|cx| match self.poll_batch(cx) {
+            Poll::Ready(frame) => {
+                self.prefilled = frame;
+                Poll::Ready(())
+            }
+            // Nothing there yet: look again after upstream's connection has run, then give up
+            // and let the head go alone.
+            Poll::Pending if self.batch.is_empty() && idle < MAX_IDLE_YIELDS => {
+                idle += 1;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Poll::Pending if self.batch.is_empty() => Poll::Ready(()),
+            Poll::Pending => Poll::Pending,
+        })
+        .await;
     }
 
     fn end(&mut self, ending: Ending) {
@@ -185,6 +211,34 @@ impl Body for TeeBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
+        if let Some(frame) = this.prefilled.take() {
+            return Poll::Ready(Some(frame));
+        }
+        this.poll_batch(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefilled.is_none()
+            && self.upstream_done
+            && self.batch.is_empty()
+            && self.deferred.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.reader {
+            Some(ResponseReader::Stripped(_)) => SizeHint::default(),
+            _ => self.inner.size_hint(),
+        }
+    }
+}
+
+impl TeeBody {
+    /// The next batch for the client (see the module docs).
+    fn poll_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self;
         loop {
             if this.upstream_done {
                 if !this.batch.is_empty() {
@@ -248,17 +302,6 @@ impl Body for TeeBody {
                     this.end(Ending::Complete);
                 }
             }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.upstream_done && self.batch.is_empty() && self.deferred.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self.reader {
-            Some(ResponseReader::Stripped(_)) => SizeHint::default(),
-            _ => self.inner.size_hint(),
         }
     }
 }

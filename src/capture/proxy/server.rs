@@ -421,10 +421,9 @@ impl Handler {
             tracker.finish(reader_summary_for_empty(reader), Ending::Complete);
             return Response::from_parts(parts, ProxyBody::full(Bytes::new()));
         }
-        Response::from_parts(
-            parts,
-            ProxyBody::Tee(Box::new(TeeBody::new(body, reader, tracker))),
-        )
+        let mut tee = Box::new(TeeBody::new(body, reader, tracker));
+        tee.prefill().await;
+        Response::from_parts(parts, ProxyBody::Tee(tee))
     }
 }
 
