@@ -225,10 +225,24 @@ impl Body for TeeBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.reader {
-            Some(ResponseReader::Stripped(_)) => SizeHint::default(),
-            _ => self.inner.size_hint(),
+        if let Some(ResponseReader::Stripped(_)) = self.reader {
+            return SizeHint::default();
         }
+        // What is held here is still to come: hyper takes an exact hint for the length of a
+        // body whose head it has not written yet (a prefilled body would otherwise be sent
+        // with `Content-Length: 0`).
+        let held = self.batch.len() as u64
+            + match &self.prefilled {
+                Some(Ok(frame)) => frame.data_ref().map_or(0, |d| d.len() as u64),
+                _ => 0,
+            };
+        let inner = self.inner.size_hint();
+        let mut hint = SizeHint::new();
+        hint.set_lower(inner.lower() + held);
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper + held);
+        }
+        hint
     }
 }
 

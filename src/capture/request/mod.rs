@@ -18,6 +18,7 @@
 
 mod include_usage;
 mod reader;
+mod skim;
 #[cfg(test)]
 mod tests;
 mod visitors;
@@ -127,6 +128,23 @@ impl From<serde_json::Error> for InspectError {
 impl RequestSummary {
     /// Reads a request body, given as the chunks it arrived in, in one pass.
     pub fn inspect(api: ApiKind, body: &[Bytes]) -> Result<RequestSummary, InspectError> {
+        if let [one] = body
+            && let Some(reduced) = skim::reduce(one)
+        {
+            let mut state = State::default();
+            let mut de = serde_json::Deserializer::from_slice(&reduced.body);
+            // An error is reported from the whole body, where its line and column are true.
+            if Root(&mut state).deserialize(&mut de).is_ok() && de.end().is_ok() {
+                state.messages = reduced.messages;
+                return Ok(state.into_summary(api));
+            }
+        }
+        Self::inspect_whole(api, body)
+    }
+
+    /// Reads every byte of the body with serde (what [`RequestSummary::inspect`] falls back
+    /// to when the skim does not apply).
+    fn inspect_whole(api: ApiKind, body: &[Bytes]) -> Result<RequestSummary, InspectError> {
         let mut state = State::default();
         match body {
             [one] => {
