@@ -1,6 +1,7 @@
 //! Benchmarks for the capture parsers on realistic payloads: streaming usage extraction
 //! (Anthropic and OpenAI chat, fed in 1 KiB chunks as a proxy sees them), the include-usage
-//! stripper, and request inspection of a 44 KB and a 4 MB Anthropic body.
+//! stripper, and request inspection of a 44 KB and a 4 MB Anthropic body (with the skim that
+//! shrinks the body first, and with serde alone).
 
 use std::hint::black_box;
 
@@ -160,6 +161,14 @@ fn bench_inspect(c: &mut Criterion) {
             ))
         })
     });
+    g.bench_function("anthropic_44k_one_chunk_serde_only", |b| {
+        b.iter(|| {
+            black_box(RequestSummary::inspect_whole(
+                ApiKind::Messages,
+                black_box(&small_body),
+            ))
+        })
+    });
 
     g.throughput(Throughput::Bytes(large.len() as u64));
     g.sample_size(20);
@@ -171,7 +180,16 @@ fn bench_inspect(c: &mut Criterion) {
             ))
         })
     });
-    // Baselines for the design choice: the same body as one chunk, and joined first.
+    // Baselines for the design choice: every byte through serde (the path without the skim),
+    // as the proxy hands it over (one chunk), and as a list of frames joined first.
+    g.bench_function("anthropic_4m_one_chunk_serde_only", |b| {
+        b.iter(|| {
+            black_box(RequestSummary::inspect_whole(
+                ApiKind::Messages,
+                black_box(&large_one),
+            ))
+        })
+    });
     g.bench_function("anthropic_4m_one_chunk", |b| {
         b.iter(|| {
             black_box(RequestSummary::inspect(

@@ -142,9 +142,9 @@ impl RequestSummary {
         Self::inspect_whole(api, body)
     }
 
-    /// Reads every byte of the body with serde (what [`RequestSummary::inspect`] falls back
-    /// to when the skim does not apply).
-    fn inspect_whole(api: ApiKind, body: &[Bytes]) -> Result<RequestSummary, InspectError> {
+    /// Reads every byte of the body with serde: what [`RequestSummary::inspect`] falls back to
+    /// when the skim does not apply (public for the benchmarks that compare the two).
+    pub fn inspect_whole(api: ApiKind, body: &[Bytes]) -> Result<RequestSummary, InspectError> {
         let mut state = State::default();
         match body {
             [one] => {
