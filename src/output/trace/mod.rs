@@ -4,9 +4,10 @@
 //! order they were observed; a [`TraceFooter`] last when the run ended cleanly. The format is
 //! documented in `docs/trace-format.md` with a JSON Schema (`docs/trace.schema.json`).
 //!
-//! Writing happens on one thread that owns a buffered file and flushes after every batch, so a
-//! process killed with SIGKILL loses at most the line being written; [`reader`] skips and counts
-//! such a torn last line.
+//! Writing happens on one thread that owns a buffered file and flushes after every batch (and
+//! gathers records for a few milliseconds between batches), so a process killed with SIGKILL
+//! loses at most the records of those last milliseconds and a torn line; [`reader`] skips and
+//! counts such a torn last line.
 
 pub mod reader;
 mod record;
