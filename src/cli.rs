@@ -34,6 +34,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Run the built-in synthetic agent against the built-in mock upstream, then report.
     Demo(DemoArgs),
+    /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
+    Completions(CompletionsArgs),
     /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
     #[command(hide = true)]
     MockUpstream(MockArgs),
@@ -152,6 +154,12 @@ pub struct ReportArgs {
     /// Price table (TOML) overriding or extending the bundled prices.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+
+    /// Also write the report as a page with charts to DIR/index.html (DIR is created; the
+    /// tables or JSON still go to stdout). An index.html that agentprof wrote is replaced;
+    /// any other file there is never overwritten (exit code 2).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -246,7 +254,9 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// HTML report (not implemented yet).
+    /// Also write the simulation as a page with charts to DIR/index.html (DIR is created;
+    /// the tables or JSON still go to stdout). An index.html that agentprof wrote is
+    /// replaced; any other file there is never overwritten (exit code 2).
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
 
@@ -257,13 +267,20 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the demo's trace and logs.
+    /// Directory for the demo's trace, logs and HTML report (index.html).
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
 
     /// Turns the synthetic agent plays.
     #[arg(long, default_value_t = 6)]
     pub turns: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Parses `250ms`, `1s`, `2m` (humantime syntax).
