@@ -31,7 +31,7 @@ pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartE
         page.figure(
             &charts::memory::chart(series)?,
             &format!(
-                "RSS summed over the tree per process role, PSS of the whole tree (shared pages counted once, read every few samples). Shaded: when calls of each category were in flight; dashed: turn starts. {}",
+                "Shaded: when calls of each category were in flight; dashed: turn starts; PSS is read every few samples. {}.",
                 summary.memory.note
             ),
         );
