@@ -396,3 +396,43 @@ fn simulate_pages_show_ram_cost_and_kv_and_a_sweep_side_by_side() {
         }
     }
 }
+
+#[test]
+fn demo_writes_its_html_report_beside_its_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder holding someone else's page is refused before the demo runs.
+    std::fs::write(dir.path().join("index.html"), "theirs").unwrap();
+    let refused = agentprof()
+        .args(["demo", "--turns", "2", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        !dir.path().join("trace.jsonl").exists(),
+        "refused before running"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("index.html")).unwrap(),
+        "theirs"
+    );
+
+    std::fs::remove_file(dir.path().join("index.html")).unwrap();
+    let output = ok(&[
+        "demo",
+        "--turns",
+        "2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let index = dir.path().join("index.html");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("HTML report: {}", index.display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&index).unwrap();
+    let ids: Vec<String> = figures(&html).into_iter().map(|(id, _)| id).collect();
+    assert!(ids.len() == 6 && ids[0] == "memory", "{ids:?}");
+    assert!(html.contains(&dir.path().join("trace.jsonl").display().to_string()));
+}
