@@ -74,7 +74,10 @@ pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartE
 
     page.h2("latency", "Latency and time to first token");
     if series.calls.is_empty() {
-        page.p("empty", "No finished calls.");
+        page.p(
+            "empty",
+            "No measured call times: no finished calls, or imported history (its times are when the transcript was written).",
+        );
     } else {
         page.figure(&charts::latency::chart(&series.calls)?, "");
         page.table(&latency_table(series));

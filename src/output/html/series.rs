@@ -10,6 +10,7 @@ use crate::attribute::attribution::attribute;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::intervals::merged;
 use crate::attribute::kv::{KvCall, KvProfile, server_kv_of};
+use crate::attribute::summary::IMPORT_MODE;
 use crate::observation::{Category, ProcessRole};
 use crate::output::trace::ReadTrace;
 
@@ -58,6 +59,7 @@ pub struct ReportSeries {
     pub turns: Vec<(u32, f64)>,
     /// Server KV bytes by category ([`Category::ALL`] order), a step function.
     pub kv: Vec<KvRow>,
+    /// Timings of live calls (imported calls have none).
     pub calls: Vec<CallTiming>,
 }
 
@@ -117,7 +119,9 @@ pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -
                     end: offset + e,
                 }));
         }
-        for a in &attributed.calls {
+        // An import's times are when the transcript was written, not when bytes arrived.
+        let timed = trace.header.mode != IMPORT_MODE;
+        for a in attributed.calls.iter().filter(|_| timed) {
             let Some(end) = a.call.t_end else { continue };
             series.calls.push(CallTiming {
                 category: a.category,

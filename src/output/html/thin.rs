@@ -83,6 +83,40 @@ pub fn windows(windows: &[Window], gap: f64) -> Vec<Window> {
     out
 }
 
+/// Instants (in time order) at least `gap` apart: the first of each close group is kept.
+pub fn instants(times: impl Iterator<Item = f64>, gap: f64) -> Vec<f64> {
+    let mut kept: Vec<f64> = Vec::new();
+    for t in times {
+        if kept.last().is_none_or(|&last| t - last >= gap) {
+            kept.push(t);
+        }
+    }
+    kept
+}
+
+/// At most about `max` points of a sorted sample's cumulative distribution, as (value, share
+/// at or below in %), at evenly spaced ranks: the curve's shape, not one step per call.
+pub fn cdf(sorted: &[f64], max: usize) -> Vec<(f64, f64)> {
+    let n = sorted.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut points = Vec::with_capacity(n.min(max) * 2 + 1);
+    points.push((sorted[0], 0.0));
+    if n <= max {
+        for (i, v) in sorted.iter().enumerate() {
+            points.push((*v, i as f64 * 100.0 / n as f64));
+            points.push((*v, (i + 1) as f64 * 100.0 / n as f64));
+        }
+    } else {
+        for k in 0..max {
+            let rank = (k + 1) * n / max;
+            points.push((sorted[rank - 1], rank as f64 * 100.0 / n as f64));
+        }
+    }
+    points
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +152,19 @@ mod tests {
         let thin = steps(&rows, 100.0, 50);
         assert!(thin.len() <= 51);
         assert_eq!(thin.iter().map(|r| r.1[0]).max(), Some(1000));
+    }
+
+    #[test]
+    fn close_instants_merge_and_long_cdfs_shrink() {
+        assert_eq!(
+            instants([0.0, 0.5, 1.2, 5.0].into_iter(), 1.0),
+            vec![0.0, 1.2, 5.0]
+        );
+        let sorted: Vec<f64> = (1..=10_000).map(f64::from).collect();
+        let curve = cdf(&sorted, 500);
+        assert!(curve.len() <= 501);
+        assert_eq!(curve.last(), Some(&(10_000.0, 100.0)));
+        assert_eq!(cdf(&[1.0, 2.0], 500).len(), 5);
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn duration(seconds: f64) -> String {
 /// A tick label with at most three significant digits and no trailing zeros.
 pub fn tick(value: f64) -> String {
     let abs = value.abs();
-    let text = if abs == 0.0 {
+    let text = if abs == 0.0 || !abs.is_finite() {
         return "0".to_string();
     } else if abs >= 100.0 {
         format!("{value:.0}")
@@ -134,7 +134,9 @@ pub fn tick(value: f64) -> String {
     } else if abs >= 1.0 {
         format!("{value:.2}")
     } else {
-        format!("{value:.3}")
+        // Three significant digits however small: 0.125, 0.00025.
+        let decimals = ((-abs.log10()).ceil() as usize + 2).min(12);
+        format!("{value:.decimals$}")
     };
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -175,6 +177,8 @@ mod tests {
         assert_eq!(tick(2.50), "2.5");
         assert_eq!(tick(125.0), "125");
         assert_eq!(tick(0.125), "0.125");
+        assert_eq!(tick(0.00002), "0.00002");
+        assert_eq!(tick(0.0005), "0.0005");
         assert_eq!(duration(0.25), "250 ms");
         assert_eq!(duration(0.00025), "0.25 ms");
     }

@@ -8,15 +8,18 @@ use std::ops::Range;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Chart, ChartError, Mark, axis_font, label_font, legend, render, title_font};
 use crate::observation::Category;
-use crate::output::html::palette;
 use crate::output::html::series::CallTiming;
 use crate::output::html::units::{Scale, tick};
+use crate::output::html::{palette, thin};
 
 /// Shortest time drawn: a zero-length call sits at the axis's left end.
 const FLOOR_S: f64 = 1e-5;
+/// Points per curve at most: more calls are drawn at evenly spaced ranks.
+const CDF_POINTS: usize = 500;
 
 pub fn chart(calls: &[CallTiming]) -> Result<Chart, ChartError> {
     let latency = by_category(calls, |c| Some(c.latency_s));
@@ -86,15 +89,17 @@ pub fn chart(calls: &[CallTiming]) -> Result<Chart, ChartError> {
                 .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
                 .light_line_style(TRANSPARENT)
                 .draw()?;
+            if data.is_empty() {
+                chart.draw_series(std::iter::once(Text::new(
+                    "no first-byte times in this trace",
+                    ((x0 + x1) / 2.0, 50.0),
+                    label_font().pos(Pos::new(HPos::Center, VPos::Center)),
+                )))?;
+            }
             for (category, values) in data.iter() {
-                let n = values.len() as f64;
-                let x = |v: f64| unit.of(v).log10();
-                let mut points = Vec::with_capacity(values.len() * 2 + 1);
-                points.push((x(values[0]), 0.0));
-                for (i, v) in values.iter().enumerate() {
-                    points.push((x(*v), i as f64 * 100.0 / n));
-                    points.push((x(*v), (i + 1) as f64 * 100.0 / n));
-                }
+                let points = thin::cdf(values, CDF_POINTS)
+                    .into_iter()
+                    .map(|(v, share)| (unit.of(v).log10(), share));
                 chart.draw_series(LineSeries::new(
                     points,
                     palette::category(*category).rgb().stroke_width(3),
@@ -143,13 +148,22 @@ impl Ranged for LogAxis {
     }
 }
 
-/// log10 positions of 1, 2 and 5 times each power of ten in `[x0, x1]`.
+/// log10 positions of 1, 2 and 5 times each power of ten in `[x0, x1]`; over more than three
+/// decades only the powers of ten, over more than eight every other one.
 fn log_ticks(x0: f64, x1: f64) -> Vec<f64> {
     let mut ticks = Vec::new();
     let first = x0.floor() as i32;
     let last = x1.ceil() as i32;
-    for decade in first..=last {
-        for m in [1.0f64, 2.0, 5.0] {
+    let decades = x1 - x0;
+    let (multiples, every): (&[f64], i32) = if decades > 8.0 {
+        (&[1.0], 2)
+    } else if decades > 3.0 {
+        (&[1.0], 1)
+    } else {
+        (&[1.0, 2.0, 5.0], 1)
+    };
+    for decade in (first..=last).filter(|d| d.rem_euclid(every) == 0) {
+        for &m in multiples {
             let x = f64::from(decade) + m.log10();
             if x >= x0 && x <= x1 {
                 ticks.push(x);
@@ -215,6 +229,14 @@ mod tests {
         let ticks = log_ticks(-0.5, 1.5);
         let values: Vec<String> = ticks.iter().map(|x| tick(10f64.powf(*x))).collect();
         assert_eq!(values, vec!["0.5", "1", "2", "5", "10", "20"]);
+        let wide: Vec<String> = log_ticks(-5.2, 1.5)
+            .iter()
+            .map(|x| tick(10f64.powf(*x)))
+            .collect();
+        assert_eq!(
+            wide,
+            vec!["0.00001", "0.0001", "0.001", "0.01", "0.1", "1", "10"]
+        );
     }
 
     #[test]

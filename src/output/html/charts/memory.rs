@@ -13,7 +13,12 @@ use crate::output::html::{thin, units};
 /// Points per line: about one per horizontal pixel.
 const MAX_POINTS: usize = 1200;
 /// Turn numbers above the plot: at most this many, evenly picked.
-const MAX_TURN_LABELS: usize = 30;
+const MAX_TURN_LABELS: usize = 20;
+/// Turn lines closer than this share of the time axis are drawn as one.
+const TURN_LINE_GAP: f64 = 1.0 / 400.0;
+/// Up to this many turn lines are dashed; more are thin solid lines (a dashed line is
+/// dozens of SVG elements).
+const DASHED_TURN_LINES: usize = 80;
 
 pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
     let lines: Vec<_> = series
@@ -30,6 +35,7 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
     let y_top = headroom(y_scale.of(max_rss.max(max_pss)));
     let x_end = x_scale.of(span).max(1e-9);
     let windows = thin::windows(&series.windows, span / 1500.0);
+    let turn_lines = thin::instants(series.turns.iter().map(|t| t.1), span * TURN_LINE_GAP);
     let mut roles: Vec<ProcessRole> = ProcessRole::ALL
         .into_iter()
         .enumerate()
@@ -65,20 +71,31 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
             let end = end.max(start + x_end / 1000.0);
             Rectangle::new([(start, 0.0), (end, y_top)], colour.mix(0.22).filled())
         }))?;
-        let every = series.turns.len().div_ceil(MAX_TURN_LABELS).max(1);
+        let every = label_step(series.turns.len());
         for (k, &(number, t)) in series.turns.iter().enumerate() {
-            let x = x_scale.of(t);
-            chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(x, 0.0), (x, y_top)],
-                4,
-                4,
-                MARK.rgb().stroke_width(1),
-            )))?;
             if k % every == 0 {
                 chart.draw_series(std::iter::once(Text::new(
                     format!("T{number}"),
-                    (x, y_top),
+                    (x_scale.of(t), y_top),
                     axis_font().color(&MARK.rgb()),
+                )))?;
+            }
+        }
+        let dashed = turn_lines.len() <= DASHED_TURN_LINES;
+        for &t in &turn_lines {
+            let x = x_scale.of(t);
+            if dashed {
+                chart.draw_series(std::iter::once(DashedPathElement::new(
+                    vec![(x, 0.0), (x, y_top)],
+                    4,
+                    4,
+                    MARK.rgb().stroke_width(1),
+                )))?;
+            } else {
+                // Too many to draw across the data: a tick under the turn numbers.
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, y_top * 0.97), (x, y_top)],
+                    MARK.rgb().stroke_width(1),
                 )))?;
             }
         }
@@ -121,7 +138,14 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
         if max_pss > 0.0 {
             entries.push(("tree PSS".to_string(), Mark::Dashed(TREE)));
         }
-        entries.push(("turn start".to_string(), Mark::Dashed(MARK)));
+        if !series.turns.is_empty() {
+            let label = if turn_lines.len() < series.turns.len() {
+                format!("turn starts ({})", series.turns.len())
+            } else {
+                "turn start".to_string()
+            };
+            entries.push((label, Mark::Dashed(MARK)));
+        }
         for category in Category::ALL {
             if windows.iter().any(|w| w.category == category) {
                 entries.push((
@@ -132,4 +156,32 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
         }
         legend(side, "lines · shaded calls", &entries)
     })
+}
+
+/// Every how many turns a number is written: 1, 2, 5, 10, 20, 50, … so that at most
+/// [`MAX_TURN_LABELS`] appear (turn 1 and every multiple of the step after it).
+fn label_step(turns: usize) -> usize {
+    let mut decade = 1usize;
+    loop {
+        for m in [1, 2, 5] {
+            let step = m * decade;
+            if turns.div_ceil(step) <= MAX_TURN_LABELS {
+                return step;
+            }
+        }
+        decade = decade.saturating_mul(10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_numbers_step_by_one_two_five() {
+        assert_eq!(label_step(6), 1);
+        assert_eq!(label_step(31), 2);
+        assert_eq!(label_step(100), 5);
+        assert_eq!(label_step(18_000), 1000);
+    }
 }
