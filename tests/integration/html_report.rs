@@ -436,3 +436,22 @@ fn demo_writes_its_html_report_beside_its_trace() {
     assert!(ids.len() == 6 && ids[0] == "memory", "{ids:?}");
     assert!(html.contains(&dir.path().join("trace.jsonl").display().to_string()));
 }
+
+#[test]
+fn the_committed_example_report_is_what_this_version_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let output = agentprof()
+        .current_dir(root)
+        .args(["report", "sample-traces/demo-6-turns.jsonl", "--html"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fresh = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    let committed = std::fs::read_to_string(root.join("reports/example/index.html")).unwrap();
+    assert!(
+        fresh == committed,
+        "reports/example/index.html is stale: run scripts/make-example-report"
+    );
+}
