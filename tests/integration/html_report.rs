@@ -455,3 +455,32 @@ fn the_committed_example_report_is_what_this_version_writes() {
         "reports/example/index.html is stale: run scripts/make-example-report"
     );
 }
+
+#[test]
+fn a_live_trace_and_an_import_report_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = sample_trace();
+    let import = live.with_file_name("import-claude-code-2.1.197.jsonl");
+    let output = ok(&[
+        "report",
+        live.to_str().unwrap(),
+        import.to_str().unwrap(),
+        "--html",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Classified from the transcripts"), "{text}");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    let ids: Vec<String> = figures(&html).into_iter().map(|(id, _)| id).collect();
+    assert!(ids.contains(&"memory".to_string()) && ids.contains(&"latency".to_string()));
+    // The latency curves count the live calls only: imported times are not measurements.
+    let (_, latency) = figures(&html)
+        .into_iter()
+        .find(|(id, _)| id == "latency")
+        .unwrap();
+    assert!(
+        texts(&latency).iter().any(|t| t == "user_turn (23)"),
+        "{:?}",
+        texts(&latency)
+    );
+}

@@ -70,14 +70,18 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
         let query_source = c
             .by_decider
             .iter()
-            .filter(|(d, _)| !d.starts_with("transcript:isSidechain"))
+            // Only transcript deciders: a live trace reported with an import has rule and
+            // telemetry deciders too, which are no querySource.
+            .filter(|(d, _)| {
+                d.starts_with("transcript:") && !d.starts_with("transcript:isSidechain")
+            })
             .map(|(_, n)| n)
             .sum::<u64>();
         writeln!(
             out,
             "\nClassified from the transcripts: {} calls by their api-request querySource, {} by isSidechain (versions without api-request records)",
             query_source,
-            method("transcript") - query_source,
+            method("transcript").saturating_sub(query_source),
         )?;
     } else {
         writeln!(
