@@ -52,6 +52,7 @@ td.unpriced { color: #a33; font-style: italic; }
 .warn { color: #8a4b00; }
 .empty { color: #666; font-style: italic; background: #fff; border: 1px dashed #ccc; padding: 14px; border-radius: 6px; }
 .table-wrap { overflow-x: auto; }
+ul.cols { columns: 3; column-gap: 28px; font-size: 13px; color: #444; }
 "#;
 
 /// A page being written, section by section.

@@ -33,7 +33,7 @@ pub fn render(simulation: &Simulation) -> Result<String, ChartError> {
             .iter()
             .map(|(k, v)| format!("{k} = {v}"))
             .collect();
-        page.list("note", &fitted);
+        page.list("cols", &fitted);
         page.list("note", &calibration.notes);
     }
 
