@@ -57,7 +57,7 @@ fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
 /// A progress bar on stderr (only when stderr is a terminal), cleared at the end.
 fn show_progress(progress: &Progress, done: &AtomicBool) {
     let Some(bar) =
-        super::progress::bar(0, "importing {bar:40} {bytes}/{total_bytes} ({eta} left)")
+        super::progress::bar(0, "importing {wide_bar} {bytes}/{total_bytes} ({eta} left)")
     else {
         return;
     };

@@ -57,7 +57,7 @@ fn read_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReadTrace>> {
         .then(|| {
             progress::bar(
                 total,
-                "reading traces {bar:40} {bytes}/{total_bytes} ({eta} left)",
+                "reading traces {wide_bar} {bytes}/{total_bytes} ({eta} left)",
             )
         })
         .flatten();

@@ -53,7 +53,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<i32> {
         .then(|| {
             progress::bar(
                 prepared.work(),
-                "simulating {bar:40} {pos}/{len} developer-trials ({eta} left)",
+                "simulating {wide_bar} {pos}/{len} developer-trials ({eta} left)",
             )
         })
         .flatten();
