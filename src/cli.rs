@@ -1,4 +1,8 @@
 //! The command line: one `Args` struct per command; doc comments are the `--help` text.
+//!
+//! Because they are written for a terminal, not for rustdoc, `<placeholders>` and bare URLs in
+//! them are intended.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
