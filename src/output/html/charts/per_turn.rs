@@ -1,7 +1,7 @@
 //! Tokens and cost per turn, stacked by category: how much of each turn was the user's own
 //! work and how much the agent spent around it.
 //!
-//! Over [`MAX_BARS`] turns, consecutive turns share a bar (the x axis stays in turn numbers).
+//! Over `MAX_BARS` turns, consecutive turns share a bar (the x axis stays in turn numbers).
 //! A cost that is unknown (a model without a price) is left out of its bar and the bar is
 //! marked `unpriced`: an unknown cost is never drawn as $0.
 
