@@ -294,5 +294,5 @@ fn looks_like_json(chunks: &[Bytes]) -> bool {
 }
 
 fn redact_body(bytes: &[u8]) -> String {
-    crate::capture::redact::redact_secrets(&String::from_utf8_lossy(bytes))
+    crate::capture::redact::redact_body(&String::from_utf8_lossy(bytes))
 }
