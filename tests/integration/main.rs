@@ -3,7 +3,9 @@
 mod attribution;
 mod claude_code;
 mod cli_errors;
+mod client;
 mod demo_e2e;
+mod fault_suite;
 mod faults;
 mod import;
 mod otlp_export;
