@@ -14,6 +14,7 @@ mod otlp_export;
 mod prometheus;
 mod run_process;
 mod sdk_clients;
+mod security;
 mod simulate;
 mod support;
 mod telemetry_receiver;
