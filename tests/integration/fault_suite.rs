@@ -2,6 +2,7 @@
 //! gets exactly the bytes upstream sent (FNV-1a of the body equals the mock's record), or a 502
 //! with an error JSON when upstream sent nothing; a normal call right after each fault works
 //! (the proxy keeps serving); and the trace records each failure with its kind and status.
+//! Bodies are captured throughout (`--capture-bodies`), as they were sent.
 
 use agentprof::demo::mock_upstream::MockRecord;
 use agentprof::observation::CallErrorKind;
@@ -110,6 +111,7 @@ fn every_fault_passes_through_or_gets_a_502_and_the_proxy_keeps_serving() {
             &mock.url(),
             "--openai-upstream",
             "http://127.0.0.1:1",
+            "--capture-bodies",
         ],
     );
     let messages = format!("{}/v1/messages", proxy.base);
@@ -246,10 +248,22 @@ fn every_fault_passes_through_or_gets_a_502_and_the_proxy_keeps_serving() {
             "{fault}: {call:?}"
         );
         let record = request_id.map(|id| records.iter().find(|r| r.request_id == id).unwrap());
+        let captured = call.bodies.as_ref().expect("--capture-bodies");
         if *fault == "normal" {
             assert!(call.error.is_none(), "{call:?}");
             assert_eq!(call.usage, record.unwrap().usage);
+            assert_eq!(
+                captured.response.as_bytes(),
+                reply.body,
+                "the stream as sent"
+            );
             continue;
+        }
+        if *fault == "gzip" {
+            assert_eq!(
+                captured.response,
+                "(compressed response body: not captured)"
+            );
         }
         let case = faults.next().unwrap();
         assert_eq!(call.status, Some(case.status), "{fault}");
