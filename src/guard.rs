@@ -199,9 +199,10 @@ impl Refusal {
 
 impl Guard {
     /// Checks `request`; on refusal, the response to send instead.
-    pub fn screen<B>(&self, request: &Request<B>) -> Result<(), Response<Bytes>> {
+    pub fn screen<B>(&self, request: &Request<B>) -> Option<Response<Bytes>> {
         self.check(request)
-            .map_err(|refusal| refusal.response(self.server, self.bound))
+            .err()
+            .map(|refusal| refusal.response(self.server, self.bound))
     }
 }
 
@@ -254,9 +255,7 @@ mod tests {
             let refusal = guard.check(&request(Some(host), None)).unwrap_err();
             assert_eq!(refusal.status(), StatusCode::MISDIRECTED_REQUEST, "{host}");
         }
-        let response = guard
-            .screen(&request(Some("evil.example"), None))
-            .unwrap_err();
+        let response = guard.screen(&request(Some("evil.example"), None)).unwrap();
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains("DNS rebinding"), "{message}");

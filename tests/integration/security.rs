@@ -35,9 +35,7 @@ const PROMPT: &str = r#"capture marker 42: my key is sk-ant-api03-PROMPTSECRET01
 /// Prometheus port) a scrape of /metrics into the output directory.
 fn agent_script(dir: &Path, prometheus: Option<u16>) -> String {
     let d = dir.display();
-    let mut script = format!(
-        r#""$0" "$1" "$PROMPT" && curl -sS -o /dev/null -H 'anthropic-version: 2023-06-01' "$ANTHROPIC_BASE_URL/v1/models?api_key=QUERYSECRET-0123456789""#
-    );
+    let mut script = r#""$0" "$1" "$PROMPT" && curl -sS -o /dev/null -H 'anthropic-version: 2023-06-01' "$ANTHROPIC_BASE_URL/v1/models?api_key=QUERYSECRET-0123456789""#.to_string();
     if let Some(port) = prometheus {
         script.push_str(&format!(
             " && curl -sS -o {d}/metrics.txt http://127.0.0.1:{port}/metrics"
@@ -271,4 +269,21 @@ fn the_telemetry_receiver_refuses_other_hosts_and_large_bodies() {
         "200",
         "the agent's own requests still get through"
     );
+}
+
+#[test]
+fn imported_traces_are_private_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported.jsonl");
+    let history = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude_code_2.1.328/transcripts");
+    let output = agentprof()
+        .args(["import", "claude-code"])
+        .arg(&history)
+        .arg("--trace")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_private(&out);
 }

@@ -41,7 +41,7 @@ enum Decoder {
 /// How a response body is encoded, from its `Content-Encoding`.
 enum Coding {
     Identity,
-    Decodable(Decoder),
+    Decodable(Box<Decoder>),
     Unsupported,
 }
 
@@ -59,11 +59,11 @@ fn coding(headers: &HeaderMap) -> Coding {
     };
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "identity" => Coding::Identity,
-        "gzip" | "x-gzip" => Coding::Decodable(Decoder::Gzip(flate2::write::MultiGzDecoder::new(
-            Vec::new(),
+        "gzip" | "x-gzip" => Coding::Decodable(Box::new(Decoder::Gzip(
+            flate2::write::MultiGzDecoder::new(Vec::new()),
         ))),
-        "deflate" => Coding::Decodable(Decoder::Deflate(flate2::write::ZlibDecoder::new(
-            Vec::new(),
+        "deflate" => Coding::Decodable(Box::new(Decoder::Deflate(
+            flate2::write::ZlibDecoder::new(Vec::new()),
         ))),
         _ => Coding::Unsupported,
     }
@@ -86,7 +86,7 @@ pub fn wrap(reader: ResponseReader, headers: &HeaderMap) -> ResponseReader {
             };
             ResponseReader::Decoded(Box::new((
                 Decoding {
-                    decoder,
+                    decoder: *decoder,
                     decoded: 0,
                     stopped: false,
                 },

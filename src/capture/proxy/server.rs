@@ -254,7 +254,7 @@ struct Handler {
 
 impl Handler {
     async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
-        if let Err(refused) = self.guard.screen(&req) {
+        if let Some(refused) = self.guard.screen(&req) {
             return refused.map(ProxyBody::full);
         }
         let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -217,7 +217,7 @@ enum Refusal {
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let counters = &state.counters;
     Counters::add(&counters.requests, 1);
-    if let Err(refused) = state.guard.screen(&req) {
+    if let Some(refused) = state.guard.screen(&req) {
         Counters::add(&counters.rejected, 1);
         return refused.map(Full::new);
     }

@@ -47,8 +47,8 @@ fn serve(
             let guard = guard.clone();
             async move {
                 let response = match guard.screen(&req) {
-                    Ok(()) => handle(&metrics, &req),
-                    Err(refused) => refused.map(Full::new),
+                    None => handle(&metrics, &req),
+                    Some(refused) => refused.map(Full::new),
                 };
                 Ok::<_, Infallible>(response)
             }
