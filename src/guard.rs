@@ -112,22 +112,24 @@ impl Guard {
         refusal
     }
 
+    /// Whether `host` names this listener. No allocation: this runs for every request.
     fn allows(&self, host: &HeaderValue) -> bool {
         let Ok(host) = host.to_str() else {
             return false;
         };
-        let name = normalize(strip_port(host.trim()));
-        if name == "localhost" {
+        let name = strip_port(host.trim());
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if name.eq_ignore_ascii_case("localhost") {
             return true;
         }
-        if let Ok(ip) = name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-        {
+        let literal = name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .unwrap_or(name);
+        if let Ok(ip) = literal.parse::<IpAddr>() {
             return ip.is_loopback() || ip == self.bound.ip() || self.remote;
         }
-        self.names.contains(&name)
+        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 }
 
