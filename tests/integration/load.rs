@@ -55,10 +55,10 @@ fn two_thousand_streaming_calls_over_200_connections_lose_nothing() {
                         "word ".repeat((conn + n) % 20)
                     );
                     let mut headers = vec![("x-api-key", "sk-ant-test-SECRETKEY-load-0123456789")];
-                    // The first call of every connection trickles (8 events, 20 ms apart), so
+                    // The first call of every connection trickles (its events 50 ms apart), so
                     // all 200 are open at once.
                     if n == 0 {
-                        headers.push(("x-mock-fault", "slow:20"));
+                        headers.push(("x-mock-fault", "slow:50"));
                     }
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
