@@ -76,6 +76,13 @@ pub struct CaptureArgs {
     #[arg(long)]
     pub allow_remote: bool,
 
+    /// Also accept requests addressed to this host name (repeatable). Requests to the proxy and
+    /// /metrics must name them by a loopback address, localhost, the bound address (IP addresses
+    /// and this machine's name too with --allow-remote) or a name given here: a guard against
+    /// DNS rebinding by web pages.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
+
     /// Memory sampling period (e.g. 100ms, 1s).
     #[arg(long, value_name = "DUR", default_value = "250ms", value_parser = parse_duration)]
     pub sample_interval: Duration,

@@ -54,6 +54,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             sample_interval: Duration::from_millis(100),
             pss_every: 5,
             capture_bodies: false,
+            allowed_hosts: Vec::new(),
             command: command.clone(),
             rules: crate::attribute::rules::RuleSet::builtin(),
             kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),

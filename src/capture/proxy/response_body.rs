@@ -14,6 +14,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
 use super::call::{CallTracker, Ending};
+use super::decoded::Decoding;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::capture::usage::{ResponseSummary, StreamUsageParser, parse_json_body};
 use crate::observation::{ApiKind, CallErrorKind};
@@ -37,6 +38,8 @@ pub enum ResponseReader {
     },
     /// Nothing to read (other endpoints).
     Ignore,
+    /// A compressed body: the reader gets a decoded copy (see `decoded`).
+    Decoded(Box<(Decoding, ResponseReader)>),
 }
 
 impl ResponseReader {
@@ -60,6 +63,15 @@ impl ResponseReader {
                 false
             }
             ResponseReader::Ignore => false,
+            ResponseReader::Decoded(decoded) => {
+                let (decoding, inner) = &mut **decoded;
+                let plain = decoding.decode(data);
+                // `decoded::wrap` never puts a re-framing reader behind a decoder.
+                if !plain.is_empty() {
+                    inner.feed(&plain, out);
+                }
+                false
+            }
         }
     }
 
@@ -77,6 +89,7 @@ impl ResponseReader {
                 Some(parse_json_body(api, &whole))
             }
             ResponseReader::Json { .. } | ResponseReader::Ignore => None,
+            ResponseReader::Decoded(decoded) => decoded.1.finish(out),
         }
     }
 }
