@@ -3,8 +3,6 @@
 //! `report` after) must leave no credential in any output; bodies appear only with
 //! `--capture-bodies`, and then with their secrets masked; every file written is 0600; and the
 //! servers refuse requests addressed to another host (DNS rebinding) or too large to read.
-//!
-//! TODO(html): add `report --html` output to the grep once the HTML report is merged.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -77,8 +75,18 @@ fn assert_private(path: &Path) {
     assert_eq!(mode, 0o600, "{} has mode {mode:o}", path.display());
 }
 
-/// `report --json` and the table report, saved beside the trace.
+/// `report --json` and the table report, saved beside the trace, and the HTML report in
+/// `html/` (checked here to be private, read into the grep by the caller).
 fn reports(dir: &Path) {
+    let html = agentprof()
+        .args(["report", "--html"])
+        .arg(dir.join("html"))
+        .arg(dir.join("trace.jsonl"))
+        .output()
+        .unwrap();
+    assert!(html.status.success(), "{}", stderr(&html));
+    assert_private(&dir.join("html/index.html"));
+    assert_no_secret(&stderr(&html), "report --html's stderr");
     for (args, name) in [
         (&["report", "--json"][..], "report.json"),
         (&["report"][..], "report.txt"),
@@ -136,8 +144,11 @@ fn no_credential_reaches_trace_log_metrics_otlp_or_reports() {
     let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
     assert!(report.contains("agentprof.report/v1"));
 
-    // trace, its log, the scrape, the collector's payloads, both reports, stdout and stderr.
-    let everything = all_outputs(dir.path(), &output);
+    // trace, its log, the scrape, the collector's payloads, the three reports, stdout and stderr.
+    let mut everything = all_outputs(dir.path(), &output);
+    let html = std::fs::read_to_string(dir.path().join("html/index.html")).unwrap();
+    assert!(html.contains("<svg"), "the HTML report has its charts");
+    everything.push_str(&html);
     assert_no_secret(&everything, "the session's outputs");
     let log = dir.path().join("trace.jsonl.log");
     assert!(log.exists(), "run logs beside the trace");
