@@ -1,4 +1,8 @@
 //! The command line: one `Args` struct per command; doc comments are the `--help` text.
+//!
+//! Because they are written for a terminal, not for rustdoc, `<placeholders>` and bare URLs in
+//! them are intended.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +38,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Run the built-in synthetic agent against the built-in mock upstream, then report.
     Demo(DemoArgs),
+    /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
+    Completions(CompletionsArgs),
     /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
     #[command(hide = true)]
     MockUpstream(MockArgs),
@@ -69,6 +75,13 @@ pub struct CaptureArgs {
     /// Allow --listen and --prometheus on a non-loopback address (neither has authentication).
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// Also accept requests addressed to this host name (repeatable). Requests to the proxy and
+    /// /metrics must name them by a loopback address, localhost, the bound address (IP addresses
+    /// and this machine's name too with --allow-remote) or a name given here: a guard against
+    /// DNS rebinding by web pages.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
 
     /// Memory sampling period (e.g. 100ms, 1s).
     #[arg(long, value_name = "DUR", default_value = "250ms", value_parser = parse_duration)]
@@ -152,6 +165,12 @@ pub struct ReportArgs {
     /// Price table (TOML) overriding or extending the bundled prices.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+
+    /// Also write the report as a page with charts to DIR/index.html (DIR is created; the
+    /// tables or JSON still go to stdout). An index.html that agentprof wrote is replaced;
+    /// any other file there is never overwritten (exit code 2).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -246,7 +265,9 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// HTML report (not implemented yet).
+    /// Also write the simulation as a page with charts to DIR/index.html (DIR is created;
+    /// the tables or JSON still go to stdout). An index.html that agentprof wrote is
+    /// replaced; any other file there is never overwritten (exit code 2).
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
 
@@ -257,13 +278,20 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the demo's trace and logs.
+    /// Directory for the demo's trace, logs and HTML report (index.html).
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
 
     /// Turns the synthetic agent plays.
     #[arg(long, default_value_t = 6)]
     pub turns: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Parses `250ms`, `1s`, `2m` (humantime syntax).

@@ -29,6 +29,9 @@ pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub mod guard;
 pub mod net;
 pub mod observation;
 pub mod output;

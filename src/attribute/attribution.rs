@@ -1,7 +1,7 @@
 //! The per-trace attribution pass: every call gets its final category, turn and cost.
 //!
 //! Category: the agent's own telemetry (`query_source`) where it was joined, else the rule
-//! verdict recorded live. Turn: see [`turns`](super::turns). Cost: the price table; `None`
+//! verdict recorded live. Turn: see [`super::turns`]. Cost: the price table; `None`
 //! when the model has no price.
 
 use super::cost::PriceTable;

@@ -1,50 +1,77 @@
 //! Masking credentials in text that agentprof stores (captured bodies, command lines).
 //!
 //! Headers are handled structurally (secret headers are never read); this catches keys that
-//! travel inside text (`sk-…` API keys, `Bearer …` tokens) and inside command lines
-//! (`--api-key VALUE`, `TOKEN=VALUE`).
+//! travel inside text: API keys and tokens by their well-known prefixes (`sk-…`, `Bearer …`,
+//! GitHub, Slack, AWS and Google key shapes), values named as credentials (`"api_key": "…"`,
+//! `PASSWORD=…`, `Cookie: …`, see [`named`]) and command-line arguments (`--api-key VALUE`).
 
-/// Replaces API-key-looking tokens (`sk-…`, `sk-ant-…`, `Bearer …`) with a mask.
+mod named;
+
+/// Token shapes masked wherever they start a word: the prefix kept, then at least `min` key
+/// characters (ASCII letters, digits, `-`, `_`, `.`), which are replaced by `***`.
+const TOKEN_SHAPES: [(&str, usize); 12] = [
+    ("sk-", 8),
+    ("Bearer ", 8),
+    ("ghp_", 20),
+    ("gho_", 20),
+    ("ghs_", 20),
+    ("ghu_", 20),
+    ("ghr_", 20),
+    ("github_pat_", 20),
+    ("xoxb-", 10),
+    ("xoxp-", 10),
+    ("AKIA", 16),
+    ("AIza", 30),
+];
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+}
+
+/// Replaces API-key-looking tokens ([`TOKEN_SHAPES`]: `sk-…`, `sk-ant-…`, `Bearer …`, …) with a
+/// mask.
 pub fn redact_secrets(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = find_secret_start(rest) {
-        let (before, candidate) = rest.split_at(pos);
-        out.push_str(before);
-        let (prefix_len, keep) = if candidate.starts_with("Bearer ") {
-            (7, "Bearer ")
-        } else {
-            (3, "sk-")
+    // Every index below is the position of an ASCII byte, so slicing there is always on a
+    // character boundary.
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let boundary = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let shape = boundary
+            .then(|| {
+                TOKEN_SHAPES
+                    .iter()
+                    .find(|(prefix, _)| bytes[at..].starts_with(prefix.as_bytes()))
+            })
+            .flatten();
+        let Some((prefix, min)) = shape else {
+            at += 1;
+            continue;
         };
-        let body_len = candidate[prefix_len..]
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        let key_start = at + prefix.len();
+        let key_len = bytes[key_start..]
+            .iter()
+            .take_while(|b| is_key_byte(**b))
             .count();
-        if body_len >= 8 {
-            out.push_str(keep);
+        if key_len >= *min {
+            out.push_str(&text[copied..key_start]);
             out.push_str("***");
-            rest = &candidate[prefix_len + body_len..];
+            copied = key_start + key_len;
+            at = copied;
         } else {
-            out.push_str(&candidate[..prefix_len]);
-            rest = &candidate[prefix_len..];
+            at = key_start;
         }
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     out
 }
 
-fn find_secret_start(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(offset) = memchr::memchr2(b's', b'B', &bytes[from..]) {
-        let at = from + offset;
-        let boundary = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        if boundary && (bytes[at..].starts_with(b"sk-") || bytes[at..].starts_with(b"Bearer ")) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+/// A captured request or response body with its credentials masked: values named as
+/// credentials first (so a key under `"x-api-key"` goes whatever its shape), then token shapes.
+pub fn redact_body(text: &str) -> String {
+    redact_secrets(&named::mask_named_values(text))
 }
 
 /// Names that mark a value as a credential, matched case-insensitively.
@@ -121,6 +148,25 @@ mod tests {
         assert_eq!(
             redact_command(&argv),
             ["claude", "--api-key", "***", "TOKEN=***", "-p", "hi sk-***"]
+        );
+    }
+
+    #[test]
+    fn other_token_shapes_are_masked() {
+        let text =
+            "gh ghp_0123456789abcdefghijKLMN aws AKIAIOSFODNN7EXAMPLE slack xoxb-1234-5678-abcd";
+        assert_eq!(
+            redact_secrets(text),
+            "gh ghp_*** aws AKIA*** slack xoxb-***"
+        );
+    }
+
+    #[test]
+    fn bodies_lose_named_values_and_token_shapes() {
+        let body = r#"{"messages":[{"role":"user","content":"key sk-ant-api03-ABCDEFGH1234 and\nAPI_TOKEN=plain-secret-value"}],"metadata":{"x-api-key":"short"}}"#;
+        assert_eq!(
+            redact_body(body),
+            r#"{"messages":[{"role":"user","content":"key sk-*** and\nAPI_TOKEN=***"}],"metadata":{"x-api-key":"***"}}"#
         );
     }
 

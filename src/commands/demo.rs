@@ -1,7 +1,8 @@
 //! `agentprof demo`: the whole pipeline on built-in parts — no key, no network.
 //!
 //! Starts the mock upstream on a loopback port, runs the synthetic agent (this same binary,
-//! `synthetic-agent`) under `run` against it, then prints the report of the trace it wrote.
+//! `synthetic-agent`) under `run` against it, then prints the report of the trace it wrote and
+//! writes its HTML report beside it (`index.html`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,12 +15,16 @@ use crate::attribute::summarize;
 use crate::capture::proxy::Upstream;
 use crate::cli::DemoArgs;
 use crate::demo::mock_upstream::{MockConfig, MockUpstream};
+use crate::output::html::write_report;
 use crate::output::report::table::{self, Lead};
 use crate::output::trace::read_trace;
 
 /// The `demo` command.
 pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let trace = args.out.join("trace.jsonl");
+    // The demo owns its folder, so its earlier index.html is replaced; a foreign one is still
+    // never overwritten (the rule of --html), and that is known before the run.
+    let target = super::html::target(&args.out)?;
     // The demo owns its output folder: each run replaces the previous demo's trace.
     let _ = std::fs::remove_file(&trace);
     super::logging::init_file(&trace);
@@ -49,6 +54,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             sample_interval: Duration::from_millis(100),
             pss_every: 5,
             capture_bodies: false,
+            allowed_hosts: Vec::new(),
             command: command.clone(),
             rules: crate::attribute::rules::RuleSet::builtin(),
             kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),
@@ -76,10 +82,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             kv_profile,
         },
     );
+    let index = write_report(
+        &target,
+        &summary,
+        std::slice::from_ref(&read),
+        &prices,
+        kv_profile,
+    )
+    .map_err(super::html::error)?;
     let mut stdout = std::io::stdout().lock();
     table::write(&summary, Lead::Category, &mut stdout)?;
     use std::io::Write;
     writeln!(stdout, "\ntrace: {}", outcome.trace.display())?;
+    writeln!(stdout, "HTML report: {}", index.display())?;
     Ok(0)
 }
 

@@ -28,9 +28,14 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
     if let Some(addr) = args.prometheus {
         check_loopback(addr, args.allow_remote)?;
         let kv_profile = super::options::kv_profile(&options.kv_profile)?;
-        let exporter = PrometheusExporter::start(addr, PriceTable::bundled(), kv_profile)
-            .await
-            .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;
+        let exporter = PrometheusExporter::start_with_hosts(
+            addr,
+            PriceTable::bundled(),
+            kv_profile,
+            &args.allow_host,
+        )
+        .await
+        .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;
         started.prometheus = Some(exporter.addr());
         sinks.push(exporter);
     }

@@ -1,6 +1,5 @@
 //! `agentprof import claude-code [DIR]`: a history read from transcripts, reported like a trace.
 
-use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -31,9 +30,7 @@ fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
     let progress = Progress::default();
     let done = AtomicBool::new(false);
     let imported = std::thread::scope(|scope| {
-        if std::io::stderr().is_terminal() {
-            scope.spawn(|| show_progress(&progress, &done));
-        }
+        scope.spawn(|| show_progress(&progress, &done));
         let result = import(&import_options, &progress);
         done.store(true, Ordering::Relaxed);
         result
@@ -57,27 +54,21 @@ fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// A one-line progress display on stderr (only when stderr is a terminal), cleared at the end.
+/// A progress bar on stderr (only when stderr is a terminal), cleared at the end.
 fn show_progress(progress: &Progress, done: &AtomicBool) {
-    let mut stderr = std::io::stderr();
-    let mut shown = false;
+    let Some(bar) =
+        super::progress::bar(0, "importing {wide_bar} {bytes}/{total_bytes} ({eta} left)")
+    else {
+        return;
+    };
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         let total = progress.bytes_total.load(Ordering::Relaxed);
         if total == 0 {
             continue;
         }
-        let read = progress.bytes_done.load(Ordering::Relaxed).min(total);
-        let _ = write!(
-            stderr,
-            "\rimporting: {} / {} MB ({:.0} %)",
-            read >> 20,
-            total >> 20,
-            read as f64 * 100.0 / total as f64
-        );
-        shown = true;
+        bar.set_length(total);
+        bar.set_position(progress.bytes_done.load(Ordering::Relaxed).min(total));
     }
-    if shown {
-        let _ = write!(stderr, "\r\x1b[2K");
-    }
+    bar.finish_and_clear();
 }

@@ -1,10 +1,13 @@
 //! Glue: one module per subcommand, each a short pipeline over the library.
 
+mod completions;
 mod demo;
 mod exporters;
+mod html;
 mod import;
 mod logging;
 mod options;
+mod progress;
 mod proxy;
 mod report;
 pub mod run;
@@ -30,6 +33,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             import::run(args)
         }
         Command::Demo(args) => demo::run(args),
+        Command::Completions(args) => completions::run(&args),
         Command::MockUpstream(args) => {
             logging::init_stderr();
             crate::demo::mock_upstream::run_mock_cli(args).map(|()| 0)

@@ -1,22 +1,27 @@
-//! `agentprof report TRACE…`: the figures of one or more traces.
+//! `agentprof report TRACE…`: the figures of one or more traces, as tables or JSON on stdout,
+//! and with `--html DIR` as a page with charts.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::options;
+use super::{html, options, progress};
 use crate::attribute::kv::DEFAULT_PROFILE;
 use crate::attribute::summary::ReportOptions;
 use crate::attribute::{Summary, summarize};
 use crate::cli::{Breakdown, ReportArgs};
 use crate::error::InputError;
+use crate::output::html::write_report;
 use crate::output::report::{json, table};
-use crate::output::trace::read_trace;
+use crate::output::trace::{ReadTrace, read_trace_with_progress};
+
+/// Traces past this many bytes in all get a progress bar while they are read.
+const LARGE_BYTES: u64 = 64 << 20;
 
 /// The `report` command.
 pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
-    let mut traces = Vec::with_capacity(args.traces.len());
-    for path in &args.traces {
-        traces.push(read_trace(path).map_err(|e| InputError::new(e.to_string()))?);
-    }
+    // A bad --html DIR fails before any reading, and leaves nothing behind.
+    let target = args.html.as_deref().map(html::target).transpose()?;
+    let traces = read_all(&args.traces)?;
     let prices = options::prices(args.prices.as_deref())?;
     // The profile the trace was recorded with, unless the user asks for another.
     let recorded = traces.first().and_then(|t| t.header.kv_profile.clone());
@@ -32,8 +37,46 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
             kv_profile,
         },
     );
+    if let Some(target) = &target {
+        let index =
+            write_report(target, &summary, &traces, &prices, kv_profile).map_err(html::error)?;
+        html::announce(&index);
+    }
     print(&summary, args.json, args.by)?;
     Ok(0)
+}
+
+/// Reads every trace; a bar on stderr when they are large and stderr is a terminal.
+fn read_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReadTrace>> {
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = (total >= LARGE_BYTES)
+        .then(|| {
+            progress::bar(
+                total,
+                "reading traces {wide_bar} {bytes}/{total_bytes} ({eta} left)",
+            )
+        })
+        .flatten();
+    let done = AtomicU64::new(0);
+    let tick = |n: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(done.fetch_add(n, Ordering::Relaxed) + n);
+        }
+    };
+    let mut traces = Vec::with_capacity(paths.len());
+    for path in paths {
+        traces.push(
+            read_trace_with_progress(path, &tick).map_err(|e| InputError::new(e.to_string()))?,
+        );
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(traces)
 }
 
 /// Prints a report on stdout: JSON alone, or the tables led by `by`. One write per 64 KiB, not

@@ -36,6 +36,8 @@ pub struct SessionOptions {
     pub sample_interval: Duration,
     pub pss_every: u32,
     pub capture_bodies: bool,
+    /// Host names the proxy and `/metrics` accept besides their own (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
     /// The wrapped command, for the trace header.
     pub command: Vec<String>,
     /// Classification rules (`--rules` first, then the built-in ones).
@@ -95,6 +97,7 @@ impl SessionOptions {
             sample_interval: args.sample_interval,
             pss_every: args.pss_every,
             capture_bodies: args.capture_bodies,
+            allowed_hosts: args.allow_host.clone(),
             command,
             rules,
             kv_profile,
@@ -182,6 +185,7 @@ impl Session {
                 anthropic: options.anthropic.clone(),
                 openai: options.openai.clone(),
                 capture_bodies: options.capture_bodies,
+                allowed_hosts: options.allowed_hosts.clone(),
             },
             clock,
             sink,

@@ -1,13 +1,12 @@
 //! `agentprof simulate`: resolve the scenarios, run them (progress on stderr when it is a
-//! terminal and the run is long), print tables or JSON.
+//! terminal and the run is long), print tables or JSON, and with `--html DIR` write a page.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use super::options;
+use super::{html, options, progress};
 use crate::cli::SimulateArgs;
 use crate::error::InputError;
+use crate::output::html::write_simulation;
 use crate::simulate::output::{json, table};
 use crate::simulate::presets;
 use crate::simulate::runner::{self, Request};
@@ -20,13 +19,8 @@ const LONG_RUN_AGENT_DAYS: f64 = 20_000.0;
 /// The `simulate` command.
 pub fn run(args: SimulateArgs) -> anyhow::Result<i32> {
     let input = |e: &dyn std::fmt::Display| InputError::new(e.to_string());
-    if let Some(dir) = &args.html {
-        return Err(InputError::new(format!(
-            "simulate --html {}: HTML output is not implemented yet (issue 6); use --json or the terminal table",
-            dir.display()
-        ))
-        .into());
-    }
+    // A bad --html DIR fails before minutes of simulation, and leaves nothing behind.
+    let target = args.html.as_deref().map(html::target).transpose()?;
     let prices = options::prices(args.prices.as_deref())?;
     let base = match (&args.scenario, &args.preset) {
         (Some(path), _) => ScenarioText::file(path),
@@ -55,17 +49,14 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<i32> {
     })
     .map_err(|e| input(&e))?;
 
-    let bar = (std::io::stderr().is_terminal() && prepared.agent_days() >= LONG_RUN_AGENT_DAYS)
+    let bar = (prepared.agent_days() >= LONG_RUN_AGENT_DAYS)
         .then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(prepared.work()), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "simulating {bar:40} {pos}/{len} developer-trials ({eta} left)",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
+            progress::bar(
+                prepared.work(),
+                "simulating {wide_bar} {pos}/{len} developer-trials ({eta} left)",
+            )
+        })
+        .flatten();
     let simulation = runner::execute(prepared, &|n| {
         if let Some(bar) = &bar {
             bar.inc(n);
@@ -73,6 +64,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<i32> {
     });
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if let Some(target) = &target {
+        let index = write_simulation(target, &simulation).map_err(html::error)?;
+        html::announce(&index);
     }
     let mut stdout = std::io::stdout().lock();
     if args.json {

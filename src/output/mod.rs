@@ -1,6 +1,8 @@
 //! Outputs: where observations and figures go — the trace file, the reports and the live
 //! exporters (Prometheus `/metrics`).
 
+pub mod colour;
+pub mod html;
 pub mod live;
 pub mod otlp;
 pub mod private_file;

@@ -56,6 +56,21 @@ pub struct Run {
     pub events_per_user_day: BTreeMap<String, f64>,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,
+    /// Distributions and time series for the HTML report (not part of the JSON).
+    #[serde(skip)]
+    pub charts: RunCharts,
+}
+
+/// What only charts need: too long for JSON and tables, cheap to keep.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCharts {
+    /// Workstation RAM samples: (bytes, how many), in value order, at the histogram's
+    /// precision (3 significant digits: a few thousand pairs at most).
+    pub ram_samples: Vec<(u64, u64)>,
+    /// The fleet's server KV bytes per time bucket (the sum over sessions of each one's
+    /// highest level in the bucket, as `server_kv.peak_bytes`), mean over trials.
+    pub kv_bytes: Vec<u64>,
+    pub kv_bucket_s: f64,
 }
 
 /// Per developer-day, by category (all eight always present).
@@ -204,6 +219,7 @@ pub fn build_run(
     };
 
     let server_kv = server_kv(scenario, outcome, profile);
+    let kv_bucket_s = server_kv.bucket_seconds;
     let client_ram = client_ram(scenario, outcome);
     let recommended = recommended_ram_gib(client_ram.p99_bytes, scenario.ram.allowance_gib);
     let events_per_user_day = outcome
@@ -244,7 +260,28 @@ pub fn build_run(
         events_per_user_day,
         assumptions,
         warnings,
+        charts: RunCharts {
+            ram_samples: ram_samples(outcome),
+            kv_bytes: outcome
+                .kv_buckets
+                .iter()
+                .map(|&tokens| {
+                    let bytes = u128::from(tokens) * u128::from(profile.bytes_per_token());
+                    u64::try_from(bytes / outcome.trials.len().max(1) as u128).unwrap_or(u64::MAX)
+                })
+                .collect(),
+            kv_bucket_s,
+        },
     }
+}
+
+/// The RAM samples as the histogram holds them: (bytes, samples), in value order.
+fn ram_samples(outcome: &Outcome) -> Vec<(u64, u64)> {
+    outcome.ram.as_ref().map_or(Vec::new(), |h| {
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    })
 }
 
 /// USD of everything in the tally (`None` if a used model has no price).

@@ -5,7 +5,7 @@
 //! of what it sent and against the trace, to the token.
 
 mod harness;
-mod sink;
+pub mod sink;
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Output;

@@ -4,7 +4,7 @@
 //! says it sent, and every panel query of the shipped dashboards must return data.
 
 mod dashboards;
-mod harness;
+pub mod harness;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -240,7 +240,7 @@ fn bad_input_is_a_usage_error_naming_what_is_wrong() {
         &["kv_profile", "llama-3.1-405b"],
     );
     expect_usage_error(&["--sweep", "days"], &["--sweep days", "KEY=V1,V2"]);
-    expect_usage_error(&["--html", "out"], &["--html", "not implemented yet"]);
+    expect_usage_error(&["--html", "/dev/null"], &["/dev/null", "not a directory"]);
     expect_usage_error(
         &["--scenario", "/nonexistent/s.toml"],
         &["/nonexistent/s.toml"],

@@ -61,6 +61,9 @@ pub struct KvFigures {
     /// Step function of total bytes: `(t, bytes)` holds from `t` until the next point. One
     /// point per change; empty when nothing was ever held.
     pub timeline: Vec<(f64, u64)>,
+    /// The same step function split by category (in [`Category::ALL`] order): one point per
+    /// change of any category's bytes. Charts stack it; its rows sum to `timeline`'s.
+    pub timeline_by_category: Vec<(f64, [u64; 8])>,
 }
 
 /// The prompt-cache key of a call as [`server_kv`] sees it: (session, agent, model).
@@ -152,7 +155,8 @@ pub fn server_kv(calls: &[&Call], profile: &KvProfile, trace_end: f64) -> KvFigu
 }
 
 /// [`server_kv`] over calls already reduced to what the model needs; `timeline: false` leaves
-/// [`KvFigures::timeline`] empty (reports do not show it, and it costs memory per call).
+/// [`KvFigures::timeline`] and [`KvFigures::timeline_by_category`] empty (the terminal report
+/// does not show them, and they cost memory per call).
 pub fn server_kv_of<K: Ord + Copy>(
     mut held: Vec<KvCall<K>>,
     profile: &KvProfile,
@@ -192,6 +196,7 @@ pub fn server_kv_of<K: Ord + Copy>(
         in_flight_byte_seconds: 0.0,
         resident_byte_seconds: 0.0,
         timeline: Vec::new(),
+        timeline_by_category: Vec::new(),
     };
     for s in &segments {
         let bytes = u128::from(s.tokens) * u128::from(bpt);
@@ -274,31 +279,36 @@ fn resident(start: f64, end: f64, tokens: u64, category: Category) -> Segment {
     }
 }
 
-/// Peak (and timeline) by one sweep: segments in start order, those in progress in a heap by
+/// Peak (and timelines) by one sweep: segments in start order, those in progress in a heap by
 /// end. All starts and ends at one instant are applied together, so a call ending exactly
 /// when another starts is no overlap and no spike. Memory: the heap of what overlaps.
 fn sweep(segments: &mut [Segment], bpt: u64, timeline: bool, figures: &mut KvFigures) {
     segments.sort_unstable_by(|a, b| a.start.total_cmp(&b.start));
-    let mut ending: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
+    let mut ending: BinaryHeap<Reverse<(Instant, u64, usize)>> = BinaryHeap::new();
     let mut level: u128 = 0;
+    // Tokens held per category (index into `Category::ALL`), for the split timeline.
+    let mut levels = [0u128; 8];
     let mut peak: u128 = 0;
     let mut next = 0;
     loop {
         let t = match (segments.get(next), ending.peek()) {
-            (Some(s), Some(Reverse((e, _)))) => s.start.min(e.0),
+            (Some(s), Some(Reverse((e, _, _)))) => s.start.min(e.0),
             (Some(s), None) => s.start,
-            (None, Some(Reverse((e, _)))) => e.0,
+            (None, Some(Reverse((e, _, _)))) => e.0,
             (None, None) => break,
         };
         let (mut added, mut removed) = (0u128, 0u128);
-        while ending.peek().is_some_and(|Reverse((end, _))| end.0 == t) {
-            if let Some(Reverse((_, tokens))) = ending.pop() {
+        while ending.peek().is_some_and(|Reverse((end, _, _))| end.0 == t) {
+            if let Some(Reverse((_, tokens, category))) = ending.pop() {
                 removed += u128::from(tokens);
+                levels[category] = levels[category].saturating_sub(u128::from(tokens));
             }
         }
         while let Some(s) = segments.get(next).filter(|s| s.start == t) {
             added += u128::from(s.tokens);
-            ending.push(Reverse((Instant(s.end), s.tokens)));
+            let category = s.category as usize;
+            levels[category] += u128::from(s.tokens);
+            ending.push(Reverse((Instant(s.end), s.tokens, category)));
             next += 1;
         }
         // Every segment has positive length, so what ends at `t` started before `t` and is
@@ -306,14 +316,25 @@ fn sweep(segments: &mut [Segment], bpt: u64, timeline: bool, figures: &mut KvFig
         level = (level + added).saturating_sub(removed);
         let bytes = level * u128::from(bpt);
         peak = peak.max(bytes);
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-        if timeline
-            && figures
-                .timeline
-                .last()
-                .map_or(bytes != 0, |&(_, b)| b != bytes)
+        if !timeline {
+            continue;
+        }
+        let clamp = |b: u128| u64::try_from(b).unwrap_or(u64::MAX);
+        let bytes = clamp(bytes);
+        if figures
+            .timeline
+            .last()
+            .map_or(bytes != 0, |&(_, b)| b != bytes)
         {
             figures.timeline.push((t, bytes));
+        }
+        let split = levels.map(|tokens| clamp(tokens * u128::from(bpt)));
+        if figures
+            .timeline_by_category
+            .last()
+            .map_or(split != [0; 8], |(_, b)| *b != split)
+        {
+            figures.timeline_by_category.push((t, split));
         }
     }
     figures.peak_bytes = u64::try_from(peak).unwrap_or(u64::MAX);

@@ -393,3 +393,27 @@ fn figures_serialise_with_category_names() {
     );
     assert_eq!(json["timeline"][0], serde_json::json!([0.0, B]));
 }
+
+#[test]
+fn timeline_by_category_splits_the_total() {
+    let f = run(&mixed_trace(), 1200.0);
+    assert!(f.timeline_by_category.len() >= f.timeline.len());
+    // At every instant of the split timeline, its rows add up to the total step function.
+    let total_at = |t: f64| {
+        f.timeline
+            .iter()
+            .take_while(|p| p.0 <= t)
+            .last()
+            .map_or(0, |p| p.1)
+    };
+    for (t, split) in &f.timeline_by_category {
+        assert_eq!(split.iter().sum::<u64>(), total_at(*t), "at {t}");
+    }
+    // More than one category is held at some point of this mixed trace.
+    assert!(
+        f.timeline_by_category
+            .iter()
+            .any(|(_, s)| s.iter().filter(|b| **b > 0).count() > 1)
+    );
+    assert_eq!(f.timeline_by_category.last().map(|p| p.1), Some([0; 8]));
+}

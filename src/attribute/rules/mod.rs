@@ -101,7 +101,7 @@ impl RuleSet {
     }
 }
 
-fn parse(text: &str, path: &Path) -> Result<RuleSet, RuleError> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<RuleSet, RuleError> {
     let invalid = |offset: usize, message: String| RuleError::Invalid {
         path: path.to_path_buf(),
         line: line_of(text, offset),

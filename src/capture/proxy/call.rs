@@ -14,6 +14,9 @@ use crate::capture::request::RequestSummary;
 use crate::capture::usage::ResponseSummary;
 use crate::observation::{ApiKind, Call, CallError, CallErrorKind, CapturedBodies, Category};
 
+/// What `--capture-bodies` stores for a compressed response.
+const COMPRESSED_NOT_CAPTURED: &str = "(compressed response body: not captured)";
+
 /// How a call's response ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -29,6 +32,8 @@ pub struct CallTracker {
     call: Call,
     capture: SharedCapture,
     response_copy: Option<Vec<u8>>,
+    /// The response copy holds a placeholder, not the body.
+    response_copy_frozen: bool,
     headers: Vec<(String, String)>,
     /// The request, when it was inspected before forwarding.
     inspected: Option<RequestSummary>,
@@ -77,6 +82,7 @@ impl CallTracker {
             call,
             capture: SharedCapture::default(),
             response_copy,
+            response_copy_frozen: false,
             headers: headers::for_classification(request_headers),
             inspected: None,
             finished: false,
@@ -101,6 +107,14 @@ impl CallTracker {
     pub fn on_response_head(&mut self, status: StatusCode, response_headers: &HeaderMap) {
         self.call.status = Some(status.as_u16());
         self.call.upstream_request_id = headers::upstream_request_id(response_headers);
+        // A compressed body is not captured: masking cannot see into it.
+        let encoded = response_headers
+            .get(http::header::CONTENT_ENCODING)
+            .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        if encoded && let Some(copy) = self.response_copy.as_mut() {
+            *copy = COMPRESSED_NOT_CAPTURED.as_bytes().to_vec();
+            self.response_copy_frozen = true;
+        }
     }
 
     /// Counts one forwarded response frame.
@@ -109,7 +123,9 @@ impl CallTracker {
             self.call.t_first_byte = Some(self.ctx.clock.now());
         }
         self.call.response_bytes += data.len() as u64;
-        if let Some(copy) = self.response_copy.as_mut() {
+        if !self.response_copy_frozen
+            && let Some(copy) = self.response_copy.as_mut()
+        {
             copy.extend_from_slice(data);
         }
     }
@@ -320,5 +336,5 @@ fn looks_like_json(chunks: &[Bytes]) -> bool {
 }
 
 fn redact_body(bytes: &[u8]) -> String {
-    crate::capture::redact::redact_secrets(&String::from_utf8_lossy(bytes))
+    crate::capture::redact::redact_body(&String::from_utf8_lossy(bytes))
 }

@@ -1,12 +1,13 @@
 //! The streaming reverse proxy between the agent and its model APIs.
 //!
 //! Requests are routed by path ([`route`]), forwarded with their body streaming through
-//! ([`request_body`]), and answered with upstream's status, headers and body frame by frame
-//! ([`response_body`]). Usage is read from a reference to the same frames on the way. Every call
+//! (`request_body`), and answered with upstream's status, headers and body frame by frame
+//! (`response_body`). Usage is read from a reference to the same frames on the way. Every call
 //! ends as one [`CompletedCall`] handed to a [`CallSink`]; what happens to it next (classifying,
 //! writing the trace) is not the proxy's business.
 
 mod call;
+mod decoded;
 mod error_response;
 mod headers;
 mod request_body;

@@ -21,6 +21,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
 use super::call::{CallTracker, Ending};
+use super::decoded::Decoding;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::capture::usage::{ResponseSummary, StreamUsageParser, parse_json_body};
 use crate::observation::{ApiKind, CallErrorKind};
@@ -54,28 +55,44 @@ pub enum ResponseReader {
     },
     /// Nothing to read (other endpoints).
     Ignore,
+    /// A compressed body: the reader gets a decoded copy (see `decoded`).
+    Decoded(Box<(Decoding, ResponseReader)>),
 }
 
 impl ResponseReader {
     /// Reads one upstream frame and adds what the client gets of it to `out`.
     fn feed(&mut self, data: Bytes, out: &mut Batch) {
+        if let ResponseReader::Stripped(stripper) = self {
+            let mut ready = Vec::new();
+            stripper.push(data, &mut ready);
+            ready.into_iter().for_each(|b| out.push(b));
+            return;
+        }
+        self.observe(&data);
+        out.push(data);
+    }
+
+    /// Reads a frame without changing what the client gets.
+    fn observe(&mut self, data: &Bytes) {
         match self {
-            ResponseReader::Sse(parser) => parser.feed(&data),
-            ResponseReader::Stripped(stripper) => {
-                let mut ready = Vec::new();
-                stripper.push(data, &mut ready);
-                ready.into_iter().for_each(|b| out.push(b));
-                return;
-            }
+            ResponseReader::Sse(parser) => parser.feed(data),
             ResponseReader::Json { body, bytes, .. } => {
                 *bytes += data.len();
                 if *bytes <= JSON_READ_LIMIT {
                     body.push(data.clone());
                 }
             }
-            ResponseReader::Ignore => {}
+            ResponseReader::Decoded(decoded) => {
+                let (decoding, inner) = &mut **decoded;
+                let plain = decoding.decode(data);
+                if !plain.is_empty() {
+                    inner.observe(&plain);
+                }
+            }
+            // `decoded::wrap` never puts the re-framing stripper behind a decoder, and `feed`
+            // handles it before this.
+            ResponseReader::Stripped(_) | ResponseReader::Ignore => {}
         }
-        out.push(data);
     }
 
     fn finish(self, out: &mut Batch) -> Option<ResponseSummary> {
@@ -92,6 +109,7 @@ impl ResponseReader {
                 Some(parse_json_body(api, &whole))
             }
             ResponseReader::Json { .. } | ResponseReader::Ignore => None,
+            ResponseReader::Decoded(decoded) => decoded.1.finish(out),
         }
     }
 }

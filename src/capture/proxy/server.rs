@@ -39,6 +39,7 @@ use crate::capture::request::{RequestSummary, add_include_usage};
 use crate::capture::usage::StreamUsageParser;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::clock::TraceClock;
+use crate::guard::Guard;
 use crate::observation::{ApiKind, CallErrorKind};
 
 /// How long upstream may take to send response headers. Generous: a non-streaming call with
@@ -55,6 +56,8 @@ pub struct ProxyConfig {
     pub anthropic: Upstream,
     pub openai: Upstream,
     pub capture_bodies: bool,
+    /// Host names accepted besides this listener's own (`--allow-host`; see `crate::guard`).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Errors starting the proxy.
@@ -155,6 +158,7 @@ pub async fn start(
     });
     let workers = Workers::start(|| {
         Arc::new(Handler {
+            guard: Guard::new("proxy", addr, &config.allowed_hosts, INSPECT_LIMIT),
             ctx: ctx.clone(),
             client: build_client(),
             anthropic: config.anthropic.clone(),
@@ -274,6 +278,7 @@ async fn draining(phase: &mut watch::Receiver<Phase>) {
 }
 
 struct Handler {
+    guard: Guard,
     ctx: Arc<ProxyContext>,
     client: UpstreamClient,
     anthropic: Upstream,
@@ -282,6 +287,9 @@ struct Handler {
 
 impl Handler {
     async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+        if let Some(refused) = self.guard.screen(&req) {
+            return refused.map(ProxyBody::full);
+        }
         let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let route = match route(req.method(), path_and_query, &self.anthropic, &self.openai) {
             Ok(route) => route,
@@ -416,6 +424,7 @@ impl Handler {
         } else {
             ResponseReader::Ignore
         };
+        let reader = super::decoded::wrap(reader, &parts.headers);
         if body.is_end_stream() {
             // hyper will not poll an empty body; record the call now.
             tracker.finish(reader_summary_for_empty(reader), Ending::Complete);
@@ -436,6 +445,7 @@ fn reader_summary_for_empty(
         ResponseReader::Sse(parser) => Some(parser.finish()),
         ResponseReader::Stripped(stripper) => Some(stripper.finish(&mut Vec::new())),
         ResponseReader::Ignore => None,
+        ResponseReader::Decoded(decoded) => reader_summary_for_empty(decoded.1),
     }
 }
 

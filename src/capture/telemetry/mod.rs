@@ -16,9 +16,9 @@
 //! for other paths, 405 for other methods, 413 above [`MAX_BODY_BYTES`] (compressed or not),
 //! 415 for other content types or encodings (only `gzip` and `identity` are read).
 
-mod extract;
+pub(crate) mod extract;
 mod forward;
-mod otlp_json;
+pub(crate) mod otlp_json;
 mod otlp_proto;
 mod receiver;
 #[cfg(test)]

@@ -103,6 +103,7 @@ struct State {
     sink: Sink,
     forwarder: Option<Arc<Forwarder>>,
     connections: AtomicUsize,
+    guard: crate::guard::Guard,
 }
 
 impl State {
@@ -137,6 +138,8 @@ pub(super) async fn start(
         sink,
         forwarder,
         connections: AtomicUsize::new(0),
+        // Only the agent, started by `run` with this address, talks to the receiver.
+        guard: crate::guard::Guard::new("telemetry receiver", addr, &[], MAX_BODY_BYTES as u64),
     });
     let (shutdown, stopped) = watch::channel(false);
     let accept_state = state.clone();
@@ -214,6 +217,10 @@ enum Refusal {
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let counters = &state.counters;
     Counters::add(&counters.requests, 1);
+    if let Some(refused) = state.guard.screen(&req) {
+        Counters::add(&counters.rejected, 1);
+        return refused.map(Full::new);
+    }
     let reject = |status, message: &str| {
         Counters::add(&counters.rejected, 1);
         plain(status, message)

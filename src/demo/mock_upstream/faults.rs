@@ -10,6 +10,10 @@
 //! * `slow:MS` — sleep MS between events (non-streaming: before the response).
 //! * `malformed-sse` — after the first event, a torn JSON data line and garbage lines, then the
 //!   rest of the normal stream (ending in `message_delta`/`message_stop` for Anthropic).
+//! * `gzip` — the body gzip-encoded (`content-encoding: gzip`) whatever the request's
+//!   `accept-encoding` says, as some gateways do; a stream is flushed event by event, so it
+//!   still arrives as it is produced.
+//! * `huge-headers:KIB` — KIB KiB of extra response headers (`x-mock-padding-N`, 4 KiB each).
 //!
 //! Stream-only faults leave non-streaming replies unchanged (the record still names the fault).
 //! An abort is delivered as a body error, on which hyper drops the connection without the
@@ -33,6 +37,8 @@ pub(crate) enum Fault {
     ErrorEvent,
     Slow(Duration),
     MalformedSse,
+    Gzip,
+    HugeHeaders(u32),
 }
 
 impl Fault {
@@ -57,6 +63,10 @@ impl Fault {
             "error-event" => Ok(Fault::ErrorEvent),
             "slow" => Ok(Fault::Slow(Duration::from_millis(num(arg)?))),
             "malformed-sse" => Ok(Fault::MalformedSse),
+            "gzip" => Ok(Fault::Gzip),
+            "huge-headers" => Ok(Fault::HugeHeaders(
+                u32::try_from(num(arg)?).map_err(|e| e.to_string())?,
+            )),
             _ => Err(format!("unknown x-mock-fault `{s}`")),
         }
     }
@@ -118,6 +128,10 @@ pub(crate) struct Delivery {
     /// Pause before the response head (non-streaming `slow`).
     pub(crate) pre_delay: Option<Duration>,
     pub(crate) retry_after: bool,
+    /// The chunks are gzip-encoded.
+    pub(crate) gzip: bool,
+    /// KiB of padding headers to add.
+    pub(crate) padding_kib: u32,
     /// Usage a client could read from what is sent.
     pub(crate) usage: Option<Usage>,
 }
@@ -132,6 +146,11 @@ pub(crate) fn deliver(reply: Reply, fault: Option<Fault>, provider: Provider) ->
         pace: None,
         pre_delay: None,
         retry_after: fault == Some(Fault::Status(429)),
+        gzip: false,
+        padding_kib: match fault {
+            Some(Fault::HugeHeaders(kib)) => kib,
+            _ => 0,
+        },
         usage: None,
     };
     match reply.payload {
@@ -185,7 +204,30 @@ pub(crate) fn deliver(reply: Reply, fault: Option<Fault>, provider: Provider) ->
             d.chunks = events.into_iter().map(|e| e.bytes).collect();
         }
     }
+    if fault == Some(Fault::Gzip) {
+        d.chunks = gzip_chunks(&d.chunks);
+        d.gzip = true;
+    }
     d
+}
+
+/// The chunks gzip-encoded as one stream, one output chunk per input chunk (a sync flush after
+/// each, so every piece is decodable as it arrives), the gzip trailer in the last.
+fn gzip_chunks(chunks: &[Bytes]) -> Vec<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut out = Vec::with_capacity(chunks.len());
+    // Writing to a Vec cannot fail; should it, the chunk is simply sent short.
+    for chunk in chunks {
+        let _ = encoder.write_all(chunk).and_then(|()| encoder.flush());
+        out.push(Bytes::from(std::mem::take(encoder.get_mut())));
+    }
+    let tail = encoder.finish().unwrap_or_default();
+    match out.last_mut() {
+        Some(last) => *last = Bytes::from([last.as_ref(), &tail].concat()),
+        None => out.push(Bytes::from(tail)),
+    }
+    out
 }
 
 fn error_event(provider: Provider) -> Bytes {
@@ -240,8 +282,31 @@ mod tests {
             Ok(Fault::Slow(Duration::from_millis(25)))
         );
         assert_eq!(Fault::parse("malformed-sse"), Ok(Fault::MalformedSse));
+        assert_eq!(Fault::parse("gzip"), Ok(Fault::Gzip));
+        assert_eq!(Fault::parse("huge-headers:64"), Ok(Fault::HugeHeaders(64)));
         assert!(Fault::parse("status:200").is_err());
         assert!(Fault::parse("slow").is_err());
         assert!(Fault::parse("explode").is_err());
+    }
+
+    #[test]
+    fn gzip_chunks_decode_to_the_original_piece_by_piece() {
+        use std::io::Write;
+        let chunks = [
+            Bytes::from_static(b"event: a\n\n"),
+            Bytes::from_static(b"data: b\n\n"),
+        ];
+        let packed = gzip_chunks(&chunks);
+        assert_eq!(packed.len(), 2);
+        let mut decoder = flate2::write::GzDecoder::new(Vec::new());
+        decoder.write_all(&packed[0]).unwrap();
+        decoder.flush().unwrap();
+        assert_eq!(
+            decoder.get_ref().as_slice(),
+            b"event: a\n\n",
+            "first piece alone"
+        );
+        decoder.write_all(&packed[1]).unwrap();
+        assert_eq!(decoder.finish().unwrap(), b"event: a\n\ndata: b\n\n");
     }
 }

@@ -343,5 +343,17 @@ fn respond(d: Delivery, provider: Provider, request_id: &str) -> Response<MockBo
     if d.retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if d.gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    let padding = HeaderValue::from_str(&"a".repeat(4096)).ok();
+    for n in 0..d.padding_kib.div_ceil(4) {
+        if let (Ok(name), Some(value)) = (
+            http::HeaderName::from_bytes(format!("x-mock-padding-{n}").as_bytes()),
+            padding.clone(),
+        ) {
+            h.insert(name, value);
+        }
+    }
     resp
 }

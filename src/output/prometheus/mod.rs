@@ -22,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::KvProfile;
+use crate::guard::Guard;
 use crate::observation::{Call, MemorySample};
 use crate::output::live::LiveSink;
 
@@ -59,12 +60,25 @@ impl PrometheusExporter {
         prices: PriceTable,
         kv_profile: &'static KvProfile,
     ) -> Result<Arc<PrometheusExporter>, PrometheusError> {
+        Self::start_with_hosts(addr, prices, kv_profile, &[]).await
+    }
+
+    /// [`PrometheusExporter::start`], also accepting scrapes addressed to `allowed_hosts`
+    /// (`--allow-host`; see `crate::guard`).
+    pub async fn start_with_hosts(
+        addr: SocketAddr,
+        prices: PriceTable,
+        kv_profile: &'static KvProfile,
+        allowed_hosts: &[String],
+    ) -> Result<Arc<PrometheusExporter>, PrometheusError> {
         let bind_error = |source| PrometheusError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
         let metrics = Arc::new(Metrics::new(prices, kv_profile));
         let (stop, stopped) = watch::channel(false);
-        server::spawn(listener, metrics.clone(), stopped);
+        // A scrape is a GET: any body it declares beyond a few KiB is not a scrape.
+        let guard = Arc::new(Guard::new("/metrics", addr, allowed_hosts, 64 << 10));
+        server::spawn(listener, metrics.clone(), guard, stopped);
         Ok(Arc::new(PrometheusExporter {
             addr,
             metrics,

@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::metrics::Metrics;
+use crate::guard::Guard;
 
 /// What `/metrics` answers with: the OpenMetrics text format, which prometheus-client writes
 /// and Prometheus asks for first in its `Accept` header.
@@ -20,20 +21,37 @@ pub const CONTENT_TYPE_OPENMETRICS: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Accepts connections until `stopped` turns true.
-pub fn spawn(listener: TcpListener, metrics: Arc<Metrics>, stopped: watch::Receiver<bool>) {
+pub fn spawn(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    guard: Arc<Guard>,
+    stopped: watch::Receiver<bool>,
+) {
     tokio::spawn(crate::net::accept_until(
         listener,
         stopped.clone(),
         "prometheus exporter",
-        move |stream| serve(stream, metrics.clone(), stopped.clone()),
+        move |stream| serve(stream, metrics.clone(), guard.clone(), stopped.clone()),
     ));
 }
 
-fn serve(stream: TcpStream, metrics: Arc<Metrics>, stopped: watch::Receiver<bool>) {
+fn serve(
+    stream: TcpStream,
+    metrics: Arc<Metrics>,
+    guard: Arc<Guard>,
+    stopped: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         let service = service_fn(move |req| {
             let metrics = metrics.clone();
-            async move { Ok::<_, Infallible>(handle(&metrics, &req)) }
+            let guard = guard.clone();
+            async move {
+                let response = match guard.screen(&req) {
+                    None => handle(&metrics, &req),
+                    Some(refused) => refused.map(Full::new),
+                };
+                Ok::<_, Infallible>(response)
+            }
         });
         crate::net::serve_until(stream, service, stopped, "prometheus scrape").await;
     });

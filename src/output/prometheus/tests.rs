@@ -353,9 +353,15 @@ fn the_endpoint_serves_openmetrics_on_get_metrics_only() {
     assert_ne!(addr.port(), 0);
     exporter.on_call(&call(1, Some("claude-haiku-4-5"), Category::Utility));
 
-    let ok = http(
+    // A scrape addressed to another host is refused (DNS rebinding, see crate::guard).
+    let rebound = http(
         addr,
         "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    let ok = http(
+        addr,
+        &format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     );
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     assert!(
@@ -370,12 +376,12 @@ fn the_endpoint_serves_openmetrics_on_get_metrics_only() {
 
     let missing = http(
         addr,
-        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     let post = http(
         addr,
-        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "POST /metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     assert!(post.starts_with("HTTP/1.1 405"), "{post}");
 

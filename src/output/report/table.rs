@@ -7,6 +7,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use crate::attribute::{Summary, UsageTotals};
 use crate::observation::Category;
+use crate::output::colour;
 
 /// Which breakdown comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,14 +70,18 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
         let query_source = c
             .by_decider
             .iter()
-            .filter(|(d, _)| !d.starts_with("transcript:isSidechain"))
+            // Only transcript deciders: a live trace reported with an import has rule and
+            // telemetry deciders too, which are no querySource.
+            .filter(|(d, _)| {
+                d.starts_with("transcript:") && !d.starts_with("transcript:isSidechain")
+            })
             .map(|(_, n)| n)
             .sum::<u64>();
         writeln!(
             out,
             "\nClassified from the transcripts: {} calls by their api-request querySource, {} by isSidechain (versions without api-request records)",
             query_source,
-            method("transcript") - query_source,
+            method("transcript").saturating_sub(query_source),
         )?;
     } else {
         writeln!(
@@ -186,17 +191,21 @@ fn write_turns(summary: &Summary, all: bool, out: &mut impl Write) -> std::io::R
     )?;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(vec![
-        "turn",
-        "started",
-        "user calls",
-        "user tokens",
-        "overhead calls",
-        "overhead tokens",
-        "overhead ×",
-        "cost $",
-        "RSS growth",
-    ]);
+    colour::table(&mut table);
+    table.set_header(
+        [
+            "turn",
+            "started",
+            "user calls",
+            "user tokens",
+            "overhead calls",
+            "overhead tokens",
+            "overhead ×",
+            "cost $",
+            "RSS growth",
+        ]
+        .map(colour::header),
+    );
     for turn in &summary.turns[..shown] {
         let user = turn.user.total_tokens();
         let overhead = turn.overhead.total_tokens();
@@ -248,9 +257,10 @@ fn write_memory(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> 
     )?;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(vec![
-        "", "peak RSS", "peak PSS", "p50 RSS", "p95 RSS", "p99 RSS",
-    ]);
+    colour::table(&mut table);
+    table.set_header(
+        ["", "peak RSS", "peak PSS", "p50 RSS", "p95 RSS", "p99 RSS"].map(colour::header),
+    );
     table.add_row(vec![
         Cell::new("tree"),
         right(opt_bytes(memory.peak_rss_bytes)),
@@ -303,21 +313,25 @@ fn usage_table<'a>(
 ) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(vec![
-        key,
-        "calls",
-        "errors",
-        "input",
-        "cache write",
-        "cache read",
-        "output",
-        "cost $",
-        "share",
-    ]);
+    colour::table(&mut table);
+    table.set_header(
+        [
+            key,
+            "calls",
+            "errors",
+            "input",
+            "cache write",
+            "cache read",
+            "output",
+            "cost $",
+            "share",
+        ]
+        .map(colour::header),
+    );
     let grand = totals.total_tokens().max(1) as f64;
     for (name, usage) in rows.chain(std::iter::once(("total", totals))) {
         table.add_row(vec![
-            Cell::new(name),
+            colour::name(name),
             right(usage.requests.to_string()),
             right(usage.errors.to_string()),
             right(usage.input_tokens.to_string()),

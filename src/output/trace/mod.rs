@@ -13,6 +13,6 @@ pub mod reader;
 mod record;
 pub mod writer;
 
-pub use reader::{ReadTrace, TraceReadError, read_trace};
+pub use reader::{ReadTrace, TraceReadError, read_trace, read_trace_with_progress};
 pub use record::{HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, Upstreams};
 pub use writer::{TraceSender, TraceWriteError, TraceWriter, write_trace_file};

@@ -56,12 +56,25 @@ pub struct ReadTrace {
 
 /// Reads a whole trace file.
 pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
+    read_trace_with_progress(path, &|_| {})
+}
+
+/// [`read_trace`], telling `progress` how many bytes each read took from the file (a progress
+/// bar over large traces).
+pub fn read_trace_with_progress(
+    path: &Path,
+    progress: &dyn Fn(u64),
+) -> Result<ReadTrace, TraceReadError> {
     let io_err = |source| TraceReadError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let counted = Counted {
+        inner: file,
+        progress,
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, counted);
     let mut line = Vec::with_capacity(4096);
 
     if reader.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
@@ -118,6 +131,20 @@ pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
         }
     }
     Ok(trace)
+}
+
+/// A reader that reports the bytes it hands out: one call per buffer refill, not per line.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn Fn(u64),
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
 }
 
 impl ReadTrace {

@@ -7,6 +7,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
 
 use crate::observation::Category;
+use crate::output::colour;
 use crate::simulate::calibrate::Validation;
 use crate::simulate::results::{Run, Simulation};
 
@@ -42,7 +43,8 @@ pub fn write(simulation: &Simulation, out: &mut impl Write) -> std::io::Result<(
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(header.iter().map(|h| Cell::new(*h)));
+    colour::table(&mut table);
+    table.set_header(header.iter().map(|h| colour::header(h)));
     table
 }
 
@@ -93,7 +95,7 @@ fn run_block(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
         let key = category.as_str();
         let types = day.token_types.get(key);
         t.add_row(vec![
-            Cell::new(key),
+            colour::name(key),
             right(format!(
                 "{:.1}",
                 day.requests.get(key).copied().unwrap_or(0.0)

@@ -53,7 +53,7 @@ fn script_argument(command: &CommandLine) -> Option<&str> {
 /// `Other` otherwise. (Roots themselves are `Main`; that is decided by being a root.)
 ///
 /// An agent that runs sub-agents as processes re-executes itself, so "same program" is: the
-/// same `/proc/PID/exe` target when both are readable, else the same argv[0] basename. When that
+/// same `/proc/PID/exe` target when both are readable, else the same `argv[0]` basename. When that
 /// program is an interpreter (node, python*, bun, deno) — Claude Code's exe is `node` for the
 /// main agent and any node tool alike — the script argument must match as well.
 pub fn role_for(root: &CommandLine, process: &CommandLine) -> ProcessRole {

@@ -1,0 +1,172 @@
+//! The HTML page of `agentprof report --html` (and of `demo`): headline figures, the charts of
+//! the run, then the terminal report's tables.
+
+use super::charts::{self, ChartError, latency::quantile};
+use super::page::{Cell, HtmlTable, Page};
+use super::series::ReportSeries;
+use super::{palette, tables, units};
+use crate::attribute::Summary;
+use crate::observation::Category;
+
+/// Renders the page of a report.
+pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartError> {
+    let source = &summary.source;
+    let mut page = Page::new(&format!("agentprof report — {}", source.traces.join(", ")));
+    page.h1("agentprof report");
+    page.p(
+        "sub",
+        &format!(
+            "{} · started {} · {:.1} s · prices as of {} · server KV assumed: {}",
+            source.traces.join(", "),
+            source.started_at.as_deref().unwrap_or("unknown"),
+            source.duration_s,
+            summary.prices.as_of,
+            summary.kv.profile
+        ),
+    );
+    page.cards(&headline(summary));
+
+    page.h2("memory", "Memory of the agent's process tree");
+    if series.has_memory() {
+        page.figure(
+            &charts::memory::chart(series)?,
+            &format!(
+                "Shaded: when calls of each category were in flight; dashed: turn starts; PSS is read every few samples. {}.",
+                summary.memory.note
+            ),
+        );
+    } else {
+        page.p(
+            "empty",
+            "No memory samples in this trace (an import, or a proxy without --pid): only `agentprof run` samples the agent's processes.",
+        );
+    }
+
+    page.h2("per-turn", "Tokens and cost per turn");
+    if summary.turns.is_empty() {
+        page.p(
+            "empty",
+            "No turns detected (no user prompt on a main loop).",
+        );
+    } else {
+        page.figure(&charts::per_turn::tokens(&summary.turns)?, "");
+        page.figure(
+            &charts::per_turn::cost(&summary.turns)?,
+            &format!(
+                "Dollars from the price table as of {}; a model without a price is `unpriced`, never $0.",
+                summary.prices.as_of
+            ),
+        );
+    }
+
+    page.h2("server-kv", "Server KV cache");
+    if series.kv.is_empty() {
+        page.p(
+            "empty",
+            "No call held server KV (no call with token usage).",
+        );
+    } else {
+        page.figure(
+            &charts::kv::chart(series, &summary.kv.profile, &summary.kv.assumption)?,
+            "KV held while calls were in flight, and by prompt-cache prefixes for their TTL after their last use, charged to the category of the call that last used them.",
+        );
+    }
+
+    page.h2("latency", "Latency and time to first token");
+    if series.calls.is_empty() {
+        page.p(
+            "empty",
+            "No measured call times: no finished calls, or imported history (its times are when the transcript was written).",
+        );
+    } else {
+        page.figure(&charts::latency::chart(&series.calls)?, "");
+        page.table(&latency_table(series));
+    }
+
+    page.h2("cache", "Prompt-cache hit ratio");
+    if !summary.turns.is_empty() {
+        page.figure(
+            &charts::cache::chart(&summary.turns)?,
+            &format!(
+                "Whole trace: {:.1} % of prompt tokens were cache reads.",
+                summary.totals.cache_hit_ratio() * 100.0
+            ),
+        );
+    } else {
+        page.p(
+            "",
+            &format!(
+                "Whole trace: {:.1} % of prompt tokens were cache reads.",
+                summary.totals.cache_hit_ratio() * 100.0
+            ),
+        );
+    }
+
+    tables::report(&mut page, summary);
+    Ok(page.finish(&format!(
+        "Written by agentprof {} from {}. Charts are inline SVG; the page loads nothing.",
+        env!("CARGO_PKG_VERSION"),
+        source.traces.join(", ")
+    )))
+}
+
+/// The figures a reader looks for first.
+fn headline(summary: &Summary) -> Vec<(&'static str, String)> {
+    let memory = &summary.memory;
+    let ratio = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{r:.2}×"));
+    let mut cards = vec![
+        ("calls", units::thousands(summary.totals.requests as i64)),
+        (
+            "tokens",
+            units::thousands(summary.totals.total_tokens() as i64),
+        ),
+        ("cost", units::cost(summary.totals.cost_usd)),
+        (
+            "overhead ratio (tokens)",
+            ratio(summary.overhead_ratio.tokens),
+        ),
+        ("overhead ratio (cost)", ratio(summary.overhead_ratio.cost)),
+        (
+            "cache hit ratio",
+            format!("{:.1} %", summary.totals.cache_hit_ratio() * 100.0),
+        ),
+        ("turns", summary.turns.len().to_string()),
+    ];
+    if let Some(peak) = memory.peak_rss_bytes {
+        cards.push(("peak RSS", units::byte_text(peak)));
+    }
+    if let Some(peak) = memory.peak_pss_bytes {
+        cards.push(("peak PSS", units::byte_text(peak)));
+    }
+    cards.push(("peak server KV", units::byte_text(summary.kv.peak_bytes)));
+    cards
+}
+
+fn latency_table(series: &ReportSeries) -> HtmlTable {
+    let mut table = HtmlTable::new(&[
+        "category",
+        "calls",
+        "latency p50",
+        "latency p95",
+        "latency max",
+        "TTFT p50",
+        "TTFT p95",
+    ]);
+    let text = |v: Option<f64>| v.map_or("n/a".to_string(), units::duration);
+    for category in Category::ALL {
+        let (latency, ttft) = charts::latency::sorted_of(&series.calls, category);
+        if latency.is_empty() {
+            continue;
+        }
+        table.row(vec![
+            Cell::swatch(category.as_str(), palette::category(category)),
+            Cell::num(latency.len().to_string()),
+            Cell::num(text(quantile(&latency, 0.5))),
+            Cell::num(text(quantile(&latency, 0.95))),
+            Cell::num(text(latency.last().copied())),
+            Cell::num(text(quantile(&ttft, 0.5))),
+            Cell::num(text(quantile(&ttft, 0.95))),
+        ]);
+    }
+    table
+}
