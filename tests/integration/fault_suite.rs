@@ -285,3 +285,53 @@ fn every_fault_passes_through_or_gets_a_502_and_the_proxy_keeps_serving() {
         "every fault was checked against the trace"
     );
 }
+
+/// A body sent chunked declares no length, so the 413 cannot come before reading it: the
+/// proxy forwards it until it passes the limit, then aborts the upstream request and answers
+/// 413 — and keeps serving.
+#[test]
+fn a_chunked_body_past_the_limit_gets_413_and_the_proxy_keeps_serving() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy = ProxyProcess::start(&trace_path, &["--anthropic-upstream", &mock.url()]);
+    let authority = proxy.authority().to_string();
+
+    let head = format!(
+        "POST /v1/messages HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let piece = vec![b' '; 1 << 20];
+    let mut body = Vec::with_capacity(66 << 20);
+    body.extend_from_slice(b"9\r\n{\"model\":\r\n");
+    for _ in 0..65 {
+        body.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        body.extend_from_slice(&piece);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    let (status, text) = raw_exchange(&authority, &head, &body);
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("larger than 64 MiB"), "{text}");
+
+    let rt = runtime(1);
+    let http = client(1);
+    let messages = format!("{}/v1/messages", proxy.base);
+    let reply = rt.block_on(post(&http, &messages, &[KEY], STREAM)).unwrap();
+    assert_eq!(reply.status, 200, "a normal call after the 413");
+
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    let mut calls = trace.calls.clone();
+    calls.sort_by_key(|c| c.id);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].status, Some(413));
+    let error = calls[0].error.as_ref().unwrap();
+    assert_eq!(error.kind, CallErrorKind::ClientRequest);
+    assert!(error.message.contains("64 MiB"), "{}", error.message);
+    assert!(calls[1].error.is_none() && calls[1].usage.is_some());
+    assert_eq!(
+        mock.records().len(),
+        1,
+        "upstream answered only the normal call"
+    );
+}

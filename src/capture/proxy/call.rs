@@ -151,6 +151,11 @@ impl CallTracker {
         self.capture.lock().error.clone()
     }
 
+    /// The client's body went past the size limit and forwarding was aborted.
+    pub fn client_body_too_large(&self) -> bool {
+        self.capture.lock().truncated
+    }
+
     fn complete(&mut self, response: Option<ResponseSummary>, ending: Ending) {
         self.finished = true;
         self.call.t_end = Some(self.ctx.clock.now());

@@ -24,7 +24,7 @@ pub struct RequestCapture {
     /// A streamed body, copied as it is forwarded while it stays under the inspection limit.
     pub copied: Vec<u8>,
     pub bytes: u64,
-    /// The body was larger than the inspection limit; `chunks` holds only its start.
+    /// The body went past the size limit: forwarding was aborted (the client gets a 413).
     pub truncated: bool,
     /// The body was read to its end.
     pub complete: bool,
@@ -68,9 +68,21 @@ impl SharedCapture {
     }
 }
 
+/// Why forwarding a body failed: the client's body broke off, or went past the size limit.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A streamed body grew past the limit. A body that declares its length is refused before a
+/// byte is read (`crate::guard`); this catches the chunked ones, which declare nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("request body larger than {} MiB", .limit >> 20)]
+pub struct BodyTooLarge {
+    pub limit: u64,
+}
+
 /// The upstream request body.
 pub enum UpstreamBody {
-    /// The client's body, forwarded as it arrives and remembered in the capture.
+    /// The client's body, forwarded as it arrives and remembered in the capture; aborted past
+    /// `limit` bytes.
     Streaming {
         inner: Incoming,
         capture: SharedCapture,
@@ -82,12 +94,12 @@ pub enum UpstreamBody {
 
 impl Body for UpstreamBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.get_mut() {
             UpstreamBody::Chunks(chunks) => {
                 Poll::Ready(chunks.pop_front().map(|c| Ok(Frame::data(c))))
@@ -112,7 +124,12 @@ impl Body for UpstreamBody {
                                 }
                                 capture.copied.extend_from_slice(data);
                             } else {
+                                // Aborting the upstream request is what stops the body: without
+                                // it, a chunked body would be forwarded without end.
+                                let too_large = BodyTooLarge { limit: *limit };
                                 capture.truncated = true;
+                                capture.error = Some(too_large.to_string());
+                                return Poll::Ready(Some(Err(Box::new(too_large))));
                             }
                         }
                     }
@@ -120,7 +137,7 @@ impl Body for UpstreamBody {
                     Poll::Ready(None) => capture.lock().complete = true,
                     Poll::Pending => {}
                 }
-                polled
+                polled.map_err(|err| Box::new(err) as BodyError)
             }
         }
     }

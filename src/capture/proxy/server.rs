@@ -372,6 +372,20 @@ impl Handler {
             {
                 Ok(Ok(response)) => response,
                 Ok(Err(err)) => {
+                    if tracker.client_body_too_large() {
+                        let message = format!(
+                            "request body larger than {} MiB (sent chunked, so refused once \
+                             that much had been forwarded; upstream got no complete request)",
+                            INSPECT_LIMIT >> 20
+                        );
+                        tracker.fail_without_response(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            CallErrorKind::ClientRequest,
+                            message.clone(),
+                        );
+                        return error_response(provider, StatusCode::PAYLOAD_TOO_LARGE, &message)
+                            .map(ProxyBody::full);
+                    }
                     // The client's own body may be what broke; hyper reports it as a send error.
                     let (kind, message) = match tracker.client_body_error() {
                         Some(cause) => (
