@@ -40,7 +40,7 @@ use crate::capture::usage::StreamUsageParser;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::clock::TraceClock;
 use crate::guard::Guard;
-use crate::observation::{ApiKind, CallErrorKind};
+use crate::observation::{ApiKind, CallErrorKind, Provider};
 
 /// How long upstream may take to send response headers. Generous: a non-streaming call with
 /// a long answer sends nothing until it is done.
@@ -314,23 +314,23 @@ impl Handler {
                 Ok(chunks) => chunks,
                 Err(CollectError::TooLarge) => {
                     let message = format!("request body larger than {} MiB", INSPECT_LIMIT >> 20);
-                    tracker.fail_without_response(
+                    return answer_without_upstream(
+                        tracker,
+                        provider,
                         StatusCode::PAYLOAD_TOO_LARGE,
                         CallErrorKind::ClientRequest,
-                        message.clone(),
+                        message,
                     );
-                    return error_response(provider, StatusCode::PAYLOAD_TOO_LARGE, &message)
-                        .map(ProxyBody::full);
                 }
                 Err(CollectError::Broken(err)) => {
                     let message = format!("client request body broke off: {err}");
-                    tracker.fail_without_response(
+                    return answer_without_upstream(
+                        tracker,
+                        provider,
                         StatusCode::BAD_REQUEST,
                         CallErrorKind::ClientRequest,
-                        message.clone(),
+                        message,
                     );
-                    return error_response(provider, StatusCode::BAD_REQUEST, &message)
-                        .map(ProxyBody::full);
                 }
             };
             tracker.set_capture(SharedCapture::complete(chunks.clone()));
@@ -378,13 +378,13 @@ impl Handler {
                              that much had been forwarded; upstream got no complete request)",
                             INSPECT_LIMIT >> 20
                         );
-                        tracker.fail_without_response(
+                        return answer_without_upstream(
+                            tracker,
+                            provider,
                             StatusCode::PAYLOAD_TOO_LARGE,
                             CallErrorKind::ClientRequest,
-                            message.clone(),
+                            message,
                         );
-                        return error_response(provider, StatusCode::PAYLOAD_TOO_LARGE, &message)
-                            .map(ProxyBody::full);
                     }
                     // The client's own body may be what broke; hyper reports it as a send error.
                     let (kind, message) = match tracker.client_body_error() {
@@ -394,9 +394,13 @@ impl Handler {
                         ),
                         None => describe_upstream_error(&err, &route.uri),
                     };
-                    tracker.fail_without_response(StatusCode::BAD_GATEWAY, kind, message.clone());
-                    return error_response(provider, StatusCode::BAD_GATEWAY, &message)
-                        .map(ProxyBody::full);
+                    return answer_without_upstream(
+                        tracker,
+                        provider,
+                        StatusCode::BAD_GATEWAY,
+                        kind,
+                        message,
+                    );
                 }
                 Err(_) => {
                     let message = format!(
@@ -404,13 +408,13 @@ impl Handler {
                         authority(&route.uri),
                         RESPONSE_HEAD_TIMEOUT.as_secs()
                     );
-                    tracker.fail_without_response(
+                    return answer_without_upstream(
+                        tracker,
+                        provider,
                         StatusCode::BAD_GATEWAY,
                         CallErrorKind::UpstreamTimeout,
-                        message.clone(),
+                        message,
                     );
-                    return error_response(provider, StatusCode::BAD_GATEWAY, &message)
-                        .map(ProxyBody::full);
                 }
             };
 
@@ -517,6 +521,20 @@ fn authority(uri: &http::Uri) -> String {
         uri.scheme_str().unwrap_or("http"),
         uri.authority().map_or("", |a| a.as_str())
     )
+}
+
+/// Ends a call upstream gave no response to: recorded with its error, answered with a
+/// provider-shaped JSON error saying agentprof made it.
+fn answer_without_upstream(
+    tracker: CallTracker,
+    provider: Provider,
+    status: StatusCode,
+    kind: CallErrorKind,
+    message: String,
+) -> Response<ProxyBody> {
+    let response = error_response(provider, status, &message).map(ProxyBody::full);
+    tracker.fail_without_response(status, kind, message);
+    response
 }
 
 fn plain(status: StatusCode, message: String) -> Response<ProxyBody> {
