@@ -66,16 +66,27 @@ fn reads_this_process() {
     let reading = table.pss_and_peak(me);
     assert!(reading.pss_bytes.is_some_and(|p| p > 0));
     assert!(reading.peak_rss_bytes.is_some_and(|p| p > 1 << 20));
-    // Our test threads are threads, not processes; kthreadd is a kernel thread.
-    let tids: Vec<u32> = std::fs::read_dir("/proc/self/task")
-        .expect("tasks")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&tid| tid != me)
-        .collect();
-    if let Some(&tid) = tids.first() {
-        table.refresh_new(&[tid]);
-        assert_eq!(table.info(tid).map(|i| i.kind), Some(ProcKind::Thread));
-    }
+    // A thread is a thread, not a process. Our own, kept alive while it is looked at: another
+    // test's thread picked from /proc/self/task may exit before it is read (seen once).
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // /proc/thread-self -> "PID/task/TID"
+        let link = std::fs::read_link("/proc/thread-self").expect("thread-self");
+        let tid: u32 = link
+            .file_name()
+            .and_then(|n| n.to_str()?.parse().ok())
+            .expect("tid");
+        tid_tx.send(tid).expect("send tid");
+        let _ = done_rx.recv();
+    });
+    let tid = tid_rx.recv().expect("tid from the thread");
+    assert_ne!(tid, me);
+    table.refresh_new(&[tid]);
+    assert_eq!(table.info(tid).map(|i| i.kind), Some(ProcKind::Thread));
+    done_tx.send(()).expect("release the thread");
+    thread.join().expect("thread");
+    // kthreadd is a kernel thread.
     table.refresh_new(&[KTHREADD_PID]);
     if let Some(info) = table.info(KTHREADD_PID) {
         assert_eq!(info.kind, ProcKind::KernelThread);
