@@ -5,6 +5,7 @@
 //! when the model has no price.
 
 use super::cost::PriceTable;
+use super::kv::{CacheKey, KvCall};
 use super::telemetry_join::{self, Join, category_of_query_source};
 use super::turns::{self, Turns};
 use crate::observation::{Call, Category, TelemetryEvent};
@@ -64,6 +65,22 @@ pub struct AttributedTrace<'a> {
     pub calls: Vec<AttributedCall<'a>>,
     pub turns: Turns,
     pub join: JoinStats,
+}
+
+impl<'a> AttributedTrace<'a> {
+    /// The calls that held server KV, each under its attributed category (without cloning
+    /// every call to apply it).
+    pub fn kv_calls(&self) -> Vec<KvCall<CacheKey<'a>>> {
+        self.calls
+            .iter()
+            .filter_map(|a| {
+                KvCall::of(a.call).map(|mut k| {
+                    k.category = a.category;
+                    k
+                })
+            })
+            .collect()
+    }
 }
 
 /// How the telemetry join went.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::{AttributedTrace, JoinStats, attribute};
 use super::cost::PriceTable;
-use super::kv::{KvCall, KvFigures, KvProfile, server_kv_of};
+use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
 use super::usage_totals::{Buckets, UsageTotals};
@@ -382,17 +382,7 @@ fn add_classification(classification: &mut Classification, attributed: &Attribut
 }
 
 fn add_kv(kv: &mut KvReport, attributed: &AttributedTrace<'_>, profile: &KvProfile) {
-    // The attributed category, without cloning every call to apply it.
-    let held = attributed
-        .calls
-        .iter()
-        .filter_map(|a| {
-            KvCall::of(a.call).map(|mut k| {
-                k.category = a.category;
-                k
-            })
-        })
-        .collect();
+    let held = attributed.kv_calls();
     merge_kv(
         kv,
         server_kv_of(held, profile, attributed.trace.duration_s(), false),

@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::json;
 
+use super::anthropic::usage_json;
 use super::body::MockBody;
 use super::reply::sse;
 use crate::observation::Usage;
@@ -35,18 +36,10 @@ const DELTAS: usize = 60;
 
 /// The frames of the canned answer, one SSE event each (as the real API writes them).
 pub(crate) fn canned_stream() -> Vec<Bytes> {
-    let u = CANNED_USAGE;
-    let usage = |output: u64| {
-        json!({
-            "input_tokens": u.input_tokens,
-            "cache_creation_input_tokens": u.cache_creation_input_tokens,
-            "cache_read_input_tokens": u.cache_read_input_tokens,
-            "cache_creation": {
-                "ephemeral_5m_input_tokens": u.cache_creation_5m_input_tokens,
-                "ephemeral_1h_input_tokens": u.cache_creation_1h_input_tokens,
-            },
-            "output_tokens": output,
-            "service_tier": "standard",
+    let usage = |output_tokens: u64| {
+        usage_json(&Usage {
+            output_tokens,
+            ..CANNED_USAGE
         })
     };
     let mut out = vec![
@@ -83,10 +76,10 @@ pub(crate) fn canned_stream() -> Vec<Bytes> {
         &json!({"type": "message_delta",
                 "delta": {"stop_reason": "end_turn", "stop_sequence": null},
                 "usage": {
-                    "input_tokens": u.input_tokens,
-                    "cache_creation_input_tokens": u.cache_creation_input_tokens,
-                    "cache_read_input_tokens": u.cache_read_input_tokens,
-                    "output_tokens": u.output_tokens}}),
+                    "input_tokens": CANNED_USAGE.input_tokens,
+                    "cache_creation_input_tokens": CANNED_USAGE.cache_creation_input_tokens,
+                    "cache_read_input_tokens": CANNED_USAGE.cache_read_input_tokens,
+                    "output_tokens": CANNED_USAGE.output_tokens}}),
     ));
     out.push(sse(Some("message_stop"), &json!({"type": "message_stop"})));
     out

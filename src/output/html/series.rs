@@ -9,7 +9,7 @@
 use crate::attribute::attribution::attribute;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::intervals::merged;
-use crate::attribute::kv::{KvCall, KvProfile, server_kv_of};
+use crate::attribute::kv::{KvProfile, server_kv_of};
 use crate::attribute::summary::IMPORT_MODE;
 use crate::observation::{Category, ProcessRole};
 use crate::output::trace::ReadTrace;
@@ -129,16 +129,7 @@ pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -
                 ttft_s: a.call.t_first_byte.map(|f| (f - a.call.t_start).max(0.0)),
             });
         }
-        let held = attributed
-            .calls
-            .iter()
-            .filter_map(|a| {
-                KvCall::of(a.call).map(|mut k| {
-                    k.category = a.category;
-                    k
-                })
-            })
-            .collect();
+        let held = attributed.kv_calls();
         let figures = server_kv_of(held, profile, trace.duration_s(), true);
         kv_parts.push((offset, figures.timeline_by_category));
     }

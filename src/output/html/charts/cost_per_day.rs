@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Chart, ChartError, Mark, axis_font, label_font, legend, legend_note, render, title_font, wrap,
+    Chart, ChartError, axis_font, category_legend, label_font, legend_note, render, title_font,
+    wrap,
 };
 use crate::observation::Category;
 use crate::output::html::{palette, units};
@@ -77,11 +78,7 @@ pub fn chart(run: &Run, id: &str, size: (u32, u32)) -> Result<Chart, ChartError>
                 text.clone(),
             )))?;
         }
-        let entries: Vec<(String, Mark)> = rows
-            .iter()
-            .map(|r| (r.0.to_string(), Mark::Fill(palette::category(r.0))))
-            .collect();
-        legend(side, "category", &entries)?;
+        let free_row = category_legend(side, rows.iter().map(|r| r.0))?;
         let mut note = vec![format!("total {}", units::cost(day.total_cost_usd))];
         if any_unpriced {
             note.extend(wrap(
@@ -89,6 +86,6 @@ pub fn chart(run: &Run, id: &str, size: (u32, u32)) -> Result<Chart, ChartError>
                 26,
             ));
         }
-        legend_note(side, entries.len() + 1, &note)
+        legend_note(side, free_row, &note)
     })
 }

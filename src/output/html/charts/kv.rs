@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::{
-    Chart, ChartError, Mark, headroom, legend, legend_note, mesh, render, title_font, wrap,
+    Chart, ChartError, category_legend, headroom, legend_note, mesh, render, title_font, wrap,
 };
 use crate::observation::Category;
 use crate::output::html::series::ReportSeries;
@@ -73,16 +73,9 @@ pub fn chart(series: &ReportSeries, profile: &str, assumption: &str) -> Result<C
             )))?;
             below = above;
         }
-        let entries: Vec<(String, Mark)> = used
-            .iter()
-            .map(|&i| {
-                let c = Category::ALL[i];
-                (c.to_string(), Mark::Fill(palette::category(c)))
-            })
-            .collect();
-        legend(side, "category", &entries)?;
+        let free_row = category_legend(side, used.iter().map(|&i| Category::ALL[i]))?;
         let mut note = wrap(&format!("assumption: {assumption}"), 26);
         note.truncate(8);
-        legend_note(side, entries.len() + 1, &note)
+        legend_note(side, free_row, &note)
     })
 }

@@ -23,6 +23,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::palette::Colour;
 use super::units::tick;
+use crate::observation::Category;
 
 /// A finished chart.
 #[derive(Debug, Clone)]
@@ -129,6 +130,20 @@ pub enum Mark {
     Dashed(Colour),
     /// A line with a dot on it (series with point markers).
     Dot(Colour),
+}
+
+/// The legend of a chart coloured by category: one row per category drawn, in its colour.
+/// Returns the first row free for a [`legend_note`].
+pub fn category_legend(
+    area: &Area<'_>,
+    categories: impl IntoIterator<Item = Category>,
+) -> Result<usize, DrawingAreaErrorKind<std::io::Error>> {
+    let entries: Vec<(String, Mark)> = categories
+        .into_iter()
+        .map(|c| (c.to_string(), Mark::Fill(super::palette::category(c))))
+        .collect();
+    legend(area, "category", &entries)?;
+    Ok(entries.len() + 1)
 }
 
 /// A legend in the right-hand column: a heading, then one row per entry.

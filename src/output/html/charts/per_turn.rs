@@ -9,8 +9,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Chart, ChartError, Mark, headroom, label_font, legend, legend_note, mesh, render, title_font,
-    wrap,
+    Chart, ChartError, category_legend, headroom, label_font, legend_note, mesh, render,
+    title_font, wrap,
 };
 use crate::attribute::summary::TurnReport;
 use crate::attribute::usage_totals::UsageTotals;
@@ -204,15 +204,11 @@ fn stacked(
                 )))?;
             }
         }
-        let entries: Vec<(String, Mark)> = used
-            .iter()
-            .map(|c| (c.to_string(), Mark::Fill(palette::category(*c))))
-            .collect();
-        legend(side, "category", &entries)?;
+        let free_row = category_legend(side, used.iter().copied())?;
         let mut lines = note.to_vec();
         if let Some(bar) = bars.first().filter(|b| b.last > b.first) {
             lines.push(format!("each bar: {} turns", bar.last - bar.first + 1));
         }
-        legend_note(side, entries.len() + 1, &lines)
+        legend_note(side, free_row, &lines)
     })
 }

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Area, Chart, ChartError, Drawn, Mark, axis_font, headroom, label_font, legend, legend_note,
-    render, title_font, wrap,
+    Area, Chart, ChartError, Drawn, Mark, axis_font, category_legend, headroom, label_font, legend,
+    legend_note, render, title_font, wrap,
 };
 use crate::observation::Category;
 use crate::output::html::palette::{self, TREE};
@@ -161,17 +161,13 @@ pub fn cost(runs: &[Run]) -> Result<Chart, ChartError> {
                 text.clone(),
             )))?;
         }
-        let entries: Vec<(String, Mark)> = used
-            .iter()
-            .map(|c| (c.to_string(), Mark::Fill(palette::category(*c))))
-            .collect();
-        legend(side, "category", &entries)?;
+        let free_row = category_legend(side, used.iter().copied())?;
         if unpriced.iter().any(|&u| u) {
             let note = wrap(
                 "unpriced: a model has no price; its categories are left out of the bar",
                 26,
             );
-            legend_note(side, entries.len() + 1, &note)?;
+            legend_note(side, free_row, &note)?;
         }
         Ok(())
     })
