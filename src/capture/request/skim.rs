@@ -48,14 +48,10 @@ pub(super) fn reduce(body: &[u8]) -> Option<Reduced> {
         return None;
     }
     loop {
-        let name = key(body, p)?;
-        p = ws(body, name.end);
-        if body.get(p) != Some(&b':') {
-            return None;
-        }
-        p = ws(body, p + 1);
+        let (name, value) = member(body, p)?;
+        p = value;
         let start = p;
-        match &body[name.start..name.end - 1] {
+        match name {
             b"messages" => {
                 if messages.is_some() || body.get(p) != Some(&b'[') {
                     return None;
@@ -164,14 +160,10 @@ fn message(body: &[u8], p: usize) -> Option<(usize, SkimRole)> {
         return Some((p + 1, role));
     }
     loop {
-        let name = key(body, p)?;
-        p = ws(body, name.end);
-        if body.get(p) != Some(&b':') {
-            return None;
-        }
-        p = ws(body, p + 1);
+        let (name, value) = member(body, p)?;
+        p = value;
         let end = skip_value(body, p)?;
-        if &body[name.start..name.end - 1] == b"role" {
+        if name == b"role" {
             role = match body.get(p) {
                 Some(b'"') => {
                     let value = &body[p + 1..end - 1];
@@ -194,6 +186,16 @@ fn message(body: &[u8], p: usize) -> Option<(usize, SkimRole)> {
             _ => return None,
         }
     }
+}
+
+/// An object member at `p`: its name's text and where its value starts.
+fn member(body: &[u8], p: usize) -> Option<(&[u8], usize)> {
+    let name = key(body, p)?;
+    let colon = ws(body, name.end);
+    if body.get(colon) != Some(&b':') {
+        return None;
+    }
+    Some((&body[name.start..name.end - 1], ws(body, colon + 1)))
 }
 
 /// A member name at `p`: `start..end-1` is its text, `end` is past its closing quote. A name
