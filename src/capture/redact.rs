@@ -3,7 +3,7 @@
 //! Headers are handled structurally (secret headers are never read); this catches keys that
 //! travel inside text: API keys and tokens by their well-known prefixes (`sk-…`, `Bearer …`,
 //! GitHub, Slack, AWS and Google key shapes), values named as credentials (`"api_key": "…"`,
-//! `PASSWORD=…`, `Cookie: …`, see [`named`]) and command-line arguments (`--api-key VALUE`).
+//! `PASSWORD=…`, `Cookie: …`, see `named`) and command-line arguments (`--api-key VALUE`).
 
 mod named;
 
@@ -28,7 +28,7 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
 }
 
-/// Replaces API-key-looking tokens ([`TOKEN_SHAPES`]: `sk-…`, `sk-ant-…`, `Bearer …`, …) with a
+/// Replaces API-key-looking tokens (`TOKEN_SHAPES`: `sk-…`, `sk-ant-…`, `Bearer …`, …) with a
 /// mask.
 pub fn redact_secrets(text: &str) -> String {
     let bytes = text.as_bytes();

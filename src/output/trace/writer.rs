@@ -2,7 +2,7 @@
 //!
 //! Producers (proxy tasks, the sampler thread) send records over a channel and never block on
 //! disk. The writer drains whatever is queued, writes it, flushes, and then pauses for
-//! [`BATCH_WINDOW`] before waiting again. A record that arrives while the writer is idle reaches
+//! `BATCH_WINDOW` before waiting again. A record that arrives while the writer is idle reaches
 //! the kernel at once; under load the pause gathers the records of many calls into one `write`
 //! and one wake-up of this thread (without it, every call woke it: measured with
 //! `scripts/bench-proxy`). A SIGKILL loses at most the records of the last few milliseconds.
