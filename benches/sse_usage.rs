@@ -198,6 +198,15 @@ fn bench_inspect(c: &mut Criterion) {
             ))
         })
     });
+    let code = "fn main() {\\n    println!(\\\"hello, world\\\");\\n    let x: Vec<u32> = (0..10).collect();\\n}\\n";
+    let one_string = format!(
+        r#"{{"model":"m","messages":[{{"role":"assistant","content":"{}"}},{{"role":"assistant","content":[{{"type":"text","text":"{}"}}]}}]}}"#,
+        code.repeat(large.len() / code.len() / 2), code.repeat(large.len() / code.len() / 2)
+    );
+    let one_string: Vec<Bytes> = one_string.as_bytes().chunks(64 * 1024).map(Bytes::copy_from_slice).collect();
+    g.bench_function("TMP_one_string_4m_64k_chunks", |b| {
+        b.iter(|| black_box(RequestSummary::inspect(ApiKind::Messages, black_box(&one_string))))
+    });
     g.bench_function("anthropic_4m_concat_then_one_chunk", |b| {
         b.iter(|| {
             let joined = vec![Bytes::from(black_box(&large_chunks).concat())];

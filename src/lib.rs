@@ -22,6 +22,10 @@
 //! - [`demo`] holds the built-in mock upstream and synthetic agent behind `agentprof demo`.
 //! - [`commands`] is glue: one module per subcommand; [`net`] the accept loop small servers share.
 
+// The one exception, a call into code compiled for AVX2 after checking the CPU has it, is
+// allowed where it is made (`capture::request::skim`).
+#![deny(unsafe_code)]
+
 pub mod attribute;
 pub mod capture;
 pub mod cli;

@@ -182,14 +182,15 @@ impl CallTracker {
             ending,
         };
         // Reading the request body and classifying must not hold up the response's last
-        // bytes. A body of up to a few hundred KB takes well under a millisecond: it is read
+        // bytes. What is left to read (a streamed body's skim, or a body buffered
+        // whole) of up to a few hundred KB takes well under a millisecond: it is read
         // in a task of its own on this thread, after the response is flushed — handing it to
         // another thread cost more (two wake-ups across threads per call, measured) than the
         // reading itself. A larger body would hold up the other streams on this worker: it
         // goes to the blocking pool. Outside a runtime (tests, teardown) it runs here.
         let parse_bytes = match recording.inspected {
             Some(_) => 0,
-            None => recording.capture.lock().bytes,
+            None => recording.capture.lock().bytes_to_read(),
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) if parse_bytes <= RECORD_IN_PLACE_LIMIT => {
@@ -270,11 +271,18 @@ impl Recording {
             });
         }
         let truncated = capture.truncated;
+        let skim = capture.skim.take();
         drop(capture);
         if let Some(summary) = self.inspected.take() {
             return Some(summary);
         }
-        if truncated || chunks.is_empty() {
+        if truncated {
+            return None;
+        }
+        if let Some(skim) = skim {
+            return RequestSummary::from_skim(self.call.api, skim);
+        }
+        if chunks.is_empty() {
             return None;
         }
         if self.call.api == ApiKind::Other && !looks_like_json(&chunks) {

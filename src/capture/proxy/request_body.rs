@@ -1,12 +1,12 @@
-//! The request body on its way upstream: streamed frame by frame, copied aside for inspection.
+//! The request body on its way upstream: streamed frame by frame, skimmed as it passes.
 //!
 //! Each frame is forwarded as soon as it arrives — a 2 MB long-context body is never held up
-//! waiting for the model name — and appended to one buffer sized from `Content-Length`, so
-//! the body can be inspected once after it has been sent. A copy, on purpose: measured with
-//! `scripts/bench-proxy`, parsing a list of frames (serde_json's byte-at-a-time reader) took
-//! over half the proxy's CPU on 2 MB bodies, where one contiguous slice parses several times
-//! faster; and keeping references to hyper's frames would pin its read buffers, so every
-//! request would allocate (and fault in) new ones. The copy costs a `memcpy` of the body.
+//! waiting for the model name — and fed to a [`BodySkim`] on its way, which keeps only the
+//! little that inspection reads. Nothing else of the body is kept: measured with
+//! `scripts/bench-proxy`, parsing a list of frames afterwards took over half the proxy's CPU
+//! on 2 MB bodies, copying them into one buffer to parse it cost a `memcpy` and fresh pages per
+//! call, and keeping references to hyper's frames would pin its read buffers, so every request
+//! would allocate (and fault in) new ones. Only `--capture-bodies` copies the body, to store it.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,12 +16,18 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use crate::capture::request::BodySkim;
+
 /// What was seen of a request body.
 #[derive(Debug, Default)]
 pub struct RequestCapture {
     /// Frames of a body read before forwarding, kept by reference.
     pub chunks: Vec<Bytes>,
-    /// A streamed body, copied as it is forwarded while it stays under the inspection limit.
+    /// A streamed body, read as it is forwarded.
+    pub skim: Option<BodySkim>,
+    /// Copy the streamed body into `copied` (`--capture-bodies`, which stores it).
+    pub keep_copy: bool,
+    /// A streamed body, copied as it is forwarded while it stays under the size limit.
     pub copied: Vec<u8>,
     pub bytes: u64,
     /// The body went past the size limit: forwarding was aborted (the client gets a 413).
@@ -45,6 +51,16 @@ impl RequestCapture {
         }
         chunks
     }
+
+    /// Bytes the recording will still read: the skim's reduced body, or the whole body when
+    /// it was not skimmed.
+    pub fn bytes_to_read(&self) -> u64 {
+        let stored = self.copied.len() as u64;
+        match &self.skim {
+            Some(skim) => skim.held_bytes() as u64 + stored,
+            None => self.bytes + stored,
+        }
+    }
 }
 
 impl SharedCapture {
@@ -54,11 +70,22 @@ impl SharedCapture {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A capture for a body that streams upstream; `keep_copy` stores it (`--capture-bodies`).
+    pub fn streaming(keep_copy: bool, complete: bool) -> SharedCapture {
+        SharedCapture(Arc::new(Mutex::new(RequestCapture {
+            keep_copy,
+            complete,
+            ..RequestCapture::default()
+        })))
+    }
+
     /// A capture already holding a complete body (for bodies buffered before forwarding).
     pub fn complete(chunks: Vec<Bytes>) -> SharedCapture {
         let bytes = chunks.iter().map(|c| c.len() as u64).sum();
         SharedCapture(Arc::new(Mutex::new(RequestCapture {
             chunks,
+            skim: None,
+            keep_copy: false,
             copied: Vec::new(),
             bytes,
             truncated: false,
@@ -116,13 +143,17 @@ impl Body for UpstreamBody {
                             let mut capture = capture.lock();
                             capture.bytes += data.len() as u64;
                             if capture.bytes <= *limit {
-                                if capture.copied.capacity() == 0 {
-                                    // Sized once from Content-Length (bounded by the limit).
-                                    let expected = inner.size_hint().lower() + data.len() as u64;
-                                    let reserve = expected.min(*limit);
-                                    capture.copied.reserve_exact(reserve as usize);
+                                capture.skim.get_or_insert_default().feed(data);
+                                if capture.keep_copy {
+                                    if capture.copied.capacity() == 0 {
+                                        // Sized once from Content-Length (bounded by the limit).
+                                        let expected =
+                                            inner.size_hint().lower() + data.len() as u64;
+                                        let reserve = expected.min(*limit);
+                                        capture.copied.reserve_exact(reserve as usize);
+                                    }
+                                    capture.copied.extend_from_slice(data);
                                 }
-                                capture.copied.extend_from_slice(data);
                             } else {
                                 // Aborting the upstream request is what stops the body: without
                                 // it, a chunked body would be forwarded without end.

@@ -349,10 +349,7 @@ impl Handler {
                 None => UpstreamBody::Chunks(chunks.into()),
             }
         } else {
-            let capture = SharedCapture::default();
-            if body.is_end_stream() {
-                capture.lock().complete = true;
-            }
+            let capture = SharedCapture::streaming(self.ctx.capture_bodies, body.is_end_stream());
             tracker.set_capture(capture.clone());
             UpstreamBody::Streaming {
                 inner: body,

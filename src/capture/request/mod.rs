@@ -31,6 +31,7 @@ use serde::de::DeserializeSeed;
 use crate::observation::ApiKind;
 
 pub use include_usage::{RewrittenBody, add_include_usage};
+pub use skim::BodySkim;
 use reader::ChunksReader;
 use visitors::Root;
 
@@ -126,20 +127,33 @@ impl From<serde_json::Error> for InspectError {
 }
 
 impl RequestSummary {
-    /// Reads a request body, given as the chunks it arrived in, in one pass.
+    /// Reads a request body, given as the chunks it arrived in: skimmed ([`BodySkim`]), or
+    /// read whole when the skim cannot follow it (an error then says where the body broke).
     pub fn inspect(api: ApiKind, body: &[Bytes]) -> Result<RequestSummary, InspectError> {
-        if let [one] = body
-            && let Some(reduced) = skim::reduce(one)
-        {
-            let mut state = State::default();
-            let mut de = serde_json::Deserializer::from_slice(&reduced.body);
-            // An error is reported from the whole body, where its line and column are true.
-            if Root(&mut state).deserialize(&mut de).is_ok() && de.end().is_ok() {
-                state.messages = reduced.messages;
-                return Ok(state.into_summary(api));
-            }
+        let mut skim = BodySkim::default();
+        for chunk in body {
+            skim.feed(chunk);
         }
-        Self::inspect_whole(api, body)
+        match Self::from_skim(api, skim) {
+            Some(summary) => Ok(summary),
+            None => Self::inspect_whole(api, body),
+        }
+    }
+
+    /// What a skim fed the whole body says, or `None` if the body is not one well-formed JSON
+    /// object (the skim's reduced body is read with serde, which checks what the skim kept).
+    pub fn from_skim(api: ApiKind, skim: BodySkim) -> Option<RequestSummary> {
+        let reduced = skim.finish()?;
+        let mut state = State::default();
+        let mut de = serde_json::Deserializer::from_slice(&reduced.body);
+        Root(&mut state).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        // serde counted the messages the skim kept; the skim counted them all.
+        state.messages = state
+            .messages
+            .saturating_sub(reduced.written)
+            .saturating_add(reduced.elements);
+        Some(state.into_summary(api))
     }
 
     /// Reads every byte of the body with serde: what [`RequestSummary::inspect`] falls back to
