@@ -215,3 +215,30 @@ fn assert_no_key(text: &str) {
         assert!(run < 8, "a key survived masking: {text:?}");
     }
 }
+
+/// Request inspection: the skim (fed in pieces, as frames arrive) says what reading the whole
+/// body with serde says. A body serde reads must be skimmed to the same summary; the skim may
+/// decline one (`None`: a role named again after the message was dropped, nesting past its
+/// limit), and then `inspect` reads it whole. A body the skim follows reads the same however
+/// it was split.
+pub fn request_skim(data: &[u8]) {
+    use bytes::Bytes;
+
+    use crate::capture::request::{BodySkim, RequestSummary};
+
+    let (seed, body) = seed_and_stream(data);
+    let skim = |chunks: &[&[u8]]| {
+        let mut skim = BodySkim::default();
+        for chunk in chunks {
+            skim.feed(chunk);
+        }
+        RequestSummary::from_skim(ApiKind::Messages, skim)
+    };
+    let one = skim(&[body]);
+    let split = skim(&pieces(body, seed));
+    assert_eq!(one, split, "the skim depends on how the body was split");
+    let whole = RequestSummary::inspect_whole(ApiKind::Messages, &[Bytes::copy_from_slice(body)]);
+    if let (Ok(whole), Some(skimmed)) = (&whole, &one) {
+        assert_eq!(whole, skimmed, "the skim and the whole read disagree");
+    }
+}

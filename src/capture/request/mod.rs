@@ -31,8 +31,8 @@ use serde::de::DeserializeSeed;
 use crate::observation::ApiKind;
 
 pub use include_usage::{RewrittenBody, add_include_usage};
-pub use skim::BodySkim;
 use reader::ChunksReader;
+pub use skim::BodySkim;
 use visitors::Root;
 
 /// How many bytes of the system prompt and of the last user message are kept.

@@ -161,7 +161,11 @@ mod tests {
             inside = ins >> 63 & 1 == 1;
             for i in 0..chunk.len() {
                 let (e, s, q) = want[n * BLOCK + i];
-                let at = format!("byte {} of {:?}", n * BLOCK + i, String::from_utf8_lossy(bytes));
+                let at = format!(
+                    "byte {} of {:?}",
+                    n * BLOCK + i,
+                    String::from_utf8_lossy(bytes)
+                );
                 assert_eq!(esc >> i & 1 == 1, e, "escaped, {at}");
                 assert_eq!(real >> i & 1 == 1, q, "quote, {at}");
                 assert_eq!(ins >> i & 1 == 1, s, "inside, {at}");
@@ -212,8 +216,16 @@ mod tests {
         block[42] = b'y';
         block[43] = b'Y';
         let (open, close) = brackets(&block);
-        let expect_open = block.iter().enumerate().filter(|(_, b)| matches!(b, b'{' | b'[')).fold(0u64, |m, (i, _)| m | 1 << i);
-        let expect_close = block.iter().enumerate().filter(|(_, b)| matches!(b, b'}' | b']')).fold(0u64, |m, (i, _)| m | 1 << i);
+        let expect_open = block
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b'{' | b'['))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let expect_close = block
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b'}' | b']'))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
         assert_eq!(open, expect_open);
         assert_eq!(close, expect_close);
         assert!(open & (1 << 3) != 0 && open & (1 << 9) != 0);

@@ -172,7 +172,9 @@ impl BodySkim {
 
     /// Bytes held so far: what reading the reduced body will cost.
     pub fn held_bytes(&self) -> usize {
-        self.out.len() + self.msg.len() + self.kept.iter().map(|(_, m)| m.len()).sum::<usize>()
+        self.out.len()
+            + self.msg.len()
+            + self.kept.iter().map(|(_, m)| m.len()).sum::<usize>()
             + self.last_user.as_ref().map_or(0, |(_, m)| m.len())
     }
 

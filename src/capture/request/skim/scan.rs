@@ -40,7 +40,11 @@ fn escaped_in(backslashes: u64, len: usize, carry: &mut bool) -> u64 {
 /// Mask of the first `len` bits.
 #[inline]
 fn valid(len: usize) -> u64 {
-    if len >= BLOCK { u64::MAX } else { (1u64 << len) - 1 }
+    if len >= BLOCK {
+        u64::MAX
+    } else {
+        (1u64 << len) - 1
+    }
 }
 
 /// The rest of a string whose opening quote has been read.
@@ -219,7 +223,11 @@ macro_rules! block_loops {
 
 block_loops!(portable, super::super::blocks);
 #[cfg(target_arch = "x86_64")]
-block_loops!(#[target_feature(enable = "avx2")] avx2, super::super::blocks::avx2);
+block_loops!(
+    #[target_feature(enable = "avx2")]
+    avx2,
+    super::super::blocks::avx2
+);
 
 /// The bracket that closes `opening`.
 fn closing(opening: u8) -> u8 {
@@ -231,7 +239,11 @@ mod tests {
     use super::*;
 
     /// Splits `bytes` at `cuts` and feeds the pieces to `find`, returning the end found.
-    fn in_pieces(bytes: &[u8], cuts: &[usize], mut find: impl FnMut(&[u8]) -> Option<usize>) -> Option<usize> {
+    fn in_pieces(
+        bytes: &[u8],
+        cuts: &[usize],
+        mut find: impl FnMut(&[u8]) -> Option<usize>,
+    ) -> Option<usize> {
         let mut from = 0;
         for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
             let cut = cut.clamp(from, bytes.len());
@@ -255,11 +267,19 @@ mod tests {
                 assert_eq!(got, Some(end), "cuts {a} {b}");
             }
         }
-        let long: Vec<u8> = [&b"x\\\""[..]; 100].concat().into_iter().chain(*b"\\\\\"").collect();
+        let long: Vec<u8> = [&b"x\\\""[..]; 100]
+            .concat()
+            .into_iter()
+            .chain(*b"\\\\\"")
+            .collect();
         for cut in [1, 63, 64, 65, 150, 299, 300, 301] {
             let mut scan = StringScan::default();
             scan.start();
-            assert_eq!(in_pieces(&long, &[cut], |p| scan.find_end(p)), Some(long.len()), "cut {cut}");
+            assert_eq!(
+                in_pieces(&long, &[cut], |p| scan.find_end(p)),
+                Some(long.len()),
+                "cut {cut}"
+            );
         }
     }
 

@@ -60,19 +60,31 @@ fn skimmed_bodies_read_like_whole_ones_however_the_frames_fall() {
         let want = whole(bytes);
         assert_eq!(skim(bytes, &[]).as_ref(), Some(&want), "one frame: {body}");
         for cut in 0..=bytes.len() {
-            assert_eq!(skim(bytes, &[cut]).as_ref(), Some(&want), "cut at {cut}: {body}");
+            assert_eq!(
+                skim(bytes, &[cut]).as_ref(),
+                Some(&want),
+                "cut at {cut}: {body}"
+            );
         }
         let every: Vec<usize> = (1..bytes.len()).collect();
-        assert_eq!(skim(bytes, &every).as_ref(), Some(&want), "byte frames: {body}");
+        assert_eq!(
+            skim(bytes, &every).as_ref(),
+            Some(&want),
+            "byte frames: {body}"
+        );
         let chunks: Vec<Bytes> = bytes.chunks(7).map(Bytes::copy_from_slice).collect();
-        assert_eq!(RequestSummary::inspect(ApiKind::ChatCompletions, &chunks), Ok(want));
+        assert_eq!(
+            RequestSummary::inspect(ApiKind::ChatCompletions, &chunks),
+            Ok(want)
+        );
     }
 }
 
 #[test]
 fn a_long_tool_loop_is_cut_down_to_the_messages_inspection_reads() {
     let code = r#"fn main() {\n    let s = \"a \\\"quoted\\\" word\";\n}\n"#.repeat(40);
-    let mut messages = vec![r#"{"role":"user","content":[{"type":"text","text":"fix the test"}]}"#.to_string()];
+    let mut messages =
+        vec![r#"{"role":"user","content":[{"type":"text","text":"fix the test"}]}"#.to_string()];
     for i in 0..400 {
         messages.push(format!(r#"{{"role":"assistant","content":[{{"type":"tool_use","id":"t{i}","name":"Read","input":{{"file_path":"/f{i}.rs"}}}}]}}"#));
         messages.push(format!(r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{i}","content":"{code}"}}]}}"#));
@@ -93,7 +105,11 @@ fn a_long_tool_loop_is_cut_down_to_the_messages_inspection_reads() {
     skim.feed(bytes);
     let reduced = skim.finish().expect("well formed");
     assert!(bytes.len() > 900_000, "{}", bytes.len());
-    assert!(reduced.body.len() < 4_000, "reduced to {} bytes", reduced.body.len());
+    assert!(
+        reduced.body.len() < 4_000,
+        "reduced to {} bytes",
+        reduced.body.len()
+    );
     assert_eq!((reduced.elements, reduced.written), (801, 1));
 }
 
