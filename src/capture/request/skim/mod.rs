@@ -42,8 +42,15 @@ pub struct Reduced {
 pub struct BodySkim {
     /// The reduced body so far.
     out: Vec<u8>,
-    /// The message being read.
+    /// The part of the message being read that came in earlier frames.
     msg: Vec<u8>,
+    /// Where in the current frame the rest of that message starts. A message is copied only
+    /// if it must be kept and the frame ends before it does (or, for a user message, once the
+    /// frame ends and no later one replaced it): most messages are never copied.
+    msg_from: usize,
+    /// A user message that ended in the current frame (its index and its bytes there): the
+    /// last one so far, copied when the frame ends unless a later one comes first.
+    pending_user: Option<(u32, std::ops::Range<usize>)>,
     /// A member name or role being read (its first bytes; enough to tell the ones that matter).
     token: Vec<u8>,
     place: Place,
@@ -158,6 +165,15 @@ impl BodySkim {
                 Lex::Scalar => self.scalar_rest(bytes, i),
             };
         }
+        if self.failed {
+            return;
+        }
+        // The frame is about to go: keep what must outlive it.
+        self.settle_pending_user(bytes);
+        if self.place == Place::Message && !self.dropping {
+            self.msg.extend_from_slice(&bytes[self.msg_from..]);
+            self.msg_from = 0;
+        }
     }
 
     /// The reduced body, or `None` if the body was not one well-formed object (as far as the
@@ -178,12 +194,11 @@ impl BodySkim {
             + self.last_user.as_ref().map_or(0, |(_, m)| m.len())
     }
 
-    /// Where the bytes of the current value go: the reduced body at the top level, the
-    /// message buffer inside a message, nowhere for the rest of a cut-down array.
+    /// Where the bytes of the current value go: the reduced body at the top level, nowhere
+    /// elsewhere (a message is taken from its frame as a whole, see `msg_from`).
     fn sink(&mut self) -> Option<&mut Vec<u8>> {
         match self.place {
             Place::Body => Some(&mut self.out),
-            Place::Message if !self.dropping => Some(&mut self.msg),
             _ => None,
         }
     }
@@ -211,7 +226,7 @@ impl BodySkim {
                 self.start_string();
             }
             (Place::Body | Place::Message, Expect::KeyOrEnd | Expect::CommaOrEnd, b'}') => {
-                self.end_object();
+                self.end_object(bytes, i);
             }
             (Place::Body | Place::Message, Expect::Colon, b':') => {
                 if let Some(sink) = self.sink() {
@@ -234,12 +249,14 @@ impl BodySkim {
                 self.place = Place::ToolsStart;
             }
             (Place::Body | Place::Message, Expect::Value, _) => return self.start_value(bytes, i),
-            (Place::Messages, Expect::ValueOrEnd | Expect::CommaOrEnd, b']') => self.end_array(),
+            (Place::Messages, Expect::ValueOrEnd | Expect::CommaOrEnd, b']') => {
+                self.end_array(bytes);
+            }
             (Place::Messages, Expect::CommaOrEnd, b',') => self.expect = Expect::Value,
             (Place::Messages, Expect::ValueOrEnd | Expect::Value, b'{') => {
                 self.elements = self.elements.saturating_add(1);
                 self.msg.clear();
-                self.msg.push(b'{');
+                self.msg_from = i;
                 self.role = Role::Other;
                 self.dropping = false;
                 self.place = Place::Message;
@@ -297,8 +314,6 @@ impl BodySkim {
             self.expect = Expect::Value;
         }
         self.member = Member::Other;
-        self.msg.clear();
-        self.msg.extend_from_slice(&head[..read]);
         self.set_role(role);
         i + read
     }
@@ -457,48 +472,70 @@ impl BodySkim {
         self.expect = Expect::CommaOrEnd;
     }
 
-    /// `}` of the body or of a message.
-    fn end_object(&mut self) {
+    /// `}` (at `i` in `bytes`) of the body or of a message.
+    fn end_object(&mut self, bytes: &[u8], i: usize) {
         match self.place {
             Place::Body => {
                 self.out.push(b'}');
                 self.place = Place::AfterBody;
             }
             _ => {
-                self.msg.push(b'}');
-                self.end_message();
+                self.end_message(bytes, i + 1);
                 self.place = Place::Messages;
                 self.expect = Expect::CommaOrEnd;
             }
         }
     }
 
-    /// Keeps the message just read if serde needs it: the first system message, the last
-    /// user message, and any the skim could not read.
-    fn end_message(&mut self) {
+    /// Keeps the message just read (it ends at `end` in `bytes`) if serde needs it: the first
+    /// system message, the last user message, and any the skim could not read.
+    fn end_message(&mut self, bytes: &[u8], end: usize) {
         let index = self.elements - 1;
         let keep = match self.role {
-            Role::User => {
-                let fresh = self.spare.pop().unwrap_or_default();
-                let msg = std::mem::replace(&mut self.msg, fresh);
-                if let Some((_, old)) = self.last_user.replace((index, msg)) {
-                    self.spare.push(old);
-                }
-                return;
-            }
+            Role::User => true,
             Role::System => !std::mem::replace(&mut self.system_kept, true),
             Role::Unsure => true,
             Role::Other => false,
         };
-        if keep {
-            let fresh = self.spare.pop().unwrap_or_default();
-            let msg = std::mem::replace(&mut self.msg, fresh);
+        if !keep || self.dropping {
+            return;
+        }
+        if self.role == Role::User && self.msg.is_empty() {
+            // All of it is in this frame: copied when the frame ends, if still the last.
+            self.pending_user = Some((index, self.msg_from..end));
+            return;
+        }
+        self.msg.extend_from_slice(&bytes[self.msg_from..end]);
+        let fresh = self.spare.pop().unwrap_or_default();
+        let msg = std::mem::replace(&mut self.msg, fresh);
+        if self.role == Role::User {
+            self.pending_user = None;
+            self.replace_last_user(index, msg);
+        } else {
             self.kept.push((index, msg));
         }
     }
 
+    /// The last user message is now the one at `index`.
+    fn replace_last_user(&mut self, index: u32, msg: Vec<u8>) {
+        if let Some((_, old)) = self.last_user.replace((index, msg)) {
+            self.spare.push(old);
+        }
+    }
+
+    /// Copies the user message that ended in this frame, if one did.
+    fn settle_pending_user(&mut self, bytes: &[u8]) {
+        if let Some((index, range)) = self.pending_user.take() {
+            let mut msg = self.spare.pop().unwrap_or_default();
+            msg.clear();
+            msg.extend_from_slice(&bytes[range]);
+            self.replace_last_user(index, msg);
+        }
+    }
+
     /// `]` of a `messages`/`input` array: its kept messages go out, in their order.
-    fn end_array(&mut self) {
+    fn end_array(&mut self, bytes: &[u8]) {
+        self.settle_pending_user(bytes);
         if let Some(last) = self.last_user.take() {
             let at = self.kept.partition_point(|(i, _)| *i < last.0);
             self.kept.insert(at, last);
