@@ -1,20 +1,24 @@
-//! Request inspection: reading what attribution needs from a request body in one pass, and
-//! adding `stream_options.include_usage` to an OpenAI chat request without copying it.
+//! Request inspection: reading what attribution needs from a request body, and adding
+//! `stream_options.include_usage` to an OpenAI chat request without copying it.
 //!
 //! This module owns the request side of the wire formats: Anthropic Messages, OpenAI Chat
 //! Completions and OpenAI Responses bodies. Long-context bodies run to megabytes and arrive as
-//! many frames, so the body is never concatenated: several chunks are read through a `Read`
-//! that walks the chunk list, and everything agentprof does not keep (message contents, tool
-//! schemas, images) goes to serde's `IgnoredAny` or to visitors that keep only a short prefix of
-//! a string. Buffers for those prefixes are reused across messages, so inspecting a body with
-//! thousands of messages allocates a bounded number of times.
+//! many frames, so the body is never concatenated: a skim ([`BodySkim`], in `skim`) reads the
+//! frames as they pass and keeps a reduced body — the top-level members, the first system and
+//! the last user message, whether there are tools — which the serde pass then reads. Everything
+//! agentprof does not keep (message contents, tool schemas, images) goes to serde's
+//! `IgnoredAny` or to visitors that keep only a short prefix of a string. When the skim cannot
+//! follow a body that is at hand whole, serde reads all of it (through a `Read` that walks the
+//! chunk list), so an error says where the body broke.
 //!
 //! Inspection is lenient about shapes (a field of an unexpected type is ignored) but strict about
-//! syntax: a body that is not one complete JSON object is an [`InspectError`].
+//! syntax: a body that is not one complete JSON object is an [`InspectError`] (or no summary,
+//! for a body that was only skimmed as it streamed).
 //!
 //! Layout: the public types and the state of the pass are here; the serde visitors that fill
 //! that state are in `visitors` (messages and content blocks in `visitors/content.rs`), the
-//! reader over the chunk list in `reader`, and [`add_include_usage`] in `include_usage`.
+//! skim in `skim`, the reader over the chunk list in `reader`, and [`add_include_usage`] in
+//! `include_usage`.
 
 mod include_usage;
 mod reader;
