@@ -433,15 +433,7 @@ impl BodySkim {
         let Ok(end) = self.containers.find_end(rest) else {
             return self.fail();
         };
-        let taken = end.unwrap_or(rest.len());
-        if let Some(sink) = self.sink() {
-            sink.extend_from_slice(&rest[..taken]);
-        }
-        if end.is_some() {
-            self.lex = Lex::Tokens;
-            self.value_read();
-        }
-        i + taken
+        self.value_part(i, rest, end)
     }
 
     /// A number or literal, up to the byte after it.
@@ -450,6 +442,12 @@ impl BodySkim {
         let end = rest
             .iter()
             .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'));
+        self.value_part(i, rest, end)
+    }
+
+    /// `rest` (from `i`) holds the value being read up to `end`, or to its end if `None`:
+    /// copied to the sink, and the value finished if it ended. Where the next read starts.
+    fn value_part(&mut self, i: usize, rest: &[u8], end: Option<usize>) -> usize {
         let taken = end.unwrap_or(rest.len());
         if let Some(sink) = self.sink() {
             sink.extend_from_slice(&rest[..taken]);

@@ -37,6 +37,17 @@ fn escaped_in(backslashes: u64, len: usize, carry: &mut bool) -> u64 {
     esc
 }
 
+/// The quotes of a block of `len` valid bytes that are not escaped (`carry` as in
+/// [`escaped_in`]). Most blocks of a body have no backslash: they skip the arithmetic.
+#[inline]
+fn unescaped(quotes: u64, backslashes: u64, len: usize, carry: &mut bool) -> u64 {
+    if backslashes == 0 && !*carry {
+        quotes
+    } else {
+        quotes & !escaped_in(backslashes, len, carry)
+    }
+}
+
 /// Mask of the first `len` bits.
 #[inline]
 fn valid(len: usize) -> u64 {
@@ -145,10 +156,23 @@ macro_rules! block_loops {
     ($(#[$attr:meta])* $name:ident, $masks:path) => {
         mod $name {
             use super::{
-                BLOCK, ContainerScan, Malformed, StringScan, block_at, escaped_in, inside_strings,
+                BLOCK, ContainerScan, Malformed, StringScan, block_at, inside_strings, unescaped,
                 valid,
             };
             use $masks as masks;
+
+            /// The block at `at`, its length, and where its unescaped quotes are.
+            $(#[$attr])*
+            fn quotes_at<'a>(
+                bytes: &'a [u8],
+                at: usize,
+                pad: &'a mut [u8; BLOCK],
+                carry: &mut bool,
+            ) -> (&'a [u8; BLOCK], usize, u64) {
+                let (block, len) = block_at(bytes, at, pad);
+                let (quotes, backslashes) = masks::quotes_and_backslashes(block);
+                (block, len, unescaped(quotes, backslashes, len, carry))
+            }
 
             $(#[$attr])*
             pub(super) fn string_end(scan: &mut StringScan, bytes: &[u8]) -> Option<usize> {
@@ -158,13 +182,7 @@ macro_rules! block_loops {
                 let mut pad = [b' '; BLOCK];
                 let mut at = 0;
                 while at < bytes.len() {
-                    let (block, len) = block_at(bytes, at, &mut pad);
-                    let (quotes, backslashes) = masks::quotes_and_backslashes(block);
-                    let quotes = if backslashes == 0 && !carry {
-                        quotes
-                    } else {
-                        quotes & !escaped_in(backslashes, len, &mut carry)
-                    };
+                    let (_, len, quotes) = quotes_at(bytes, at, &mut pad, &mut carry);
                     if quotes != 0 {
                         return Some(at + quotes.trailing_zeros() as usize + 1);
                     }
@@ -184,13 +202,7 @@ macro_rules! block_loops {
                 let mut pad = [b' '; BLOCK];
                 let mut at = 0;
                 while at < bytes.len() {
-                    let (block, len) = block_at(bytes, at, &mut pad);
-                    let (quotes, backslashes) = masks::quotes_and_backslashes(block);
-                    let quotes = if backslashes == 0 && !carry {
-                        quotes
-                    } else {
-                        quotes & !escaped_in(backslashes, len, &mut carry)
-                    };
+                    let (block, len, quotes) = quotes_at(bytes, at, &mut pad, &mut carry);
                     let outside = if quotes == 0 {
                         // No string starts or ends here: all inside one, or all outside.
                         if inside { 0 } else { valid(len) }
