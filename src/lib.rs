@@ -22,8 +22,8 @@
 //! - [`demo`] holds the built-in mock upstream and synthetic agent behind `agentprof demo`.
 //! - [`commands`] is glue: one module per subcommand; [`net`] the accept loop small servers share.
 
-// The one exception, a call into code compiled for AVX2 after checking the CPU has it, is
-// allowed where it is made (`capture::request::skim`).
+// The exceptions, two calls into code compiled for AVX2 after checking the CPU has it, are
+// allowed where they are made (`capture::request::skim::scan`).
 #![deny(unsafe_code)]
 
 pub mod attribute;

@@ -16,8 +16,13 @@
 //! ([`scan`], [`blocks`]), checking only that strings close and brackets match. Whatever it
 //! does not recognise stays in the reduced body for serde to judge: a member name with escapes
 //! is copied as it is, and so is a message whose role it cannot read (an escaped role, or an
-//! escaped member name). Broken syntax at the levels it follows, or a body that does not end
-//! where its object does, ends the skim: [`BodySkim::finish`] gives `None`.
+//! escaped member name). Broken syntax at the levels it follows, a body that does not end
+//! where its object does, or a message that names its role again after the skim dropped it
+//! (no client does) ends the skim: [`BodySkim::finish`] gives `None`.
+//!
+//! Nothing is copied that need not be: a message the skim drops is never copied, and one it
+//! keeps is taken from its frame when the frame ends (a user message only if no later one
+//! ended in the same frame), so a long tool loop costs one copy per frame, not per message.
 
 mod blocks;
 mod scan;
