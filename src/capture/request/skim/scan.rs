@@ -350,7 +350,7 @@ mod tests {
             let (mut fast, mut portable) = (ContainerScan::default(), ContainerScan::default());
             fast.start(b'[');
             portable.start(b'[');
-            let mut run = |scan: &mut ContainerScan, portable_loop: bool| {
+            let run = |scan: &mut ContainerScan, portable_loop: bool| {
                 let mut find = |p: &[u8]| {
                     if portable_loop {
                         super::portable::container_end(scan, p)
