@@ -38,7 +38,8 @@ pub enum ApiKind {
     ChatCompletions,
     /// OpenAI `POST /v1/responses`.
     Responses,
-    /// Anything else (`count_tokens`, `models`, …): passed through, counted, no usage expected.
+    /// Anything else — connectivity probes (`HEAD /api/hello`), `count_tokens`, model lists,
+    /// auth: passed through and counted apart as "other requests", never as a model call.
     Other,
 }
 
@@ -180,6 +181,10 @@ impl CallErrorKind {
     }
 }
 
+/// The `classified_by` of a request that is not a model call: it gets no category (its
+/// `category` field reads `unknown`), and reports count it under "other requests".
+pub const NOT_A_MODEL_CALL: &str = "not-a-model-call";
+
 /// One model call seen by the proxy: the unit everything is attributed by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
@@ -226,6 +231,19 @@ impl Call {
     /// Whether the call counts as an error in reports: a non-2xx status or a cut-off body.
     pub fn is_error(&self) -> bool {
         self.error.is_some() || !matches!(self.status, Some(200..=299))
+    }
+
+    /// Whether this is a model call (messages, chat completions, responses). Everything else
+    /// the proxy passes — probes, model lists, token counting, auth — belongs to no category
+    /// and is reported apart as "other requests".
+    pub fn is_model_call(&self) -> bool {
+        self.api != ApiKind::Other
+    }
+
+    /// `METHOD /path` without the query string: how other requests are told apart in reports.
+    pub fn endpoint(&self) -> String {
+        let path = self.path.split('?').next().unwrap_or_default();
+        format!("{} {path}", self.method)
     }
 }
 

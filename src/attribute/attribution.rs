@@ -1,5 +1,8 @@
 //! The per-trace attribution pass: every call gets its final category, turn and cost.
 //!
+//! Only model calls are attributed; requests that are not (connectivity probes, model lists,
+//! token counting, auth) are set apart in [`AttributedTrace::other_requests`].
+//!
 //! Category: the agent's own telemetry (`query_source`) where it was joined, else the rule
 //! verdict recorded live. Turn: see [`super::turns`]. Cost: the price table; `None`
 //! when the model has no price.
@@ -65,6 +68,9 @@ pub struct AttributedTrace<'a> {
     pub calls: Vec<AttributedCall<'a>>,
     pub turns: Turns,
     pub join: JoinStats,
+    /// Requests that are not model calls (probes, model lists, token counting, auth), by start
+    /// time: in no category, no turn and no total; reports count them apart.
+    pub other_requests: Vec<&'a Call>,
 }
 
 impl<'a> AttributedTrace<'a> {
@@ -94,8 +100,11 @@ pub struct JoinStats {
 
 /// Attributes one trace.
 pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTrace<'a> {
-    let mut calls: Vec<&Call> = trace.calls.iter().collect();
-    calls.sort_by(|a, b| a.t_start.total_cmp(&b.t_start).then(a.id.cmp(&b.id)));
+    let by_start = |a: &&Call, b: &&Call| a.t_start.total_cmp(&b.t_start).then(a.id.cmp(&b.id));
+    let (mut calls, mut other_requests): (Vec<&Call>, Vec<&Call>) =
+        trace.calls.iter().partition(|c| c.is_model_call());
+    calls.sort_by(by_start);
+    other_requests.sort_by(by_start);
     let Join {
         by_call,
         by_request_id,
@@ -150,5 +159,6 @@ pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTra
             joined_by_fallback: by_fallback,
             unmatched_events,
         },
+        other_requests,
     }
 }

@@ -9,6 +9,7 @@ pub mod intervals;
 pub mod kv;
 pub mod memory;
 pub mod memory_growth;
+pub mod other_requests;
 pub mod rules;
 pub mod summary;
 pub mod telemetry_join;

@@ -12,6 +12,7 @@ use super::cost::PriceTable;
 use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
+use super::other_requests::OtherRequests;
 use super::usage_totals::{Buckets, UsageTotals};
 use crate::capture::transcripts::ImportReport;
 use crate::clock::offset_to_timestamp;
@@ -36,6 +37,10 @@ pub struct Summary {
     pub turns: Vec<TurnReport>,
     pub memory: MemoryReport,
     pub kv: KvReport,
+    /// Requests that are not model calls (probes, model lists, token counting, auth): in no
+    /// category, turn or total.
+    #[serde(default)]
+    pub other_requests: OtherRequests,
     /// How calls got their category: the agent's telemetry, a rule, or nothing.
     pub classification: Classification,
     /// Which price table the costs come from.
@@ -131,6 +136,9 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
     for trace in traces {
         let attributed = attribute(trace, options.prices);
         add_calls(&mut summary, &attributed, &mut unpriced);
+        for request in &attributed.other_requests {
+            summary.other_requests.add(request);
+        }
         add_turns(&mut summary, &attributed, &mut turn_growths);
         add_classification(&mut summary.classification, &attributed);
         add_kv(&mut summary.kv, &attributed, options.kv_profile);
@@ -222,6 +230,7 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
             resident_byte_seconds: 0.0,
             assumption: options.kv_profile.describe(),
         },
+        other_requests: OtherRequests::default(),
         classification: Classification::default(),
         prices: PricesLabel {
             as_of: options.prices.as_of().to_string(),

@@ -1,9 +1,16 @@
-//! Turns: a user prompt on the main loop starts one; every later call up to the next prompt —
-//! tool loops, background forks, sub-agents — is charged to it.
+//! Turns: a prompt the user typed on the main loop starts one; every later call up to the next
+//! prompt — tool loops, background forks, sub-agents — is charged to it.
 //!
-//! Live, [`TurnDetector`] marks the calls that carry a new prompt (`Call::starts_turn`), from the
-//! request alone. At report time, [`assign`] groups calls into turns, preferring the agent's own
-//! telemetry (`prompt.id`) where it was joined.
+//! What starts a turn is decided from what the call carries, never from the agent's telemetry:
+//! live, [`TurnDetector`] marks a main-loop call whose last user message is text the user typed
+//! (not tool results, not task or sub-agent notifications, not injected reminders or the
+//! summary that continues a compacted conversation, not a retry of the same prompt) as
+//! `Call::starts_turn`. Telemetry cannot split one typed prompt into two turns — Claude Code
+//! 2.1.328 logs a second `user_prompt` with a new `prompt.id` after a sub-agent returns, though
+//! the user typed once. It only refines which turn a call is charged to: at report time,
+//! [`assign`] charges a call whose joined telemetry carries the `prompt.id` of a turn's opening
+//! call to that turn (a title call sent just before the prompt it names, a memory fork that
+//! finishes after the next prompt), and every other call to the latest turn of its session.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -69,10 +76,10 @@ pub struct Turns {
     pub starts: Vec<usize>,
 }
 
-/// Groups calls into turns. A call starts a turn when it is main-loop work and either the
-/// telemetry joined to it carries a `prompt.id` not seen before in its session, or (without
-/// telemetry) it was marked `starts_turn` live. Later calls belong to the latest turn of their
-/// session, or the latest turn overall when they carry no session.
+/// Groups calls into turns. A call starts a turn when its final category is `user_turn` and it
+/// was marked `starts_turn` live (it carries a newly typed prompt). A call whose telemetry
+/// carries the prompt id of a turn's opening call belongs to that turn; any other call to the
+/// latest turn of its session (the latest turn overall when it carries no session).
 pub fn assign(
     calls: &[&Call],
     categories: &[Category],
@@ -82,40 +89,37 @@ pub fn assign(
         of_call: vec![None; calls.len()],
         starts: Vec::new(),
     };
-    let mut current_by_session: HashMap<Option<&str>, usize> = HashMap::new();
-    let mut seen_prompts: HashMap<Option<&str>, Vec<&str>> = HashMap::new();
-    // Turns started without a prompt id (the first attempt failed, so no telemetry was joined):
-    // the first prompt id that follows in the session belongs to them, not to a new turn.
-    let mut awaiting_prompt: HashMap<Option<&str>, bool> = HashMap::new();
-    let mut latest: Option<usize> = None;
+    let prompt_of = |i: usize| telemetry[i].and_then(|t| t.prompt_id.as_deref());
+    let session_of = |i: usize| calls[i].session_id.as_deref();
+    // First the turns themselves, and the prompt id each opening call carries.
+    let mut turn_of_prompt: HashMap<(Option<&str>, &str), usize> = HashMap::new();
     for (i, call) in calls.iter().enumerate() {
-        let session = call.session_id.as_deref();
-        let prompt = telemetry[i].and_then(|t| t.prompt_id.as_deref());
-        let starts = categories[i] == Category::UserTurn
-            && match prompt {
-                Some(prompt) => {
-                    let seen = seen_prompts.entry(session).or_default();
-                    let new = !seen.contains(&prompt);
-                    if new {
-                        seen.push(prompt);
-                    }
-                    let adopted = new && awaiting_prompt.insert(session, false) == Some(true);
-                    new && !adopted
-                }
-                None => {
-                    if call.starts_turn {
-                        awaiting_prompt.insert(session, true);
-                    }
-                    call.starts_turn
-                }
-            };
-        if starts {
+        if categories[i] == Category::UserTurn && call.starts_turn {
+            let turn = turns.starts.len();
             turns.starts.push(i);
-            let turn = turns.starts.len() - 1;
+            if let Some(prompt) = prompt_of(i) {
+                turn_of_prompt
+                    .entry((session_of(i), prompt))
+                    .or_insert(turn);
+            }
+        }
+    }
+    // Then every call: its prompt's turn where telemetry names one, else the latest by time.
+    let mut current_by_session: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut latest: Option<usize> = None;
+    let mut next_start = turns.starts.iter().copied().enumerate().peekable();
+    for i in 0..calls.len() {
+        let session = session_of(i);
+        if let Some((turn, _)) = next_start.next_if(|&(_, start)| start == i) {
             current_by_session.insert(session, turn);
             latest = Some(turn);
+            turns.of_call[i] = Some(turn);
+            continue;
         }
-        turns.of_call[i] = current_by_session.get(&session).copied().or(latest);
+        let by_prompt = prompt_of(i).and_then(|p| turn_of_prompt.get(&(session, p)).copied());
+        turns.of_call[i] = by_prompt
+            .or_else(|| current_by_session.get(&session).copied())
+            .or(latest);
     }
     turns
 }
@@ -177,8 +181,8 @@ mod tests {
     #[test]
     fn a_failed_first_attempt_and_its_retry_are_one_turn() {
         // Call 0: first attempt (529, no telemetry), live-marked as starting the turn.
-        // Call 1: the retry, joined to telemetry with prompt p1. Call 2: a tool loop, p1.
-        // Call 3: the next prompt, p2.
+        // Call 1: the retry (same prompt: not marked), joined to telemetry with prompt p1.
+        // Call 2: a tool loop, p1. Call 3: the next prompt, p2.
         let calls = [call(0, true), call(1, false), call(2, false), call(3, true)];
         let refs: Vec<&Call> = calls.iter().collect();
         let (p1, p2) = (prompt("p1"), prompt("p2"));
@@ -195,5 +199,61 @@ mod tests {
         let refs: Vec<&Call> = calls.iter().collect();
         let turns = assign(&refs, &[Category::UserTurn; 3], &[None, None, None]);
         assert_eq!(turns.starts, vec![0, 2]);
+        assert_eq!(turns.of_call, vec![Some(0), Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn a_new_telemetry_prompt_id_after_a_subagent_is_not_a_new_turn() {
+        // Claude Code 2.1.328, `-p` with a sub-agent: main call (p1) → sub-agent (p1) → main
+        // call with the tool result (p1) → main call for the completion notice, which its
+        // telemetry gives a NEW prompt id (p2). One prompt was typed: one turn.
+        let calls = [
+            call(0, true),
+            call(1, false),
+            call(2, false),
+            call(3, false),
+        ];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let (p1, p2) = (prompt("p1"), prompt("p2"));
+        let telemetry = [Some(&p1), Some(&p1), Some(&p1), Some(&p2)];
+        let categories = [
+            Category::UserTurn,
+            Category::Subagent,
+            Category::UserTurn,
+            Category::UserTurn,
+        ];
+        let turns = assign(&refs, &categories, &telemetry);
+        assert_eq!(turns.starts, vec![0]);
+        assert_eq!(turns.of_call, vec![Some(0); 4]);
+    }
+
+    #[test]
+    fn a_call_carrying_a_later_turns_prompt_id_is_charged_to_that_turn() {
+        // Turn 1 (p1); then the title call for the second prompt (p2) is sent just before the
+        // main call that opens turn 2 (p2); then a memory fork of turn 1 (p1) finishes late.
+        let calls = [call(0, true), call(1, false), call(2, true), call(3, false)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let (p1, p2) = (prompt("p1"), prompt("p2"));
+        let telemetry = [Some(&p1), Some(&p2), Some(&p2), Some(&p1)];
+        let categories = [
+            Category::UserTurn,
+            Category::Utility,
+            Category::UserTurn,
+            Category::MemoryExtraction,
+        ];
+        let turns = assign(&refs, &categories, &telemetry);
+        assert_eq!(turns.starts, vec![0, 2]);
+        assert_eq!(turns.of_call, vec![Some(0), Some(1), Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn telemetry_that_makes_a_call_background_work_takes_away_its_turn() {
+        // Marked live as a typed prompt, but the agent's telemetry says it was a title call.
+        let calls = [call(0, true), call(1, true)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let categories = [Category::Utility, Category::UserTurn];
+        let turns = assign(&refs, &categories, &[None, None]);
+        assert_eq!(turns.starts, vec![1]);
+        assert_eq!(turns.of_call, vec![None, Some(0)]);
     }
 }

@@ -20,6 +20,7 @@ use crate::capture::telemetry::{
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
+use crate::observation::{Category, NOT_A_MODEL_CALL};
 use crate::output::live::{LiveSinks, SessionStart};
 use crate::output::trace::{
     HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
@@ -368,15 +369,21 @@ impl CallSink for TraceSink {
             request,
             headers,
         } = completed;
-        let verdict = self.rules.classify(&CallFacts {
-            provider: call.provider,
-            api: call.api,
-            path: &call.path,
-            headers: &headers,
-            request: request.as_ref(),
-        });
-        call.category = verdict.category;
-        call.classified_by = verdict.decided_by;
+        if call.is_model_call() {
+            let verdict = self.rules.classify(&CallFacts {
+                provider: call.provider,
+                api: call.api,
+                path: &call.path,
+                headers: &headers,
+                request: request.as_ref(),
+            });
+            call.category = verdict.category;
+            call.classified_by = verdict.decided_by;
+        } else {
+            // Probes, model lists, token counting: no category; reports count them apart.
+            call.category = Category::Unknown;
+            call.classified_by = NOT_A_MODEL_CALL.to_string();
+        }
         call.starts_turn = self
             .turns
             .lock()

@@ -44,7 +44,7 @@ pub fn print_after_run(trace: &Path) {
     );
     let totals = &summary.totals;
     say!(
-        "agentprof: {} calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
+        "agentprof: {} model calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
         totals.requests,
         totals.errors,
         totals.total_tokens(),
@@ -53,6 +53,12 @@ pub fn print_after_run(trace: &Path) {
         totals.cache_read_input_tokens,
         totals.output_tokens
     );
+    if summary.other_requests.requests > 0 {
+        say!(
+            "agentprof: other requests (not model calls): {}",
+            summary.other_requests.describe(3)
+        );
+    }
     if let Some(cost) = totals.cost_usd {
         say!(
             "agentprof: cost ${cost:.4} (prices as of {})",

@@ -25,7 +25,10 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// What the mock's records say Prometheus must show.
 #[derive(Debug, Default)]
 struct Expected {
+    /// Model calls.
     requests: f64,
+    /// Requests that are not model calls (count_tokens).
+    other_requests: f64,
     tokens: BTreeMap<String, f64>,
     by_status: BTreeMap<String, f64>,
     errors: f64,
@@ -37,14 +40,17 @@ struct Expected {
 
 fn expected(records: &[MockRecord]) -> Expected {
     let prices = PriceTable::bundled();
-    let mut e = Expected {
-        requests: records.len() as f64,
-        ..Expected::default()
-    };
+    let mut e = Expected::default();
     let mut prefixes = BTreeMap::new();
     let mut records: Vec<&MockRecord> = records.iter().collect();
     records.sort_by_key(|r| r.seq);
     for r in records {
+        let path = r.path.split('?').next().unwrap_or_default();
+        if !["/v1/messages", "/v1/chat/completions", "/v1/responses"].contains(&path) {
+            e.other_requests += 1.0;
+            continue;
+        }
+        e.requests += 1.0;
         let status = r.status.map_or("error".to_string(), |s| s.to_string());
         *e.by_status.entry(status).or_default() += 1.0;
         let ok = matches!(r.status, Some(200..=299));
@@ -128,8 +134,10 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
             "Prometheus has scraped every request the mock answered",
             LIMIT,
             || {
-                prometheus.scalar("sum(agentprof_requests_total)")
-                    == Some(mock.records().len() as f64)
+                // Model calls and other requests (count_tokens) are counted apart.
+                prometheus.scalar(
+                    "sum(agentprof_requests_total) + sum(agentprof_other_requests_total)",
+                ) == Some(mock.records().len() as f64)
             },
         );
     };
@@ -150,6 +158,11 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
         prometheus.scalar("sum(agentprof_requests_total)"),
         Some(want.requests)
     );
+    assert_eq!(
+        prometheus.scalar("sum(agentprof_other_requests_total)"),
+        Some(want.other_requests)
+    );
+    assert!(want.other_requests >= 1.0, "the client counted tokens");
 
     // Exactly the mock's record.
     assert_eq!(prometheus.scalar("up{job=\"agentprof\"}"), Some(1.0));
@@ -202,6 +215,7 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
         Some(1.0)
     );
     let by_category = prometheus.by("category", "sum by (category) (agentprof_requests_total)");
+    let other_requests = prometheus.scalar("sum(agentprof_other_requests_total)");
     let turns = prometheus.scalar("agentprof_turns_total");
 
     // Every panel query of every dashboard returns data, with at least one real number.
@@ -243,12 +257,16 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
     let trace = trace(dir.path());
     assert_eq!(trace.calls.len(), records.len());
     let mut trace_by_category: BTreeMap<String, f64> = BTreeMap::new();
-    for call in &trace.calls {
+    for call in trace.calls.iter().filter(|c| c.is_model_call()) {
         *trace_by_category
             .entry(call.category.as_str().to_string())
             .or_default() += 1.0;
     }
     assert_eq!(by_category, trace_by_category);
+    // count_tokens is not a model call: counted apart, in no category.
+    let trace_other = trace.calls.iter().filter(|c| !c.is_model_call()).count() as f64;
+    assert!(trace_other >= 1.0, "the client counted tokens once");
+    assert_eq!(other_requests, Some(trace_other));
     assert!(
         by_category.len() >= 4,
         "user_turn, subagent, memory_extraction, utility: {by_category:?}"

@@ -9,7 +9,7 @@ use agentprof::observation::{ApiKind, CallErrorKind, Usage};
 use serde_json::Value;
 
 use crate::support::{
-    Mock, all_outputs, python, python_script, run_under_agentprof, stderr, trace,
+    Mock, all_outputs, python, python_script, report_json, run_under_agentprof, stderr, trace,
 };
 
 fn seen(dir: &std::path::Path) -> Vec<Value> {
@@ -116,6 +116,27 @@ fn anthropic_sdk_sees_upstream_bytes_and_trace_matches_mock_to_the_token() {
             .iter()
             .any(|c| c.api == ApiKind::Other && c.path.starts_with("/v1/models"))
     );
+    // They are not model calls: the report counts them apart, in no category or total.
+    let report = report_json(dir.path());
+    let model_calls = trace.calls.iter().filter(|c| c.is_model_call()).count();
+    let other = &report["other_requests"];
+    assert_eq!(report["totals"]["requests"], model_calls);
+    assert_eq!(other["requests"], trace.calls.len() - model_calls);
+    assert_eq!(
+        other["by_path"]["POST /v1/messages/count_tokens"], 1,
+        "{other}"
+    );
+    assert!(
+        other["by_path"]["GET /v1/models"].as_u64().unwrap() >= 1,
+        "{other}"
+    );
+    let categorised: u64 = report["categories"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(categorised, model_calls as u64);
     let overloaded = by_kind(&seen, "status_529");
     assert_eq!(overloaded["status"], 529);
     assert_eq!(overloaded["error_type"], "overloaded_error");

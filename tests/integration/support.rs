@@ -102,6 +102,17 @@ pub fn trace(dir: &Path) -> ReadTrace {
     read_trace(&dir.join("trace.jsonl")).unwrap()
 }
 
+/// `agentprof report --json` of `dir/trace.jsonl`, parsed.
+pub fn report_json(dir: &Path) -> serde_json::Value {
+    let output = agentprof()
+        .args(["report", "--json"])
+        .arg(dir.join("trace.jsonl"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "report: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Everything agentprof wrote or printed for a run: trace, log, stdout, stderr.
 pub fn all_outputs(dir: &Path, output: &Output) -> String {
     let mut text = String::new();

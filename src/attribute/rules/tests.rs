@@ -158,7 +158,12 @@ fn generic_clients_and_unreadable_bodies() {
         headers: &[],
         request: None,
     });
-    assert_eq!(other.category, Category::Utility);
+    // No built-in rule claims requests that are not model calls: they are never classified
+    // (`run` records them as `not-a-model-call`; reports count them apart).
+    assert_eq!(
+        (other.category, other.decided_by.as_str()),
+        (Category::Unknown, "no-rule")
+    );
 }
 
 #[test]

@@ -22,6 +22,10 @@ pub struct MockRecord {
     pub seq: u64,
     /// `anthropic` or `openai`.
     pub provider: String,
+    /// HTTP method (`POST` for every model call; `HEAD /api/hello` probes and unknown paths
+    /// are recorded too, with their status and nothing else).
+    #[serde(default = "post")]
+    pub method: String,
     /// Path with query, as received.
     pub path: String,
     pub model: Option<String>,
@@ -52,6 +56,10 @@ pub struct MockRecord {
     /// received through the proxy with this, byte for byte.
     #[serde(default)]
     pub body_fnv1a64: String,
+}
+
+fn post() -> String {
+    "POST".to_string()
 }
 
 /// The in-memory record list, optionally mirrored to a JSON-lines file.

@@ -71,6 +71,9 @@ impl Endpoint {
 
 enum Route {
     Records,
+    /// Claude Code's connectivity probe (`HEAD /api/hello`): answered 200 with no body, as a
+    /// reachable API would; it is not a model call and is not recorded.
+    Hello,
     Api(Endpoint),
     NotFound,
 }
@@ -78,6 +81,7 @@ enum Route {
 fn route(method: &Method, path: &str, headers: &HeaderMap) -> Route {
     match (method.as_str(), path) {
         ("GET", "/__mock/records") => Route::Records,
+        ("HEAD" | "GET", "/api/hello") => Route::Hello,
         ("POST", "/v1/messages") => Route::Api(Endpoint::Messages),
         ("POST", "/v1/messages/count_tokens") => Route::Api(Endpoint::CountTokens),
         // Both APIs list models at the same path; Anthropic clients always send a version.
@@ -166,7 +170,12 @@ async fn handle(
             );
             return Ok(resp);
         }
+        Route::Hello => {
+            record_unrouted(&shared, &parts, StatusCode::OK);
+            return Ok(Response::new(MockBody::full(Bytes::new())));
+        }
         Route::NotFound => {
+            record_unrouted(&shared, &parts, StatusCode::NOT_FOUND);
             let body = anthropic::error_body(
                 "not_found_error",
                 &format!("{} {path} not found", parts.method),
@@ -197,6 +206,49 @@ async fn handle(
             Ok(respond(delivery, provider, &request_id))
         }
     }
+}
+
+/// Records a request that is no API call (a probe, an unknown path): what was asked and the
+/// status sent, so the records stay one per request the mock answered.
+fn record_unrouted(shared: &Shared, parts: &http::request::Parts, status: StatusCode) {
+    // Which API a stray request meant is a guess: Anthropic clients always send a version
+    // header, and the probe is Claude Code's.
+    let anthropic =
+        parts.headers.contains_key("anthropic-version") || parts.uri.path().starts_with("/api/");
+    let provider = if anthropic {
+        Provider::Anthropic
+    } else {
+        Provider::OpenAi
+    };
+    let mut state = shared.lock();
+    state.seq += 1;
+    let record = MockRecord {
+        seq: state.seq,
+        provider: provider.as_str().to_string(),
+        method: parts.method.to_string(),
+        path: path_and_query(parts),
+        model: None,
+        stream: false,
+        status: Some(status.as_u16()),
+        usage: None,
+        request_id: String::new(),
+        response_id: None,
+        truth_category: None,
+        session_id: header_str(&parts.headers, "x-claude-code-session-id"),
+        agent_id: None,
+        fault: None,
+        tools: 0,
+        body_bytes: 0,
+        body_fnv1a64: String::new(),
+    };
+    state.log.push(record);
+}
+
+fn path_and_query(parts: &http::request::Parts) -> String {
+    parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string())
 }
 
 enum Outcome {
@@ -232,10 +284,8 @@ fn process(
     let mut record = MockRecord {
         seq,
         provider: provider.as_str().to_string(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
+        method: parts.method.to_string(),
+        path: path_and_query(parts),
         model: json
             .as_ref()
             .and_then(|j| j.get("model"))

@@ -286,4 +286,13 @@ fn classification(page: &mut Page, summary: &Summary) {
             ),
         );
     }
+    if summary.other_requests.requests > 0 {
+        page.p(
+            "note",
+            &format!(
+                "Other requests (not model calls, in no category): {}.",
+                summary.other_requests.describe(10)
+            ),
+        );
+    }
 }

@@ -8,7 +8,7 @@
 
 use opentelemetry::KeyValue;
 
-use crate::observation::{ApiKind, Call, CallErrorKind, Usage};
+use crate::observation::{Call, CallErrorKind, Usage};
 
 pub const OPERATION: &str = "gen_ai.operation.name";
 pub const PROVIDER: &str = "gen_ai.provider.name";
@@ -22,17 +22,11 @@ pub const ERROR_TYPE: &str = "error.type";
 /// The GenAI operation of every model call agentprof proxies.
 pub const CHAT: &str = "chat";
 
-/// Whether the call is a GenAI operation (a model call), not a side endpoint.
-pub fn is_model_call(call: &Call) -> bool {
-    call.api != ApiKind::Other
-}
-
 /// `chat <model>` (`chat` when the request named no model); `<METHOD> <path>` for side
 /// endpoints, as HTTP client spans are named.
 pub fn span_name(call: &Call) -> String {
-    if !is_model_call(call) {
-        let path = call.path.split('?').next().unwrap_or_default();
-        return format!("{} {path}", call.method);
+    if !call.is_model_call() {
+        return call.endpoint();
     }
     match &call.model {
         Some(model) => format!("{CHAT} {model}"),
@@ -82,11 +76,11 @@ pub fn with(base: &[KeyValue], extra: KeyValue) -> Vec<KeyValue> {
 /// first prompt).
 pub fn span_attributes(call: &Call, turn: u64) -> Vec<KeyValue> {
     let mut attributes = Vec::with_capacity(20);
-    if is_model_call(call) {
+    if call.is_model_call() {
         attributes.extend(metric_base(call));
     } else {
+        // Not a model call: it has no category (reports count it under other requests).
         attributes.push(KeyValue::new(PROVIDER, call.provider.as_str()));
-        attributes.push(KeyValue::new(CATEGORY, call.category.as_str()));
     }
     if let Some(usage) = &call.usage {
         attributes.extend(usage_attributes(usage));

@@ -111,12 +111,14 @@ impl Instruments {
         }
     }
 
-    /// Records one finished call.
+    /// Records one finished call. Other requests (probes, model lists, token counting) are
+    /// not GenAI operations and belong to no category: their span is all they get.
     pub fn record_call(&self, call: &Call) {
+        if !call.is_model_call() {
+            return;
+        }
         let base = attr::metric_base(call);
-        if attr::is_model_call(call)
-            && let Some(end) = call.t_end
-        {
+        if let Some(end) = call.t_end {
             let mut attributes = base.clone();
             if let Some(error) = attr::error_type(call) {
                 attributes.push(KeyValue::new(attr::ERROR_TYPE, error));
@@ -127,16 +129,14 @@ impl Instruments {
         let Some(usage) = call.usage else {
             return;
         };
-        if attr::is_model_call(call) {
-            for (kind, n) in [
-                ("input", usage.prompt_tokens()),
-                ("output", usage.output_tokens),
-            ] {
-                self.token_usage
-                    .record(n, &with(&base, KeyValue::new(attr::TOKEN_TYPE, kind)));
-            }
+        for (kind, n) in [
+            ("input", usage.prompt_tokens()),
+            ("output", usage.output_tokens),
+        ] {
+            self.token_usage
+                .record(n, &with(&base, KeyValue::new(attr::TOKEN_TYPE, kind)));
         }
-        // agentprof's own counters carry no operation name: they count every call with usage.
+        // agentprof's own counters carry no operation name.
         let own: Vec<KeyValue> = base
             .into_iter()
             .filter(|kv| kv.key.as_str() != attr::OPERATION)

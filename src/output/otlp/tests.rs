@@ -276,7 +276,9 @@ fn side_endpoints_carry_no_genai_operation() {
     let attributes = span_attributes(&c, 0);
     assert!(value(&attributes, "gen_ai.operation.name").is_none());
     assert!(value(&attributes, "gen_ai.usage.input_tokens").is_none());
-    assert!(value(&attributes, "agentprof.category").is_some());
+    // Not a model call: no category (reports count it under other requests).
+    assert!(value(&attributes, "agentprof.category").is_none());
+    assert_eq!(span_name(&c), "POST /v1/messages");
 }
 
 #[test]

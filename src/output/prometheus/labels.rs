@@ -118,6 +118,14 @@ pub struct ProviderLabel {
     pub provider: &'static str,
 }
 
+/// `agentprof_other_requests_total`: `{provider, status}` — requests that are not model calls.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ProviderStatus {
+    pub provider: &'static str,
+    /// The HTTP status code as text, or `error` when the request got none.
+    pub status: Arc<str>,
+}
+
 /// `agentprof_kv_bytes_per_token`: which profile the KV figures assume.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct ProfileLabel {

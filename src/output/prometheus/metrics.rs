@@ -15,8 +15,8 @@ use prometheus_client::registry::Registry;
 
 use super::kv::KvResidency;
 use super::labels::{
-    CategoryModel, ErrorLabels, ModelLabels, ModelOnly, ProfileLabel, ProviderLabel, RequestLabels,
-    RoleLabel, TokenLabels,
+    CategoryModel, ErrorLabels, ModelLabels, ModelOnly, ProfileLabel, ProviderLabel,
+    ProviderStatus, RequestLabels, RoleLabel, TokenLabels,
 };
 use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::KvProfile;
@@ -44,6 +44,7 @@ pub struct Metrics {
     tokens: Family<TokenLabels, Counter>,
     requests: Family<RequestLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
+    other_requests: Family<ProviderStatus, Counter>,
     cost: Family<CategoryModel, Counter<f64, AtomicU64>>,
     unpriced: Family<ModelOnly, Counter>,
     turns: Counter,
@@ -80,6 +81,14 @@ impl Metrics {
             "agentprof_request_errors",
             "Calls that got a non-2xx status or were cut off, by what went wrong",
             errors.clone(),
+        );
+        let other_requests = Family::default();
+        registry.register(
+            "agentprof_other_requests",
+            "Requests through the proxy that are not model calls (connectivity probes such as \
+             HEAD /api/hello, model lists, token counting, auth): in no category, by the HTTP \
+             status the client got, or error when it got none",
+            other_requests.clone(),
         );
         let cost = Family::default();
         registry.register(
@@ -186,6 +195,7 @@ impl Metrics {
             tokens,
             requests,
             errors,
+            other_requests,
             cost,
             unpriced,
             turns,
@@ -202,13 +212,26 @@ impl Metrics {
 
     /// Counts one finished, classified call that ended at `now`.
     pub fn on_call(&self, call: &Call, now: Instant) {
-        let category = call.category.as_str();
         let provider = call.provider.as_str();
-        let model = self.models.label(call.model.as_deref());
         let status: Arc<str> = match call.status {
             Some(code) => Arc::from(code.to_string()),
             None => Arc::from("error"),
         };
+        let by_provider = ProviderLabel { provider };
+        self.request_bytes
+            .get_or_create(&by_provider)
+            .inc_by(call.request_bytes);
+        self.response_bytes
+            .get_or_create(&by_provider)
+            .inc_by(call.response_bytes);
+        if !call.is_model_call() {
+            self.other_requests
+                .get_or_create(&ProviderStatus { provider, status })
+                .inc();
+            return;
+        }
+        let category = call.category.as_str();
+        let model = self.models.label(call.model.as_deref());
         self.requests
             .get_or_create(&RequestLabels {
                 category,
@@ -234,14 +257,6 @@ impl Metrics {
         if call.starts_turn {
             self.turns.inc();
         }
-        let by_provider = ProviderLabel { provider };
-        self.request_bytes
-            .get_or_create(&by_provider)
-            .inc_by(call.request_bytes);
-        self.response_bytes
-            .get_or_create(&by_provider)
-            .inc_by(call.response_bytes);
-
         let pair = CategoryModel {
             category,
             model: model.clone(),

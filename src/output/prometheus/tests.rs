@@ -253,7 +253,12 @@ fn failures_unpriced_models_and_missing_models_get_their_own_labels() {
     metrics.on_call(&refused, Instant::now());
     let unpriced = call(3, Some("my-local-model"), Category::Utility);
     metrics.on_call(&unpriced, Instant::now());
-    let mut listing = call(4, None, Category::Utility);
+    // A model call whose body named no model (unreadable) …
+    let mut unnamed = call(4, None, Category::Unknown);
+    unnamed.usage = None;
+    metrics.on_call(&unnamed, Instant::now());
+    // … and a model listing, which is no model call at all: counted apart, in no category.
+    let mut listing = call(5, None, Category::Unknown);
     listing.api = ApiKind::Other;
     listing.usage = None;
     metrics.on_call(&listing, Instant::now());
@@ -273,7 +278,16 @@ fn failures_unpriced_models_and_missing_models_get_their_own_labels() {
         1.0
     );
     assert_eq!(
-        requests("category=\"utility\",model=\"none\",provider=\"anthropic\",status=\"200\""),
+        requests("category=\"unknown\",model=\"none\",provider=\"anthropic\",status=\"200\""),
+        1.0,
+        "the listing is not a model call: only the unnamed call is counted here"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "agentprof_other_requests_total",
+            "provider=\"anthropic\",status=\"200\""
+        ),
         1.0
     );
     let errors = |kind: &str| {

@@ -102,6 +102,13 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
             .collect();
         writeln!(out, "Sub-agent types: {}", types.join("; "))?;
     }
+    if summary.other_requests.requests > 0 {
+        writeln!(
+            out,
+            "Other requests (not model calls, in no category): {}",
+            summary.other_requests.describe(5)
+        )?;
+    }
     if let Some(import) = &summary.import {
         let d = &import.duplicates;
         writeln!(

@@ -46,6 +46,31 @@ async fn count_tokens_and_models() {
 }
 
 #[tokio::test]
+async fn the_probe_and_unknown_paths_are_answered_and_recorded() {
+    let mock = start(MockConfig::default()).await;
+    let hello = send(&mock, "HEAD", "/api/hello", &[], None).await.unwrap();
+    assert_eq!((hello.status, hello.body.len()), (200, 0));
+    let lost = send(&mock, "GET", "/v1/nowhere?x=1", &ANTHROPIC, None)
+        .await
+        .unwrap();
+    assert_eq!(lost.status, 404);
+    assert_eq!(lost.json()["error"]["type"], "not_found_error");
+    let records = mock.records();
+    let seen: Vec<(&str, &str, Option<u16>)> = records
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("HEAD", "/api/hello", Some(200)),
+            ("GET", "/v1/nowhere?x=1", Some(404))
+        ]
+    );
+    assert!(records.iter().all(|r| r.usage.is_none() && r.model.is_none()));
+}
+
+#[tokio::test]
 async fn anthropic_stream_has_real_event_order_and_matches_json_usage() {
     let mock = start(MockConfig::default()).await;
     let body = request(json!([user("hello")]), true);
