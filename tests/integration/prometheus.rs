@@ -135,9 +135,9 @@ fn prometheus_scrapes_exact_counts_and_every_dashboard_panel_has_data() {
             LIMIT,
             || {
                 // Model calls and other requests (count_tokens) are counted apart.
-                prometheus.scalar(
-                    "sum(agentprof_requests_total) + sum(agentprof_other_requests_total)",
-                ) == Some(mock.records().len() as f64)
+                prometheus
+                    .scalar("sum(agentprof_requests_total) + sum(agentprof_other_requests_total)")
+                    == Some(mock.records().len() as f64)
             },
         );
     };

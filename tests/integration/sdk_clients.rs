@@ -193,12 +193,49 @@ fn openai_sdk_without_include_usage_sees_no_usage_but_trace_has_it() {
     let sent_usage = sent.usage.unwrap();
     assert_eq!(
         with_usage["usage"]["prompt_tokens"],
-        sent_usage.input_tokens + sent_usage.cache_read_input_tokens
+        sent_usage.prompt_tokens()
     );
     assert_eq!(
         with_usage["usage"]["cached_tokens"],
         sent_usage.cache_read_input_tokens
     );
+    assert_eq!(
+        with_usage["usage"]["cache_write_tokens"],
+        sent_usage.cache_creation_input_tokens
+    );
+    assert!(
+        sent_usage.cache_creation_input_tokens > 0,
+        "the first call wrote its long system prompt to the cache: {sent_usage:?}"
+    );
+
+    // The Responses API: the SDK's usage, the mock's record and the trace agree, cache writes
+    // (first call) and reads (second) split out of the prompt without double counting.
+    for kind in ["responses_first", "responses_again"] {
+        let got = by_kind(&seen, kind);
+        let request_id = got["request_id"].as_str().unwrap();
+        let sent = record_by_request[request_id].usage.unwrap();
+        assert_eq!(call_by_request[request_id].usage, Some(sent), "{kind}");
+        assert_eq!(call_by_request[request_id].api, ApiKind::Responses);
+        assert_eq!(got["input_tokens"], sent.prompt_tokens(), "{kind}");
+        assert_eq!(got["cached_tokens"], sent.cache_read_input_tokens, "{kind}");
+        assert_eq!(
+            got["cache_write_tokens"], sent.cache_creation_input_tokens,
+            "{kind}"
+        );
+        assert_eq!(got["output_tokens"], sent.output_tokens, "{kind}");
+    }
+    let first = record_by_request[by_kind(&seen, "responses_first")["request_id"]
+        .as_str()
+        .unwrap()]
+    .usage
+    .unwrap();
+    let again = record_by_request[by_kind(&seen, "responses_again")["request_id"]
+        .as_str()
+        .unwrap()]
+    .usage
+    .unwrap();
+    assert!(first.cache_creation_input_tokens > 0 && first.cache_read_input_tokens == 0);
+    assert!(again.cache_read_input_tokens > 0 && again.cache_creation_input_tokens == 0);
     assert_eq!(
         with_usage["usage"]["completion_tokens"],
         sent_usage.output_tokens

@@ -24,10 +24,14 @@ def fnv1a64(data: bytes) -> str:
 def usage_dict(u):
     if u is None:
         return None
-    cached = 0
-    if getattr(u, "prompt_tokens_details", None) is not None:
-        cached = u.prompt_tokens_details.cached_tokens or 0
-    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "cached_tokens": cached}
+    cached = written = 0
+    details = getattr(u, "prompt_tokens_details", None)
+    if details is not None:
+        cached = details.cached_tokens or 0
+        # Cache writes (late 2026): read the way the SDK exposes them, typed or as an extra field.
+        written = getattr(details, "cache_write_tokens", None) or 0
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            "cached_tokens": cached, "cache_write_tokens": written}
 
 
 def main() -> None:
@@ -80,6 +84,23 @@ def main() -> None:
     completion = client.chat.completions.create(model="gpt-4.1-mini", messages=messages)
     seen.append({"kind": "nonstream", "id": completion.id, "request_id": completion._request_id,
                  "usage": usage_dict(completion.usage)})
+
+    # 6. The Responses API (what Codex CLI speaks), streaming: usage from `response.completed`,
+    # cache reads and writes included.
+    instructions = "You are terse. " * 300
+    for attempt in ("responses_first", "responses_again"):
+        stream = client.responses.create(model="gpt-6-sol", instructions=instructions,
+                                         input="Name three prime numbers.", stream=True)
+        completed = None
+        for event in stream:
+            if event.type == "response.completed":
+                completed = event.response
+        details = completed.usage.input_tokens_details
+        seen.append({"kind": attempt, "request_id": stream.response.headers.get("x-request-id"),
+                     "input_tokens": completed.usage.input_tokens,
+                     "output_tokens": completed.usage.output_tokens,
+                     "cached_tokens": details.cached_tokens,
+                     "cache_write_tokens": getattr(details, "cache_write_tokens", None)})
 
     with open(out_path, "w") as f:
         json.dump(seen, f, indent=1)

@@ -232,26 +232,31 @@ impl<'de> Deserialize<'de> for LooseStr {
     }
 }
 
-/// OpenAI's prompt-cache convention turned into agentprof's: `prompt` includes `cached`, and
-/// agentprof's `input_tokens` is the uncached part. `cached` is clamped to `prompt` so the total
-/// prompt is always the one OpenAI reported.
-fn openai_usage(prompt: u64, output: u64, cached: u64) -> Usage {
-    let cached = cached.min(prompt);
+/// OpenAI's prompt-cache convention turned into agentprof's: `prompt` includes both the cached
+/// tokens read and the tokens written to the cache, and agentprof's `input_tokens` is the part
+/// that was neither. Reads are clamped to `prompt` and writes to what is left, so the total
+/// prompt is always the one OpenAI reported and nothing is counted twice. OpenAI gives writes
+/// no TTL split: they count as default-TTL (`5m`) writes.
+fn openai_usage(prompt: u64, output: u64, cache: &CacheDetailsJson) -> Usage {
+    let read = cache.cached_tokens.unwrap_or(0).min(prompt);
+    let write = cache.cache_write_tokens.unwrap_or(0).min(prompt - read);
     Usage {
-        input_tokens: prompt - cached,
+        input_tokens: prompt - read - write,
         output_tokens: output,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: cached,
-        cache_creation_5m_input_tokens: 0,
+        cache_creation_input_tokens: write,
+        cache_read_input_tokens: read,
+        cache_creation_5m_input_tokens: write,
         cache_creation_1h_input_tokens: 0,
     }
 }
 
-/// `{"cached_tokens": n}`, the details object both OpenAI APIs use.
+/// The prompt-token details both OpenAI APIs use (`prompt_tokens_details` in Chat Completions,
+/// `input_tokens_details` in Responses): cache reads, and since late 2026 cache writes.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CachedDetailsJson {
+struct CacheDetailsJson {
     cached_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
 }
 
 /// The value of a top-level `"type"` member when it is the object's first member, which is how
@@ -413,12 +418,42 @@ mod tests {
     }
 
     #[test]
-    fn openai_usage_subtracts_and_clamps_cached() {
-        let u = openai_usage(100, 7, 60);
+    fn openai_usage_subtracts_and_clamps_cache_reads_and_writes() {
+        let cache = |read, write| CacheDetailsJson {
+            cached_tokens: read,
+            cache_write_tokens: write,
+        };
+        let u = openai_usage(100, 7, &cache(Some(60), None));
         assert_eq!((u.input_tokens, u.cache_read_input_tokens), (40, 60));
         assert_eq!(u.prompt_tokens(), 100);
-        let u = openai_usage(10, 0, 60);
+        let u = openai_usage(10, 0, &cache(Some(60), None));
         assert_eq!((u.input_tokens, u.cache_read_input_tokens), (0, 10));
+        // Writes are part of the prompt too: split three ways, never counted twice.
+        let u = openai_usage(100, 7, &cache(Some(60), Some(30)));
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.cache_read_input_tokens,
+                u.cache_creation_input_tokens,
+                u.cache_creation_5m_input_tokens,
+                u.cache_creation_1h_input_tokens
+            ),
+            (10, 60, 30, 30, 0)
+        );
+        assert_eq!(u.prompt_tokens(), 100);
+        let u = openai_usage(100, 0, &cache(None, Some(100)));
+        assert_eq!((u.input_tokens, u.cache_creation_input_tokens), (0, 100));
+        // Inconsistent counts are clamped to the reported prompt, reads first.
+        let u = openai_usage(100, 0, &cache(Some(70), Some(50)));
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.cache_read_input_tokens,
+                u.cache_creation_input_tokens
+            ),
+            (0, 70, 30)
+        );
+        assert_eq!(u.prompt_tokens(), 100);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use memchr::memmem::Finder;
 use serde::Deserialize;
 
 use super::{
-    ApiErrorJson, CachedDetailsJson, ResponseSummary, Text, decode_body, openai_usage, skip_ws,
+    ApiErrorJson, CacheDetailsJson, ResponseSummary, Text, decode_body, openai_usage, skip_ws,
     text_field, trim_ws,
 };
 use crate::capture::sse::SseEvent;
@@ -53,20 +53,18 @@ struct ChoiceJson<'a> {
 struct ChatUsageJson {
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
-    prompt_tokens_details: Option<CachedDetailsJson>,
+    // `null` happens (some compatible servers): an Option, so it does not fail the usage.
+    prompt_tokens_details: Option<CacheDetailsJson>,
 }
 
 impl ChatUsageJson {
     fn to_usage(&self) -> Usage {
-        let cached = self
-            .prompt_tokens_details
-            .as_ref()
-            .and_then(|d| d.cached_tokens)
-            .unwrap_or(0);
         openai_usage(
             self.prompt_tokens.unwrap_or(0),
             self.completion_tokens.unwrap_or(0),
-            cached,
+            self.prompt_tokens_details
+                .as_ref()
+                .unwrap_or(&CacheDetailsJson::default()),
         )
     }
 }
@@ -368,6 +366,29 @@ data: {\"error\":{\"message\":\"The server had an error while processing your re
         );
         assert_eq!(s.stop_reason.as_deref(), Some("stop"));
         assert!(s.is_complete());
+    }
+
+    #[test]
+    fn cache_writes_are_split_from_uncached_input() {
+        let body = br#"{"id":"chatcmpl-w","model":"gpt-6-sol","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":4000,"completion_tokens":9,"total_tokens":4009,"prompt_tokens_details":{"cached_tokens":1024,"cache_write_tokens":2900,"audio_tokens":0}}}"#;
+        let s = parse_json_body(ApiKind::ChatCompletions, body);
+        assert_eq!(
+            s.usage,
+            Some(Usage {
+                input_tokens: 76,
+                output_tokens: 9,
+                cache_read_input_tokens: 1024,
+                cache_creation_input_tokens: 2900,
+                cache_creation_5m_input_tokens: 2900,
+                cache_creation_1h_input_tokens: 0,
+            })
+        );
+        assert_eq!(s.usage.map(|u| u.prompt_tokens()), Some(4000));
+        let null_details = parse_json_body(
+            ApiKind::ChatCompletions,
+            br#"{"id":"c","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":null}}"#,
+        );
+        assert_eq!(null_details.usage.map(|u| u.input_tokens), Some(5));
     }
 
     #[test]

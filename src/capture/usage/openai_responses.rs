@@ -13,7 +13,7 @@
 use serde::Deserialize;
 
 use super::{
-    ApiErrorJson, CachedDetailsJson, LooseStr, ResponseSummary, Text, decode_body, describe_error,
+    ApiErrorJson, CacheDetailsJson, LooseStr, ResponseSummary, Text, decode_body, describe_error,
     event_type, openai_usage, text_field,
 };
 use crate::capture::sse::SseEvent;
@@ -50,20 +50,18 @@ struct IncompleteJson<'a> {
 struct ResponsesUsageJson {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
-    input_tokens_details: Option<CachedDetailsJson>,
+    // `null` happens (some compatible servers): an Option, so it does not fail the usage.
+    input_tokens_details: Option<CacheDetailsJson>,
 }
 
 impl ResponsesUsageJson {
     fn to_usage(&self) -> Usage {
-        let cached = self
-            .input_tokens_details
-            .as_ref()
-            .and_then(|d| d.cached_tokens)
-            .unwrap_or(0);
         openai_usage(
             self.input_tokens.unwrap_or(0),
             self.output_tokens.unwrap_or(0),
-            cached,
+            self.input_tokens_details
+                .as_ref()
+                .unwrap_or(&CacheDetailsJson::default()),
         )
     }
 }
@@ -282,6 +280,25 @@ data: {\"type\":\"error\",\"code\":\"ERR_SOMETHING\",\"message\":\"Something wen
         );
         assert_eq!(s.response_id.as_deref(), Some("resp_abc"));
         assert_eq!(s.stop_reason.as_deref(), Some("completed"));
+        // Cache writes (2026-11 onwards), in any chunking; and details that are `null`.
+        let stream = "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_w\",\"model\":\"gpt-6-sol\",\"status\":\"completed\",\"usage\":{\"input_tokens\":90000,\"input_tokens_details\":{\"cached_tokens\":60000,\"cache_write_tokens\":25000},\"output_tokens\":700,\"output_tokens_details\":{\"reasoning_tokens\":300},\"total_tokens\":90700}}}\n\n";
+        let s = parse_all_splits(ApiKind::Responses, stream.as_bytes());
+        assert_eq!(
+            s.usage,
+            Some(Usage {
+                input_tokens: 5000,
+                output_tokens: 700,
+                cache_read_input_tokens: 60000,
+                cache_creation_input_tokens: 25000,
+                cache_creation_5m_input_tokens: 25000,
+                cache_creation_1h_input_tokens: 0,
+            })
+        );
+        let null_details = parse_json_body(
+            ApiKind::Responses,
+            br#"{"id":"r","usage":{"input_tokens":12,"input_tokens_details":null,"output_tokens":3}}"#,
+        );
+        assert_eq!(null_details.usage.map(|u| u.input_tokens), Some(12));
         let err = parse_json_body(
             ApiKind::Responses,
             br#"{"error":{"message":"Invalid model","type":"invalid_request_error","param":"model","code":"model_not_found"}}"#,

@@ -148,8 +148,11 @@ impl PromptCache {
         split
     }
 
-    /// OpenAI accounting: returns the cached tokens.
-    pub(crate) fn openai(&mut self, segs: &[Segment], now: Duration) -> u64 {
+    /// OpenAI accounting: the cached tokens read, and the tokens written to the cache. Reads are
+    /// the longest live prefix, in 128-token units from 1,024 on; what the cacheable part of the
+    /// prompt (the same units) holds beyond them is written — OpenAI reports those writes as
+    /// `cache_write_tokens` since late 2026.
+    pub(crate) fn openai(&mut self, segs: &[Segment], now: Duration) -> OpenAiCache {
         let mut longest = 0;
         let mut running = 0;
         for seg in segs {
@@ -161,12 +164,26 @@ impl PromptCache {
                 self.store(seg.prefix_hash, now, TTL_5M);
             }
         }
-        if longest < OPENAI_MIN_CACHED {
-            0
-        } else {
-            longest / OPENAI_CACHE_UNIT * OPENAI_CACHE_UNIT
+        let cacheable = |tokens: u64| {
+            if tokens < OPENAI_MIN_CACHED {
+                0
+            } else {
+                tokens / OPENAI_CACHE_UNIT * OPENAI_CACHE_UNIT
+            }
+        };
+        let read = cacheable(longest);
+        OpenAiCache {
+            read,
+            write: cacheable(running).saturating_sub(read),
         }
     }
+}
+
+/// One OpenAI request's prompt-cache use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OpenAiCache {
+    pub(crate) read: u64,
+    pub(crate) write: u64,
 }
 
 #[cfg(test)]
@@ -241,13 +258,21 @@ mod tests {
     fn openai_rounds_to_128_above_1024() {
         let clock = ManualClock::new();
         let mut cache = PromptCache::default();
+        let use_of = |read, write| OpenAiCache { read, write };
         let small = segs(&[500, 100], &[false; 2]);
-        assert_eq!(cache.openai(&small, clock.clock().now()), 0);
-        assert_eq!(cache.openai(&small, clock.clock().now()), 0); // 600 < 1024
+        assert_eq!(cache.openai(&small, clock.clock().now()), use_of(0, 0));
+        // 600 < 1024: neither read nor written.
+        assert_eq!(cache.openai(&small, clock.clock().now()), use_of(0, 0));
         let big = segs(&[1200, 100, 7], &[false; 3]);
-        assert_eq!(cache.openai(&big, clock.clock().now()), 0);
-        assert_eq!(cache.openai(&big, clock.clock().now()), 1280); // 1307 -> 1280
+        // 1307 -> 1280 written, then read.
+        assert_eq!(cache.openai(&big, clock.clock().now()), use_of(0, 1280));
+        assert_eq!(cache.openai(&big, clock.clock().now()), use_of(1280, 0));
+        let longer = segs(&[1200, 100, 7, 300], &[false; 4]);
+        assert_eq!(
+            cache.openai(&longer, clock.clock().now()),
+            use_of(1280, 256)
+        );
         clock.advance(TTL_5M);
-        assert_eq!(cache.openai(&big, clock.clock().now()), 0);
+        assert_eq!(cache.openai(&big, clock.clock().now()), use_of(0, 1280));
     }
 }

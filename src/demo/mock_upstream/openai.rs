@@ -6,6 +6,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
+use super::cache::OpenAiCache;
 use super::reply::{Answer, Env, Generated, Ids, Payload, Reply, SseChunk, generate, sse, with};
 use super::script::{RequestView, last_user_text};
 use super::tokens::{prompt_hash, prompt_tokens, segments, split_even, split_text};
@@ -41,7 +42,7 @@ pub(crate) fn models() -> Reply {
 pub(crate) struct Accounted {
     pub(crate) usage: Usage,
     pub(crate) prompt: u64,
-    pub(crate) cached: u64,
+    pub(crate) cache: OpenAiCache,
     pub(crate) generated: Generated,
     pub(crate) ids: Ids,
 }
@@ -55,7 +56,7 @@ pub(crate) fn account(
     max: Option<u64>,
 ) -> Accounted {
     let segs = segments(model, prefix, items);
-    let cached = env.cache.openai(&segs, env.now);
+    let cache = env.cache.openai(&segs, env.now);
     let prompt = prompt_tokens(&segs);
     let ids = Ids {
         seq: env.seq,
@@ -68,15 +69,17 @@ pub(crate) fn account(
     };
     let generated = generate(env.script, &view, ids, max);
     let usage = Usage {
-        input_tokens: prompt - cached,
+        input_tokens: prompt - cache.read - cache.write,
         output_tokens: generated.output_tokens,
-        cache_read_input_tokens: cached,
-        ..Usage::default()
+        cache_read_input_tokens: cache.read,
+        cache_creation_input_tokens: cache.write,
+        cache_creation_5m_input_tokens: cache.write,
+        cache_creation_1h_input_tokens: 0,
     };
     Accounted {
         usage,
         prompt,
-        cached,
+        cache,
         generated,
         ids,
     }
@@ -117,7 +120,8 @@ pub(crate) fn chat_completions(req: &Value, stream: bool, env: &mut Env<'_>) -> 
     let usage_json = json!({
         "prompt_tokens": a.prompt, "completion_tokens": a.usage.output_tokens,
         "total_tokens": a.prompt + a.usage.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": a.cached, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": a.cache.read,
+            "cache_write_tokens": a.cache.write, "audio_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
             "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
     });

@@ -53,7 +53,7 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     };
     let usage = json!({
         "input_tokens": a.prompt,
-        "input_tokens_details": {"cached_tokens": a.cached},
+        "input_tokens_details": {"cached_tokens": a.cache.read, "cache_write_tokens": a.cache.write},
         "output_tokens": a.usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": a.prompt + a.usage.output_tokens,

@@ -67,7 +67,11 @@ async fn the_probe_and_unknown_paths_are_answered_and_recorded() {
             ("GET", "/v1/nowhere?x=1", Some(404))
         ]
     );
-    assert!(records.iter().all(|r| r.usage.is_none() && r.model.is_none()));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.usage.is_none() && r.model.is_none())
+    );
 }
 
 #[tokio::test]
