@@ -71,8 +71,9 @@ impl Endpoint {
 
 enum Route {
     Records,
-    /// Claude Code's connectivity probe (`HEAD /api/hello`): answered 200 with no body, as a
-    /// reachable API would; it is not a model call and is not recorded.
+    /// Claude Code's connectivity probes — `HEAD /api/hello` (2.1.328 and later), `HEAD /`
+    /// (earlier) — answered 200 with no body: the mock stands for an API that is up. Recorded
+    /// like every request, with no usage.
     Hello,
     Api(Endpoint),
     NotFound,
@@ -81,7 +82,7 @@ enum Route {
 fn route(method: &Method, path: &str, headers: &HeaderMap) -> Route {
     match (method.as_str(), path) {
         ("GET", "/__mock/records") => Route::Records,
-        ("HEAD" | "GET", "/api/hello") => Route::Hello,
+        ("HEAD" | "GET", "/api/hello") | ("HEAD", "/") => Route::Hello,
         ("POST", "/v1/messages") => Route::Api(Endpoint::Messages),
         ("POST", "/v1/messages/count_tokens") => Route::Api(Endpoint::CountTokens),
         // Both APIs list models at the same path; Anthropic clients always send a version.
