@@ -151,13 +151,24 @@ impl Rule {
     }
 
     /// All conditions hold. A condition on the request body fails when the body was not read.
+    ///
+    /// Conditions on the last user message's text hold for its first real text block or for
+    /// its last one — all of them for the same block: agents put what a message is about either
+    /// first or after the context they prepend (Claude Code 2.1.197's compaction request
+    /// repeats the previous prompt before its instruction).
     pub fn matches(&self, facts: &CallFacts<'_>) -> bool {
-        self.conditions.iter().all(|c| c.holds(facts))
+        let first = facts.request.and_then(|r| r.last_user_prefix.as_deref());
+        let last = facts
+            .request
+            .and_then(|r| r.last_user_final_prefix.as_deref());
+        let holds_for = |text: Option<&str>| self.conditions.iter().all(|c| c.holds(facts, text));
+        holds_for(first) || (last.is_some() && holds_for(last))
     }
 }
 
 impl Condition {
-    fn holds(&self, facts: &CallFacts<'_>) -> bool {
+    /// Whether the condition holds, `last_user` standing for the last user message's text.
+    fn holds(&self, facts: &CallFacts<'_>, last_user: Option<&str>) -> bool {
         let request = facts.request;
         match self {
             Condition::Provider(p) => facts.provider == *p,
@@ -181,13 +192,12 @@ impl Condition {
             Condition::SystemContains(any) => request
                 .and_then(|r| r.system_prefix.as_deref())
                 .is_some_and(|s| any.iter().any(|t| s.contains(t.as_str()))),
-            Condition::LastUserStartsWith(any) => request
-                .and_then(|r| r.last_user_prefix.as_deref())
+            Condition::LastUserStartsWith(any) => last_user
                 .map(user_text)
                 .is_some_and(|s| any.iter().any(|t| s.starts_with(t.as_str()))),
-            Condition::LastUserContains(any) => request
-                .and_then(|r| r.last_user_prefix.as_deref())
-                .is_some_and(|s| any.iter().any(|t| s.contains(t.as_str()))),
+            Condition::LastUserContains(any) => {
+                last_user.is_some_and(|s| any.iter().any(|t| s.contains(t.as_str())))
+            }
             Condition::LastUserIsToolResult(only) => {
                 request.is_some_and(|r| r.last_user_is_tool_result == *only)
             }

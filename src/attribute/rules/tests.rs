@@ -14,6 +14,7 @@ fn summary(system: &str, last_user: &str, tools: bool, messages: u32) -> Request
         message_count: messages,
         system_prefix: Some(system.into()),
         last_user_prefix: Some(last_user.into()),
+        last_user_final_prefix: None,
         last_user_is_tool_result: false,
         metadata_user_id: None,
         include_usage: None,
@@ -140,6 +141,58 @@ fn claude_code_markers() {
     with_agent.push(("x-claude-code-agent-id".into(), "a0123456789abcdef".into()));
     let verdict = classify(&rules, &with_agent, Some(&summary(BILLING, "Fix", true, 2)));
     assert_eq!(verdict.category, Category::Subagent);
+}
+
+/// A Claude Code main-prefix request (tools, history) whose last user message is `content`.
+fn fork(content: &str) -> RequestSummary {
+    let body = format!(
+        r#"{{"model":"claude-opus-5-5","system":[{{"type":"text","text":"{BILLING}"}}],"tools":[{{"name":"Read"}}],"messages":[{{"role":"user","content":"What is two plus two?"}},{{"role":"assistant","content":"4"}},{{"role":"user","content":{content}}}]}}"#
+    );
+    RequestSummary::inspect(ApiKind::Messages, &[bytes::Bytes::from(body)]).unwrap()
+}
+
+const TEXT_ONLY: &str = "CRITICAL: Respond with TEXT ONLY. Do NOT call any tools.\\n\\n- Do NOT use Read, Bash, Grep, Glob, Edit, Write, or ANY other tool.\\n- You already have all the context you need in the conversation above.\\n- Tool calls will be REJECTED and will waste your only turn — you will fail the task.\\n- Your entire response must be plain text: an <analysis> block followed by a <summary> block.\\n\\nYour task is to create a detailed summary of the conversation so far, paying close attention to the user's explicit requests.";
+
+#[test]
+fn claude_codes_compaction_and_suggestions_as_sent_by_2_1_197_and_2_1_332() {
+    let rules = RuleSet::builtin();
+    let h = cc_headers();
+    let cases = [
+        // 2.1.332: the request alone, as a string.
+        (format!(r#""{TEXT_ONLY}""#), Category::Compaction),
+        // 2.1.197: the previous prompt repeated in a first block, the request after it.
+        (
+            format!(
+                r#"[{{"type":"text","text":"Now four plus four?\n"}},{{"type":"text","text":"{TEXT_ONLY}"}}]"#
+            ),
+            Category::Compaction,
+        ),
+        (
+            r#""[SUGGESTION MODE: Suggest what the user might naturally type next into Claude Code.]""#
+                .to_string(),
+            Category::Utility,
+        ),
+        // A user who asks for text only, about something else, is still the main loop.
+        (
+            r#""CRITICAL: Respond with TEXT ONLY. List the files.""#.to_string(),
+            Category::UserTurn,
+        ),
+        // Summary wording in the first block and the text-only ban in another: the conditions
+        // of one rule must hold for the same block.
+        (
+            r#"[{"type":"text","text":"make a detailed summary of the conversation"},{"type":"text","text":"CRITICAL: Respond with TEXT ONLY."}]"#
+                .to_string(),
+            Category::UserTurn,
+        ),
+    ];
+    for (content, category) in cases {
+        let request = fork(&content);
+        assert_eq!(
+            classify(&rules, &h, Some(&request)).category,
+            category,
+            "{content}"
+        );
+    }
 }
 
 #[test]

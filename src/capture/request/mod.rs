@@ -65,8 +65,14 @@ pub struct RequestSummary {
     /// message.
     pub system_prefix: Option<String>,
     /// The first [`PREFIX_BYTES`] of the last `user` message's text (its string content, or
-    /// its first text block; `tool_result` blocks are skipped).
+    /// its first text block that is not injected context; `tool_result` blocks are skipped).
     pub last_user_prefix: Option<String>,
+    /// The same of the last `user` message's **last** text block that is not injected context,
+    /// when it has more than one: where a coding agent puts what the user typed, after the
+    /// reminders, local-command output and caveats it prepends (Claude Code), or after the
+    /// previous prompt it repeats (Claude Code 2.1.197's compaction request). `None` when the
+    /// message has one such text at most: then it is `last_user_prefix`.
+    pub last_user_final_prefix: Option<String>,
     /// The last `user` message consists of `tool_result` blocks only: a tool-loop turn, not
     /// something the user typed.
     pub last_user_is_tool_result: bool,
@@ -205,12 +211,14 @@ struct State {
     scratch: ContentScratch,
 }
 
-/// The last user message seen, in a buffer reused from message to message.
+/// The last user message seen, in buffers reused from message to message.
 #[derive(Debug, Default)]
 struct LastUser {
     seen: bool,
     text: String,
     has_text: bool,
+    last: String,
+    has_last: bool,
     tool_result_only: bool,
 }
 
@@ -223,6 +231,12 @@ struct ContentScratch {
     /// `text` is injected context (a `<system-reminder>`, a compaction summary): a later real
     /// text block replaces it, because Claude Code puts these before what the message is about.
     text_is_reminder: bool,
+    /// Keep the last text block too (message content; not Anthropic's `system`, whose first
+    /// block is what rules look at).
+    keep_last: bool,
+    /// The prefix of the latest text block after `text` that is not injected context.
+    last: String,
+    has_last: bool,
     /// Blocks in an array content, and how many were `tool_result`.
     blocks: u32,
     tool_results: u32,
@@ -232,10 +246,13 @@ struct ContentScratch {
 }
 
 impl ContentScratch {
-    fn reset(&mut self) {
+    fn reset(&mut self, keep_last: bool) {
         self.text.clear();
         self.has_text = false;
         self.text_is_reminder = false;
+        self.keep_last = keep_last;
+        self.last.clear();
+        self.has_last = false;
         self.blocks = 0;
         self.tool_results = 0;
     }
@@ -255,8 +272,9 @@ impl State {
         };
         let lu = self.last_user;
         let last_user_is_tool_result = lu.seen && lu.tool_result_only;
-        let last_user_prefix =
-            (lu.seen && lu.has_text && !last_user_is_tool_result).then_some(lu.text);
+        let readable = lu.seen && lu.has_text && !last_user_is_tool_result;
+        let last_user_final_prefix = (readable && lu.has_last).then_some(lu.last);
+        let last_user_prefix = readable.then_some(lu.text);
         RequestSummary {
             api,
             model: self.model,
@@ -269,6 +287,7 @@ impl State {
             message_count: self.messages,
             system_prefix,
             last_user_prefix,
+            last_user_final_prefix,
             last_user_is_tool_result,
             metadata_user_id: self.metadata_user_id,
             include_usage: self.include_usage,
@@ -285,7 +304,9 @@ impl State {
                 lu.seen = true;
                 // Swap rather than copy: the old buffer becomes the next message's scratch.
                 std::mem::swap(&mut lu.text, &mut s.text);
+                std::mem::swap(&mut lu.last, &mut s.last);
                 lu.has_text = s.has_text;
+                lu.has_last = s.has_last;
                 lu.tool_result_only = s.blocks > 0 && s.tool_results == s.blocks;
             }
             Role::System if self.first_system_message.is_none() => {

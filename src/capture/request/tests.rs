@@ -49,6 +49,7 @@ fn anthropic_tool_loop() {
             message_count: 3,
             system_prefix: Some("You are Claude Code, Anthropic's official CLI for Claude.".into()),
             last_user_prefix: None,
+            last_user_final_prefix: None,
             last_user_is_tool_result: true,
             metadata_user_id: Some("user_2f4e_account_9c1d_session_77ab".into()),
             include_usage: None,
@@ -80,6 +81,61 @@ fn last_user_message_wins_and_string_content() {
     assert_eq!(s.last_user_prefix.as_deref(), Some("second question"));
     assert_eq!(s.message_count, 4);
     assert_eq!(s.system_prefix, None);
+}
+
+/// Claude Code 2.1.332, the prompt after `/compact`: reminders, the local command and its
+/// output come first, what the user typed last (seen on the wire, shortened).
+const AFTER_COMPACT_2_1_332: &str = r#"{"model":"claude-opus-5-5","max_tokens":128000,"stream":true,
+  "system":[{"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.332.b1e; cc_entrypoint=cli;"},{"type":"text","text":"You are Claude Code."}],
+  "tools":[{"name":"Read","input_schema":{"type":"object"}}],
+  "messages":[{"role":"user","content":[{"type":"text","text":"This session is being continued from a previous conversation that ran out of context."}]},
+    {"role":"assistant","content":[{"type":"text","text":"Answer: done."}]},
+    {"role":"user","content":[{"type":"text","text":"<system-reminder>\nAttribution for git commits\n</system-reminder>"},
+      {"type":"text","text":"<local-command-caveat>The command below was run directly in Claude Code, not sent to you as a request.</local-command-caveat>\n"},
+      {"type":"text","text":"<command-name>/compact</command-name>\n"},
+      {"type":"text","text":"<local-command-stdout>Compacted</local-command-stdout>\n"},
+      {"type":"text","text":"What was my first question?"}]},
+    {"role":"system","content":"Environment: linux"}]}"#;
+
+#[test]
+fn the_last_real_text_block_is_kept_beside_the_first() {
+    let s = inspect(ApiKind::Messages, AFTER_COMPACT_2_1_332);
+    assert!(
+        s.last_user_prefix
+            .as_deref()
+            .is_some_and(|t| t.starts_with("<local-command-caveat>")),
+        "{s:?}"
+    );
+    assert_eq!(
+        s.last_user_final_prefix.as_deref(),
+        Some("What was my first question?")
+    );
+    // Anthropic's system keeps its first block (the billing header rules read).
+    assert!(
+        s.system_prefix
+            .unwrap()
+            .starts_with("x-anthropic-billing-header")
+    );
+    // One real text block (a reminder before it): no separate last text.
+    let one = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"<system-reminder>ctx</system-reminder>"},{"type":"text","text":"typed"}]}]}"#;
+    let s = inspect(ApiKind::Messages, one);
+    assert_eq!(s.last_user_prefix.as_deref(), Some("typed"));
+    assert_eq!(s.last_user_final_prefix, None);
+    // Only reminders (Claude Code 2.1.332's task notification): the reminder, nothing after.
+    let note = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"<system-reminder>\n[SYSTEM NOTIFICATION - NOT USER INPUT]\n<task-notification>done</task-notification>\n</system-reminder>"}]}]}"#;
+    let s = inspect(ApiKind::Messages, note);
+    assert!(s.last_user_prefix.unwrap().starts_with("<system-reminder>"));
+    assert_eq!(s.last_user_final_prefix, None);
+    // A reminder after real text is not "the last real text".
+    let trailing = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"},{"type":"text","text":"<system-reminder>x</system-reminder>"}]}]}"#;
+    let s = inspect(ApiKind::Messages, trailing);
+    assert_eq!(
+        (
+            s.last_user_prefix.as_deref(),
+            s.last_user_final_prefix.as_deref()
+        ),
+        (Some("a"), Some("b"))
+    );
 }
 
 #[test]

@@ -102,7 +102,7 @@ impl<'de> Visitor<'de> for Root<'_> {
                 TopKey::Tools => st.tools = map.next_value_seed(CountSeq)?,
                 TopKey::Messages | TopKey::Input => map.next_value_seed(Messages(&mut *st))?,
                 TopKey::System => {
-                    st.scratch.reset();
+                    st.scratch.reset(false);
                     map.next_value_seed(Content(&mut st.scratch))?;
                     st.system_field = st.scratch.text();
                 }

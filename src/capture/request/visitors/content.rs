@@ -1,5 +1,5 @@
 //! The serde visitors for `messages` (or `input`): each message's role and content, and the
-//! content blocks whose first text is kept.
+//! content blocks whose text is kept (the first real one, and in messages the last one too).
 
 use std::fmt;
 
@@ -34,7 +34,7 @@ impl<'de> Visitor<'de> for Messages<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         let st = self.0;
         st.messages = st.messages.saturating_add(1);
-        st.scratch.reset();
+        st.scratch.reset(true);
         push_prefix(&mut st.scratch.text, v, PREFIX_BYTES);
         st.scratch.has_text = true;
         st.end_message(Role::User);
@@ -70,7 +70,7 @@ impl<'de> Visitor<'de> for Message<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let st = self.0;
-        st.scratch.reset();
+        st.scratch.reset(true);
         let mut role = Role::Other;
         while let Some(key) = map.next_key::<MessageKey>()? {
             match key {
@@ -184,8 +184,9 @@ impl<'de> Visitor<'de> for Block<'_> {
         while let Some(key) = map.next_key::<BlockKey>()? {
             match key {
                 BlockKey::Type => kind = map.next_value_seed(BlockTypeSeed)?,
-                // Only kept once the type says it is a text block; and only the first one.
-                BlockKey::Text if !s.has_text || s.text_is_reminder => {
+                // Only kept once the type says it is a text block: the first one, and for
+                // message content the latest one too.
+                BlockKey::Text if !s.has_text || s.text_is_reminder || s.keep_last => {
                     s.block_has_text |= map.next_value_seed(TextPrefix(&mut s.block_text))?;
                 }
                 BlockKey::Text | BlockKey::Other => {
@@ -196,13 +197,17 @@ impl<'de> Visitor<'de> for Block<'_> {
         s.blocks += 1;
         match kind {
             BlockType::ToolResult => s.tool_results += 1,
-            BlockType::Text if s.block_has_text && (!s.has_text || s.text_is_reminder) => {
+            BlockType::Text if s.block_has_text => {
                 let is_reminder = is_reminder(&s.block_text);
-                // A reminder never replaces a reminder already kept: the first one stays.
-                if !(s.has_text && is_reminder) {
+                if !s.has_text || (s.text_is_reminder && !is_reminder) {
+                    // The first text, or the first real text after injected context.
                     std::mem::swap(&mut s.text, &mut s.block_text);
                     s.has_text = true;
                     s.text_is_reminder = is_reminder;
+                } else if s.keep_last && !is_reminder {
+                    // A later real text: the latest one is kept beside the first.
+                    std::mem::swap(&mut s.last, &mut s.block_text);
+                    s.has_last = true;
                 }
             }
             _ => {}
