@@ -162,7 +162,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "NAME")]
     pub kv_profile: Option<String>,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
@@ -213,7 +214,8 @@ pub struct ClaudeCodeImportArgs {
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
     pub kv_profile: String,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
@@ -271,7 +273,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 }
