@@ -12,7 +12,8 @@
 //!    / `@default`, each tried as an entry id;
 //! 3. the fully normalised id (also gateway and Bedrock vendor prefixes removed), against every
 //!    entry's normalised id — where several entries normalise alike, a bare id beats a
-//!    decorated one, then the provider's own API beats a cloud's, then the shorter id;
+//!    decorated one, then the provider's own API beats a cloud's, then the shorter id; the
+//!    decorated ids of other resellers (LiteLLM's whole file lists dozens) are left out;
 //! 4. the longest normalised entry id that prefixes it at a `-` boundary, unless what follows
 //!    names another model or version (`o3-mini` is not `o3`, `claude-opus-5-5` is not
 //!    `claude-opus-5`): a wrong price is worse than none, which reports show as unknown.
@@ -96,9 +97,12 @@ impl Index {
                 .iter()
                 .position(|p| *p == m.provider)
                 .unwrap_or(PROVIDER_RANK.len());
+            // A decorated id of a reseller LiteLLM lists (`kyma/…`, `groq/…`) prices that
+            // reseller's requests, not the model's: it answers only to its exact id.
+            let known = rank < PROVIDER_RANK.len() || m.provider.is_empty();
             // Lower is better: bare ids first, then provider, then length, then table order.
             let key = (name != id, rank, id.len(), i);
-            if best.get(&name).is_none_or(|b| key < *b) {
+            if (known || name == id) && best.get(&name).is_none_or(|b| key < *b) {
                 best.insert(name.clone(), key);
                 index.normalised.insert(name, i);
             }

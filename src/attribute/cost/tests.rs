@@ -323,4 +323,12 @@ fn decorated_duplicates_prefer_the_bare_direct_entry() {
             "vertex_ai/claude-y-1": {"litellm_provider": "vertex_ai-anthropic_models", "input_cost_per_token": 4.2e-06}}"#,
     );
     assert_eq!(t.lookup("claude-y-1").and_then(|p| p.base.input), Some(4.2));
+    // A reseller's decorated id (LiteLLM's whole file lists dozens of them) prices only
+    // requests that name it: its price is not the model's.
+    let t = table(
+        r#"{"kyma/claude-z-1": {"litellm_provider": "kyma", "input_cost_per_token": 5e-06}}"#,
+    );
+    assert!(t.lookup("kyma/claude-z-1").is_some());
+    assert_eq!(t.lookup("claude-z-1"), None);
+    assert_eq!(t.lookup("groq/claude-z-1"), None);
 }
