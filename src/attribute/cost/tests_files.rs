@@ -347,3 +347,21 @@ fn per_token_decimals_become_exact_per_million_prices() {
         assert!(litellm::usd_per_million(raw).is_err(), "{raw}");
     }
 }
+
+#[test]
+fn the_examples_in_docs_prices_md_parse() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/prices.md"))
+        .unwrap();
+    let mut seen = 0;
+    for (lang, ext) in [("```json\n", "json"), ("```toml\n", "toml")] {
+        for part in doc.split(lang).skip(1) {
+            let body = part.split("```").next().unwrap();
+            let (t, _f) = overrides(&format!("doc-{seen}.{ext}"), body);
+            let opus = t.lookup("claude-opus-6").unwrap();
+            assert_eq!((opus.base.input, opus.base.output), (Some(4.0), Some(20.0)));
+            assert_eq!(opus.base_limit(), Some(200_000));
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2);
+}
