@@ -224,6 +224,6 @@ pub fn unpriced_warning(model: &str, calls: Option<u64>) -> String {
 /// The assumption line about prices every report and simulation carries.
 pub fn prices_assumption(as_of: &str, source: &str) -> String {
     format!(
-        "prices: {as_of} ({source}); standard on-demand prices — batch, flex, priority, regional and fast-mode prices are not applied"
+        "prices: {as_of} — {source}; standard on-demand prices (batch, flex, priority, regional and fast-mode prices are not applied)"
     )
 }
