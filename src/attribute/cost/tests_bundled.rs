@@ -21,6 +21,14 @@ fn billed(t: &PriceTable, id: &str, prompt: u64) -> Five {
     ]
 }
 
+/// Each model's cost of `call` is the figure computed by hand.
+fn costs_are(t: &PriceTable, call: &Usage, by_hand: &[(&str, f64)]) {
+    for &(id, usd) in by_hand {
+        let got = t.cost(Some(id), call).unwrap();
+        assert!(approx(got, usd), "{id}: {got} vs {usd}");
+    }
+}
+
 #[test]
 fn snapshot_parses_with_its_label() {
     let t = PriceTable::bundled();
@@ -114,10 +122,7 @@ fn anthropic_lineup_exactly() {
         // 1200 + 3750 + 10000 + 6000 + 4500
         ("claude-haiku-4-5", 0.02545),
     ];
-    for (id, usd) in by_hand {
-        let got = t.cost(Some(id), &call).unwrap();
-        assert!(approx(got, usd), "{id}: {got} vs {usd}");
-    }
+    costs_are(&t, &call, &by_hand);
 }
 
 #[test]
@@ -185,10 +190,7 @@ fn openai_and_gemini_lineup_exactly() {
         // 3750 + 1500 + 3000 + 6750
         ("gpt-5.4-mini", 0.015),
     ];
-    for (id, usd) in by_hand {
-        let got = t.cost(Some(id), &call).unwrap();
-        assert!(approx(got, usd), "{id}: {got} vs {usd}");
-    }
+    costs_are(&t, &call, &by_hand);
     // A Gemini CLI call: 5,000 uncached, 40,000 cached, 1,500 out (no writes).
     let call = usage(5_000, 0, 0, 40_000, 1_500);
     // 5000·0.5 + 40000·0.05 + 1500·3 = 9,000 µ$; 1250 + 1000 + 2250 = 4,500 µ$
