@@ -36,6 +36,9 @@ pub enum Command {
     /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
     /// files, overrides, sweeps, calibration from a trace.
     Simulate(SimulateArgs),
+    /// What a model costs and where the price came from; which models of a trace have no price.
+    #[command(after_help = PRICES_EXIT_CODES)]
+    Prices(PricesArgs),
     /// Run the built-in synthetic agent against the built-in mock upstream, then report.
     Demo(DemoArgs),
     /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
@@ -162,7 +165,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "NAME")]
     pub kv_profile: Option<String>,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
@@ -171,6 +175,36 @@ pub struct ReportArgs {
     /// any other file there is never overwritten (exit code 2).
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
+}
+
+/// The exit codes of `prices`, shown under its `--help`.
+const PRICES_EXIT_CODES: &str = "Without MODEL or --trace: the price table's label and every \
+model it prices, one a line.
+
+Exit status: 0 every model asked for (and every model the traces name) has a price; 1 one has \
+none (its costs would be null: the output says how to add it); 2 a bad flag or file.";
+
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// Model ids as requests name them: dated, `-latest`, gateway-prefixed (anthropic/…),
+    /// Bedrock (us.anthropic.…-v1:0) and Vertex (…@date) forms are resolved, and the output
+    /// says how.
+    #[arg(value_name = "MODEL")]
+    pub models: Vec<String>,
+
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Also list every model id the calls of this trace name, with its call count and price
+    /// (repeatable).
+    #[arg(long, value_name = "TRACE")]
+    pub trace: Vec<PathBuf>,
+
+    /// Print one JSON document (agentprof.prices/v1) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +247,8 @@ pub struct ClaudeCodeImportArgs {
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
     pub kv_profile: String,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
@@ -271,7 +306,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
 
-    /// Price table (TOML) overriding or extending the bundled prices.
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 }

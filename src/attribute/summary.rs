@@ -247,13 +247,13 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
 pub(crate) fn finish(summary: &mut Summary, unpriced: BTreeMap<String, u64>, imported: bool) {
     summary.overhead_ratio = overhead_ratio(summary);
     for (model, calls) in unpriced {
-        summary.warnings.push(format!(
-            "no price for model {model:?} ({calls} calls): costs that include it are null; add it with --prices FILE"
-        ));
+        summary
+            .warnings
+            .push(super::cost::unpriced_warning(&model, Some(calls)));
     }
-    summary.assumptions.push(format!(
-        "prices: bundled table as of {} ({})",
-        summary.prices.as_of, summary.prices.source
+    summary.assumptions.push(super::cost::prices_assumption(
+        &summary.prices.as_of,
+        &summary.prices.source,
     ));
     summary.assumptions.push(format!(
         "server KV: {} — an assumption: the served model's architecture is not public",

@@ -7,6 +7,7 @@ mod html;
 mod import;
 mod logging;
 mod options;
+mod prices;
 mod progress;
 mod proxy;
 mod report;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             logging::init_stderr();
             report::run(args)
         }
+        Command::Prices(args) => prices::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Import(args) => {
             logging::init_stderr();

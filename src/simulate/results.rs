@@ -157,9 +157,7 @@ pub fn build_run(
     let mut warnings = Vec::new();
     for (_, model) in models {
         if prices.lookup(model).is_none() && !warnings.iter().any(|w: &String| w.contains(model)) {
-            warnings.push(format!(
-                "no price for model {model:?}: costs that include it are null; add it with --prices FILE"
-            ));
+            warnings.push(crate::attribute::cost::unpriced_warning(model, None));
         }
     }
 
@@ -229,11 +227,7 @@ pub fn build_run(
         .map(|(name, count)| (name.to_string(), per_day(count)))
         .collect();
     let assumptions = vec![
-        format!(
-            "prices: bundled table as of {} ({})",
-            prices.as_of(),
-            prices.source()
-        ),
+        crate::attribute::cost::prices_assumption(prices.as_of(), prices.source()),
         format!(
             "server KV: {} — an assumption: the served model's architecture is not public",
             profile.describe()

@@ -13,6 +13,7 @@ mod html_report;
 mod import;
 mod load;
 mod otlp_export;
+mod prices;
 mod prometheus;
 mod run_process;
 mod sdk_clients;

@@ -1,37 +1,28 @@
-//! The price-file format: parsing, validation with file:line errors, and merging an override
-//! file over the bundled table.
+//! agentprof's TOML price format, the second format `--prices FILE` accepts (the first is
+//! LiteLLM's JSON): parsing, validation with file:line errors, and conversion to absolute prices.
+//!
+//! Per model: `input` and `output` in USD per million tokens; optional `cache_write_5m`,
+//! `cache_write_1h` and `cache_read` as multipliers of that entry's own input price (else the
+//! file's `[defaults.<provider>]`, else the built-in defaults below); optional `long_context =
+//! { above_prompt_tokens = N, input, output }`, a tier whose cache prices are the same
+//! multipliers of its own input price. `docs/prices.example.toml` is a documented example.
 //!
 //! Files are read into raw, span-carrying records first so every complaint can name the line
-//! it is about; only validated records are turned into the `ModelPrice`s the cost code uses.
-
-use std::ops::Range;
-use std::path::PathBuf;
+//! it is about; only validated records become `ModelPrice`s.
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{LongContext, ModelPrice};
+use super::origin::{Origin, PriceError};
+use super::price::{ModelPrice, PriceOrigin, Rates, Tier};
 use crate::observation::Provider;
 
-/// Why a price file could not be used. Every message names the file, and the line when the
-/// problem has one.
-#[derive(Debug, thiserror::Error)]
-pub enum PriceError {
-    #[error("{}: cannot read price file: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Invalid {
-        /// The file as given (or `bundled prices.toml`).
-        file: String,
-        /// 1-based line of the offending text, when the parser could locate it.
-        line: Option<usize>,
-        message: String,
-    },
-}
+/// Multipliers used where neither the entry nor the file's `[defaults.*]` gives one.
+/// Anthropic's documented cache prices: 5-minute write 1.25x input, 1-hour write 2x, read 0.1x.
+const ANTHROPIC: [Option<f64>; 3] = [Some(1.25), Some(2.0), Some(0.1)];
+/// OpenAI: cached input at 0.25x (the old bundled default); no write multiplier, so writes
+/// bill at the input price, as LiteLLM bills a model without a write price.
+const OPENAI: [Option<f64>; 3] = [None, None, Some(0.25)];
 
 /// One price file as written, before validation.
 #[derive(Debug, Deserialize)]
@@ -81,32 +72,6 @@ struct RawLongContext {
     output: Spanned<f64>,
 }
 
-/// The text of one price file and the name used for it in messages.
-pub(super) struct Origin<'a> {
-    pub name: String,
-    pub text: &'a str,
-}
-
-impl Origin<'_> {
-    fn line_of(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        // Counting bytes is enough: '\n' is never part of a multi-byte UTF-8 sequence.
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
-    }
-
-    fn error(&self, span: Option<&Range<usize>>, message: String) -> PriceError {
-        PriceError::Invalid {
-            file: self.name.clone(),
-            line: span.map(|s| self.line_of(s)),
-            message,
-        }
-    }
-}
-
 /// Parses and validates one file on its own (no merging).
 pub(super) fn parse(origin: &Origin<'_>) -> Result<RawFile, PriceError> {
     let raw: RawFile = toml::from_str(origin.text)
@@ -139,7 +104,7 @@ fn validate(raw: &RawFile, origin: &Origin<'_>) -> Result<(), PriceError> {
                 Some(&m.id.span()),
                 format!(
                     "model \"{id}\" is listed twice (first on line {})",
-                    origin.line_of(&first.span())
+                    origin.line_at(first.span().start)
                 ),
             ));
         }
@@ -180,104 +145,62 @@ fn check(
     ))
 }
 
-/// Lays `over` on top of `base`: labels and default multipliers field by field, models by
-/// (case-insensitive) id — replacing in place keeps the bundled order stable for listings.
-pub(super) fn merge(mut base: RawFile, over: RawFile, over_name: &str) -> RawFile {
-    base.source = Some(match (over.source, base.source) {
-        (Some(s), _) => format!("{s} (from {over_name})"),
-        (None, Some(b)) => format!("{b}; with overrides from {over_name}"),
-        (None, None) => format!("overrides from {over_name}"),
-    });
-    if over.as_of.is_some() {
-        base.as_of = over.as_of;
-    }
-    merge_multipliers(&mut base.defaults.anthropic, over.defaults.anthropic);
-    merge_multipliers(&mut base.defaults.openai, over.defaults.openai);
-    for model in over.models {
-        let key = model.id.get_ref().to_ascii_lowercase();
-        match base
-            .models
-            .iter_mut()
-            .find(|m| m.id.get_ref().to_ascii_lowercase() == key)
-        {
-            Some(slot) => *slot = model,
-            None => base.models.push(model),
-        }
-    }
-    base
-}
-
-fn merge_multipliers(base: &mut Option<RawMultipliers>, over: Option<RawMultipliers>) {
-    let Some(over) = over else { return };
-    let b = base.get_or_insert_with(RawMultipliers::default);
-    if over.cache_write_5m.is_some() {
-        b.cache_write_5m = over.cache_write_5m;
-    }
-    if over.cache_write_1h.is_some() {
-        b.cache_write_1h = over.cache_write_1h;
-    }
-    if over.cache_read.is_some() {
-        b.cache_read = over.cache_read;
-    }
-}
-
-/// The resolved table contents: labels and priced models with every multiplier filled in.
-pub(super) struct Resolved {
-    pub as_of: String,
-    pub source: String,
+/// A TOML file's labels and models.
+pub(super) struct TomlFile {
+    pub as_of: Option<String>,
+    pub source: Option<String>,
     pub models: Vec<ModelPrice>,
 }
 
-pub(super) fn resolve(raw: RawFile) -> Resolved {
+/// Turns a validated file into absolute prices (see the module docs).
+pub(super) fn to_models(raw: RawFile, from: PriceOrigin) -> TomlFile {
     let models = raw
         .models
         .into_iter()
         .map(|m| {
-            let defaults = match m.provider {
-                Provider::Anthropic => raw.defaults.anthropic.as_ref(),
-                Provider::OpenAi => raw.defaults.openai.as_ref(),
+            let (own_defaults, builtin) = match m.provider {
+                Provider::Anthropic => (raw.defaults.anthropic.as_ref(), ANTHROPIC),
+                Provider::OpenAi => (raw.defaults.openai.as_ref(), OPENAI),
             };
-            // The bundled table defines all three defaults for every provider (a test checks
-            // it) and overrides can only replace them, so the 0.0 fallback is never reached.
-            let pick = |own: Option<Spanned<f64>>, default: Option<&Spanned<f64>>| {
-                own.map(Spanned::into_inner)
-                    .or_else(|| default.map(|d| *d.get_ref()))
-                    .unwrap_or(0.0)
+            let d = own_defaults.cloned().unwrap_or_default();
+            let pick = |own: &Option<Spanned<f64>>, file: &Option<Spanned<f64>>, builtin| {
+                own.as_ref()
+                    .or(file.as_ref())
+                    .map(|v| *v.get_ref())
+                    .or(builtin)
             };
-            let d = defaults.cloned().unwrap_or_default();
+            let [w5, w1, read] = [
+                pick(&m.cache_write_5m, &d.cache_write_5m, builtin[0]),
+                pick(&m.cache_write_1h, &d.cache_write_1h, builtin[1]),
+                pick(&m.cache_read, &d.cache_read, builtin[2]),
+            ];
+            let rates = |input: f64, output: f64| Rates {
+                input: Some(input),
+                output: Some(output),
+                cache_read: read.map(|x| x * input),
+                cache_write_5m: w5.map(|x| x * input),
+                cache_write_1h: w1.map(|x| x * input),
+            };
             ModelPrice {
                 id: m.id.into_inner(),
-                provider: m.provider,
-                input: m.input.into_inner(),
-                output: m.output.into_inner(),
-                cache_write_5m: pick(m.cache_write_5m, d.cache_write_5m.as_ref()),
-                cache_write_1h: pick(m.cache_write_1h, d.cache_write_1h.as_ref()),
-                cache_read: pick(m.cache_read, d.cache_read.as_ref()),
-                long_context: m.long_context.map(|lc| LongContext {
-                    above_prompt_tokens: lc.above_prompt_tokens,
-                    input: lc.input.into_inner(),
-                    output: lc.output.into_inner(),
-                }),
+                provider: m.provider.as_str().to_string(),
+                base: rates(*m.input.get_ref(), *m.output.get_ref()),
+                tiers: m
+                    .long_context
+                    .iter()
+                    .map(|lc| Tier {
+                        above: lc.above_prompt_tokens,
+                        rates: rates(*lc.input.get_ref(), *lc.output.get_ref()),
+                    })
+                    .collect(),
+                max_input_tokens: None,
+                origin: from,
             }
         })
         .collect();
-    Resolved {
-        as_of: raw.as_of.unwrap_or_else(|| "unknown".to_string()),
-        source: raw
-            .source
-            .unwrap_or_else(|| "unlabelled price table".to_string()),
+    TomlFile {
+        as_of: raw.as_of,
+        source: raw.source,
         models,
     }
-}
-
-/// Whether both defaults sections define every multiplier (checked on the bundled table).
-#[cfg(test)]
-pub(super) fn defaults_complete(raw: &RawFile) -> bool {
-    [&raw.defaults.anthropic, &raw.defaults.openai]
-        .into_iter()
-        .all(|d| {
-            d.as_ref().is_some_and(|d| {
-                d.cache_write_5m.is_some() && d.cache_write_1h.is_some() && d.cache_read.is_some()
-            })
-        })
 }

@@ -1,36 +1,44 @@
+//! The cost formula and its fallbacks (mirroring LiteLLM), tiers, and model-id resolution.
+
 use std::path::PathBuf;
 
 use super::*;
 
-const M: u64 = 1_000_000;
+pub(super) const M: u64 = 1_000_000;
 
-fn input(n: u64) -> Usage {
+/// A usage: uncached input, 5-minute writes, 1-hour writes, cache reads, output.
+pub(super) fn usage(input: u64, w5: u64, w1: u64, read: u64, output: u64) -> Usage {
     Usage {
-        input_tokens: n,
-        ..Usage::default()
+        input_tokens: input,
+        output_tokens: output,
+        cache_creation_input_tokens: w5 + w1,
+        cache_read_input_tokens: read,
+        cache_creation_5m_input_tokens: w5,
+        cache_creation_1h_input_tokens: w1,
     }
 }
 
-fn output(n: u64) -> Usage {
-    Usage {
-        output_tokens: n,
-        ..Usage::default()
-    }
-}
-
-fn approx(a: f64, b: f64) -> bool {
+pub(super) fn approx(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
 
+/// A table of `text` alone (either format), without the bundled prices underneath.
+pub(super) fn table(text: &str) -> PriceTable {
+    let origin = Origin {
+        name: "t.json".to_string(),
+        text,
+    };
+    let parsed = parse_any(&origin, PriceOrigin::Override).unwrap();
+    PriceTable::new("test".into(), "test".into(), None, parsed.models)
+}
+
 /// A temp file unique to this test process and name, removed on drop.
-struct TempFile(PathBuf);
+pub(super) struct TempFile(pub PathBuf);
 
 impl TempFile {
-    fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "agentprof-prices-{}-{name}.toml",
-            std::process::id()
-        ));
+    pub fn new(name: &str, text: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("agentprof-prices-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
         TempFile(path)
     }
@@ -42,358 +50,285 @@ impl Drop for TempFile {
     }
 }
 
-#[test]
-fn bundled_parses_with_labels_and_complete_defaults() {
-    let raw = file::parse(&Origin {
-        name: BUNDLED_NAME.to_string(),
-        text: BUNDLED,
-    })
-    .unwrap();
-    assert!(file::defaults_complete(&raw));
-    let t = PriceTable::bundled();
-    assert_eq!(t.as_of(), "2026-11-01");
-    assert!(t.source().contains("Anthropic"), "{}", t.source());
-    assert!(t.source().contains("not re-checked"), "{}", t.source());
-    assert_eq!(t.models().len(), 19);
+/// One model `m` with the JSON fields `fields` (USD per token).
+fn one(fields: &str) -> PriceTable {
+    table(&format!(
+        r#"{{"m": {{"litellm_provider": "openai", "mode": "chat", {fields}}}}}"#
+    ))
+}
+
+fn cost(t: &PriceTable, u: &Usage) -> f64 {
+    t.cost(Some("m"), u).unwrap()
 }
 
 #[test]
-fn every_bundled_price_exactly() {
-    let t = PriceTable::bundled();
-    let expected: [(&str, f64, f64, f64); 19] = [
-        ("claude-opus-4-6", 5.0, 25.0, 0.1),
-        ("claude-opus-4-5", 5.0, 25.0, 0.1),
-        ("claude-opus-4-1", 15.0, 75.0, 0.1),
-        ("claude-opus-4", 15.0, 75.0, 0.1),
-        ("claude-sonnet-4-6", 3.0, 15.0, 0.1),
-        ("claude-sonnet-4-5", 3.0, 15.0, 0.1),
-        ("claude-sonnet-4", 3.0, 15.0, 0.1),
-        ("claude-haiku-4-5", 1.0, 5.0, 0.1),
-        ("claude-3-5-haiku", 0.8, 4.0, 0.1),
-        ("gpt-4.1", 2.0, 8.0, 0.25),
-        ("gpt-4.1-mini", 0.4, 1.6, 0.25),
-        ("gpt-4.1-nano", 0.1, 0.4, 0.25),
-        ("gpt-4o", 2.5, 10.0, 0.5),
-        ("gpt-4o-mini", 0.15, 0.6, 0.5),
-        ("gpt-5", 1.25, 10.0, 0.1),
-        ("gpt-5-mini", 0.25, 2.0, 0.1),
-        ("gpt-5-nano", 0.05, 0.4, 0.1),
-        ("o3", 2.0, 8.0, 0.25),
-        ("o4-mini", 1.1, 4.4, 0.25),
-    ];
-    for (id, inp, out, read) in expected {
-        let p = t.lookup(id).unwrap();
-        assert_eq!(p.id, id);
-        let expect_lc = matches!(id, "claude-sonnet-4-5" | "claude-sonnet-4");
-        // 1M tokens cost exactly the per-million price; long-context models are probed at
-        // their 200K threshold (still normal prices) so the premium does not kick in.
-        let (n, share) = if expect_lc { (200_000, 0.2) } else { (M, 1.0) };
-        let cost_in = t.cost(Some(id), &input(n)).unwrap();
-        if expect_lc {
-            assert!(approx(cost_in, inp * share), "{id} input");
-        } else {
-            assert_eq!(cost_in, inp, "{id} input");
-        }
-        assert_eq!(t.cost(Some(id), &output(M)), Some(out), "{id} output");
-        assert_eq!(p.cache_read, read, "{id} cache_read");
-        let cached = Usage {
-            cache_read_input_tokens: n,
-            ..Usage::default()
-        };
-        assert!(
-            approx(t.cost(Some(id), &cached).unwrap(), inp * read * share),
-            "{id}"
-        );
-        assert_eq!(p.long_context.is_some(), expect_lc, "{id} long context");
-        let (w5, w1) = match p.provider {
-            Provider::Anthropic => (1.25, 2.0),
-            Provider::OpenAi => (0.0, 0.0),
-        };
-        assert_eq!((p.cache_write_5m, p.cache_write_1h), (w5, w1), "{id}");
-    }
-    assert_eq!(
-        t.cost(Some("claude-opus-4-6"), &input(M)),
-        Some(5.00),
-        "the brief's example"
+fn every_part_of_a_call_at_its_own_price() {
+    let t = one(
+        r#""input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+        "cache_read_input_token_cost": 3e-07, "cache_creation_input_token_cost": 3.75e-06,
+        "cache_creation_input_token_cost_above_1hr": 6e-06"#,
     );
-}
-
-#[test]
-fn anthropic_cache_multipliers() {
-    let t = PriceTable::bundled();
-    let opus = Some("claude-opus-4-6");
-    let w5 = Usage {
-        cache_creation_input_tokens: M,
-        cache_creation_5m_input_tokens: M,
-        ..Usage::default()
-    };
-    let w1 = Usage {
-        cache_creation_input_tokens: M,
-        cache_creation_1h_input_tokens: M,
-        ..Usage::default()
-    };
-    let read = Usage {
-        cache_read_input_tokens: M,
-        ..Usage::default()
-    };
-    assert_eq!(t.cost(opus, &w5), Some(6.25));
-    assert_eq!(t.cost(opus, &w1), Some(10.0));
-    assert_eq!(t.cost(opus, &read), Some(0.5));
-    // An unsplit write (split fields left at 0) is billed as 5-minute.
+    // 1000 in, 2000 5m, 3000 1h, 4000 read, 500 out.
+    let expected =
+        (1000.0 * 3.0 + 2000.0 * 3.75 + 3000.0 * 6.0 + 4000.0 * 0.3 + 500.0 * 15.0) / 1e6;
+    assert!(approx(
+        cost(&t, &usage(1000, 2000, 3000, 4000, 500)),
+        expected
+    ));
+    // A million tokens of each kind cost exactly the listed price per million.
+    assert_eq!(cost(&t, &usage(M, 0, 0, 0, 0)), 3.0);
+    assert_eq!(cost(&t, &usage(0, 0, 0, 0, M)), 15.0);
+    assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 0.3);
+    assert_eq!(cost(&t, &usage(0, M, 0, 0, 0)), 3.75);
+    assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 6.0);
+    // A write with no TTL split is a 5-minute write.
     let unsplit = Usage {
         cache_creation_input_tokens: M,
         ..Usage::default()
     };
-    assert_eq!(t.cost(opus, &unsplit), Some(6.25));
-    // Everything at once: 1000 in, 2000 5m, 3000 1h, 4000 read, 500 out on Sonnet 4.6.
-    let mixed = Usage {
-        input_tokens: 1000,
-        output_tokens: 500,
-        cache_creation_input_tokens: 5000,
-        cache_read_input_tokens: 4000,
-        cache_creation_5m_input_tokens: 2000,
-        cache_creation_1h_input_tokens: 3000,
-    };
-    let expected =
-        (1000.0 * 3.0 + 2000.0 * 3.75 + 3000.0 * 6.0 + 4000.0 * 0.3 + 500.0 * 15.0) / 1e6;
+    assert_eq!(cost(&t, &unsplit), 3.75);
+}
+
+#[test]
+fn missing_prices_fall_back_as_litellm_does() {
+    // No cache prices at all: reads and writes (both TTLs) bill as input.
+    let t = one(r#""input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06"#);
+    assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 2.0);
+    assert_eq!(cost(&t, &usage(0, M, 0, 0, 0)), 2.0);
+    assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 2.0);
+    // A 5-minute write price but no 1-hour one: 1-hour writes bill at the 5-minute price.
+    let t = one(
+        r#""input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06,
+        "cache_creation_input_token_cost": 2.5e-06"#,
+    );
+    assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 2.5);
+    // No output price: output is free (LiteLLM's 0.0 default); an explicit 0 is a price too.
+    let t = one(r#""input_cost_per_token": 1e-06, "cache_read_input_token_cost": 0"#);
+    assert_eq!(cost(&t, &usage(0, 0, 0, 0, M)), 0.0);
+    assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 0.0);
+    // `null` is no price.
+    let t = one(r#""input_cost_per_token": 1e-06, "cache_read_input_token_cost": null"#);
+    assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 1.0);
+}
+
+#[test]
+fn a_tier_bills_the_whole_request_strictly_above_its_threshold() {
+    let t = one(
+        r#""input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06,
+        "cache_read_input_token_cost": 1e-07, "cache_creation_input_token_cost": 1.25e-06,
+        "input_cost_per_token_above_100k_tokens": 2e-06, "output_cost_per_token_above_100k_tokens": 1e-05,
+        "cache_read_input_token_cost_above_100k_tokens": 2e-07"#,
+    );
+    // Exactly 100,000 prompt tokens (input + writes + reads): base prices.
+    let at = usage(10_000, 20_000, 0, 70_000, 1000);
+    let base = (10_000.0 * 1.0 + 20_000.0 * 1.25 + 70_000.0 * 0.1 + 1000.0 * 5.0) / 1e6;
+    assert!(approx(cost(&t, &at), base));
+    // One more token tips the whole request, output included. The tier has no write price of
+    // its own, so writes keep the base write price (not the tier's input price).
+    let above = usage(10_000, 20_000, 0, 70_001, 1000);
+    let tier = (10_000.0 * 2.0 + 20_000.0 * 1.25 + 70_001.0 * 0.2 + 1000.0 * 10.0) / 1e6;
+    assert!(approx(cost(&t, &above), tier));
+    let p = t.lookup("m").unwrap();
+    assert_eq!(p.base_limit(), Some(100_000));
+    assert!(approx(p.cost_in_tier(&above, true), tier));
+    assert!(approx(p.cost_in_tier(&above, false), {
+        (10_000.0 * 1.0 + 20_000.0 * 1.25 + 70_001.0 * 0.1 + 1000.0 * 5.0) / 1e6
+    }));
+}
+
+#[test]
+fn tier_fallbacks_and_several_tiers() {
+    // No cache prices anywhere: above the tier, reads and writes follow the TIER's input price.
+    let t = one(
+        r#""input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06,
+        "input_cost_per_token_above_10_tokens": 3e-06"#,
+    );
+    assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 3.0);
+    assert_eq!(cost(&t, &usage(0, M, 0, 0, 0)), 3.0);
+    // Output has no tier price: it keeps the base price.
     assert!(approx(
-        t.cost(Some("claude-sonnet-4-6"), &mixed).unwrap(),
-        expected
+        cost(&t, &usage(11, 0, 0, 0, M)),
+        2.0 + 11.0 * 3.0 / 1e6
     ));
+    // Base 1-hour price, tier 5-minute price without a 1-hour one: 1-hour writes keep the base
+    // 1-hour price above the tier (LiteLLM keeps the untiered 1-hour key).
+    let t = one(
+        r#""input_cost_per_token": 3e-06, "cache_creation_input_token_cost": 3.75e-06,
+        "cache_creation_input_token_cost_above_1hr": 6e-06,
+        "cache_creation_input_token_cost_above_200k_tokens": 7.5e-06"#,
+    );
+    assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 6.0);
+    assert_eq!(cost(&t, &usage(0, M, 0, 0, 0)), 7.5);
+    // With the tiered 1-hour field, it is tiered.
+    let t = one(
+        r#""input_cost_per_token": 3e-06, "cache_creation_input_token_cost_above_1hr": 6e-06,
+        "cache_creation_input_token_cost_above_1hr_above_200k_tokens": 1.2e-05"#,
+    );
+    assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 12.0);
+    assert_eq!(cost(&t, &usage(0, 0, 200_000, 0, 0)), 1.2);
+    // Two tiers: the highest exceeded wins, a price it lacks comes from the lower one.
+    let t = one(
+        r#""input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06,
+        "input_cost_per_token_above_100k_tokens": 2e-06, "output_cost_per_token_above_100k_tokens": 6e-06,
+        "input_cost_per_token_above_200k_tokens": 3e-06"#,
+    );
+    let p = t.lookup("m").unwrap();
+    assert_eq!(p.tiers.len(), 2);
+    assert_eq!(
+        (p.billed_at(100_000).input, p.billed_at(100_000).output),
+        (1.0, 5.0)
+    );
+    assert_eq!(
+        (p.billed_at(150_000).input, p.billed_at(150_000).output),
+        (2.0, 6.0)
+    );
+    assert_eq!(
+        (p.billed_at(250_000).input, p.billed_at(250_000).output),
+        (3.0, 6.0)
+    );
+    assert_eq!(p.base_limit(), Some(100_000));
 }
 
 #[test]
-fn long_context_switches_strictly_above_threshold() {
-    let t = PriceTable::bundled();
-    for id in ["claude-sonnet-4-5", "claude-sonnet-4"] {
-        // Exactly 200,000 prompt tokens: normal prices.
-        let at = Usage {
-            input_tokens: 100_000,
-            cache_creation_input_tokens: 50_000,
-            cache_creation_5m_input_tokens: 50_000,
-            cache_read_input_tokens: 50_000,
-            output_tokens: 1000,
-            cache_creation_1h_input_tokens: 0,
-        };
-        let normal = (100_000.0 * 3.0 + 50_000.0 * 3.75 + 50_000.0 * 0.3 + 1000.0 * 15.0) / 1e6;
-        assert!(approx(t.cost(Some(id), &at).unwrap(), normal), "{id}");
-        // One more token (a cache read) tips the WHOLE request to $6 / $22.50.
-        let above = Usage {
-            cache_read_input_tokens: 50_001,
-            ..at
-        };
-        let long = (100_000.0 * 6.0 + 50_000.0 * 7.5 + 50_001.0 * 0.6 + 1000.0 * 22.5) / 1e6;
-        assert!(approx(t.cost(Some(id), &above).unwrap(), long), "{id}");
-    }
-    // No premium on Sonnet 4.6 and Opus 4.6.
-    assert_eq!(t.cost(Some("claude-sonnet-4-6"), &input(M)), Some(3.0));
-    assert_eq!(t.cost(Some("claude-opus-4-6"), &input(M)), Some(5.0));
-    assert_eq!(t.cost(Some("claude-sonnet-4-5"), &input(M)), Some(6.0));
-    assert_eq!(
-        t.cost(
-            Some("claude-sonnet-4-5"),
-            &Usage {
-                output_tokens: M,
-                ..input(M)
-            }
-        ),
-        Some(28.5)
+fn xai_tiers_start_at_their_threshold() {
+    let t = table(
+        r#"{"grok": {"litellm_provider": "xai", "input_cost_per_token": 2e-06,
+        "input_cost_per_token_above_128k_tokens": 4e-06}}"#,
     );
+    let p = t.lookup("grok").unwrap();
+    assert_eq!(p.billed_at(127_999).input, 2.0);
+    assert_eq!(p.billed_at(128_000).input, 4.0);
+    assert_eq!(p.base_limit(), Some(127_999));
 }
 
 #[test]
-fn model_id_spellings() {
+fn ids_resolve_through_the_ladder() {
     let t = PriceTable::bundled();
-    let id = |m: &str| t.lookup(m).map(|p| p.id.as_str());
-    assert_eq!(id("claude-opus-4-1-20250805"), Some("claude-opus-4-1"));
-    assert_eq!(id("claude-3-5-haiku-20241022"), Some("claude-3-5-haiku"));
-    assert_eq!(id("claude-3-5-haiku-latest"), Some("claude-3-5-haiku"));
-    assert_eq!(id("claude-sonnet-4-5-20250929"), Some("claude-sonnet-4-5"));
-    assert_eq!(id("claude-sonnet-4-5"), Some("claude-sonnet-4-5"));
-    assert_eq!(id("claude-sonnet-4-20250514"), Some("claude-sonnet-4"));
-    assert_eq!(id("claude-opus-4-20250514"), Some("claude-opus-4"));
-    assert_eq!(id("claude-haiku-4-5-20251001"), Some("claude-haiku-4-5"));
-    assert_eq!(id("Claude-Opus-4-6"), Some("claude-opus-4-6"));
-    assert_eq!(id("claude-opus-4-1@20250805"), Some("claude-opus-4-1"));
-    assert_eq!(id("anthropic/claude-sonnet-4-6"), Some("claude-sonnet-4-6"));
+    let how = |m: &str| t.resolve(m).map(|(p, how)| (p.id.clone(), how));
+    let exact = |id: &str| Some((id.to_string(), Match::Exact));
+    let norm = |id: &str, form: &str| Some((id.to_string(), Match::Normalised(form.to_string())));
+    assert_eq!(how("claude-opus-5-5"), exact("claude-opus-5-5"));
+    assert_eq!(how("Claude-Opus-5-5"), exact("claude-opus-5-5"));
+    // Own LiteLLM entries for cloud spellings, at their own (regional) prices.
     assert_eq!(
-        id("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-        Some("claude-sonnet-4-5")
+        how("us.anthropic.claude-opus-5-5"),
+        exact("us.anthropic.claude-opus-5-5")
     );
     assert_eq!(
-        id("anthropic.claude-3-5-haiku-20241022-v1:0"),
-        Some("claude-3-5-haiku")
+        how("vertex_ai/claude-opus-5-5"),
+        exact("vertex_ai/claude-opus-5-5")
     );
-    assert_eq!(id("openai/gpt-4o-mini"), Some("gpt-4o-mini"));
-    assert_eq!(id("gpt-4o-2024-08-06"), Some("gpt-4o"));
-    assert_eq!(id("gpt-4o-mini-2024-07-18"), Some("gpt-4o-mini"));
-    assert_eq!(id("gpt-4.1-2025-04-14"), Some("gpt-4.1"));
-    assert_eq!(id("gpt-5-2025-08-07"), Some("gpt-5"));
-    assert_eq!(id("o4-mini-2025-04-16"), Some("o4-mini"));
-    assert_eq!(id("gpt-5-codex"), Some("gpt-5"));
-}
-
-#[test]
-fn unknown_and_lookalike_models_are_unpriced() {
-    let t = PriceTable::bundled();
+    assert_eq!(
+        t.lookup("us.anthropic.claude-opus-5-5").unwrap().base.input,
+        Some(4.4)
+    );
+    // Bedrock version suffix, then date: the Bedrock entry, not the Anthropic one.
+    assert_eq!(
+        how("us.anthropic.claude-opus-5-5-v1:0"),
+        norm(
+            "us.anthropic.claude-opus-5-5",
+            "us.anthropic.claude-opus-5-5"
+        )
+    );
+    assert_eq!(
+        how("vertex_ai/claude-opus-5-5@20260915"),
+        norm("vertex_ai/claude-opus-5-5", "vertex_ai/claude-opus-5-5")
+    );
+    // Dated, -latest, Vertex and gateway forms of the Anthropic id.
     for m in [
-        "claude-opus-4-7",   // a newer minor version is not Opus 4
-        "claude-3-7-sonnet", // not in the table
-        "claude-sonnet-4.5", // dotted spelling is not normalised
-        "o3-mini",           // a different, cheaper model than o3
-        "o3-pro",            // a different, dearer model than o3
-        "gpt-5-pro",
-        "gpt-5.1",
-        "gpt-4",
+        "claude-opus-5-5-20260915",
+        "claude-opus-5-5@20260915",
+        "claude-opus-5-5-latest",
+        "anthropic/claude-opus-5-5-20260915",
+        "openrouter/anthropic/claude-opus-5-5",
+        "eu-west.anthropic.claude-opus-5-5-20260915-v1:0",
+    ] {
+        assert_eq!(how(m), norm("claude-opus-5-5", "claude-opus-5-5"), "{m}");
+    }
+    assert_eq!(how("gpt-5.4-2031-01-01"), norm("gpt-5.4", "gpt-5.4"));
+    assert_eq!(how("openai/gpt-6-sol"), norm("gpt-6-sol", "gpt-6-sol"));
+    assert_eq!(
+        how("models/gemini-3-flash-preview"),
+        norm("gemini-3-flash-preview", "gemini-3-flash-preview")
+    );
+    // A variant LiteLLM does not list borrows its model's price, and says so.
+    assert_eq!(
+        how("claude-opus-5-5-thinking"),
+        Some((
+            "claude-opus-5-5".to_string(),
+            Match::Prefix("claude-opus-5-5".into())
+        ))
+    );
+    // A version or sibling the table does not list is never another model's price.
+    assert_eq!(
+        how("claude-opus-5-5-20260915").unwrap().0,
+        "claude-opus-5-5"
+    );
+    for m in [
+        "claude-opus-5-6",
+        "claude-opus-5-5-fast",
+        "claude-sonnet-4.5",
+        "gpt-6-sol-mini",
         "llama-3",
         "",
-        "éééééééééé", // non-ASCII must not break suffix slicing
+        "   ",
+        "éééééééééé-ééé",
     ] {
-        assert_eq!(t.lookup(m).map(|p| &p.id), None, "{m}");
-        assert_eq!(t.cost(Some(m), &input(M)), None, "{m}");
+        assert_eq!(how(m), None, "{m}");
+        assert_eq!(t.cost(Some(m), &usage(M, 0, 0, 0, 0)), None, "{m}");
     }
-    assert_eq!(t.cost(None, &input(M)), None);
+    assert_eq!(t.cost(None, &usage(M, 0, 0, 0, 0)), None);
 }
 
 #[test]
-fn own_id_beats_shorter_prefix() {
-    // With only `claude-sonnet-4` priced, `claude-sonnet-4-5` must not borrow its price.
-    let t = PriceTable::parse(
-        "[[model]]\nid = \"claude-sonnet-4\"\nprovider = \"anthropic\"\ninput = 3.0\noutput = 15.0\n",
-        "t.toml",
-    )
-    .unwrap();
-    assert_eq!(t.lookup("claude-sonnet-4-5"), None);
-    assert_eq!(t.lookup("claude-sonnet-4-5-20250929"), None);
-    assert!(t.lookup("claude-sonnet-4-20250514").is_some());
-}
-
-#[test]
-fn override_file_adds_replaces_and_relabels() {
-    let f = TempFile::new(
-        "ok",
-        r#"as_of = "2027-01-15"
-
-[defaults.anthropic]
-cache_read = 0.2
-
-[[model]]
-id = "claude-opus-4-6"
-provider = "anthropic"
-input = 4.0
-output = 20.0
-
-[[model]]
-id = "my-local-model"
-provider = "openai"
-input = 0.5
-output = 1.0
-"#,
+fn prefixes_never_price_another_model_or_version() {
+    let t = table(
+        r#"{"o3": {"input_cost_per_token": 2e-06},
+            "claude-opus-5": {"input_cost_per_token": 5e-06},
+            "gpt-4o": {"input_cost_per_token": 2.5e-06}}"#,
     );
-    let t = PriceTable::with_overrides(&f.0).unwrap();
-    assert_eq!(t.as_of(), "2027-01-15");
-    assert!(
-        t.source().contains(&f.0.display().to_string()),
-        "{}",
-        t.source()
-    );
-    assert_eq!(t.cost(Some("claude-opus-4-6"), &input(M)), Some(4.0));
+    let id = |m: &str| t.lookup(m).map(|p| p.id.clone());
+    assert_eq!(id("o3-mini"), None, "o3-mini is not o3");
+    assert_eq!(id("o3-pro"), None);
     assert_eq!(
-        t.cost(Some("claude-opus-4-6-20260101"), &output(M)),
-        Some(20.0)
+        id("claude-opus-5-5"),
+        None,
+        "claude-opus-5 is not claude-opus-5-5"
     );
-    assert_eq!(t.cost(Some("my-local-model"), &input(M)), Some(0.5));
-    // Untouched entries stay, and pick up the overridden default multiplier.
-    assert_eq!(t.cost(Some("claude-haiku-4-5"), &input(M)), Some(1.0));
-    assert_eq!(t.lookup("claude-haiku-4-5").unwrap().cache_read, 0.2);
-    assert_eq!(t.lookup("claude-haiku-4-5").unwrap().cache_write_5m, 1.25);
-    // OpenAI multipliers resolve from the bundled OpenAI defaults.
-    assert_eq!(t.lookup("my-local-model").unwrap().cache_read, 0.25);
-    assert_eq!(t.models().len(), 20);
-    assert_eq!(t.models()[0].id, "claude-opus-4-6", "replaced in place");
+    assert_eq!(id("claude-opus-5-5-20260915"), None);
+    assert_eq!(id("claude-opus-5.5"), None);
+    assert_eq!(id("claude-opus-5-20260101"), Some("claude-opus-5".into()));
+    assert_eq!(id("gpt-4o-2024-08-06"), Some("gpt-4o".into()));
+    assert_eq!(id("gpt-4o-0613"), Some("gpt-4o".into()));
+    assert_eq!(id("gpt-4o-v2"), None);
 }
 
 #[test]
-fn override_without_as_of_keeps_bundled_label() {
-    let f = TempFile::new("nolabel", "");
-    let t = PriceTable::with_overrides(&f.0).unwrap();
-    assert_eq!(t.as_of(), "2026-11-01");
-    assert_eq!(t.models(), PriceTable::bundled().models());
-}
-
-fn override_error(name: &str, text: &str) -> (String, TempFile) {
-    let f = TempFile::new(name, text);
-    let e = PriceTable::with_overrides(&f.0).unwrap_err();
-    (e.to_string(), f)
-}
-
-#[test]
-fn errors_name_file_line_and_problem() {
-    let model = "[[model]]\nid = \"x\"\nprovider = \"anthropic\"\ninput = 1.0\noutput = 2.0\n";
-
-    let (msg, f) = override_error(
-        "negative",
-        &format!(
-            "{model}\n[[model]]\nid = \"neg\"\nprovider = \"openai\"\ninput = 1.0\noutput = -2.0\n"
-        ),
+fn decorated_duplicates_prefer_the_bare_direct_entry() {
+    // Three spellings of one model at three prices: the request's own spelling wins, and a
+    // spelling that is none of them takes the bare, directly sold one.
+    let t = table(
+        r#"{"us.anthropic.claude-x-1": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 4.4e-06},
+            "vertex_ai/claude-x-1": {"litellm_provider": "vertex_ai-anthropic_models", "input_cost_per_token": 4.2e-06},
+            "claude-x-1": {"litellm_provider": "anthropic", "input_cost_per_token": 4e-06}}"#,
     );
-    let path = f.0.display().to_string();
-    assert!(msg.starts_with(&format!("{path}:11: ")), "{msg}");
-    assert!(
-        msg.contains("\"neg\"") && msg.contains("output") && msg.contains("negative"),
-        "{msg}"
+    let input = |m: &str| t.lookup(m).and_then(|p| p.base.input);
+    assert_eq!(input("openrouter/anthropic/claude-x-1"), Some(4.0));
+    assert_eq!(input("eu.anthropic.claude-x-1-v1:0"), Some(4.0));
+    assert_eq!(input("us.anthropic.claude-x-1-v1:0"), Some(4.4));
+    assert_eq!(input("vertex_ai/claude-x-1@default"), Some(4.2));
+    // Without a bare entry, the provider order decides: Vertex before Bedrock.
+    let t = table(
+        r#"{"us.anthropic.claude-y-1": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 4.4e-06},
+            "vertex_ai/claude-y-1": {"litellm_provider": "vertex_ai-anthropic_models", "input_cost_per_token": 4.2e-06}}"#,
     );
-
-    let (msg, f) = override_error("unknown-key", &format!("{model}cache_hit = 0.1\n"));
-    assert!(msg.starts_with(&format!("{}:6: ", f.0.display())), "{msg}");
-    assert!(msg.contains("cache_hit"), "{msg}");
-
-    let (msg, f) = override_error("top-key", "as_of = \"x\"\nprice = 3\n");
-    assert!(msg.starts_with(&format!("{}:2: ", f.0.display())), "{msg}");
-    assert!(msg.contains("price"), "{msg}");
-
-    let (msg, f) = override_error("syntax", &format!("{model}input = \n"));
-    assert!(msg.starts_with(&format!("{}:6: ", f.0.display())), "{msg}");
-
-    let (msg, f) = override_error(
-        "type",
-        "[[model]]\nid = \"x\"\nprovider = \"anthropic\"\ninput = \"cheap\"\noutput = 2.0\n",
+    assert_eq!(t.lookup("claude-y-1").and_then(|p| p.base.input), Some(4.2));
+    // A reseller's decorated id (LiteLLM's whole file lists dozens of them) prices only
+    // requests that name it: its price is not the model's.
+    let t = table(
+        r#"{"kyma/claude-z-1": {"litellm_provider": "kyma", "input_cost_per_token": 5e-06}}"#,
     );
-    assert!(msg.starts_with(&format!("{}:4: ", f.0.display())), "{msg}");
-
-    let (msg, f) = override_error(
-        "provider",
-        "[[model]]\nid = \"x\"\nprovider = \"acme\"\ninput = 1.0\noutput = 2.0\n",
-    );
-    assert!(msg.starts_with(&format!("{}:3: ", f.0.display())), "{msg}");
-
-    let (msg, f) = override_error("dup", &format!("{model}{model}"));
-    assert!(msg.starts_with(&format!("{}:7: ", f.0.display())), "{msg}");
-    assert!(msg.contains("twice") && msg.contains("line 2"), "{msg}");
-
-    let (msg, f) = override_error(
-        "lc",
-        "[[model]]\nid = \"x\"\nprovider = \"anthropic\"\ninput = 1.0\noutput = 2.0\nlong_context = { above_prompt_tokens = 10, input = -1.0, output = 2.0 }\n",
-    );
-    assert!(msg.starts_with(&format!("{}:6: ", f.0.display())), "{msg}");
-    assert!(msg.contains("long_context.input"), "{msg}");
-
-    let (msg, f) = override_error("defaults", "[defaults.openai]\ncache_read = -0.5\n");
-    assert!(msg.starts_with(&format!("{}:2: ", f.0.display())), "{msg}");
-    assert!(msg.contains("[defaults.openai]"), "{msg}");
-
-    let (msg, f) = override_error(
-        "nan",
-        "[[model]]\nid = \"x\"\nprovider = \"anthropic\"\ninput = nan\noutput = 2.0\n",
-    );
-    assert!(msg.starts_with(&format!("{}:4: ", f.0.display())), "{msg}");
-    assert!(msg.contains("finite"), "{msg}");
-}
-
-#[test]
-fn missing_file_is_named() {
-    let path = std::env::temp_dir().join("agentprof-no-such-prices.toml");
-    let msg = PriceTable::with_overrides(&path).unwrap_err().to_string();
-    assert!(msg.starts_with(&path.display().to_string()), "{msg}");
-    assert!(msg.contains("cannot read"), "{msg}");
+    assert!(t.lookup("kyma/claude-z-1").is_some());
+    assert_eq!(t.lookup("claude-z-1"), None);
+    assert_eq!(t.lookup("groq/claude-z-1"), None);
 }

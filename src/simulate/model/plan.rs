@@ -5,7 +5,6 @@
 use super::random::{Factor, RateFactor};
 use super::tally::{SLOTS, SlotRules};
 use crate::attribute::cost::PriceTable;
-use crate::observation::Provider;
 use crate::simulate::scenario::{CacheTtl, CompactionCheck, Scenario, TurnShape};
 
 /// KV buckets per run: fine enough to see a day's shape, coarse enough to stay cheap.
@@ -140,10 +139,11 @@ impl Plan {
             .enumerate()
         {
             if let Some(price) = prices.lookup(model) {
-                rules.long_context_above[slot] = price
-                    .long_context
-                    .map_or(u64::MAX, |lc| lc.above_prompt_tokens);
-                rules.writes_are_input[slot] = price.provider == Provider::OpenAi;
+                // The split the tally keeps is where the lowest price tier starts.
+                rules.long_context_above[slot] = price.base_limit().unwrap_or(u64::MAX);
+                // A model without a cache-write price bills writes as input (LiteLLM's rule),
+                // so they are counted as input.
+                rules.writes_are_input[slot] = !price.prices_cache_writes();
             }
         }
         let duration_s = s.duration_s();
