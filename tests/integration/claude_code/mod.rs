@@ -6,6 +6,8 @@
 //! turns must equal the prompts typed, and every call must have a price.
 
 mod headless;
+mod interactive;
+mod tmux;
 mod truth;
 mod versions;
 
@@ -38,6 +40,9 @@ pub fn claude_home(trusted: &[&Path]) -> tempfile::TempDir {
     let config = serde_json::json!({
         "hasCompletedOnboarding": true,
         "numStartups": 1,
+        // 2.1.33x behind a gateway shows an auto-mode billing notice once a day; acknowledged
+        // (a time far ahead, in ms) it stays hidden.
+        "autoModeClassifierBillingNoticeAcknowledgedAt": 4_102_444_800_000_u64,
         "customApiKeyResponses": {"approved": [&KEY[KEY.len() - 20..]], "rejected": []},
         "projects": projects,
     });
