@@ -109,6 +109,12 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
     pub kv_profile: String,
 
+    /// Prices laid over the bundled LiteLLM snapshot for the summary and the live metrics
+    /// (LiteLLM's JSON format or a TOML table; see docs/prices.md): for a model that shipped
+    /// after the snapshot. `report` takes the same file with its own --prices.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
     /// Do not receive (or enable) the wrapped agent's own OpenTelemetry.
     #[arg(long)]
     pub no_agent_telemetry: bool,

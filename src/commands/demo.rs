@@ -60,6 +60,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
             kv_profile: crate::attribute::kv::DEFAULT_PROFILE.to_string(),
             agent_telemetry: true,
             live: Default::default(),
+            prices: crate::attribute::cost::PriceTable::bundled(),
         };
         let outcome = wrap(options, &command, &[]).await;
         mock.shutdown().await;

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::session::SessionOptions;
-use crate::attribute::cost::PriceTable;
 use crate::cli::CaptureArgs;
 use crate::error::InputError;
 use crate::output::live::{LiveSink, LiveSinks};
@@ -30,7 +29,7 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
         let kv_profile = super::options::kv_profile(&options.kv_profile)?;
         let exporter = PrometheusExporter::start_with_hosts(
             addr,
-            PriceTable::bundled(),
+            options.prices.clone(),
             kv_profile,
             &args.allow_host,
         )
@@ -42,7 +41,12 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
     // OTLP when `--otlp-endpoint` or agentprof's own OTEL_EXPORTER_OTLP_ENDPOINT asks for it.
     // Started after logging is set up: the exporter logs where it sends.
     let kv_profile = super::options::kv_profile(&options.kv_profile)?;
-    let otlp = otlp::from_flag_or_env(args.otlp_endpoint.as_deref(), kv_profile).map_err(|e| {
+    let otlp = otlp::from_flag_or_env(
+        args.otlp_endpoint.as_deref(),
+        kv_profile,
+        options.prices.clone(),
+    )
+    .map_err(|e| {
         // Endpoint errors already name their flag or variable.
         match e {
             otlp::OtlpError::Endpoint { .. } => InputError::new(e.to_string()),

@@ -9,6 +9,7 @@ use crate::cli::ProxyArgs;
 /// The `proxy` command.
 pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
     let mut options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
+    let prices = options.prices.clone();
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
@@ -42,7 +43,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         finished
     })?;
     if !args.capture.quiet {
-        super::summary::print_after_run(&trace);
+        super::summary::print_after_run(&trace, &prices);
     }
     Ok(0)
 }

@@ -21,6 +21,7 @@ pub struct RunOutcome {
 /// The `run` command.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
+    let prices = options.prices.clone();
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let outcome = runtime.block_on(async {
@@ -32,7 +33,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         wrap(options, &args.command, &[]).await
     })?;
     if !args.capture.quiet {
-        summary::print_after_run(&outcome.trace);
+        summary::print_after_run(&outcome.trace, &prices);
     }
     Ok(outcome.exit_code)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::attribute::cost::PriceTable;
 use crate::attribute::rules::{CallFacts, RuleSet};
 use crate::attribute::turns::TurnDetector;
 use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
@@ -49,6 +50,8 @@ pub struct SessionOptions {
     pub agent_telemetry: bool,
     /// Live exporters fed alongside the trace.
     pub live: LiveSinks,
+    /// Prices for the live exporters and the summary (`--prices` over the bundled ones).
+    pub prices: PriceTable,
 }
 
 impl SessionOptions {
@@ -84,6 +87,7 @@ impl SessionOptions {
         let kv_profile = super::options::kv_profile(&args.kv_profile)?
             .name
             .to_string();
+        let prices = super::options::prices(args.prices.as_deref())?;
         let rules = match &args.rules {
             Some(path) => RuleSet::with_user_file(path)
                 .map_err(|e| InputError::new(format!("--rules: {e}")))?,
@@ -104,6 +108,7 @@ impl SessionOptions {
             kv_profile,
             agent_telemetry: !args.no_agent_telemetry,
             live: LiveSinks::default(),
+            prices,
         })
     }
 }

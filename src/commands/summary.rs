@@ -19,8 +19,8 @@ macro_rules! say {
     }};
 }
 
-/// Reads the finished trace back and prints a few lines about it.
-pub fn print_after_run(trace: &Path) {
+/// Reads the finished trace back and prints a few lines about it, priced with `prices`.
+pub fn print_after_run(trace: &Path, prices: &PriceTable) {
     let read = match read_trace(trace) {
         Ok(read) => read,
         Err(err) => {
@@ -28,7 +28,6 @@ pub fn print_after_run(trace: &Path) {
             return;
         }
     };
-    let prices = PriceTable::bundled();
     let kv_profile = read
         .header
         .kv_profile
@@ -37,10 +36,7 @@ pub fn print_after_run(trace: &Path) {
         .unwrap_or_else(KvProfile::default_profile);
     let summary = summarize(
         std::slice::from_ref(&read),
-        &ReportOptions {
-            prices: &prices,
-            kv_profile,
-        },
+        &ReportOptions { prices, kv_profile },
     );
     let totals = &summary.totals;
     say!(

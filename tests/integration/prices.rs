@@ -239,3 +239,80 @@ fn the_committed_snapshot_is_what_update_prices_makes() {
         stderr(&output)
     );
 }
+
+/// A model that shipped after the snapshot: `run --prices` prices it in the summary (and the
+/// live metrics), `report --prices` with the same file gives the same dollars, and a bad file
+/// stops `run` before the agent starts.
+#[test]
+fn run_with_a_prices_file_prices_a_model_the_snapshot_lacks() {
+    use crate::support::Mock;
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new-model.json");
+    std::fs::write(
+        &file,
+        r#"{"mystery-model-9": {"litellm_provider": "anthropic", "mode": "chat",
+            "input_cost_per_token": 2e-06, "output_cost_per_token": 1e-05,
+            "cache_read_input_token_cost": 2e-07, "cache_creation_input_token_cost": 2.5e-06}}"#,
+    )
+    .unwrap();
+    let trace = dir.path().join("trace.jsonl");
+    let script = "curl -s -o /dev/null --data '{\"model\":\"mystery-model-9\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}' \"$ANTHROPIC_BASE_URL/v1/messages\"";
+    let output = agentprof()
+        .arg("run")
+        .arg("--trace")
+        .arg(&trace)
+        .args(["--anthropic-upstream", &mock.url(), "--prices"])
+        .arg(&file)
+        .args(["--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let usage = mock.records()[0].usage.unwrap();
+    let expected = (usage.input_tokens as f64 * 2.0
+        + usage.output_tokens as f64 * 10.0
+        + usage.cache_read_input_tokens as f64 * 0.2
+        + usage.cache_creation_input_tokens as f64 * 2.5)
+        / 1e6;
+    let summary = stderr(&output);
+    assert!(
+        summary.contains(&format!("agentprof: cost ${expected:.4}")),
+        "{summary}"
+    );
+    let report = |with_file: bool| {
+        let mut command = agentprof();
+        command.args(["report", "--json"]).arg(&trace);
+        if with_file {
+            command.arg("--prices").arg(&file);
+        }
+        let output = command.output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let priced = report(true);
+    let cost = priced["totals"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - expected).abs() < 1e-12, "{cost} vs {expected}");
+    let bundled = report(false);
+    assert!(bundled["totals"]["cost_usd"].is_null());
+    assert!(
+        bundled["warnings"]
+            .to_string()
+            .contains("agentprof prices mystery-model-9"),
+        "{}",
+        bundled["warnings"]
+    );
+
+    let marker = dir.path().join("agent-ran");
+    let output = agentprof()
+        .args(["run", "--prices"])
+        .arg(dir.path().join("missing.json"))
+        .args(["--", "touch"])
+        .arg(&marker)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--prices"), "{}", stderr(&output));
+    assert!(
+        !marker.exists(),
+        "the agent must not start with a bad --prices"
+    );
+}

@@ -50,7 +50,12 @@ pub struct Instruments {
 impl Instruments {
     /// `kv_armed` gates the KV gauge, the one instrument that reports without being fed: until
     /// it is set, every collection is empty and nothing at all is exported.
-    pub fn new(meter: &Meter, bytes_per_token: u64, kv_armed: Arc<AtomicBool>) -> Instruments {
+    pub fn new(
+        meter: &Meter,
+        bytes_per_token: u64,
+        kv_armed: Arc<AtomicBool>,
+        prices: PriceTable,
+    ) -> Instruments {
         let kv = Arc::new(Mutex::new(ResidentKv::new(bytes_per_token)));
         let observed = Arc::clone(&kv);
         let kv_gauge = meter
@@ -106,7 +111,7 @@ impl Instruments {
                 .with_description("Proportional set size of the agent's processes, summed by role")
                 .build(),
             kv,
-            prices: PriceTable::bundled(),
+            prices,
             _kv_gauge: kv_gauge,
         }
     }

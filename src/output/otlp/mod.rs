@@ -36,6 +36,7 @@ use opentelemetry_sdk::trace::SdkTracer;
 
 pub use config::{DEFAULT_EXPORT_INTERVAL, OtlpConfig, SignalEndpoint};
 
+use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::KvProfile;
 use crate::observation::{Call, MemorySample};
 use crate::output::live::{LiveSink, SessionStart};
@@ -95,8 +96,13 @@ impl std::fmt::Debug for OtlpExporter {
 }
 
 impl OtlpExporter {
-    /// Starts the SDK pipeline for `config`; KV bytes are estimated under `kv_profile`.
-    pub fn new(config: OtlpConfig, kv_profile: &KvProfile) -> Result<OtlpExporter, OtlpError> {
+    /// Starts the SDK pipeline for `config`; KV bytes are estimated under `kv_profile`, dollars
+    /// with `prices`.
+    pub fn new(
+        config: OtlpConfig,
+        kv_profile: &KvProfile,
+        prices: PriceTable,
+    ) -> Result<OtlpExporter, OtlpError> {
         let failures = Arc::new(Failures::default());
         let kv_armed = Arc::new(AtomicBool::new(false));
         let pipeline = Pipeline::build(&config, &failures)?;
@@ -111,6 +117,7 @@ impl OtlpExporter {
                 &meters.meter_with_scope(scope()),
                 kv_profile.bytes_per_token(),
                 Arc::clone(&kv_armed),
+                prices,
             )
         });
         let tracer = pipeline
@@ -254,6 +261,7 @@ impl LiveSink for OtlpExporter {
 pub fn from_flag_or_env(
     flag: Option<&str>,
     kv_profile: &KvProfile,
+    prices: PriceTable,
 ) -> Result<Option<OtlpExporter>, OtlpError> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let config = match OtlpConfig::resolve(flag, &env) {
@@ -265,7 +273,7 @@ pub fn from_flag_or_env(
             return Ok(None);
         }
     };
-    match OtlpExporter::new(config, kv_profile) {
+    match OtlpExporter::new(config, kv_profile, prices) {
         Ok(exporter) => Ok(Some(exporter)),
         Err(err) if flag.is_some() => Err(err),
         Err(err) => {

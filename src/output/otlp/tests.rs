@@ -396,9 +396,12 @@ fn an_exporter_pointed_at_agentprofs_own_receiver_sends_nothing() {
     receiver.set_nonblocking(true).unwrap();
     let addr = receiver.local_addr().unwrap();
     let config = resolve(Some(&format!("http://localhost:{}", addr.port())), &[]).unwrap();
-    let exporter =
-        super::OtlpExporter::new(config, crate::attribute::kv::KvProfile::default_profile())
-            .unwrap();
+    let exporter = super::OtlpExporter::new(
+        config,
+        crate::attribute::kv::KvProfile::default_profile(),
+        crate::attribute::cost::PriceTable::bundled(),
+    )
+    .unwrap();
     exporter.on_start(&SessionStart {
         started_at: jiff::Timestamp::now(),
         telemetry_receiver: Some(addr),
