@@ -138,7 +138,7 @@ impl PriceTable {
     pub fn cost(&self, model: Option<&str>, usage: &Usage) -> Option<f64> {
         model
             .and_then(|m| self.lookup(m))
-            .map(|price| price.cost(usage))
+            .and_then(|price| price.cost(usage))
     }
 }
 

@@ -91,11 +91,13 @@ struct TierPrices {
 
 #[derive(Debug, Serialize)]
 struct Prices {
-    input: f64,
-    output: f64,
-    cache_read: f64,
-    cache_write_5m: f64,
-    cache_write_1h: f64,
+    // `null`: the entry has no such price and no fallback gives one (calls with such tokens
+    // cost null).
+    input: Option<f64>,
+    output: Option<f64>,
+    cache_read: Option<f64>,
+    cache_write_5m: Option<f64>,
+    cache_write_1h: Option<f64>,
 }
 
 /// The models the traces' calls name.
@@ -211,7 +213,7 @@ fn entry(table: &PriceTable, m: &ModelPrice) -> Entry {
 fn prices_at(m: &ModelPrice, prompt: u64) -> Prices {
     // Per-million prices come from decimal text; rounding to 1e-9 hides float noise from the
     // TOML format's multiplications without touching any real price.
-    let round = |x: f64| (x * 1e9).round() / 1e9;
+    let round = |x: Option<f64>| x.map(|x| (x * 1e9).round() / 1e9);
     let b = m.billed_at(prompt);
     Prices {
         input: round(b.input),
@@ -271,7 +273,10 @@ fn trace_models(table: &PriceTable, paths: &[std::path::PathBuf]) -> anyhow::Res
 }
 
 /// USD per million tokens as text: no trailing zeros (`4`, `0.2`, `0.125`).
-fn usd(x: f64) -> String {
+fn usd(x: Option<f64>) -> String {
+    let Some(x) = x else {
+        return "n/a".to_string();
+    };
     let s = format!("{x:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {

@@ -11,9 +11,11 @@
 //!   included, is then billed at it. Tiers are applied in ascending order, each replacing the
 //!   prices it names, so with several exceeded the highest wins and a price it lacks comes from
 //!   the next lower exceeded tier, else from the base prices.
-//! - **Missing prices.** No input or output price: 0. No cache-read or cache-write price: the
-//!   (tiered) input price — a provider that publishes no cache price bills cached tokens as
-//!   input. No 1-hour write price: the (tiered) 5-minute write price. An explicit 0 is a price.
+//! - **Missing prices.** No cache-read or cache-write price: the (tiered) input price — a
+//!   provider that publishes no cache price bills cached tokens as input. No 1-hour write
+//!   price: the (tiered) 5-minute write price. An explicit 0 is a price. No input or output
+//!   price: LiteLLM bills 0; agentprof does not guess — a call with tokens of a kind the entry
+//!   has no price for costs `None` (`null` in reports), like a call to an unknown model.
 //! - **Writes.** `Usage` keeps `cache_creation_1h_input_tokens` apart; every other written
 //!   token is a 5-minute write (LiteLLM's "unattributed" writes bill at the base write price).
 //! - **Not applied** (standard on-demand pricing is assumed): batch, flex, priority, ultrafast
@@ -67,14 +69,15 @@ pub struct ModelPrice {
     pub origin: PriceOrigin,
 }
 
-/// The prices one request is billed at, every fallback applied (USD per million tokens).
+/// The prices one request is billed at, every fallback applied (USD per million tokens);
+/// `None` where the entry gives no price and no fallback applies (no input or output price).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Billed {
-    pub input: f64,
-    pub output: f64,
-    pub cache_read: f64,
-    pub cache_write_5m: f64,
-    pub cache_write_1h: f64,
+    pub input: Option<f64>,
+    pub output: Option<f64>,
+    pub cache_read: Option<f64>,
+    pub cache_write_5m: Option<f64>,
+    pub cache_write_1h: Option<f64>,
 }
 
 impl ModelPrice {
@@ -102,14 +105,13 @@ impl ModelPrice {
     /// The prices a request with `prompt` prompt tokens is billed at.
     pub fn billed_at(&self, prompt: u64) -> Billed {
         let own = self.own_at(prompt);
-        let input = own.input.unwrap_or(0.0);
-        let write = own.cache_write_5m.unwrap_or(input);
+        let write = own.cache_write_5m.or(own.input);
         Billed {
-            input,
-            output: own.output.unwrap_or(0.0),
-            cache_read: own.cache_read.unwrap_or(input),
+            input: own.input,
+            output: own.output,
+            cache_read: own.cache_read.or(own.input),
             cache_write_5m: write,
-            cache_write_1h: own.cache_write_1h.unwrap_or(write),
+            cache_write_1h: own.cache_write_1h.or(write),
         }
     }
 
@@ -124,8 +126,8 @@ impl ModelPrice {
         }
     }
 
-    /// USD for one call's usage.
-    pub fn cost(&self, usage: &Usage) -> f64 {
+    /// USD for one call's usage; `None` when it has tokens of a kind the entry has no price for.
+    pub fn cost(&self, usage: &Usage) -> Option<f64> {
         cost_at(&self.billed_at(usage.prompt_tokens()), usage)
     }
 
@@ -139,7 +141,7 @@ impl ModelPrice {
     /// USD for usage summed over calls that were all billed at the base prices (`long` false)
     /// or all at the lowest tier (`long` true): the simulator tallies calls on either side of
     /// `base_limit` and prices each side once. (No bundled model has more than one tier.)
-    pub fn cost_in_tier(&self, usage: &Usage, long: bool) -> f64 {
+    pub fn cost_in_tier(&self, usage: &Usage, long: bool) -> Option<f64> {
         let prompt = match self.tiers.first() {
             Some(lowest) if long => self.first_prompt_of(lowest),
             _ => 0,
@@ -154,18 +156,25 @@ impl ModelPrice {
     }
 }
 
-/// USD for `usage` at the prices `b`.
-fn cost_at(b: &Billed, usage: &Usage) -> f64 {
+/// USD for `usage` at the prices `b`; `None` if some tokens have no price.
+fn cost_at(b: &Billed, usage: &Usage) -> Option<f64> {
     let write_1h = usage.cache_creation_1h_input_tokens;
     // Writes without a TTL split are 5-minute writes (the API default), so whatever part of
     // the total is not 1-hour is billed as 5-minute even if the split field was left at 0.
     let write_5m = usage
         .cache_creation_5m_input_tokens
         .max(usage.cache_creation_input_tokens.saturating_sub(write_1h));
-    let weighted = usage.input_tokens as f64 * b.input
-        + write_5m as f64 * b.cache_write_5m
-        + write_1h as f64 * b.cache_write_1h
-        + usage.cache_read_input_tokens as f64 * b.cache_read
-        + usage.output_tokens as f64 * b.output;
-    weighted / PER_MILLION
+    let mut weighted = 0.0;
+    for (tokens, price) in [
+        (usage.input_tokens, b.input),
+        (write_5m, b.cache_write_5m),
+        (write_1h, b.cache_write_1h),
+        (usage.cache_read_input_tokens, b.cache_read),
+        (usage.output_tokens, b.output),
+    ] {
+        if tokens > 0 {
+            weighted += tokens as f64 * price?;
+        }
+    }
+    Some(weighted / PER_MILLION)
 }

@@ -102,9 +102,10 @@ fn missing_prices_fall_back_as_litellm_does() {
         "cache_creation_input_token_cost": 2.5e-06"#,
     );
     assert_eq!(cost(&t, &usage(0, 0, M, 0, 0)), 2.5);
-    // No output price: output is free (LiteLLM's 0.0 default); an explicit 0 is a price too.
+    // No output price: output has no price (LiteLLM's 0.0 default is a guess agentprof does
+    // not make; see `a_price_the_entry_lacks_is_unknown_never_zero`); an explicit 0 is a price.
     let t = one(r#""input_cost_per_token": 1e-06, "cache_read_input_token_cost": 0"#);
-    assert_eq!(cost(&t, &usage(0, 0, 0, 0, M)), 0.0);
+    assert_eq!(t.cost(Some("m"), &usage(0, 0, 0, 0, M)), None);
     assert_eq!(cost(&t, &usage(0, 0, 0, M, 0)), 0.0);
     // `null` is no price.
     let t = one(r#""input_cost_per_token": 1e-06, "cache_read_input_token_cost": null"#);
@@ -130,8 +131,8 @@ fn a_tier_bills_the_whole_request_strictly_above_its_threshold() {
     assert!(approx(cost(&t, &above), tier));
     let p = t.lookup("m").unwrap();
     assert_eq!(p.base_limit(), Some(100_000));
-    assert!(approx(p.cost_in_tier(&above, true), tier));
-    assert!(approx(p.cost_in_tier(&above, false), {
+    assert!(approx(p.cost_in_tier(&above, true).unwrap(), tier));
+    assert!(approx(p.cost_in_tier(&above, false).unwrap(), {
         (10_000.0 * 1.0 + 20_000.0 * 1.25 + 70_001.0 * 0.1 + 1000.0 * 5.0) / 1e6
     }));
 }
@@ -176,17 +177,33 @@ fn tier_fallbacks_and_several_tiers() {
     assert_eq!(p.tiers.len(), 2);
     assert_eq!(
         (p.billed_at(100_000).input, p.billed_at(100_000).output),
-        (1.0, 5.0)
+        (Some(1.0), Some(5.0))
     );
     assert_eq!(
         (p.billed_at(150_000).input, p.billed_at(150_000).output),
-        (2.0, 6.0)
+        (Some(2.0), Some(6.0))
     );
     assert_eq!(
         (p.billed_at(250_000).input, p.billed_at(250_000).output),
-        (3.0, 6.0)
+        (Some(3.0), Some(6.0))
     );
     assert_eq!(p.base_limit(), Some(100_000));
+}
+
+#[test]
+fn a_price_the_entry_lacks_is_unknown_never_zero() {
+    // Only an output price: output tokens are priced, input tokens are not (LiteLLM would bill
+    // them at 0; agentprof says it does not know).
+    let t = one(r#""output_cost_per_token": 2e-06"#);
+    assert_eq!(t.cost(Some("m"), &usage(0, 0, 0, 0, M)), Some(2.0));
+    assert_eq!(t.cost(Some("m"), &usage(1, 0, 0, 0, M)), None);
+    // Cache reads and writes fall back to the input price, which is missing too.
+    assert_eq!(t.cost(Some("m"), &usage(0, 0, 0, 1, 0)), None);
+    assert_eq!(t.cost(Some("m"), &usage(0, 1, 0, 0, 0)), None);
+    // Only an input price: a call that generated nothing is priced, one that did is not.
+    let t = one(r#""input_cost_per_token": 1e-06"#);
+    assert_eq!(t.cost(Some("m"), &usage(M, 0, 0, 0, 0)), Some(1.0));
+    assert_eq!(t.cost(Some("m"), &usage(M, 0, 0, 0, 1)), None);
 }
 
 #[test]
@@ -196,8 +213,8 @@ fn xai_tiers_start_at_their_threshold() {
         "input_cost_per_token_above_128k_tokens": 4e-06}}"#,
     );
     let p = t.lookup("grok").unwrap();
-    assert_eq!(p.billed_at(127_999).input, 2.0);
-    assert_eq!(p.billed_at(128_000).input, 4.0);
+    assert_eq!(p.billed_at(127_999).input, Some(2.0));
+    assert_eq!(p.billed_at(128_000).input, Some(4.0));
     assert_eq!(p.base_limit(), Some(127_999));
 }
 

@@ -19,6 +19,7 @@ fn billed(t: &PriceTable, id: &str, prompt: u64) -> Five {
         b.cache_write_5m,
         b.cache_write_1h,
     ]
+    .map(|price| price.unwrap_or_else(|| panic!("{id} has every price")))
 }
 
 /// Each model's cost of `call` is the figure computed by hand.

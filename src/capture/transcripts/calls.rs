@@ -220,7 +220,7 @@ impl Imported {
             let price = *prices
                 .entry(entry.model)
                 .or_insert_with(|| model.and_then(|m| options.prices.lookup(m)));
-            let cost = price.map(|p| p.cost(&usage));
+            let cost = price.and_then(|p| p.cost(&usage));
             if cost.is_none() {
                 *unpriced
                     .entry(model.unwrap_or("(none)").to_string())

@@ -103,7 +103,7 @@ fn matched(l: &Lookup, e: &Entry) -> String {
 
 /// The five prices as text, `*` on those the entry does not set.
 fn cells(p: &Prices, fallbacks: &[&str]) -> [String; 5] {
-    let cell = |name: &str, v: f64| {
+    let cell = |name: &str, v: Option<f64>| {
         let mark = if fallbacks.contains(&name) { "*" } else { "" };
         format!("{}{mark}", usd(v))
     };
