@@ -277,3 +277,70 @@ fn bad_prices_and_profile_are_usage_errors() {
         stderr(&output)
     );
 }
+
+/// A connectivity probe, a model listing and a refused path beside one model call: the report
+/// counts the three apart — in no category, turn or total — in its JSON, its table, its HTML
+/// page and `run`'s summary, with the refused one as an error of its own.
+#[test]
+fn requests_that_are_not_model_calls_are_counted_apart_everywhere() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let script = "curl -s -o /dev/null -I \"$ANTHROPIC_BASE_URL/api/hello\" \
+        && curl -s -o /dev/null -H 'anthropic-version: 2023-06-01' \"$ANTHROPIC_BASE_URL/v1/models?limit=5\" \
+        && curl -s -o /dev/null \"$ANTHROPIC_BASE_URL/api/nowhere\" \
+        && curl -s -o /dev/null --data '{\"model\":\"claude-opus-5-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}' \"$ANTHROPIC_BASE_URL/v1/messages\"";
+    let output = run_under_agentprof(&mock, dir.path(), &["sh", "-c", script]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stderr(&output);
+    assert!(
+        summary.contains("agentprof: 1 model calls (0 errors)")
+            && summary.contains("agentprof: other requests (not model calls): 3 (errors 1)"),
+        "{summary}"
+    );
+    assert_eq!(mock.records().len(), 4, "the mock answered all four");
+
+    let trace_path = dir.path().join("trace.jsonl");
+    let json = agentprof()
+        .args(["report", "--json"])
+        .arg(&trace_path)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["totals"]["requests"], 1);
+    assert_eq!(report["totals"]["errors"], 0);
+    assert_eq!(report["categories"]["utility"]["requests"], 0);
+    assert_eq!(report["categories"]["user_turn"]["requests"], 1);
+    assert!(
+        report["models"].get("(none)").is_none(),
+        "{}",
+        report["models"]
+    );
+    let other = &report["other_requests"];
+    assert_eq!(
+        other,
+        &serde_json::json!({
+            "requests": 3, "errors": 1,
+            "by_path": {"HEAD /api/hello": 1, "GET /v1/models": 1, "GET /api/nowhere": 1},
+            "errors_by_path": {"GET /api/nowhere": 1}
+        })
+    );
+    assert_eq!(report["turns"].as_array().unwrap().len(), 1);
+    assert_eq!(report["turns"][0]["user"]["requests"], 1);
+
+    let line = "Other requests (not model calls, in no category): 3 (errors 1):";
+    let table = agentprof().arg("report").arg(&trace_path).output().unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains(line), "{table}");
+    assert!(table.contains("GET /api/nowhere 1 (1 error)"), "{table}");
+    let html_dir = dir.path().join("html");
+    let html = agentprof()
+        .arg("report")
+        .arg(&trace_path)
+        .arg("--html")
+        .arg(&html_dir)
+        .output()
+        .unwrap();
+    assert!(html.status.success(), "{}", stderr(&html));
+    let page = std::fs::read_to_string(html_dir.join("index.html")).unwrap();
+    assert!(page.contains(line), "the HTML page has the line");
+}
