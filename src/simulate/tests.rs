@@ -137,8 +137,9 @@ fn extraction_costs_one_resent_prefix_per_turn() {
     );
     let growth = (u + o + d) + 3.0 * (x + o + d);
     let tail = x + o + d;
-    // Sonnet 4.6: $3 / $15 per M tokens; cache read 0.1x, 1-hour write 2x (facts.md).
-    let (input, output, read, write_1h) = (3e-6, 15e-6, 0.3e-6, 6e-6);
+    // Opus 5.5, the preset's model (Claude Code's default): $4 / $20 per M tokens, cache
+    // read $0.20 (0.05x), 1-hour write $8 (LiteLLM 1.110.2, facts.md).
+    let (input, output, read, write_1h) = (4e-6, 20e-6, 0.2e-6, 8e-6);
     let (instruction, out) = (s.extraction.instruction_tokens, s.extraction.output_tokens);
     let mut predicted = tail * (write_1h - read);
     for t in 1..=60 {

@@ -40,8 +40,8 @@ impl Default for Scenario {
 impl Default for ModelParams {
     fn default() -> Self {
         ModelParams {
-            main: "claude-sonnet-4-6".into(),
-            small: "claude-sonnet-4-6".into(),
+            main: "claude-opus-5-5".into(),
+            small: "claude-opus-5-5".into(),
             subagent: String::new(),
             context_window: 200_000,
             system_tokens: 18_000.0,
