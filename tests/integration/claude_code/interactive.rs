@@ -277,6 +277,20 @@ fn interactive_session(cc: &ClaudeCode) {
         "{label}"
     );
     check_report(&report, &truth, &label);
+
+    // Claude Code prices its own calls too, and keeps the session's total in ~/.claude.json:
+    // the dollars from LiteLLM's prices must be the same figure.
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join(".claude.json")).unwrap())
+            .unwrap();
+    let theirs = config["projects"][work_path.display().to_string()]["lastCost"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{label}: no lastCost in ~/.claude.json: {config}"));
+    let ours = report["totals"]["cost_usd"].as_f64().unwrap();
+    assert!(
+        (ours - theirs).abs() <= 1e-9 * theirs,
+        "{label}: agentprof says ${ours}, Claude Code itself ${theirs}"
+    );
 }
 
 #[test]
