@@ -228,6 +228,37 @@ pub struct Call {
 }
 
 impl Call {
+    /// A record with nothing known yet — an Anthropic Messages call that got 200, without
+    /// usage, times or ids — to be filled field by field (imports, tests).
+    pub fn blank() -> Call {
+        Call {
+            id: 0,
+            t_start: 0.0,
+            t_first_byte: None,
+            t_end: None,
+            provider: Provider::Anthropic,
+            api: ApiKind::Messages,
+            method: String::new(),
+            path: String::new(),
+            model: None,
+            stream: true,
+            status: Some(200),
+            usage: None,
+            upstream_request_id: None,
+            response_id: None,
+            session_id: None,
+            agent_id: None,
+            parent_agent_id: None,
+            request_bytes: 0,
+            response_bytes: 0,
+            category: Category::Unknown,
+            classified_by: String::new(),
+            starts_turn: false,
+            error: None,
+            bodies: None,
+        }
+    }
+
     /// Whether the call counts as an error in reports: a non-2xx status or a cut-off body.
     pub fn is_error(&self) -> bool {
         self.error.is_some() || !matches!(self.status, Some(200..=299))

@@ -67,34 +67,17 @@ impl OtherRequests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::{ApiKind, Category, Provider};
+    use crate::observation::ApiKind;
 
     fn request(method: &str, path: &str, status: Option<u16>) -> Call {
         Call {
-            id: 1,
-            t_start: 0.0,
-            t_first_byte: None,
-            t_end: Some(0.1),
-            provider: Provider::Anthropic,
             api: ApiKind::Other,
             method: method.into(),
             path: path.into(),
-            model: None,
             stream: false,
             status,
-            usage: None,
-            upstream_request_id: None,
-            response_id: None,
-            session_id: None,
-            agent_id: None,
-            parent_agent_id: None,
-            request_bytes: 0,
-            response_bytes: 0,
-            category: Category::Unknown,
             classified_by: crate::observation::NOT_A_MODEL_CALL.into(),
-            starts_turn: false,
-            error: None,
-            bodies: None,
+            ..Call::blank()
         }
     }
 

@@ -210,7 +210,7 @@ impl Imported {
         let mut turns = TurnState::default();
         let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::new();
         // One scratch call: `UsageTotals::add_call` reads only its usage and status.
-        let mut scratch = empty_call();
+        let mut scratch = Call::blank();
         for entry in &self.calls {
             let usage = entry.usage.usage();
             scratch.usage = Some(usage);
@@ -345,34 +345,5 @@ fn count(map: &mut BTreeMap<String, u64>, key: &str) {
         None => {
             map.insert(key.to_string(), 1);
         }
-    }
-}
-
-fn empty_call() -> Call {
-    Call {
-        id: 0,
-        t_start: 0.0,
-        t_first_byte: None,
-        t_end: None,
-        provider: Provider::Anthropic,
-        api: ApiKind::Messages,
-        method: String::new(),
-        path: String::new(),
-        model: None,
-        stream: true,
-        status: Some(200),
-        usage: None,
-        upstream_request_id: None,
-        response_id: None,
-        session_id: None,
-        agent_id: None,
-        parent_agent_id: None,
-        request_bytes: 0,
-        response_bytes: 0,
-        category: Category::Unknown,
-        classified_by: String::new(),
-        starts_turn: false,
-        error: None,
-        bodies: None,
     }
 }
