@@ -153,34 +153,19 @@ pub fn assign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::{ApiKind, Provider};
+    use crate::observation::ApiKind;
 
     fn call(id: u64, starts_turn: bool) -> Call {
         Call {
             id,
             t_start: id as f64,
-            t_first_byte: None,
             t_end: Some(id as f64 + 0.5),
-            provider: Provider::Anthropic,
-            api: ApiKind::Messages,
             method: "POST".into(),
             path: "/v1/messages".into(),
-            model: None,
-            stream: true,
-            status: Some(200),
-            usage: None,
-            upstream_request_id: None,
-            response_id: None,
             session_id: Some("s".into()),
-            agent_id: None,
-            parent_agent_id: None,
-            request_bytes: 0,
-            response_bytes: 0,
             category: Category::UserTurn,
-            classified_by: String::new(),
             starts_turn,
-            error: None,
-            bodies: None,
+            ..Call::blank()
         }
     }
 

@@ -12,7 +12,7 @@ use super::route::{Route, redact_query};
 use super::{CompletedCall, ProxyContext};
 use crate::capture::request::RequestSummary;
 use crate::capture::usage::ResponseSummary;
-use crate::observation::{ApiKind, Call, CallError, CallErrorKind, CapturedBodies, Category};
+use crate::observation::{ApiKind, Call, CallError, CallErrorKind, CapturedBodies};
 
 /// What `--capture-bodies` stores for a compressed response.
 const COMPRESSED_NOT_CAPTURED: &str = "(compressed response body: not captured)";
@@ -50,31 +50,20 @@ impl CallTracker {
     ) -> CallTracker {
         let id = ctx.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
         ctx.in_flight.fetch_add(1, Ordering::AcqRel);
+        // Stream and status stay unknown until the request and the response say.
         let call = Call {
             id,
             t_start: ctx.clock.now(),
-            t_first_byte: None,
-            t_end: None,
             provider: route.provider,
             api: route.api,
             method: method.to_string(),
             path: redact_query(&route.api_path),
-            model: None,
             stream: false,
             status: None,
-            usage: None,
-            upstream_request_id: None,
-            response_id: None,
             session_id: headers::text(request_headers, "x-claude-code-session-id"),
             agent_id: headers::text(request_headers, "x-claude-code-agent-id"),
             parent_agent_id: headers::text(request_headers, "x-claude-code-parent-agent-id"),
-            request_bytes: 0,
-            response_bytes: 0,
-            category: Category::Unknown,
-            classified_by: String::new(),
-            starts_turn: false,
-            error: None,
-            bodies: None,
+            ..Call::blank()
         };
         let response_copy = ctx.capture_bodies.then(Vec::new);
         CallTracker {
