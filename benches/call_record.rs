@@ -130,6 +130,7 @@ fn call(id: u64) -> Call {
         parent_agent_id: None,
         request_bytes: 45_056,
         response_bytes: 8_412,
+        client_bytes: Some(8_412),
         category: Category::UserTurn,
         classified_by: "rule:cc-main-loop".into(),
         starts_turn: false,

@@ -141,6 +141,21 @@ impl std::fmt::Display for Category {
 pub struct CallError {
     pub kind: CallErrorKind,
     pub message: String,
+    /// For a response that broke off after its head: whether the client received every body
+    /// byte agentprof had read from upstream (`true`: "upstream cut after N bytes, all N
+    /// delivered"). Absent when there was no body to deliver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_delivered: Option<bool>,
+}
+
+impl CallError {
+    pub fn new(kind: CallErrorKind, message: impl Into<String>) -> CallError {
+        CallError {
+            kind,
+            message: message.into(),
+            all_delivered: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,7 +229,14 @@ pub struct Call {
     /// `x-claude-code-parent-agent-id`: present on nested sub-agent calls.
     pub parent_agent_id: Option<String>,
     pub request_bytes: u64,
+    /// Response body bytes read from upstream (decoded from HTTP framing, not decompressed).
     pub response_bytes: u64,
+    /// Response body bytes passed to the client: upstream's (less a usage chunk agentprof
+    /// asked for on the client's behalf) or agentprof's own error body. When the call ended in
+    /// a fault, the bytes known to have been written to the client's socket. `None` for calls
+    /// not seen by the proxy (imports) and traces from before it was recorded.
+    #[serde(default)]
+    pub client_bytes: Option<u64>,
     pub category: Category,
     /// What decided the category (`rule:<name>`; at report time `telemetry:<query_source>`).
     pub classified_by: String,
@@ -251,6 +273,7 @@ impl Call {
             parent_agent_id: None,
             request_bytes: 0,
             response_bytes: 0,
+            client_bytes: None,
             category: Category::Unknown,
             classified_by: String::new(),
             starts_turn: false,

@@ -149,6 +149,7 @@ mod tests {
             parent_agent_id: None,
             request_bytes: 0,
             response_bytes: 0,
+            client_bytes: None,
             category: Category::UserTurn,
             classified_by: "rule:x".into(),
             starts_turn: false,

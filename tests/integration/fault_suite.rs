@@ -45,6 +45,16 @@ fn cases() -> Vec<Case> {
             made_up: true,
             ..case("reset-before-headers", 502, Some(UpstreamBody))
         },
+        // The head, then the reset: no body byte to pass on, but the head must reach the
+        // client before the break (an error ending hyper's connection drops what it holds).
+        Case {
+            broken: true,
+            ..case("reset-mid-stream:0", 200, Some(UpstreamBody))
+        },
+        Case {
+            broken: true,
+            ..case("reset-mid-stream:1", 200, Some(UpstreamBody))
+        },
         Case {
             broken: true,
             ..case("reset-mid-stream:3", 200, Some(UpstreamBody))
@@ -272,6 +282,16 @@ fn every_fault_passes_through_or_gets_a_502_and_the_proxy_keeps_serving() {
             case.error,
             "{fault}: {call:?}"
         );
+        // What the client got, as the trace says: every byte read from upstream, or
+        // agentprof's own error body.
+        assert_eq!(call.client_bytes, Some(reply.body.len() as u64), "{fault}");
+        if case.broken {
+            let error = call.error.as_ref().unwrap();
+            assert_eq!(error.all_delivered, Some(true), "{fault}: {error:?}");
+            assert_eq!(call.response_bytes, reply.body.len() as u64, "{fault}");
+            let said = format!("after {} bytes", reply.body.len());
+            assert!(error.message.contains(&said), "{fault}: {error:?}");
+        }
         if let Some(record) = record {
             // Usage as far as the client could read it, gzip included.
             assert_eq!(call.usage, record.usage, "{fault}");

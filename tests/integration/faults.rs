@@ -147,6 +147,10 @@ fn a_client_that_disconnects_cancels_the_call_and_it_is_recorded() {
         call.error.as_ref().unwrap().kind,
         CallErrorKind::ClientDisconnected
     );
+    // The events trickled out one by one, each written before the next was read.
+    let error = call.error.as_ref().unwrap();
+    assert_eq!(call.client_bytes, Some(call.response_bytes), "{error:?}");
+    assert_eq!(error.all_delivered, Some(true), "{error:?}");
     let lasted = call.t_end.unwrap() - call.t_start;
     assert!(
         lasted < 2.0,

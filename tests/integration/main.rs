@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod client;
 mod crash;
+mod cut_points;
 mod demo_e2e;
 mod fault_suite;
 mod faults;

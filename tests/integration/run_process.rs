@@ -155,8 +155,11 @@ fn calls_in_flight_when_the_proxy_stops_are_recorded() {
         .unwrap()
         .to_string();
     // A stream that trickles for ~3 s; the proxy is stopped after 0.7 s.
+    let received = dir.path().join("received");
     let mut client = std::process::Command::new("curl")
-        .args(["-sS", "-o", "/dev/null", "-H", "x-mock-fault: slow:400", "--data"])
+        .args(["-sS", "-H", "x-mock-fault: slow:400", "-o"])
+        .arg(&received)
+        .arg("--data")
         .arg(r#"{"model":"claude-sonnet-4-6","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
         .arg(format!("{base}/v1/messages"))
         .spawn()
@@ -171,7 +174,14 @@ fn calls_in_flight_when_the_proxy_stops_are_recorded() {
     let _ = client.wait();
     let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
     assert_eq!(trace.calls.len(), 1, "the call in flight is in the trace");
-    let error = trace.calls[0].error.as_ref().unwrap();
+    let call = &trace.calls[0];
+    let error = call.error.as_ref().unwrap();
     assert_eq!(error.kind, agentprof::observation::CallErrorKind::Shutdown);
     assert_eq!(trace.footer.unwrap().calls, 1);
+    // Cut off, but only after the client got every byte read until then.
+    let received = std::fs::read(&received).unwrap();
+    assert!(!received.is_empty(), "message_start came before the cut");
+    assert_eq!(call.client_bytes, Some(received.len() as u64), "{error:?}");
+    assert_eq!(call.response_bytes, received.len() as u64, "{error:?}");
+    assert_eq!(error.all_delivered, Some(true), "{error:?}");
 }

@@ -112,6 +112,7 @@ mod tests {
             parent_agent_id: None,
             request_bytes: 0,
             response_bytes: 0,
+            client_bytes: None,
             category,
             classified_by: String::new(),
             starts_turn: false,

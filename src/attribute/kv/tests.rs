@@ -29,6 +29,7 @@ fn call(id: u64, t0: f64, t1: f64, usage: Usage) -> Call {
         parent_agent_id: None,
         request_bytes: 0,
         response_bytes: 0,
+        client_bytes: None,
         category: Category::UserTurn,
         classified_by: "default".to_string(),
         error: None,

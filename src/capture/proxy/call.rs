@@ -37,6 +37,8 @@ pub struct CallTracker {
     headers: Vec<(String, String)>,
     /// The request, when it was inspected before forwarding.
     inspected: Option<RequestSummary>,
+    /// Whether the client got every byte read, when the response broke off.
+    all_delivered: Option<bool>,
     finished: bool,
 }
 
@@ -74,6 +76,7 @@ impl CallTracker {
             response_copy_frozen: false,
             headers: headers::for_classification(request_headers),
             inspected: None,
+            all_delivered: None,
             finished: false,
         }
     }
@@ -119,14 +122,29 @@ impl CallTracker {
         }
     }
 
-    /// A call that got no upstream response: the client was answered by agentprof itself.
+    /// Response body bytes read from upstream so far.
+    pub fn response_bytes(&self) -> u64 {
+        self.call.response_bytes
+    }
+
+    /// How much of the response reached the client: `client_bytes` passed on and, for a
+    /// response that broke off, whether that was everything read from upstream.
+    pub fn delivered(&mut self, client_bytes: u64, all_delivered: Option<bool>) {
+        self.call.client_bytes = Some(client_bytes);
+        self.all_delivered = all_delivered;
+    }
+
+    /// A call that got no upstream response: the client was answered by agentprof itself,
+    /// with `answer_bytes` of body.
     pub fn fail_without_response(
         mut self,
         status: StatusCode,
+        answer_bytes: usize,
         kind: CallErrorKind,
         message: String,
     ) {
         self.call.status = Some(status.as_u16());
+        self.call.client_bytes = Some(answer_bytes as u64);
         self.finish(None, Ending::Failed(kind, message));
     }
 
@@ -169,6 +187,7 @@ impl CallTracker {
             headers: std::mem::take(&mut self.headers),
             response,
             ending,
+            all_delivered: self.all_delivered,
         };
         // Reading the request body and classifying must not hold up the response's last
         // bytes. What is left to read (a streamed body's skim, or a body buffered
@@ -219,6 +238,7 @@ struct Recording {
     headers: Vec<(String, String)>,
     response: Option<ResponseSummary>,
     ending: Ending,
+    all_delivered: Option<bool>,
 }
 
 impl Recording {
@@ -238,6 +258,9 @@ impl Recording {
         }
         let ending = std::mem::replace(&mut self.ending, Ending::Complete);
         self.call.error = error_for(self.call.status, self.response.as_ref(), ending);
+        if let Some(error) = self.call.error.as_mut() {
+            error.all_delivered = self.all_delivered;
+        }
         self.ctx.sink.record(CompletedCall {
             call: self.call,
             request,
@@ -287,28 +310,25 @@ fn error_for(
     ending: Ending,
 ) -> Option<CallError> {
     if let Ending::Failed(kind, message) = ending {
-        return Some(CallError { kind, message });
+        return Some(CallError::new(kind, message));
     }
     let status = status.unwrap_or(0);
     let upstream_error = response.and_then(|r| r.stream_error.clone());
     if !(200..300).contains(&status) {
         let detail = upstream_error.map(|e| format!(": {e}")).unwrap_or_default();
-        return Some(CallError {
-            kind: CallErrorKind::UpstreamStatus,
-            message: format!("upstream answered HTTP {status}{detail}"),
-        });
+        return Some(CallError::new(
+            CallErrorKind::UpstreamStatus,
+            format!("upstream answered HTTP {status}{detail}"),
+        ));
     }
     if let Some(error) = upstream_error {
-        return Some(CallError {
-            kind: CallErrorKind::StreamError,
-            message: error,
-        });
+        return Some(CallError::new(CallErrorKind::StreamError, error));
     }
     if response.is_some_and(|r| r.torn) {
-        return Some(CallError {
-            kind: CallErrorKind::UpstreamBody,
-            message: "upstream stream ended before its final event".into(),
-        });
+        return Some(CallError::new(
+            CallErrorKind::UpstreamBody,
+            "upstream stream ended before its final event",
+        ));
     }
     None
 }

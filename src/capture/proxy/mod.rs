@@ -7,6 +7,7 @@
 //! writing the trace) is not the proxy's business.
 
 mod call;
+mod client_link;
 mod decoded;
 mod error_response;
 mod headers;

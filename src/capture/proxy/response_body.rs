@@ -20,7 +20,10 @@ use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use std::sync::Arc;
+
 use super::call::{CallTracker, Ending};
+use super::client_link::ClientLink;
 use super::decoded::Decoding;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::capture::usage::{ResponseSummary, StreamUsageParser, parse_json_body};
@@ -153,33 +156,68 @@ impl Batch {
     }
 }
 
+/// What a response body hands hyper when it fails.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A response that broke off (upstream's fault, or agentprof cutting calls off at shutdown),
+/// recorded and passed on as an error once everything read before it has reached the client.
+struct Fault {
+    kind: CallErrorKind,
+    /// What happened, e.g. "upstream broke off the body after 436 bytes (…)".
+    message: String,
+    error: BodyError,
+    summary: Option<ResponseSummary>,
+}
+
+/// agentprof itself ended the response (shutdown).
+#[derive(Debug, thiserror::Error)]
+#[error("agentprof stopped while the response was in flight")]
+struct CutOff;
+
 /// The body the client receives.
 pub struct TeeBody {
     inner: Incoming,
     reader: Option<ResponseReader>,
     tracker: Option<CallTracker>,
+    link: Arc<ClientLink>,
+    /// `link.handed()` when this response began: its own bytes are counted from there.
+    start: u64,
+    /// `link.flushes()` when a frame was last handed to hyper (or hyper first asked for one,
+    /// its head then written): a fault waits for a flush after it.
+    flush_mark: Option<u64>,
     /// Bytes read from upstream, not yet handed to the client.
     batch: Batch,
     /// Polls in a row that yielded to let upstream's connection hand over more, without getting
     /// anything; after [`MAX_IDLE_YIELDS`] the batch goes out.
     idle_yields: u8,
     upstream_done: bool,
-    /// Trailers or an upstream error to pass on once the batch is out.
-    deferred: Option<Result<Frame<Bytes>, hyper::Error>>,
+    /// Trailers to pass on once the batch is out.
+    trailers: Option<Frame<Bytes>>,
+    /// A fault to pass on once the batch is out and flushed.
+    fault: Option<Fault>,
     /// The first batch, gathered before the response head was handed to hyper.
-    prefilled: Option<Result<Frame<Bytes>, hyper::Error>>,
+    prefilled: Option<Bytes>,
 }
 
 impl TeeBody {
-    pub fn new(inner: Incoming, reader: ResponseReader, tracker: CallTracker) -> TeeBody {
+    pub fn new(
+        inner: Incoming,
+        reader: ResponseReader,
+        tracker: CallTracker,
+        link: Arc<ClientLink>,
+    ) -> TeeBody {
         TeeBody {
             inner,
             reader: Some(reader),
             tracker: Some(tracker),
+            start: link.handed(),
+            link,
+            flush_mark: None,
             batch: Batch::default(),
             idle_yields: 0,
             upstream_done: false,
-            deferred: None,
+            trailers: None,
+            fault: None,
             prefilled: None,
         }
     }
@@ -190,8 +228,8 @@ impl TeeBody {
     pub async fn prefill(&mut self) {
         let mut idle = 0;
         std::future::poll_fn(|cx| match self.poll_batch(cx) {
-            Poll::Ready(frame) => {
-                self.prefilled = frame;
+            Poll::Ready(data) => {
+                self.prefilled = data;
                 Poll::Ready(())
             }
             // Nothing there yet: look again after upstream's connection has run, then give up
@@ -207,39 +245,111 @@ impl TeeBody {
         .await;
     }
 
-    fn end(&mut self, ending: Ending) {
+    /// Bytes of this response handed to hyper so far.
+    fn handed(&self) -> u64 {
+        self.link.handed().saturating_sub(self.start)
+    }
+
+    /// Bytes of this response known to be in the client's socket.
+    fn written(&self) -> u64 {
+        self.link
+            .written()
+            .min(self.link.handed())
+            .saturating_sub(self.start)
+    }
+
+    /// Upstream's body ended normally: the call is recorded now, with the bytes the client is
+    /// about to get.
+    fn complete(&mut self) {
+        self.upstream_done = true;
         let summary = self.reader.take().and_then(|r| r.finish(&mut self.batch));
-        if let Some(tracker) = self.tracker.take() {
-            tracker.finish(summary, ending);
+        if let Some(mut tracker) = self.tracker.take() {
+            tracker.delivered(self.handed() + self.batch.len() as u64, None);
+            tracker.finish(summary, Ending::Complete);
         }
     }
 
-    fn send_batch(&mut self) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        self.idle_yields = 0;
-        Poll::Ready(self.batch.take().map(|data| Ok(Frame::data(data))))
+    /// The response breaks off: what was read (and what the stripper held back) still goes to
+    /// the client, then the error — recorded once those bytes are out. `describe` says what
+    /// happened, given the bytes read from upstream.
+    fn break_off(
+        &mut self,
+        kind: CallErrorKind,
+        describe: impl FnOnce(u64) -> String,
+        error: BodyError,
+    ) {
+        self.upstream_done = true;
+        let summary = self.reader.take().and_then(|r| r.finish(&mut self.batch));
+        let read = self.tracker.as_ref().map_or(0, CallTracker::response_bytes);
+        self.fault = Some(Fault {
+            kind,
+            message: describe(read),
+            error,
+            summary,
+        });
+    }
+
+    /// Hands data to hyper, counting it.
+    fn hand(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        self.link.hand(data.len());
+        self.flush_mark = Some(self.link.flushes());
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+
+    /// After the last data: trailers, or the fault once everything before it is flushed, or
+    /// the end.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        if let Some(trailers) = self.trailers.take() {
+            return Poll::Ready(Some(Ok(trailers)));
+        }
+        if self.fault.is_none() {
+            return Poll::Ready(None);
+        }
+        // An error makes hyper drop the connection without flushing what it holds: the head
+        // and the last bytes must be out first.
+        let mark = self.flush_mark.unwrap_or_else(|| self.link.flushes());
+        std::task::ready!(self.link.poll_flushed_since(mark, cx));
+        let Some(fault) = self.fault.take() else {
+            return Poll::Ready(None);
+        };
+        if let Some(mut tracker) = self.tracker.take() {
+            let sent = self.handed();
+            tracker.delivered(sent, Some(true));
+            let message = format!("{}; all of it reached the client", fault.message);
+            tracker.finish(fault.summary, Ending::Failed(fault.kind, message));
+        }
+        Poll::Ready(Some(Err(fault.error)))
     }
 }
 
 impl Body for TeeBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let this = self.get_mut();
-        if let Some(frame) = this.prefilled.take() {
-            return Poll::Ready(Some(frame));
+        // hyper asks for the body only once the head is in its buffer.
+        if this.flush_mark.is_none() {
+            this.flush_mark = Some(this.link.flushes());
         }
-        this.poll_batch(cx)
+        if let Some(data) = this.prefilled.take() {
+            return this.hand(data);
+        }
+        match std::task::ready!(this.poll_batch(cx)) {
+            Some(data) => this.hand(data),
+            None => this.poll_end(cx),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
         self.prefilled.is_none()
             && self.upstream_done
             && self.batch.is_empty()
-            && self.deferred.is_none()
+            && self.trailers.is_none()
+            && self.fault.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -249,11 +359,7 @@ impl Body for TeeBody {
         // What is held here is still to come: hyper takes an exact hint for the length of a
         // body whose head it has not written yet (a prefilled body would otherwise be sent
         // with `Content-Length: 0`).
-        let held = self.batch.len() as u64
-            + match &self.prefilled {
-                Some(Ok(frame)) => frame.data_ref().map_or(0, |d| d.len() as u64),
-                _ => 0,
-            };
+        let held = self.batch.len() as u64 + self.prefilled.as_ref().map_or(0, |d| d.len() as u64);
         let inner = self.inner.size_hint();
         let mut hint = SizeHint::new();
         hint.set_lower(inner.lower() + held);
@@ -265,21 +371,31 @@ impl Body for TeeBody {
 }
 
 impl TeeBody {
-    /// The next batch for the client (see the module docs).
-    fn poll_batch(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    /// The next batch for the client (see the module docs); `None` once upstream's data has
+    /// all been passed on.
+    fn poll_batch(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let this = self;
         loop {
             if this.upstream_done {
-                if !this.batch.is_empty() {
-                    return this.send_batch();
-                }
-                return Poll::Ready(this.deferred.take());
+                this.idle_yields = 0;
+                return Poll::Ready(this.batch.take());
+            }
+            if this.link.is_cut_off() {
+                this.break_off(
+                    CallErrorKind::Shutdown,
+                    |read| {
+                        format!(
+                            "agentprof stopped while the call was in flight and cut it off \
+                             after {read} bytes"
+                        )
+                    },
+                    Box::new(CutOff),
+                );
+                continue;
             }
             if this.batch.len() >= BATCH_LIMIT {
-                return this.send_batch();
+                this.idle_yields = 0;
+                return Poll::Ready(this.batch.take());
             }
             let polled = match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Ready(polled) => polled,
@@ -291,7 +407,10 @@ impl TeeBody {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                Poll::Pending => return this.send_batch(),
+                Poll::Pending => {
+                    this.idle_yields = 0;
+                    return Poll::Ready(this.batch.take());
+                }
             };
             this.idle_yields = 0;
             match polled {
@@ -300,9 +419,8 @@ impl TeeBody {
                         Ok(data) => data,
                         Err(trailers) => {
                             // Trailers end the body: after whatever is batched.
-                            this.upstream_done = true;
-                            this.end(Ending::Complete);
-                            this.deferred = Some(Ok(trailers));
+                            this.complete();
+                            this.trailers = Some(trailers);
                             continue;
                         }
                     };
@@ -316,23 +434,18 @@ impl TeeBody {
                     // A body of known length ends with its last byte: hyper will not poll
                     // again once the client has it all, so the call is complete now.
                     if this.inner.is_end_stream() {
-                        this.upstream_done = true;
-                        this.end(Ending::Complete);
+                        this.complete();
                     }
                 }
                 Some(Err(err)) => {
-                    this.upstream_done = true;
-                    let message = format!("upstream body broke off: {err}");
-                    this.end(Ending::Failed(CallErrorKind::UpstreamBody, message));
-                    // What was read (and what the stripper held back) still reaches the client,
-                    // then the error, which makes hyper abort the client connection just as
-                    // upstream's broke.
-                    this.deferred = Some(Err(err));
+                    let cause = err.to_string();
+                    this.break_off(
+                        CallErrorKind::UpstreamBody,
+                        |read| format!("upstream broke off the body after {read} bytes: {cause}"),
+                        Box::new(err),
+                    );
                 }
-                None => {
-                    this.upstream_done = true;
-                    this.end(Ending::Complete);
-                }
+                None => this.complete(),
             }
         }
     }
@@ -340,11 +453,39 @@ impl TeeBody {
 
 impl Drop for TeeBody {
     fn drop(&mut self) {
-        if self.tracker.is_some() {
-            self.end(Ending::Failed(
-                CallErrorKind::ClientDisconnected,
-                "client disconnected before the response ended; upstream call cancelled".into(),
-            ));
-        }
+        let Some(mut tracker) = self.tracker.take() else {
+            return;
+        };
+        // hyper let go of the body before its end: the client went away (or agentprof's
+        // shutdown dropped the connection).
+        let (summary, fault) = match self.fault.take() {
+            Some(fault) => (fault.summary, Some((fault.kind, fault.message))),
+            None => (
+                self.reader.take().and_then(|r| r.finish(&mut self.batch)),
+                None,
+            ),
+        };
+        let written = self.written();
+        // Everything read was handed over (nothing batched, nothing held back by a reader)
+        // and written out.
+        let all = self.batch.is_empty() && self.prefilled.is_none() && written >= self.handed();
+        tracker.delivered(written, Some(all));
+        let (kind, message) = match fault {
+            Some((kind, message)) => (
+                kind,
+                format!("{message}; the client's connection ended after {written} bytes of it"),
+            ),
+            None => {
+                let read = tracker.response_bytes();
+                (
+                    CallErrorKind::ClientDisconnected,
+                    format!(
+                        "client disconnected after receiving {written} bytes ({read} read so \
+                         far); upstream call cancelled"
+                    ),
+                )
+            }
+        };
+        tracker.finish(summary, Ending::Failed(kind, message));
     }
 }

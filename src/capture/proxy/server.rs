@@ -27,10 +27,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::call::{CallTracker, Ending};
+use super::client_link::{ClientIo, ClientLink};
 use super::error_response::error_response;
 use super::headers;
 use super::request_body::{SharedCapture, UpstreamBody};
-use super::response_body::{ResponseReader, TeeBody};
+use super::response_body::{BodyError, ResponseReader, TeeBody};
 use super::route::{Upstream, route};
 use super::upstream::{UpstreamClient, build_client};
 use super::workers::{Assignment, Workers};
@@ -45,6 +46,9 @@ use crate::observation::{ApiKind, CallErrorKind, Provider};
 /// How long upstream may take to send response headers. Generous: a non-streaming call with
 /// a long answer sends nothing until it is done.
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long, at shutdown, a response cut off may take to hand its last bytes to the client.
+const CUT_OFF_FLUSH_LIMIT: Duration = Duration::from_secs(2);
 
 /// Request bodies up to this size are kept (by reference) for inspection.
 const INSPECT_LIMIT: u64 = 64 << 20;
@@ -247,20 +251,33 @@ async fn serve_connection(
     mut phase: watch::Receiver<Phase>,
 ) {
     let _ = stream.set_nodelay(true);
+    let link = ClientLink::new();
+    let service_link = link.clone();
     let service = service_fn(move |req| {
         let handler = handler.clone();
-        async move { Ok::<_, Infallible>(handler.handle(req).await) }
+        let link = service_link.clone();
+        async move { Ok::<_, Infallible>(handler.handle(req, link).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(ClientIo::new(TokioIo::new(stream), link.clone()), service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
         () = draining(&mut phase) => {
             // Finish the request being served, then close instead of keeping alive.
             connection.as_mut().graceful_shutdown();
-            connection.await
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = cutting_off(&mut phase) => {
+                    // The response in flight ends here, after what was read has gone out;
+                    // a client that reads nothing more is dropped with the connection.
+                    link.cut_off();
+                    tokio::time::timeout(CUT_OFF_FLUSH_LIMIT, connection)
+                        .await
+                        .unwrap_or(Ok(()))
+                }
+            }
         }
     };
     if let Err(err) = result {
@@ -277,6 +294,15 @@ async fn draining(phase: &mut watch::Receiver<Phase>) {
     }
 }
 
+/// Resolves once calls still in flight are to be cut off.
+async fn cutting_off(phase: &mut watch::Receiver<Phase>) {
+    while *phase.borrow_and_update() != Phase::CutOff {
+        if phase.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 struct Handler {
     guard: Guard,
     ctx: Arc<ProxyContext>,
@@ -286,7 +312,7 @@ struct Handler {
 }
 
 impl Handler {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+    async fn handle(&self, req: Request<Incoming>, link: Arc<ClientLink>) -> Response<ProxyBody> {
         if let Some(refused) = self.guard.screen(&req) {
             return refused.map(ProxyBody::full);
         }
@@ -442,10 +468,11 @@ impl Handler {
         let reader = super::decoded::wrap(reader, &parts.headers);
         if body.is_end_stream() {
             // hyper will not poll an empty body; record the call now.
+            tracker.delivered(0, None);
             tracker.finish(reader_summary_for_empty(reader), Ending::Complete);
             return Response::from_parts(parts, ProxyBody::full(Bytes::new()));
         }
-        let mut tee = Box::new(TeeBody::new(body, reader, tracker));
+        let mut tee = Box::new(TeeBody::new(body, reader, tracker, link));
         tee.prefill().await;
         Response::from_parts(parts, ProxyBody::Tee(tee))
     }
@@ -529,9 +556,9 @@ fn answer_without_upstream(
     kind: CallErrorKind,
     message: String,
 ) -> Response<ProxyBody> {
-    let response = error_response(provider, status, &message).map(ProxyBody::full);
-    tracker.fail_without_response(status, kind, message);
-    response
+    let response = error_response(provider, status, &message);
+    tracker.fail_without_response(status, response.body().len(), kind, message);
+    response.map(ProxyBody::full)
 }
 
 fn plain(status: StatusCode, message: String) -> Response<ProxyBody> {
@@ -556,12 +583,12 @@ impl ProxyBody {
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.get_mut() {
             ProxyBody::Tee(tee) => Pin::new(tee.as_mut()).poll_frame(cx),
             ProxyBody::Full(bytes) => Poll::Ready(

@@ -140,6 +140,7 @@ impl Imported {
             parent_agent_id: None,
             request_bytes: 0,
             response_bytes: 0,
+            client_bytes: None,
             category: entry.category,
             classified_by: self.interner.get(entry.decider).to_string(),
             starts_turn: entry.flags & STARTS_TURN != 0,

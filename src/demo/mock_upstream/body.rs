@@ -11,9 +11,11 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::Sleep;
 
-/// Pause before an injected abort, so hyper flushes the bytes already written: it only flushes
-/// when the body is pending, and an error ends the connection without a flush.
-const ABORT_FLUSH_PAUSE: Duration = Duration::from_millis(30);
+/// Turns of the connection task an injected abort waits, so hyper flushes the bytes already
+/// written — it flushes only when the body is pending, and an error ends the connection without
+/// a flush — and no longer: the last bytes and the break leave together, as when a server dies,
+/// and reach the proxy in the same read.
+const ABORT_FLUSH_YIELDS: u8 = 2;
 
 #[derive(Debug)]
 pub(crate) struct MockBody {
@@ -22,6 +24,7 @@ pub(crate) struct MockBody {
     delay: Option<Duration>,
     sleep: Option<Pin<Box<Sleep>>>,
     started: bool,
+    abort_yields: u8,
     exact_len: Option<u64>,
 }
 
@@ -43,6 +46,7 @@ impl MockBody {
             delay,
             sleep: None,
             started: false,
+            abort_yields: 0,
             exact_len: None,
         }
     }
@@ -70,7 +74,11 @@ impl Body for MockBody {
             if !this.abort_at_end {
                 return Poll::Ready(None);
             }
-            ready!(this.poll_sleep(cx, ABORT_FLUSH_PAUSE));
+            if this.abort_yields < ABORT_FLUSH_YIELDS {
+                this.abort_yields += 1;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             this.abort_at_end = false;
             let err = io::Error::new(io::ErrorKind::ConnectionReset, "mock: injected reset");
             return Poll::Ready(Some(Err(err)));

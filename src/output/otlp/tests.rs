@@ -52,6 +52,7 @@ fn call(usage: Option<Usage>) -> Call {
         parent_agent_id: None,
         request_bytes: 0,
         response_bytes: 0,
+        client_bytes: None,
         category: Category::UserTurn,
         classified_by: "rule:test".to_string(),
         error: None,
@@ -287,22 +288,16 @@ fn failures_have_an_error_type() {
     assert_eq!(error_type(&c), None);
     c.status = Some(529);
     assert_eq!(error_type(&c).as_deref(), Some("529"));
-    c.error = Some(CallError {
-        kind: CallErrorKind::UpstreamStatus,
-        message: "overloaded".to_string(),
-    });
+    c.error = Some(CallError::new(CallErrorKind::UpstreamStatus, "overloaded"));
     assert_eq!(error_type(&c).as_deref(), Some("529"));
     c.status = Some(200);
-    c.error = Some(CallError {
-        kind: CallErrorKind::StreamError,
-        message: "overloaded_error".to_string(),
-    });
+    c.error = Some(CallError::new(
+        CallErrorKind::StreamError,
+        "overloaded_error",
+    ));
     assert_eq!(error_type(&c).as_deref(), Some("stream_error"));
     c.status = None;
-    c.error = Some(CallError {
-        kind: CallErrorKind::UpstreamConnect,
-        message: "refused".to_string(),
-    });
+    c.error = Some(CallError::new(CallErrorKind::UpstreamConnect, "refused"));
     assert_eq!(error_type(&c).as_deref(), Some("upstream_connect"));
     c.error = None;
     c.status = None;

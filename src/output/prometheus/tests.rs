@@ -41,6 +41,7 @@ fn call(id: u64, model: Option<&str>, category: Category) -> Call {
         parent_agent_id: None,
         request_bytes: 1000,
         response_bytes: 2000,
+        client_bytes: None,
         category,
         classified_by: "rule:test".into(),
         starts_turn: category == Category::UserTurn,
@@ -238,18 +239,12 @@ fn failures_unpriced_models_and_missing_models_get_their_own_labels() {
     let mut failed = call(1, Some("claude-sonnet-4-6"), Category::Subagent);
     failed.status = Some(529);
     failed.usage = None;
-    failed.error = Some(CallError {
-        kind: CallErrorKind::UpstreamStatus,
-        message: "overloaded".into(),
-    });
+    failed.error = Some(CallError::new(CallErrorKind::UpstreamStatus, "overloaded"));
     metrics.on_call(&failed, Instant::now());
     let mut refused = call(2, Some("claude-sonnet-4-6"), Category::Subagent);
     refused.status = None;
     refused.usage = None;
-    refused.error = Some(CallError {
-        kind: CallErrorKind::UpstreamConnect,
-        message: "refused".into(),
-    });
+    refused.error = Some(CallError::new(CallErrorKind::UpstreamConnect, "refused"));
     metrics.on_call(&refused, Instant::now());
     let unpriced = call(3, Some("my-local-model"), Category::Utility);
     metrics.on_call(&unpriced, Instant::now());
