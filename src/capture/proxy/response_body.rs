@@ -5,26 +5,24 @@
 //! when it breaks, or — if the client goes away first — when hyper drops the body, which also
 //! drops the upstream connection and so cancels the upstream call.
 //!
-//! Frames that are already there are passed on together. hyper's client hands over a response
-//! one HTTP chunk at a time — one SSE event each, as the APIs write them — and hyper's server
-//! writes to the socket whenever the body it sends has nothing more ready: passed on one by one,
-//! a 60-event answer that arrived in one read cost 60 `writev`s and 60 wake-ups of the client.
-//! [`Batch`] joins what is ready (letting the upstream connection run once more to hand over
-//! what it has already read), so bytes that arrive together leave together; a frame that
-//! arrives alone still leaves at once.
+//! Bytes that arrive together leave together: the upstream body hands over everything a read
+//! brought in (see `upstream`), and hyper's server writes to the socket whenever the body it
+//! sends has nothing more ready. [`Batch`] joins what is ready — the stripper's output pieces,
+//! several reads that came in at once — up to [`BATCH_LIMIT`]; a frame that arrives alone still
+//! leaves at once.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
 
 use std::sync::Arc;
 
 use super::call::{CallTracker, Ending};
 use super::client_link::ClientLink;
 use super::decoded::Decoding;
+use super::upstream::ResponseBody;
 use crate::capture::usage::strip::IncludeUsageStripper;
 use crate::capture::usage::{ResponseSummary, StreamUsageParser, parse_json_body};
 use crate::observation::{ApiKind, CallErrorKind};
@@ -32,12 +30,6 @@ use crate::observation::{ApiKind, CallErrorKind};
 /// Largest non-streaming body (or error body) read for usage; beyond it the body still flows
 /// to the client untouched, only its usage is not read.
 const JSON_READ_LIMIT: usize = 16 << 20;
-
-/// How many times in a row a poll may yield, with bytes waiting, to let upstream's connection
-/// hand over more. hyper's client needs two turns of its connection task to pass on the next
-/// chunk it has already read (measured: one yield never got it, two always did); a third
-/// would only delay the last batch of a response.
-const MAX_IDLE_YIELDS: u8 = 2;
 
 /// A batch is passed on once it holds this much, whatever else is ready: large bodies still
 /// stream, and memory per call stays small.
@@ -176,7 +168,7 @@ struct CutOff;
 
 /// The body the client receives.
 pub struct TeeBody {
-    inner: Incoming,
+    inner: ResponseBody,
     reader: Option<ResponseReader>,
     tracker: Option<CallTracker>,
     link: Arc<ClientLink>,
@@ -187,9 +179,6 @@ pub struct TeeBody {
     flush_mark: Option<u64>,
     /// Bytes read from upstream, not yet handed to the client.
     batch: Batch,
-    /// Polls in a row that yielded to let upstream's connection hand over more, without getting
-    /// anything; after [`MAX_IDLE_YIELDS`] the batch goes out.
-    idle_yields: u8,
     upstream_done: bool,
     /// Trailers to pass on once the batch is out.
     trailers: Option<Frame<Bytes>>,
@@ -201,7 +190,7 @@ pub struct TeeBody {
 
 impl TeeBody {
     pub fn new(
-        inner: Incoming,
+        inner: ResponseBody,
         reader: ResponseReader,
         tracker: CallTracker,
         link: Arc<ClientLink>,
@@ -214,7 +203,6 @@ impl TeeBody {
             link,
             flush_mark: None,
             batch: Batch::default(),
-            idle_yields: 0,
             upstream_done: false,
             trailers: None,
             fault: None,
@@ -222,25 +210,15 @@ impl TeeBody {
         }
     }
 
-    /// Gathers what upstream has already sent (waiting no longer than [`MAX_IDLE_YIELDS`]
-    /// turns for it), so that the response head leaves in the same write as the first bytes
-    /// of the body: one write and one wake-up of the client instead of two.
+    /// Takes what upstream has already sent (usually its first events came in the read that
+    /// brought the head), so that the response head leaves in the same write as the first
+    /// bytes of the body: one write and one wake-up of the client instead of two.
     pub async fn prefill(&mut self) {
-        let mut idle = 0;
-        std::future::poll_fn(|cx| match self.poll_batch(cx) {
-            Poll::Ready(data) => {
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(data) = self.poll_batch(cx) {
                 self.prefilled = data;
-                Poll::Ready(())
             }
-            // Nothing there yet: look again after upstream's connection has run, then give up
-            // and let the head go alone.
-            Poll::Pending if self.batch.is_empty() && idle < MAX_IDLE_YIELDS => {
-                idle += 1;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-            Poll::Pending if self.batch.is_empty() => Poll::Ready(()),
-            Poll::Pending => Poll::Pending,
+            Poll::Ready(())
         })
         .await;
     }
@@ -377,7 +355,6 @@ impl TeeBody {
         let this = self;
         loop {
             if this.upstream_done {
-                this.idle_yields = 0;
                 return Poll::Ready(this.batch.take());
             }
             if this.link.is_cut_off() {
@@ -394,25 +371,13 @@ impl TeeBody {
                 continue;
             }
             if this.batch.len() >= BATCH_LIMIT {
-                this.idle_yields = 0;
                 return Poll::Ready(this.batch.take());
             }
             let polled = match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Ready(polled) => polled,
                 Poll::Pending if this.batch.is_empty() => return Poll::Pending,
-                Poll::Pending if this.idle_yields < MAX_IDLE_YIELDS => {
-                    // Upstream's connection task was woken when its last frame was taken and
-                    // may hold more it has already read: let it run before writing.
-                    this.idle_yields += 1;
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                Poll::Pending => {
-                    this.idle_yields = 0;
-                    return Poll::Ready(this.batch.take());
-                }
+                Poll::Pending => return Poll::Ready(this.batch.take()),
             };
-            this.idle_yields = 0;
             match polled {
                 Some(Ok(frame)) => {
                     let data = match frame.into_data() {

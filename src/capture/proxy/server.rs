@@ -33,7 +33,7 @@ use super::headers;
 use super::request_body::{SharedCapture, UpstreamBody};
 use super::response_body::{BodyError, ResponseReader, TeeBody};
 use super::route::{Upstream, route};
-use super::upstream::{UpstreamClient, build_client};
+use super::upstream::{SendError, UpstreamClient};
 use super::workers::{Assignment, Workers};
 use super::{CallSink, ProxyContext};
 use crate::capture::request::{RequestSummary, add_include_usage};
@@ -164,7 +164,7 @@ pub async fn start(
         Arc::new(Handler {
             guard: Guard::new("proxy", addr, &config.allowed_hosts, INSPECT_LIMIT),
             ctx: ctx.clone(),
-            client: build_client(),
+            client: UpstreamClient::new(),
             anthropic: config.anthropic.clone(),
             openai: config.openai.clone(),
         })
@@ -384,64 +384,61 @@ impl Handler {
             }
         };
 
-        let mut upstream_req = Request::new(upstream_body);
-        *upstream_req.method_mut() = parts.method;
-        *upstream_req.uri_mut() = route.uri.clone();
-        *upstream_req.headers_mut() = upstream_headers;
-
-        let response =
-            match tokio::time::timeout(RESPONSE_HEAD_TIMEOUT, self.client.request(upstream_req))
-                .await
-            {
-                Ok(Ok(response)) => response,
-                Ok(Err(err)) => {
-                    if tracker.client_body_too_large() {
-                        let message = format!(
-                            "request body larger than {} MiB (sent chunked, so refused once \
-                             that much had been forwarded; upstream got no complete request)",
-                            INSPECT_LIMIT >> 20
-                        );
-                        return answer_without_upstream(
-                            tracker,
-                            provider,
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            CallErrorKind::ClientRequest,
-                            message,
-                        );
-                    }
-                    // The client's own body may be what broke; hyper reports it as a send error.
-                    let (kind, message) = match tracker.client_body_error() {
-                        Some(cause) => (
-                            CallErrorKind::ClientRequest,
-                            format!("the client's request body broke off: {cause}"),
-                        ),
-                        None => describe_upstream_error(&err, &route.uri),
-                    };
-                    return answer_without_upstream(
-                        tracker,
-                        provider,
-                        StatusCode::BAD_GATEWAY,
-                        kind,
-                        message,
-                    );
-                }
-                Err(_) => {
+        let sent = self
+            .client
+            .send(&parts.method, &route.uri, upstream_headers, upstream_body);
+        let (head, body) = match tokio::time::timeout(RESPONSE_HEAD_TIMEOUT, sent).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => {
+                if tracker.client_body_too_large() {
                     let message = format!(
-                        "upstream {} sent no response within {}s",
-                        authority(&route.uri),
-                        RESPONSE_HEAD_TIMEOUT.as_secs()
+                        "request body larger than {} MiB (sent chunked, so refused once \
+                             that much had been forwarded; upstream got no complete request)",
+                        INSPECT_LIMIT >> 20
                     );
                     return answer_without_upstream(
                         tracker,
                         provider,
-                        StatusCode::BAD_GATEWAY,
-                        CallErrorKind::UpstreamTimeout,
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        CallErrorKind::ClientRequest,
                         message,
                     );
                 }
-            };
+                // The client's own body may be what broke; hyper reports it as a send error.
+                let (kind, message) = match tracker.client_body_error() {
+                    Some(cause) => (
+                        CallErrorKind::ClientRequest,
+                        format!("the client's request body broke off: {cause}"),
+                    ),
+                    None => describe_upstream_error(&err, &route.uri),
+                };
+                return answer_without_upstream(
+                    tracker,
+                    provider,
+                    StatusCode::BAD_GATEWAY,
+                    kind,
+                    message,
+                );
+            }
+            Err(_) => {
+                let message = format!(
+                    "upstream {} sent no response within {}s",
+                    authority(&route.uri),
+                    RESPONSE_HEAD_TIMEOUT.as_secs()
+                );
+                return answer_without_upstream(
+                    tracker,
+                    provider,
+                    StatusCode::BAD_GATEWAY,
+                    CallErrorKind::UpstreamTimeout,
+                    message,
+                );
+            }
+        };
 
-        let (mut parts, body) = response.into_parts();
+        let (mut parts, ()) = Response::new(()).into_parts();
+        parts.status = head.status;
+        parts.headers = head.headers;
         tracker.on_response_head(parts.status, &parts.headers);
         headers::strip_hop_by_hop(&mut parts.headers);
         let is_sse = parts
@@ -518,14 +515,9 @@ async fn collect_frames(mut body: Incoming) -> Result<Vec<Bytes>, CollectError> 
     Ok(chunks)
 }
 
-fn describe_upstream_error(
-    err: &hyper_util::client::legacy::Error,
-    uri: &http::Uri,
-) -> (CallErrorKind, String) {
+fn describe_upstream_error(err: &SendError, uri: &http::Uri) -> (CallErrorKind, String) {
     let host = authority(uri);
-    let cause = std::error::Error::source(err)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| err.to_string());
+    let cause = err.to_string();
     if err.is_connect() {
         (
             CallErrorKind::UpstreamConnect,
@@ -534,7 +526,7 @@ fn describe_upstream_error(
     } else {
         (
             CallErrorKind::UpstreamBody,
-            format!("upstream {host} closed the connection before answering: {cause}"),
+            format!("upstream {host} gave no usable response: {cause}"),
         )
     }
 }
