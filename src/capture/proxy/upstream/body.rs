@@ -105,7 +105,7 @@ impl ResponseBody {
                 (Some(conn.buf.split_to(take).freeze()), *remaining == 0)
             }
             Decode::Chunked(decoder) => {
-                let mut out = BytesMut::new();
+                let mut out = BytesMut::with_capacity(conn.buf.len());
                 decoder.decode(&mut conn.buf, &mut out)?;
                 ((!out.is_empty()).then(|| out.freeze()), decoder.is_done())
             }

@@ -57,18 +57,32 @@ impl ChunkedDecoder {
     /// Decodes what `input` holds, consuming it: chunk data is appended to `out`; a line not
     /// complete yet stays in `input` for the next call.
     pub fn decode(&mut self, input: &mut BytesMut, out: &mut BytesMut) -> Result<(), ChunkError> {
+        // Read through a cursor and consume once: no buffer handle per line.
+        let mut pos = 0;
+        let result = self.decode_from(input, &mut pos, out);
+        input.advance(pos);
+        result
+    }
+
+    fn decode_from(
+        &mut self,
+        input: &[u8],
+        pos: &mut usize,
+        out: &mut BytesMut,
+    ) -> Result<(), ChunkError> {
         loop {
+            let rest = &input[*pos..];
             match self.state {
                 State::Done => return Ok(()),
                 State::Data(remaining) => {
-                    if input.is_empty() {
+                    if rest.is_empty() {
                         return Ok(());
                     }
-                    let take = input
+                    let take = rest
                         .len()
                         .min(usize::try_from(remaining).unwrap_or(usize::MAX));
-                    out.extend_from_slice(&input[..take]);
-                    input.advance(take);
+                    out.extend_from_slice(&rest[..take]);
+                    *pos += take;
                     let left = remaining - take as u64;
                     self.state = if left == 0 {
                         State::DataEnd
@@ -76,51 +90,37 @@ impl ChunkedDecoder {
                         State::Data(left)
                     };
                 }
-                State::DataEnd => {
-                    let Some(line) = take_line(input)? else {
+                State::DataEnd | State::Size | State::Trailers => {
+                    let Some((line, used)) = next_line(rest)? else {
                         return Ok(());
                     };
-                    if !line.is_empty() {
-                        return Err(ChunkError::MissingCrlf);
-                    }
-                    self.state = State::Size;
-                }
-                State::Size => {
-                    let Some(line) = take_line(input)? else {
-                        return Ok(());
+                    *pos += used;
+                    self.state = match self.state {
+                        State::DataEnd if line.is_empty() => State::Size,
+                        State::DataEnd => return Err(ChunkError::MissingCrlf),
+                        State::Size => match parse_size(line)? {
+                            0 => State::Trailers,
+                            size => State::Data(size),
+                        },
+                        _ if line.is_empty() => State::Done,
+                        other => other,
                     };
-                    let size = parse_size(&line)?;
-                    self.state = if size == 0 {
-                        State::Trailers
-                    } else {
-                        State::Data(size)
-                    };
-                }
-                State::Trailers => {
-                    let Some(line) = take_line(input)? else {
-                        return Ok(());
-                    };
-                    if line.is_empty() {
-                        self.state = State::Done;
-                    }
                 }
             }
         }
     }
 }
 
-/// Takes one line (CRLF or a bare LF) off the front of `input`, without its terminator.
-fn take_line(input: &mut BytesMut) -> Result<Option<BytesMut>, ChunkError> {
-    match memchr::memchr(b'\n', input) {
+/// The first line of `rest` (CRLF or a bare LF ending it, not included) and the bytes it
+/// takes with its terminator.
+fn next_line(rest: &[u8]) -> Result<Option<(&[u8], usize)>, ChunkError> {
+    match memchr::memchr(b'\n', rest) {
         Some(i) => {
-            let mut line = input.split_to(i + 1);
-            line.truncate(i);
-            if line.last() == Some(&b'\r') {
-                line.truncate(i - 1);
-            }
-            Ok(Some(line))
+            let line = &rest[..i];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            Ok(Some((line, i + 1)))
         }
-        None if input.len() > MAX_LINE => Err(ChunkError::LineTooLong),
+        None if rest.len() > MAX_LINE => Err(ChunkError::LineTooLong),
         None => Ok(None),
     }
 }
