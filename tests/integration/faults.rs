@@ -235,3 +235,78 @@ fn https_upstreams_are_verified_against_the_embedded_roots() {
     assert_eq!(error.kind, CallErrorKind::UpstreamConnect);
     assert!(error.message.contains("certificate"), "{}", error.message);
 }
+
+/// An upstream that refuses a request from its head alone (a 413 for a context too large) and
+/// closes without reading the body: the proxy's writes of the rest fail, and the client must
+/// still get upstream's answer, byte for byte, not a 502 of agentprof's.
+#[test]
+fn an_answer_sent_before_the_body_was_read_reaches_the_client() {
+    use std::io::{BufRead, BufReader, Write};
+
+    const ANSWER: &str = r#"{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}}"#;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        let mut stream = stream;
+        let head = format!(
+            "HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\n\
+             request-id: req_early\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            ANSWER.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(ANSWER.as_bytes()).unwrap();
+        // Closing with the body unread resets the connection under the proxy's writes.
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy =
+        crate::client::ProxyProcess::start(&trace_path, &["--anthropic-upstream", &upstream]);
+    // 24 MB: more than loopback's socket buffers take, so the proxy's writes must fail.
+    let padding = "x".repeat(24 << 20);
+    let request = dir.path().join("request.json");
+    std::fs::write(
+        &request,
+        format!(r#"{{"model":"claude-sonnet-4-6","max_tokens":64,"messages":[{{"role":"user","content":"{padding}"}}]}}"#),
+    )
+    .unwrap();
+    let answer = dir.path().join("answer");
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "-o"])
+        .arg(&answer)
+        .args([
+            "-w",
+            "%{http_code}",
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+        ])
+        .arg(format!("@{}", request.display()))
+        .arg(format!("{}/v1/messages", proxy.base))
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&output.stdout).to_string();
+    assert_eq!(
+        status,
+        "413",
+        "curl: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&answer).unwrap(), ANSWER);
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 1);
+    let call = &trace.calls[0];
+    assert_eq!(call.status, Some(413));
+    assert_eq!(call.upstream_request_id.as_deref(), Some("req_early"));
+    assert_eq!(call.client_bytes, Some(ANSWER.len() as u64));
+    assert_eq!(
+        call.error.as_ref().unwrap().kind,
+        CallErrorKind::UpstreamStatus
+    );
+}

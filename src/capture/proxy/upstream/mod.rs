@@ -40,6 +40,9 @@ use super::request_body::{BodyError, UpstreamBody};
 use crate::capture::http_client::{POOL_IDLE_TIMEOUT, connector};
 use wire::{HeadError, RequestFraming};
 
+/// How long to look for an answer upstream sent before it stopped taking the request body.
+const EARLY_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Idle connections kept per upstream.
 const MAX_IDLE_PER_UPSTREAM: usize = 32;
 
@@ -168,23 +171,21 @@ impl UpstreamClient {
         let mut conn = self
             .start(&key, uri, &head, first.as_ref(), framing)
             .await?;
-        if first.is_some() {
-            while let Some(data) = next_frame(&mut body).await? {
-                write_data(&mut conn.io, &data, framing)
-                    .await
-                    .map_err(SendError::Write)?;
-            }
-        }
-        if framing == RequestFraming::Chunked {
-            conn.io
-                .write_all(b"0\r\n\r\n")
-                .await
-                .map_err(SendError::Write)?;
-        }
-        conn.io.flush().await.map_err(SendError::Write)?;
-        let head = read_head(&mut conn).await?;
+        let (head, whole_request_sent) =
+            match write_rest(&mut conn, &mut body, first.is_some(), framing).await {
+                Ok(()) => (read_head(&mut conn).await?, true),
+                // Upstream may answer before taking the whole body (a 413 for a context too
+                // large, a 401) and close: its answer is then in the connection, to be read.
+                Err(err @ SendError::Write(_)) => {
+                    match tokio::time::timeout(EARLY_ANSWER_WAIT, read_head(&mut conn)).await {
+                        Ok(Ok(head)) => (head, false),
+                        _ => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            };
         let framing = wire::response_framing(method, &head)?;
-        let keep_alive = wire::keeps_alive(&head);
+        let keep_alive = whole_request_sent && wire::keeps_alive(&head);
         Ok((
             head,
             ResponseBody::new(conn, framing, keep_alive, self.pool.clone()),
@@ -257,6 +258,29 @@ fn request_framing(
     }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(exact));
     RequestFraming::Length
+}
+
+/// Writes the rest of the body (after the first piece, if there was one) and its end.
+async fn write_rest(
+    conn: &mut Connection,
+    body: &mut UpstreamBody,
+    started: bool,
+    framing: RequestFraming,
+) -> Result<(), SendError> {
+    if started {
+        while let Some(data) = next_frame(body).await? {
+            write_data(&mut conn.io, &data, framing)
+                .await
+                .map_err(SendError::Write)?;
+        }
+    }
+    if framing == RequestFraming::Chunked {
+        conn.io
+            .write_all(b"0\r\n\r\n")
+            .await
+            .map_err(SendError::Write)?;
+    }
+    conn.io.flush().await.map_err(SendError::Write)
 }
 
 async fn next_frame(body: &mut UpstreamBody) -> Result<Option<Bytes>, SendError> {
