@@ -278,6 +278,7 @@ fn every_cut_point_reaches_the_client_byte_for_byte() {
                         cut,
                         how,
                         paced: false,
+                        close_after: false,
                     };
                     // A Chat stream twice: as the client asked, and with the usage asked for
                     // (and hidden) by the proxy.
@@ -309,6 +310,7 @@ fn every_cut_point_reaches_the_client_byte_for_byte() {
             cut,
             how: Break::Close,
             paced: false,
+            close_after: false,
         };
         if let Err(failure) = bench.exchange(Api::Messages, false, false, script) {
             failures.push(failure.chars().take(300).collect());
@@ -356,6 +358,7 @@ fn random_cuts_reach_the_client_byte_for_byte() {
                 cut: if cut { Cut::Body(point) } else { Cut::None },
                 how: if reset { Break::Reset } else { Break::Close },
                 paced,
+                close_after: false,
             };
             bench
                 .borrow_mut()
@@ -367,4 +370,29 @@ fn random_cuts_reach_the_client_byte_for_byte() {
         panic!("{err}");
     }
     bench.into_inner().check_trace();
+}
+
+/// Upstream closes a kept-alive connection after answering (as servers do with idle ones):
+/// the next call must not be sent on it and fail, but go out on a fresh connection.
+#[test]
+fn a_connection_upstream_closed_after_answering_is_not_reused() {
+    let mut bench = Bench::start();
+    for round in 0..20 {
+        let api = Api::ALL[round % 3];
+        let script = Script {
+            sse: true,
+            chunked: true,
+            pieces: bodies::pieces(api, true),
+            cut: Cut::None,
+            how: Break::Close,
+            paced: false,
+            close_after: true,
+        };
+        if let Err(failure) = bench.exchange(api, true, false, script) {
+            panic!("{failure}");
+        }
+        // Give the close time to arrive, as it would for an idle connection.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    bench.check_trace();
 }

@@ -41,6 +41,9 @@ pub struct Script {
     pub cut: Cut,
     pub how: Break,
     pub paced: bool,
+    /// After a complete response, close the connection anyway (as servers do with idle
+    /// keep-alive connections), without saying so in the response.
+    pub close_after: bool,
 }
 
 impl Script {
@@ -155,7 +158,7 @@ fn serve(stream: TcpStream, scripts: &Mutex<HashMap<u64, Script>>) {
         } else if stream.write_all(&writes.concat()).is_err() {
             return;
         }
-        if script.cut == Cut::None {
+        if script.cut == Cut::None && !script.close_after {
             continue;
         }
         match script.how {
