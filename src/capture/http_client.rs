@@ -1,5 +1,7 @@
-//! The outgoing HTTP client agentprof uses for upstreams and for forwarding telemetry: pooled
-//! connections, HTTP/1.1, HTTPS through rustls with embedded roots, plain HTTP for loopback.
+//! Outgoing HTTP: the connector every outgoing connection is opened with (TCP, then TLS through
+//! rustls with embedded roots for `https`; plain HTTP for loopback), and the pooled hyper client
+//! that forwards telemetry. The proxy's upstream calls use their own client on the same
+//! connector (`capture::proxy::upstream`).
 
 use std::time::Duration;
 

@@ -1,10 +1,11 @@
 //! The streaming reverse proxy between the agent and its model APIs.
 //!
 //! Requests are routed by path ([`route`]), forwarded with their body streaming through
-//! (`request_body`), and answered with upstream's status, headers and body frame by frame
-//! (`response_body`). Usage is read from a reference to the same frames on the way. Every call
-//! ends as one [`CompletedCall`] handed to a [`CallSink`]; what happens to it next (classifying,
-//! writing the trace) is not the proxy's business.
+//! (`request_body`) by the proxy's own upstream client (`upstream`), and answered with upstream's
+//! status, headers and body as it is read (`response_body`), every byte reaching the client
+//! before a break is passed on (`client_link`). Usage is read from a reference to the same
+//! frames on the way. Every call ends as one [`CompletedCall`] handed to a [`CallSink`]; what
+//! happens to it next (classifying, writing the trace) is not the proxy's business.
 
 mod call;
 mod client_link;
