@@ -184,4 +184,10 @@ fn calls_in_flight_when_the_proxy_stops_are_recorded() {
     assert_eq!(call.client_bytes, Some(received.len() as u64), "{error:?}");
     assert_eq!(call.response_bytes, received.len() as u64, "{error:?}");
     assert_eq!(error.all_delivered, Some(true), "{error:?}");
+    // Cut off by its connection, after a flush — not dropped with the connection.
+    let said = format!(
+        "cut it off after {} bytes; all of it reached the client",
+        received.len()
+    );
+    assert!(error.message.contains(&said), "{error:?}");
 }

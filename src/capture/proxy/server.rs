@@ -223,6 +223,10 @@ async fn accept_loop(
             next = connections.join_next() => if next.is_none() { break },
             changed = phase.changed() => {
                 if changed.is_err() || *phase.borrow() == Phase::CutOff {
+                    // Each connection cuts its call off itself, once what was read has reached
+                    // its client (`serve_connection`); only the ones that cannot are dropped.
+                    let ended = async { while connections.join_next().await.is_some() {} };
+                    let _ = tokio::time::timeout(CUT_OFF_FLUSH_LIMIT, ended).await;
                     connections.shutdown().await;
                     break;
                 }
