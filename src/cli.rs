@@ -26,6 +26,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run an agent behind the measuring proxy: `agentprof run -- claude`.
+    ///
+    /// Every command gets ANTHROPIC_BASE_URL and OPENAI_BASE_URL pointing at the proxy and, with
+    /// the telemetry receiver on, OpenTelemetry settings pointing at it (OTEL_*, and
+    /// CLAUDE_CODE_ENABLE_TELEMETRY=1). A command run as `codex` also gets
+    /// `-c openai_base_url="<proxy>/openai/v1"` before its own arguments, since Codex reads no
+    /// base URL from the environment. No configuration file is changed.
     Run(RunArgs),
     /// Run only the proxy (point agents at the printed base URLs yourself).
     Proxy(ProxyArgs),

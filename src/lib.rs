@@ -20,12 +20,15 @@
 //! - [`output`] writes the trace, renders reports and feeds the live exporters.
 //! - [`simulate`] projects workloads (1M contexts, swarms, daemons) calibrated from traces.
 //! - [`demo`] holds the built-in mock upstream and synthetic agent behind `agentprof demo`.
+//! - [`agents`] holds what agentprof knows of each agent, one room each (today: how to point
+//!   it at agentprof).
 //! - [`commands`] is glue: one module per subcommand; [`net`] the accept loop small servers share.
 
 // The exceptions, two calls into code compiled for AVX2 after checking the CPU has it, are
 // allowed where they are made (`capture::request::skim::scan`).
 #![deny(unsafe_code)]
 
+pub mod agents;
 pub mod attribute;
 pub mod capture;
 pub mod cli;

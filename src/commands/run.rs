@@ -53,10 +53,14 @@ pub async fn wrap(
     // with the default action and leave the child orphaned and the trace without a footer.
     let mut signals = super::signals::Forwarder::install().context("installing signal handlers")?;
 
-    let mut child = Command::new(program);
+    let launch = crate::agents::launch(program, program_args, &session.endpoints());
+    if let Some(agent) = launch.agent {
+        tracing::info!("wrapping {agent}: {:?} {:?}", launch.program, launch.args);
+    }
+    let mut child = Command::new(&launch.program);
     child
-        .args(program_args)
-        .envs(session.agent_env())
+        .args(&launch.args)
+        .envs(launch.env)
         .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(false);
     let mut child = match child.spawn() {

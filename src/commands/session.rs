@@ -253,22 +253,16 @@ impl Session {
         format!("http://{}/openai/v1", self.addr())
     }
 
-    /// What the wrapped agent's environment gets: the proxy's base URLs and, when the
-    /// telemetry receiver runs, the OpenTelemetry settings that point the agent at it.
-    pub fn agent_env(&self) -> Vec<(String, String)> {
-        let mut env = vec![
-            ("ANTHROPIC_BASE_URL".to_string(), self.anthropic_base_url()),
-            ("OPENAI_BASE_URL".to_string(), self.openai_base_url()),
-        ];
-        if let Some(receiver) = &self.receiver {
-            env.extend(
-                receiver
-                    .agent_env()
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v)),
-            );
+    /// Where the wrapped agent is to send its calls and its telemetry.
+    pub fn endpoints(&self) -> crate::agents::Endpoints {
+        crate::agents::Endpoints {
+            anthropic_base_url: self.anthropic_base_url(),
+            openai_base_url: self.openai_base_url(),
+            telemetry: self
+                .receiver
+                .as_ref()
+                .map(|r| format!("http://{}", r.addr())),
         }
-        env
     }
 
     /// The telemetry receiver's address, when it runs.

@@ -56,35 +56,6 @@ impl RunningReceiver {
         self.state.counters.snapshot()
     }
 
-    /// The environment that points Claude Code's telemetry here: logs and metrics over
-    /// OTLP/HTTP JSON, exported every second. Per-signal endpoint and protocol variables are set
-    /// too, since the user's own would otherwise take precedence over the base endpoint.
-    pub fn agent_env(&self) -> Vec<(&'static str, String)> {
-        let base = format!("http://{}", self.addr);
-        vec![
-            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1".to_owned()),
-            ("OTEL_LOGS_EXPORTER", "otlp".to_owned()),
-            ("OTEL_METRICS_EXPORTER", "otlp".to_owned()),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_owned()),
-            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json".to_owned()),
-            (
-                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-                "http/json".to_owned(),
-            ),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", base.clone()),
-            (
-                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-                format!("{base}/v1/logs"),
-            ),
-            (
-                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                format!("{base}/v1/metrics"),
-            ),
-            ("OTEL_LOGS_EXPORT_INTERVAL", "1000".to_owned()),
-            ("OTEL_METRIC_EXPORT_INTERVAL", "10000".to_owned()),
-        ]
-    }
-
     /// Stops accepting, lets open connections finish their current request, and waits up to
     /// `grace` for them and for forwards still in flight. Returns the final counts.
     pub async fn shutdown(self, grace: Duration) -> ReceiverStats {

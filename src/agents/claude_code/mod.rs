@@ -1,0 +1,30 @@
+//! Claude Code (npm `@anthropic-ai/claude-code`).
+//!
+//! It reads `ANTHROPIC_BASE_URL` (the generic room's) and exports its OpenTelemetry only when
+//! `CLAUDE_CODE_ENABLE_TELEMETRY` is set; its logs are flushed every
+//! `OTEL_LOGS_EXPORT_INTERVAL` ms (5 s by default), which agentprof shortens so the events of a
+//! short session arrive before it exits.
+
+use super::{Agent, Endpoints, program_name};
+
+pub struct ClaudeCode;
+
+impl Agent for ClaudeCode {
+    fn name(&self) -> &'static str {
+        "claude-code"
+    }
+
+    fn env(&self, endpoints: &Endpoints) -> Vec<(String, String)> {
+        if endpoints.telemetry.is_none() {
+            return Vec::new();
+        }
+        vec![
+            ("CLAUDE_CODE_ENABLE_TELEMETRY".to_string(), "1".to_string()),
+            ("OTEL_LOGS_EXPORT_INTERVAL".to_string(), "1000".to_string()),
+        ]
+    }
+
+    fn is_program(&self, program: &str) -> bool {
+        program_name(program) == "claude"
+    }
+}

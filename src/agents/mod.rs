@@ -1,0 +1,145 @@
+//! What agentprof knows about each agent, one room per agent.
+//!
+//! A room says how to point its agent at agentprof: the environment it reads (given to every
+//! wrapped command, since an agent is often started by a script or a shell alias) and the
+//! arguments it needs when it is the program run (settings no environment variable reaches).
+//! The user's own configuration files are never written. Adding an agent is a room here and
+//! one line in [`AGENTS`].
+//!
+//! The rest of what the design gives each room (its built-in rules, telemetry mapping and
+//! history reader) still lives in `attribute::rules`, `attribute::telemetry_join` and
+//! `capture::transcripts`; it moves here agent by agent.
+
+mod claude_code;
+mod codex;
+mod generic;
+
+use std::path::Path;
+
+/// Where a session listens for the agent.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// `http://127.0.0.1:PORT`
+    pub anthropic_base_url: String,
+    /// `http://127.0.0.1:PORT/openai/v1`
+    pub openai_base_url: String,
+    /// The OTLP/HTTP receiver's base URL, when it runs.
+    pub telemetry: Option<String>,
+}
+
+/// How the wrapped command is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// The agent recognised by its program, if any.
+    pub agent: Option<&'static str>,
+}
+
+/// One agent's knowledge of how it is pointed at agentprof.
+pub trait Agent: Sync {
+    /// The agent's name in messages and traces (`claude-code`, `codex`).
+    fn name(&self) -> &'static str;
+
+    /// Environment pointing this agent at agentprof.
+    fn env(&self, endpoints: &Endpoints) -> Vec<(String, String)>;
+
+    /// Whether `program` (as given on the command line) is this agent.
+    fn is_program(&self, program: &str) -> bool;
+
+    /// The arguments to run this agent with, given the user's.
+    fn args(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
+        let _ = endpoints;
+        args.to_vec()
+    }
+}
+
+/// Every agent agentprof knows.
+static AGENTS: &[&dyn Agent] = &[&generic::Generic, &claude_code::ClaudeCode, &codex::Codex];
+
+/// How to start `program args…` so that whichever agent it is reaches agentprof.
+pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
+    let env = AGENTS.iter().flat_map(|a| a.env(endpoints)).collect();
+    let agent = AGENTS.iter().find(|a| a.is_program(program));
+    Launch {
+        program: program.to_string(),
+        args: agent.map_or_else(|| args.to_vec(), |a| a.args(endpoints, args)),
+        env,
+        agent: agent.map(|a| a.name()),
+    }
+}
+
+/// The file name of `program`: `codex` for `/usr/local/bin/codex` or `./codex`.
+fn program_name(program: &str) -> &str {
+    Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(program)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoints() -> Endpoints {
+        Endpoints {
+            anthropic_base_url: "http://127.0.0.1:4000".into(),
+            openai_base_url: "http://127.0.0.1:4000/openai/v1".into(),
+            telemetry: Some("http://127.0.0.1:4001".into()),
+        }
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn any_command_gets_every_agents_environment_and_its_own_arguments() {
+        let launch = launch("sh", &args(&["-c", "claude -p hi"]), &endpoints());
+        assert_eq!(launch.args, args(&["-c", "claude -p hi"]));
+        assert_eq!(launch.agent, None);
+        let env: std::collections::HashMap<_, _> = launch.env.iter().cloned().collect();
+        assert_eq!(env["ANTHROPIC_BASE_URL"], "http://127.0.0.1:4000");
+        assert_eq!(env["OPENAI_BASE_URL"], "http://127.0.0.1:4000/openai/v1");
+        assert_eq!(env["CLAUDE_CODE_ENABLE_TELEMETRY"], "1");
+        assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://127.0.0.1:4001");
+        let names: Vec<&str> = launch.env.iter().map(|(k, _)| k.as_str()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "no variable set twice: {names:?}"
+        );
+    }
+
+    #[test]
+    fn no_telemetry_receiver_no_telemetry_environment() {
+        let endpoints = Endpoints {
+            telemetry: None,
+            ..endpoints()
+        };
+        let launch = launch("claude", &[], &endpoints);
+        assert_eq!(launch.agent, Some("claude-code"));
+        assert!(
+            launch.env.iter().all(|(k, _)| !k.starts_with("OTEL_")),
+            "{:?}",
+            launch.env
+        );
+        assert!(
+            launch
+                .env
+                .iter()
+                .all(|(k, _)| k != "CLAUDE_CODE_ENABLE_TELEMETRY")
+        );
+    }
+
+    #[test]
+    fn program_names_are_matched_by_file_name() {
+        assert_eq!(program_name("/usr/local/bin/codex"), "codex");
+        assert_eq!(program_name("./node_modules/.bin/claude"), "claude");
+        assert_eq!(program_name("codex"), "codex");
+    }
+}
