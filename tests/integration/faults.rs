@@ -310,3 +310,31 @@ fn an_answer_sent_before_the_body_was_read_reaches_the_client() {
         CallErrorKind::UpstreamStatus
     );
 }
+
+/// A WebSocket upgrade is answered 426 by agentprof (pass-through is not built yet; on 426
+/// Codex streams over HTTP at once) and recorded as an other request, not a model call.
+#[test]
+fn a_websocket_upgrade_gets_426_and_is_not_a_model_call() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy =
+        crate::client::ProxyProcess::start(&trace_path, &["--openai-upstream", &mock.url()]);
+    let head = format!(
+        "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade, close\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n",
+        proxy.authority()
+    );
+    let (status, text) = crate::client::raw_exchange(proxy.authority(), &head, b"");
+    assert_eq!(status, 426, "{text}");
+    assert!(
+        text.contains("WebSocket upgrades are not passed through yet"),
+        "{text}"
+    );
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 1);
+    assert!(!trace.calls[0].is_model_call(), "{:?}", trace.calls[0]);
+    assert!(mock.records().is_empty(), "nothing went upstream");
+}

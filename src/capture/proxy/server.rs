@@ -321,7 +321,7 @@ impl Handler {
             return refused.map(ProxyBody::full);
         }
         let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let route = match route(req.method(), path_and_query, &self.anthropic, &self.openai) {
+        let mut route = match route(req.method(), path_and_query, &self.anthropic, &self.openai) {
             Ok(route) => route,
             Err(err) => {
                 return plain(
@@ -331,8 +331,25 @@ impl Handler {
             }
         };
         let provider = route.provider;
+        let websocket = wants_websocket(req.headers());
+        if websocket {
+            // Not a model call in itself: reports count it under other requests.
+            route.api = ApiKind::Other;
+        }
         let (parts, body) = req.into_parts();
         let mut tracker = CallTracker::new(self.ctx.clone(), &route, &parts.method, &parts.headers);
+        if websocket {
+            // WebSocket pass-through is not built yet. 426 is the answer on which Codex (the
+            // agent that asks) drops WebSocket at once and streams over HTTP, which the proxy
+            // reads; anything else it would retry for a while first.
+            return answer_without_upstream(
+                tracker,
+                provider,
+                StatusCode::UPGRADE_REQUIRED,
+                CallErrorKind::ClientRequest,
+                "WebSocket upgrades are not passed through yet; use HTTP streaming".to_string(),
+            );
+        }
         let mut upstream_headers = parts.headers;
         headers::to_upstream(&mut upstream_headers);
 
@@ -490,6 +507,18 @@ fn reader_summary_for_empty(
         ResponseReader::Ignore => None,
         ResponseReader::Decoded(decoded) => reader_summary_for_empty(decoded.1),
     }
+}
+
+/// A request to upgrade the connection to WebSocket.
+fn wants_websocket(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+        })
 }
 
 /// Why a request body that must be read whole could not be.
