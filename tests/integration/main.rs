@@ -4,6 +4,7 @@ mod attribution;
 mod claude_code;
 mod cli_errors;
 mod client;
+mod codex;
 mod crash;
 mod cut_points;
 mod demo_e2e;

@@ -1,0 +1,127 @@
+//! The real Codex CLI (npm `@openai/codex`, pinned in tests/agents) under `agentprof run`,
+//! against the mock upstream, as a user starts it: `agentprof run -- codex exec …` with an API
+//! key and nothing configured. agentprof must point it at the proxy by itself (Codex ignores
+//! `OPENAI_BASE_URL`), leave its config alone, and count exactly what upstream reported.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Mock, stderr, trace};
+
+const KEY: &str = "sk-test-SECRETKEY-codex-0123456789";
+
+/// `codex` on a PATH of its own: a link named as users call it, to the pinned package.
+fn codex_bin(dir: &Path) -> PathBuf {
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/agents/node_modules/codex-newest/bin/codex.js");
+    assert!(
+        package.exists(),
+        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
+        package.display()
+    );
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let link = bin.join("codex");
+    std::os::unix::fs::symlink(&package, &link).unwrap();
+    link
+}
+
+#[test]
+fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let codex = codex_bin(dir.path());
+    let home = dir.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = home.join("config.toml");
+    std::fs::write(&config, "# the user's own config, never rewritten\n").unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    // Bounded: a Codex that cannot reach the proxy retries for minutes.
+    let output = std::process::Command::new("timeout")
+        .arg("180")
+        .arg(env!("CARGO_BIN_EXE_agentprof"))
+        .current_dir(&work)
+        .env("CODEX_HOME", &home)
+        .env("OPENAI_API_KEY", KEY)
+        .env_remove("OPENAI_BASE_URL")
+        .args(["run", "--trace"])
+        .arg(dir.path().join("trace.jsonl"))
+        .args(["--openai-upstream", &mock.url(), "--"])
+        .arg(&codex)
+        .args(["exec", "--skip-git-repo-check", "say hi"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = stderr(&output);
+    assert!(output.status.success(), "codex exec failed:\n{out}\n{err}");
+
+    // The model calls the mock served, and what the trace says of them.
+    let served: Vec<_> = mock
+        .records()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/responses"))
+        .collect();
+    assert!(
+        !served.is_empty(),
+        "no Responses call reached the mock:\n{err}"
+    );
+    let trace = trace(dir.path());
+    let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
+    assert_eq!(calls.len(), served.len(), "one record per model call");
+    for record in &served {
+        let call = calls
+            .iter()
+            .find(|c| c.upstream_request_id.as_deref() == Some(record.request_id.as_str()))
+            .unwrap_or_else(|| panic!("no trace record for {}", record.request_id));
+        assert_eq!(call.usage, record.usage, "{}", record.request_id);
+        assert!(call.error.is_none(), "{:?}", call.error);
+    }
+    // Codex's own count of the tokens it used (`tokens used` then the number) equals the
+    // trace's, to the token.
+    let total: u64 = calls
+        .iter()
+        .filter_map(|c| c.usage.as_ref())
+        .map(|u| {
+            u.input_tokens
+                + u.cache_creation_input_tokens
+                + u.cache_read_input_tokens
+                + u.output_tokens
+        })
+        .sum();
+    let said = err
+        .lines()
+        .chain(out.lines())
+        .skip_while(|l| l.trim() != "tokens used")
+        .nth(1)
+        .unwrap_or_else(|| panic!("Codex printed no token count:\n{out}\n{err}"))
+        .trim()
+        .replace(',', "");
+    assert_eq!(
+        said.parse::<u64>().unwrap(),
+        total,
+        "Codex's count against the trace's"
+    );
+
+    // Its WebSocket attempt was answered so that it streamed over HTTP at once, and counted
+    // apart from the model calls.
+    let upgrades: Vec<_> = trace
+        .calls
+        .iter()
+        .filter(|c| !c.is_model_call() && c.method == "GET" && c.path.ends_with("/responses"))
+        .collect();
+    assert!(
+        !upgrades.is_empty(),
+        "Codex 0.171.0 tries a WebSocket first"
+    );
+    assert!(
+        upgrades.iter().all(|c| c.status == Some(426)),
+        "{upgrades:?}"
+    );
+    // The user's config is as it was, and the key is in no output.
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "# the user's own config, never rewritten\n"
+    );
+    let trace_text = std::fs::read_to_string(dir.path().join("trace.jsonl")).unwrap();
+    assert!(!trace_text.contains(KEY) && !err.contains(KEY) && !out.contains(KEY));
+}
