@@ -75,6 +75,9 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
             .unwrap_or_else(|| panic!("no trace record for {}", record.request_id));
         assert_eq!(call.usage, record.usage, "{}", record.request_id);
         assert!(call.error.is_none(), "{:?}", call.error);
+        // A one-prompt `exec` is one turn of the main loop, known by Codex's originator.
+        assert_eq!(call.classified_by, "rule:codex-main-loop", "{call:?}");
+        assert_eq!(call.category, agentprof::observation::Category::UserTurn);
     }
     // Codex's own count of the tokens it used (`tokens used` then the number) equals the
     // trace's, to the token.

@@ -274,3 +274,135 @@ fn errors_name_file_line_and_problem() {
     let missing = RuleSet::with_user_file(&dir.path().join("none.toml")).unwrap_err();
     assert!(missing.to_string().contains("none.toml"));
 }
+
+/// Path, extra headers, request, expected category, expected rule.
+type CodexCase<'a> = (
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    RequestSummary,
+    Category,
+    &'a str,
+);
+
+#[test]
+fn codex_markers() {
+    let rules = RuleSet::builtin();
+    let responses = |instructions: &str, last_user: &str| RequestSummary {
+        api: ApiKind::Responses,
+        model: Some("gpt-6.2-sol".into()),
+        system_prefix: Some(instructions.into()),
+        last_user_prefix: Some(last_user.into()),
+        ..summary("", "", true, 3)
+    };
+    let classify_codex = |path: &str, extra: &[(&str, &str)], request: &RequestSummary| {
+        let mut headers = vec![
+            ("originator".to_string(), "codex_exec".to_string()),
+            (
+                "user-agent".to_string(),
+                "codex_exec/0.171.0 (Debian 12; x86_64)".to_string(),
+            ),
+        ];
+        headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        rules.classify(&CallFacts {
+            provider: Provider::OpenAi,
+            api: ApiKind::Responses,
+            path,
+            headers: &headers,
+            request: Some(request),
+        })
+    };
+    let main = responses("You are Codex, a coding agent", "fix the failing test");
+    let cases: [CodexCase; 10] = [
+        (
+            "/v1/responses",
+            &[],
+            main.clone(),
+            Category::UserTurn,
+            "codex-main-loop",
+        ),
+        (
+            "/v1/responses",
+            &[
+                ("x-openai-subagent", "memory_consolidation"),
+                ("x-openai-memgen-request", "true"),
+            ],
+            main.clone(),
+            Category::Dream,
+            "codex-memory-consolidation",
+        ),
+        (
+            "/v1/responses",
+            &[],
+            responses("## Memory Writing Agent: Phase 2 (Consolidation)", "go"),
+            Category::Dream,
+            "codex-memory-consolidation-prompt",
+        ),
+        (
+            "/v1/responses",
+            &[],
+            responses("## Memory Phase 1 (Single Rollout, One-Shot)", "rollout"),
+            Category::MemoryExtraction,
+            "codex-memory-extraction-prompt",
+        ),
+        (
+            "/v1/responses",
+            &[("x-openai-subagent", "compact")],
+            main.clone(),
+            Category::Compaction,
+            "codex-compaction",
+        ),
+        (
+            "/v1/responses/compact",
+            &[],
+            main.clone(),
+            Category::Compaction,
+            "codex-compaction-endpoint",
+        ),
+        (
+            "/v1/responses",
+            &[],
+            responses(
+                "You are Codex",
+                "You are performing a CONTEXT CHECKPOINT COMPACTION. Create",
+            ),
+            Category::Compaction,
+            "codex-compaction-prompt",
+        ),
+        (
+            "/v1/responses",
+            &[("x-openai-subagent", "guardian")],
+            main.clone(),
+            Category::Utility,
+            "codex-guardian",
+        ),
+        (
+            "/v1/responses",
+            &[("x-openai-subagent", "review")],
+            main.clone(),
+            Category::Subagent,
+            "codex-review",
+        ),
+        (
+            "/v1/responses",
+            &[(
+                "x-codex-parent-thread-id",
+                "0199a213-81c0-7800-8aa1-bbab2a035a53",
+            )],
+            main.clone(),
+            Category::Subagent,
+            "codex-spawned-agent",
+        ),
+    ];
+    for (path, extra, request, category, rule) in cases {
+        let verdict = classify_codex(path, extra, &request);
+        assert_eq!(verdict.category, category, "{rule}: {verdict:?}");
+        assert_eq!(verdict.decided_by, format!("rule:{rule}"), "{extra:?}");
+    }
+    // A user prompt about memories is still the user's turn.
+    let verdict = classify_codex(
+        "/v1/responses",
+        &[],
+        &responses("You are Codex", "## Memory Phase 1 notes: fix them"),
+    );
+    assert_eq!(verdict.category, Category::UserTurn);
+}
