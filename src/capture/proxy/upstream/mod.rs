@@ -9,8 +9,9 @@
 //! serves the client's connection, and each read of the response leaves as one frame.
 //!
 //! What it does not do, because the proxy does not need it: HTTP/2, request pipelining, and
-//! `Expect: 100-continue` (the client's `Expect` is answered on its own hop; see `headers`).
-//! A `101 Switching Protocols` answer is passed on as a head without a body.
+//! `Expect: 100-continue` (the client's `Expect` is answered on its own hop; see `headers`), and
+//! response trailers (the model APIs send none; they are read and dropped). A `101 Switching
+//! Protocols` answer is passed on as a head without a body and its connection closed.
 
 mod body;
 mod chunked;
@@ -185,7 +186,10 @@ impl UpstreamClient {
                 Err(err) => return Err(err),
             };
         let framing = wire::response_framing(method, &head)?;
-        let keep_alive = whole_request_sent && wire::keeps_alive(&head);
+        // After a 101 the connection speaks another protocol: never reused.
+        let keep_alive = whole_request_sent
+            && head.status != http::StatusCode::SWITCHING_PROTOCOLS
+            && wire::keeps_alive(&head);
         Ok((
             head,
             ResponseBody::new(conn, framing, keep_alive, self.pool.clone()),
