@@ -222,11 +222,13 @@ pub struct Call {
     pub upstream_request_id: Option<String>,
     /// The response's own id (`msg_…`, `chatcmpl-…`).
     pub response_id: Option<String>,
-    /// `X-Claude-Code-Session-Id`.
+    /// The agent's session: Claude Code's `X-Claude-Code-Session-Id`, Codex's `session-id`.
     pub session_id: Option<String>,
-    /// `x-claude-code-agent-id`: present on sub-agent calls.
+    /// The sub-agent that made the call: Claude Code's `x-claude-code-agent-id`, a spawned
+    /// Codex agent's `thread-id`. Absent on the main agent's calls.
     pub agent_id: Option<String>,
-    /// `x-claude-code-parent-agent-id`: present on nested sub-agent calls.
+    /// The agent that started it: `x-claude-code-parent-agent-id` (nested sub-agents),
+    /// `x-codex-parent-thread-id`.
     pub parent_agent_id: Option<String>,
     pub request_bytes: u64,
     /// Response body bytes read from upstream (decoded from HTTP framing, not decompressed).

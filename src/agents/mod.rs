@@ -37,7 +37,17 @@ pub struct Launch {
     pub agent: Option<&'static str>,
 }
 
-/// One agent's knowledge of how it is pointed at agentprof.
+/// The ids a call's headers carry: whose session it is, and which agent of it made the call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallIds {
+    pub session_id: Option<String>,
+    /// A sub-agent's own id (absent on the main agent's calls).
+    pub agent_id: Option<String>,
+    /// The agent that started this sub-agent, when the agent says.
+    pub parent_agent_id: Option<String>,
+}
+
+/// One agent's knowledge of how it is pointed at agentprof and how its calls are marked.
 pub trait Agent: Sync {
     /// The agent's name in messages and traces (`claude-code`, `codex`).
     fn name(&self) -> &'static str;
@@ -52,6 +62,12 @@ pub trait Agent: Sync {
     fn args(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
         let _ = endpoints;
         args.to_vec()
+    }
+
+    /// The ids of a call this agent made, if its headers are this agent's.
+    fn call_ids(&self, headers: &http::HeaderMap) -> Option<CallIds> {
+        let _ = headers;
+        None
     }
 }
 
@@ -68,6 +84,21 @@ pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
         env,
         agent: agent.map(|a| a.name()),
     }
+}
+
+/// The ids in a call's headers, read by the first agent that recognises them.
+pub fn call_ids(headers: &http::HeaderMap) -> CallIds {
+    AGENTS
+        .iter()
+        .find_map(|a| a.call_ids(headers))
+        .unwrap_or_default()
+}
+
+/// A header's value as text, bounded in length, for the ids agentprof records. Never used on
+/// headers that carry credentials.
+fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    (!value.is_empty()).then(|| value.chars().take(200).collect())
 }
 
 /// The file name of `program`: `codex` for `/usr/local/bin/codex` or `./codex`.

@@ -79,6 +79,12 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
         assert_eq!(call.classified_by, "rule:codex-main-loop", "{call:?}");
         assert_eq!(call.category, agentprof::observation::Category::UserTurn);
     }
+    // One session, named by Codex's session-id header; no sub-agent.
+    let sessions: std::collections::BTreeSet<_> =
+        calls.iter().map(|c| c.session_id.clone()).collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert!(sessions.iter().all(Option::is_some), "{sessions:?}");
+    assert!(calls.iter().all(|c| c.agent_id.is_none()));
     // Codex's own count of the tokens it used (`tokens used` then the number) equals the
     // trace's, to the token.
     let total: u64 = calls

@@ -5,7 +5,7 @@
 //! `OTEL_LOGS_EXPORT_INTERVAL` ms (5 s by default), which agentprof shortens so the events of a
 //! short session arrive before it exits.
 
-use super::{Agent, Endpoints, program_name};
+use super::{Agent, CallIds, Endpoints, header_text, program_name};
 
 pub struct ClaudeCode;
 
@@ -26,5 +26,17 @@ impl Agent for ClaudeCode {
 
     fn is_program(&self, program: &str) -> bool {
         program_name(program) == "claude"
+    }
+
+    /// Every call carries the session; sub-agent calls their own agent id and, nested, their
+    /// parent's.
+    fn call_ids(&self, headers: &http::HeaderMap) -> Option<CallIds> {
+        let session_id = header_text(headers, "x-claude-code-session-id");
+        let agent_id = header_text(headers, "x-claude-code-agent-id");
+        (session_id.is_some() || agent_id.is_some()).then(|| CallIds {
+            session_id,
+            agent_id,
+            parent_agent_id: header_text(headers, "x-claude-code-parent-agent-id"),
+        })
     }
 }

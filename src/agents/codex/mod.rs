@@ -6,7 +6,7 @@
 //! arguments (`codex -c … exec …` applies it to every subcommand). The user's `config.toml`,
 //! provider and login are left as they are.
 
-use super::{Agent, Endpoints, program_name};
+use super::{Agent, CallIds, Endpoints, header_text, program_name};
 
 pub struct Codex;
 
@@ -33,6 +33,28 @@ impl Agent for Codex {
         ];
         out.extend_from_slice(args);
         out
+    }
+
+    /// `session-id` and `thread-id` on every call (0.171.0; older versions spell them
+    /// `session_id`, `thread_id`, `conversation_id`). A spawned agent works in a thread of its
+    /// own and names its parent's in `x-codex-parent-thread-id`.
+    fn call_ids(&self, headers: &http::HeaderMap) -> Option<CallIds> {
+        let first = |names: &[&str]| names.iter().find_map(|n| header_text(headers, n));
+        let session_id = first(&["session-id", "session_id", "conversation_id"]);
+        let thread_id = first(&["thread-id", "thread_id"]);
+        let parent = header_text(headers, "x-codex-parent-thread-id");
+        if session_id.is_none() && thread_id.is_none() {
+            return None;
+        }
+        let (agent_id, parent_agent_id) = match parent {
+            Some(parent) => (thread_id, Some(parent)),
+            None => (None, None),
+        };
+        Some(CallIds {
+            session_id: session_id.or_else(|| agent_id.clone()),
+            agent_id,
+            parent_agent_id,
+        })
     }
 }
 
@@ -76,6 +98,38 @@ mod tests {
             ]
         );
         assert!(!Codex.is_program("codex-wrapper.sh"));
+    }
+
+    #[test]
+    fn codex_calls_carry_their_session_and_spawned_agents_their_thread() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("session-id", "01a24dc6".parse().unwrap());
+        headers.insert("thread-id", "01a24dc6".parse().unwrap());
+        headers.insert("originator", "codex_exec".parse().unwrap());
+        assert_eq!(
+            super::super::call_ids(&headers),
+            CallIds {
+                session_id: Some("01a24dc6".into()),
+                agent_id: None,
+                parent_agent_id: None,
+            }
+        );
+        headers.insert("thread-id", "02b35ed7".parse().unwrap());
+        headers.insert("x-codex-parent-thread-id", "01a24dc6".parse().unwrap());
+        assert_eq!(
+            super::super::call_ids(&headers),
+            CallIds {
+                session_id: Some("01a24dc6".into()),
+                agent_id: Some("02b35ed7".into()),
+                parent_agent_id: Some("01a24dc6".into()),
+            }
+        );
+        let mut old = http::HeaderMap::new();
+        old.insert("conversation_id", "c1".parse().unwrap());
+        assert_eq!(
+            super::super::call_ids(&old).session_id.as_deref(),
+            Some("c1")
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ impl CallTracker {
         let id = ctx.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
         ctx.in_flight.fetch_add(1, Ordering::AcqRel);
         // Stream and status stay unknown until the request and the response say.
+        let ids = crate::agents::call_ids(request_headers);
         let call = Call {
             id,
             t_start: ctx.clock.now(),
@@ -62,9 +63,9 @@ impl CallTracker {
             path: redact_query(&route.api_path),
             stream: false,
             status: None,
-            session_id: headers::text(request_headers, "x-claude-code-session-id"),
-            agent_id: headers::text(request_headers, "x-claude-code-agent-id"),
-            parent_agent_id: headers::text(request_headers, "x-claude-code-parent-agent-id"),
+            session_id: ids.session_id,
+            agent_id: ids.agent_id,
+            parent_agent_id: ids.parent_agent_id,
             ..Call::blank()
         };
         let response_copy = ctx.capture_bodies.then(Vec::new);
