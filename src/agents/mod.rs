@@ -69,6 +69,13 @@ pub trait Agent: Sync {
         let _ = headers;
         None
     }
+
+    /// Facts for classification rules that a header holds too deep for them (rules see
+    /// header values cut at 256 bytes), as derived `x-agentprof-*` headers.
+    fn derived_headers(&self, headers: &http::HeaderMap) -> Vec<(String, String)> {
+        let _ = headers;
+        Vec::new()
+    }
 }
 
 /// Every agent agentprof knows.
@@ -92,6 +99,14 @@ pub fn call_ids(headers: &http::HeaderMap) -> CallIds {
         .iter()
         .find_map(|a| a.call_ids(headers))
         .unwrap_or_default()
+}
+
+/// Every agent's derived headers for a call (see [`Agent::derived_headers`]).
+pub fn derived_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    AGENTS
+        .iter()
+        .flat_map(|a| a.derived_headers(headers))
+        .collect()
 }
 
 /// A header's value as text, bounded in length, for the ids agentprof records. Never used on

@@ -35,6 +35,30 @@ impl Agent for Codex {
         out
     }
 
+    /// `x-codex-turn-metadata` is a JSON object whose `request_kind` (`turn`, `prewarm`,
+    /// `compaction`, `memory`), `thread_source` and `subagent_kind` lie past the 256 bytes
+    /// rules see: they become `x-agentprof-codex-request-kind`, `…-thread-source` and
+    /// `…-subagent-kind`.
+    fn derived_headers(&self, headers: &http::HeaderMap) -> Vec<(String, String)> {
+        let Some(metadata) = headers
+            .get("x-codex-turn-metadata")
+            .and_then(|v| serde_json::from_slice::<serde_json::Value>(v.as_bytes()).ok())
+        else {
+            return Vec::new();
+        };
+        [
+            ("request_kind", "x-agentprof-codex-request-kind"),
+            ("thread_source", "x-agentprof-codex-thread-source"),
+            ("subagent_kind", "x-agentprof-codex-subagent-kind"),
+        ]
+        .into_iter()
+        .filter_map(|(field, header)| {
+            let value = metadata.get(field)?.as_str()?;
+            Some((header.to_string(), value.chars().take(64).collect()))
+        })
+        .collect()
+    }
+
     /// `session-id` and `thread-id` on every call (0.171.0; older versions spell them
     /// `session_id`, `thread_id`, `conversation_id`). A spawned agent works in a thread of its
     /// own and names its parent's in `x-codex-parent-thread-id`.
@@ -130,6 +154,32 @@ mod tests {
             super::super::call_ids(&old).session_id.as_deref(),
             Some("c1")
         );
+    }
+
+    #[test]
+    fn turn_metadata_fields_past_the_rules_horizon_become_derived_headers() {
+        let mut headers = http::HeaderMap::new();
+        let metadata = format!(
+            r#"{{"installation_id":"{0}","session_id":"{0}","thread_id":"{0}","turn_id":"{0}","window_id":"{0}:0","request_kind":"compaction","thread_source":"user"}}"#,
+            "01a24dc6-ba21-76c3-8f93-a1ee8b6ef5cd"
+        );
+        assert!(metadata.find("request_kind").unwrap() > 256);
+        headers.insert("x-codex-turn-metadata", metadata.parse().unwrap());
+        assert_eq!(
+            super::super::derived_headers(&headers),
+            [
+                (
+                    "x-agentprof-codex-request-kind".to_string(),
+                    "compaction".to_string()
+                ),
+                (
+                    "x-agentprof-codex-thread-source".to_string(),
+                    "user".to_string()
+                ),
+            ]
+        );
+        headers.insert("x-codex-turn-metadata", "not json".parse().unwrap());
+        assert!(super::super::derived_headers(&headers).is_empty());
     }
 
     #[test]

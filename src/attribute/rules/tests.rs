@@ -312,7 +312,28 @@ fn codex_markers() {
         })
     };
     let main = responses("You are Codex, a coding agent", "fix the failing test");
-    let cases: [CodexCase; 10] = [
+    let cases: [CodexCase; 13] = [
+        (
+            "/v1/responses",
+            &[("x-agentprof-codex-request-kind", "memory")],
+            main.clone(),
+            Category::MemoryExtraction,
+            "codex-memory-extraction",
+        ),
+        (
+            "/v1/responses",
+            &[("x-agentprof-codex-request-kind", "compaction")],
+            main.clone(),
+            Category::Compaction,
+            "codex-compaction-request-kind",
+        ),
+        (
+            "/v1/responses",
+            &[("x-agentprof-codex-request-kind", "prewarm")],
+            main.clone(),
+            Category::Utility,
+            "codex-prewarm",
+        ),
         (
             "/v1/responses",
             &[],

@@ -75,7 +75,11 @@ impl CallTracker {
             capture: SharedCapture::default(),
             response_copy,
             response_copy_frozen: false,
-            headers: headers::for_classification(request_headers),
+            headers: {
+                let mut kept = headers::for_classification(request_headers);
+                kept.extend(crate::agents::derived_headers(request_headers));
+                kept
+            },
             inspected: None,
             all_delivered: None,
             finished: false,
