@@ -16,6 +16,8 @@ mod generic;
 
 use std::path::Path;
 
+use crate::capture::proxy::header_text;
+
 /// Where a session listens for the agent.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -107,13 +109,6 @@ pub fn derived_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .iter()
         .flat_map(|a| a.derived_headers(headers))
         .collect()
-}
-
-/// A header's value as text, bounded in length, for the ids agentprof records. Never used on
-/// headers that carry credentials.
-fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    let value = headers.get(name)?.to_str().ok()?.trim();
-    (!value.is_empty()).then(|| value.chars().take(200).collect())
 }
 
 /// The file name of `program`: `codex` for `/usr/local/bin/codex` or `./codex`.
