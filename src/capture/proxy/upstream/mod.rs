@@ -273,7 +273,7 @@ async fn write_rest(
 ) -> Result<(), SendError> {
     if started {
         while let Some(data) = next_frame(body).await? {
-            write_data(&mut conn.io, &data, framing)
+            write_data(&mut conn.io, b"", &data, framing)
                 .await
                 .map_err(SendError::Write)?;
         }
@@ -308,38 +308,34 @@ async fn write_start(
     first: Option<&Bytes>,
     framing: RequestFraming,
 ) -> std::io::Result<()> {
-    let Some(data) = first else {
-        return io.write_all(head).await;
-    };
-    let size = chunk_size_line(data.len());
-    let mut parts = vec![IoSlice::new(head)];
-    if framing == RequestFraming::Chunked {
-        parts.extend([
-            IoSlice::new(size.as_bytes()),
-            IoSlice::new(data),
-            IoSlice::new(b"\r\n"),
-        ]);
-    } else {
-        parts.push(IoSlice::new(data));
+    match first {
+        Some(data) => write_data(io, head, data, framing).await,
+        None => io.write_all(head).await,
     }
-    write_all_vectored(io, &mut parts).await
 }
 
-async fn write_data(io: &mut Io, data: &[u8], framing: RequestFraming) -> std::io::Result<()> {
-    if framing != RequestFraming::Chunked {
-        return io.write_all(data).await;
-    }
-    let size = chunk_size_line(data.len());
+/// Writes `data` as the body's next piece, framed as `framing` says, after `prefix` (the
+/// head, or nothing), in one write.
+async fn write_data(
+    io: &mut Io,
+    prefix: &[u8],
+    data: &[u8],
+    framing: RequestFraming,
+) -> std::io::Result<()> {
+    let chunked = framing == RequestFraming::Chunked;
+    let size = if chunked {
+        format!("{:x}\r\n", data.len())
+    } else {
+        String::new()
+    };
+    let end: &[u8] = if chunked { b"\r\n" } else { b"" };
     let mut parts = [
+        IoSlice::new(prefix),
         IoSlice::new(size.as_bytes()),
         IoSlice::new(data),
-        IoSlice::new(b"\r\n"),
+        IoSlice::new(end),
     ];
     write_all_vectored(io, &mut parts).await
-}
-
-fn chunk_size_line(len: usize) -> String {
-    format!("{len:x}\r\n")
 }
 
 async fn write_all_vectored(io: &mut Io, mut parts: &mut [IoSlice<'_>]) -> std::io::Result<()> {
