@@ -9,6 +9,7 @@
 
 mod call;
 mod client_link;
+mod connections;
 mod decoded;
 mod error_response;
 mod headers;

@@ -1,4 +1,5 @@
-//! Accepting connections and handling each request: route, forward, answer.
+//! The proxy's life (start, drain, cut off) and each request: route, forward, answer. How
+//! connections are accepted and served is in `connections`.
 //!
 //! Connections are served on worker threads, each running its own single-threaded tokio
 //! runtime with its own pooled upstream client ([`workers`](super::workers)); the accept loop
@@ -7,7 +8,6 @@
 //! task is stolen by another core mid-stream and no wake-up crosses threads, which on the
 //! proxy's small per-request cost is what decides its speed.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,21 +20,19 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::call::{CallTracker, Ending};
-use super::client_link::{ClientIo, ClientLink};
+use super::client_link::ClientLink;
+use super::connections::accept_loop;
 use super::error_response::error_response;
 use super::headers;
 use super::request_body::{SharedCapture, UpstreamBody};
 use super::response_body::{BodyError, ResponseReader, TeeBody};
 use super::route::{Upstream, route};
 use super::upstream::{SendError, UpstreamClient};
-use super::workers::{Assignment, Workers};
+use super::workers::Workers;
 use super::{CallSink, ProxyContext};
 use crate::capture::request::{RequestSummary, add_include_usage};
 use crate::capture::usage::StreamUsageParser;
@@ -46,9 +44,6 @@ use crate::observation::{ApiKind, CallErrorKind, Provider};
 /// How long upstream may take to send response headers. Generous: a non-streaming call with
 /// a long answer sends nothing until it is done.
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// How long, at shutdown, a response cut off may take to hand its last bytes to the client.
-const CUT_OFF_FLUSH_LIMIT: Duration = Duration::from_secs(2);
 
 /// Request bodies up to this size are kept (by reference) for inspection.
 const INSPECT_LIMIT: u64 = 64 << 20;
@@ -86,7 +81,7 @@ pub struct RunningProxy {
 
 /// Where the proxy is in its life; connections watch it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     Running,
     /// No new connections; open ones finish the request they are serving, idle ones close.
     Draining,
@@ -187,127 +182,7 @@ pub async fn start(
     })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    workers: &Workers<Arc<Handler>>,
-    mut phase: watch::Receiver<Phase>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
-                Ok(stream) => {
-                    if let Some(worker) = workers.least_busy() {
-                        let runtime = worker.runtime.clone();
-                        connections.spawn_on(on_worker(stream, worker, phase.clone()), &runtime);
-                    }
-                }
-                Err(err) => {
-                    // Usually EMFILE: back off instead of spinning.
-                    tracing::warn!("accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            // Reap finished connections so the set does not grow with every one ever served.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            changed = phase.changed() => {
-                if changed.is_err() || *phase.borrow() != Phase::Running {
-                    break;
-                }
-            }
-        }
-    }
-    drop(listener);
-    loop {
-        tokio::select! {
-            next = connections.join_next() => if next.is_none() { break },
-            changed = phase.changed() => {
-                if changed.is_err() || *phase.borrow() == Phase::CutOff {
-                    // Each connection cuts its call off itself, once what was read has reached
-                    // its client (`serve_connection`); only the ones that cannot are dropped.
-                    let ended = async { while connections.join_next().await.is_some() {} };
-                    let _ = tokio::time::timeout(CUT_OFF_FLUSH_LIMIT, ended).await;
-                    connections.shutdown().await;
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// Serves a connection on the worker it was handed to (registering it with that worker's
-/// runtime), counting it as open meanwhile.
-async fn on_worker(
-    stream: std::net::TcpStream,
-    worker: Assignment<Arc<Handler>>,
-    phase: watch::Receiver<Phase>,
-) {
-    match tokio::net::TcpStream::from_std(stream) {
-        Ok(stream) => serve_connection(stream, worker.state.clone(), phase).await,
-        Err(err) => tracing::warn!("cannot serve a connection: {err}"),
-    }
-    drop(worker);
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    handler: Arc<Handler>,
-    mut phase: watch::Receiver<Phase>,
-) {
-    let _ = stream.set_nodelay(true);
-    let link = ClientLink::new();
-    let service_link = link.clone();
-    let service = service_fn(move |req| {
-        let handler = handler.clone();
-        let link = service_link.clone();
-        async move { Ok::<_, Infallible>(handler.handle(req, link).await) }
-    });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(ClientIo::new(TokioIo::new(stream), link.clone()), service);
-    tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = draining(&mut phase) => {
-            // Finish the request being served, then close instead of keeping alive.
-            connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = cutting_off(&mut phase) => {
-                    // The response in flight ends here, after what was read has gone out;
-                    // a client that reads nothing more is dropped with the connection.
-                    link.cut_off();
-                    tokio::time::timeout(CUT_OFF_FLUSH_LIMIT, connection)
-                        .await
-                        .unwrap_or(Ok(()))
-                }
-            }
-        }
-    };
-    if let Err(err) = result {
-        tracing::debug!("client connection ended: {err}");
-    }
-}
-
-/// Resolves once the proxy stops running.
-async fn draining(phase: &mut watch::Receiver<Phase>) {
-    while *phase.borrow_and_update() == Phase::Running {
-        if phase.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Resolves once calls still in flight are to be cut off.
-async fn cutting_off(phase: &mut watch::Receiver<Phase>) {
-    while *phase.borrow_and_update() != Phase::CutOff {
-        if phase.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-struct Handler {
+pub(super) struct Handler {
     guard: Guard,
     ctx: Arc<ProxyContext>,
     client: UpstreamClient,
@@ -316,7 +191,11 @@ struct Handler {
 }
 
 impl Handler {
-    async fn handle(&self, req: Request<Incoming>, link: Arc<ClientLink>) -> Response<ProxyBody> {
+    pub(super) async fn handle(
+        &self,
+        req: Request<Incoming>,
+        link: Arc<ClientLink>,
+    ) -> Response<ProxyBody> {
         if let Some(refused) = self.guard.screen(&req) {
             return refused.map(ProxyBody::full);
         }
