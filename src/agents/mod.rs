@@ -55,7 +55,10 @@ pub trait Agent: Sync {
     fn name(&self) -> &'static str;
 
     /// Environment pointing this agent at agentprof.
-    fn env(&self, endpoints: &Endpoints) -> Vec<(String, String)>;
+    fn env(&self, endpoints: &Endpoints) -> Vec<(String, String)> {
+        let _ = endpoints;
+        Vec::new()
+    }
 
     /// Whether `program` (as given on the command line) is this agent.
     fn is_program(&self, program: &str) -> bool;

@@ -15,10 +15,6 @@ impl Agent for Codex {
         "codex"
     }
 
-    fn env(&self, _endpoints: &Endpoints) -> Vec<(String, String)> {
-        Vec::new()
-    }
-
     fn is_program(&self, program: &str) -> bool {
         program_name(program) == "codex"
     }
