@@ -38,17 +38,38 @@ pub(crate) const AGENT_AUTHORED: [&str; 10] = [
     "<command-name>",
 ];
 
-/// Remembers, per session, the prompt that started the current turn.
+/// The header an agent's room derives when the agent names its turns itself (Codex's
+/// `turn_id`): then a main-loop call starts a turn exactly when its turn id is new.
+pub const TURN_ID_HEADER: &str = "x-agentprof-turn-id";
+
+/// Remembers, per session, the prompt (or the agent's own turn id) that started the current
+/// turn.
 #[derive(Debug, Default)]
 pub struct TurnDetector {
     current: HashMap<Option<String>, (u64, u32)>,
+    turn_ids: HashMap<Option<String>, String>,
 }
 
 impl TurnDetector {
-    /// Whether this call, already classified, starts a new turn.
-    pub fn starts_turn(&mut self, call: &Call, request: Option<&RequestSummary>) -> bool {
+    /// Whether this call, already classified, starts a new turn. `turn_id` is the agent's own
+    /// name for the turn the call belongs to, when it sends one: it is exact where guessing from
+    /// the prompt is not (a tool loop repeats the prompt; a retry resends it).
+    pub fn starts_turn(
+        &mut self,
+        call: &Call,
+        request: Option<&RequestSummary>,
+        turn_id: Option<&str>,
+    ) -> bool {
         if call.category != Category::UserTurn {
             return false;
+        }
+        if let Some(turn_id) = turn_id {
+            let key = call.session_id.clone();
+            if self.turn_ids.get(&key).map(String::as_str) == Some(turn_id) {
+                return false;
+            }
+            self.turn_ids.insert(key, turn_id.to_string());
+            return true;
         }
         let Some(request) = request else {
             return false;
@@ -207,11 +228,35 @@ mod tests {
     }
 
     #[test]
+    fn an_agents_own_turn_id_decides_and_the_prompt_does_not() {
+        let mut detector = TurnDetector::default();
+        let main = call(1, false);
+        let tool_loop = main_loop_request(2, r#"[{"type":"tool_result","tool_use_id":"t"}]"#);
+        let typed = main_loop_request(0, r#""fix it""#);
+        // A new turn id starts a turn whatever the request looks like; the same one again
+        // (the tool loop, a retry of the same prompt) does not.
+        assert!(detector.starts_turn(&main, Some(&tool_loop), Some("turn-1")));
+        assert!(!detector.starts_turn(&main, Some(&typed), Some("turn-1")));
+        assert!(detector.starts_turn(&main, Some(&typed), Some("turn-2")));
+        // Per session; and only main-loop calls start turns.
+        let other_session = Call {
+            session_id: Some("t".into()),
+            ..call(2, false)
+        };
+        assert!(detector.starts_turn(&other_session, None, Some("turn-2")));
+        let compaction = Call {
+            category: Category::Compaction,
+            ..call(3, false)
+        };
+        assert!(!detector.starts_turn(&compaction, None, Some("turn-3")));
+    }
+
+    #[test]
     fn typed_prompts_start_turns_and_what_the_agent_writes_does_not() {
         let mut detector = TurnDetector::default();
         let main = call(1, false);
         let mut starts = |earlier: usize, content: &str| {
-            detector.starts_turn(&main, Some(&main_loop_request(earlier, content)))
+            detector.starts_turn(&main, Some(&main_loop_request(earlier, content)), None)
         };
         // Seen on the wire (Claude Code 2.1.197 and 2.1.332), in the order of a session.
         let reminder = r#"{"type":"text","text":"<system-reminder>\nAs you answer the user's questions\n</system-reminder>"}"#;

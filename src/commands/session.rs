@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::attribute::cost::PriceTable;
 use crate::attribute::rules::{CallFacts, RuleSet};
-use crate::attribute::turns::TurnDetector;
+use crate::attribute::turns::{TURN_ID_HEADER, TurnDetector};
 use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
 use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
 use crate::capture::telemetry::{
@@ -387,7 +387,14 @@ impl CallSink for TraceSink {
             .turns
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .starts_turn(&call, request.as_ref());
+            .starts_turn(
+                &call,
+                request.as_ref(),
+                headers
+                    .iter()
+                    .find(|(name, _)| name == TURN_ID_HEADER)
+                    .map(|(_, value)| value.as_str()),
+            );
         // The trace first: whatever an exporter does, the record is kept.
         self.trace.send(TraceRecord::Call(call.clone()));
         self.live.on_call(&call);

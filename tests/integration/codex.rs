@@ -10,7 +10,7 @@ use crate::support::{Mock, stderr, trace};
 const KEY: &str = "sk-test-SECRETKEY-codex-0123456789";
 
 /// `codex` on a PATH of its own: a link named as users call it, to the pinned package.
-fn codex_bin(dir: &Path) -> PathBuf {
+pub(crate) fn codex_bin(dir: &Path) -> PathBuf {
     let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/agents/node_modules/codex-newest/bin/codex.js");
     assert!(

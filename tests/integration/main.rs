@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod client;
 mod codex;
+mod codex_sessions;
 mod crash;
 mod cut_points;
 mod demo_e2e;

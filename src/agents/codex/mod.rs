@@ -7,6 +7,7 @@
 //! provider and login are left as they are.
 
 use super::{Agent, CallIds, Endpoints, header_text, program_name};
+use crate::attribute::turns::TURN_ID_HEADER;
 
 pub struct Codex;
 
@@ -34,7 +35,8 @@ impl Agent for Codex {
     /// `x-codex-turn-metadata` is a JSON object whose `request_kind` (`turn`, `prewarm`,
     /// `compaction`, `memory`), `thread_source` and `subagent_kind` lie past the 256 bytes
     /// rules see: they become `x-agentprof-codex-request-kind`, `…-thread-source` and
-    /// `…-subagent-kind`.
+    /// `…-subagent-kind`. Its `turn_id` names the turn: `x-agentprof-turn-id`, which turns are
+    /// counted by.
     fn derived_headers(&self, headers: &http::HeaderMap) -> Vec<(String, String)> {
         let Some(metadata) = headers
             .get("x-codex-turn-metadata")
@@ -46,6 +48,7 @@ impl Agent for Codex {
             ("request_kind", "x-agentprof-codex-request-kind"),
             ("thread_source", "x-agentprof-codex-thread-source"),
             ("subagent_kind", "x-agentprof-codex-subagent-kind"),
+            ("turn_id", TURN_ID_HEADER),
         ]
         .into_iter()
         .filter_map(|(field, header)| {
@@ -171,6 +174,10 @@ mod tests {
                 (
                     "x-agentprof-codex-thread-source".to_string(),
                     "user".to_string()
+                ),
+                (
+                    TURN_ID_HEADER.to_string(),
+                    "01a24dc6-ba21-76c3-8f93-a1ee8b6ef5cd".to_string()
                 ),
             ]
         );

@@ -119,7 +119,12 @@ fn api_kind(method: &http::Method, provider: Provider, path: &str) -> ApiKind {
     match provider {
         Provider::Anthropic if path.ends_with("/v1/messages") => ApiKind::Messages,
         Provider::OpenAi if path.ends_with("/chat/completions") => ApiKind::ChatCompletions,
-        Provider::OpenAi if path.ends_with("/responses") => ApiKind::Responses,
+        // `/responses/compact` is billed like a response and answers with the same usage.
+        Provider::OpenAi
+            if path.ends_with("/responses") || path.ends_with("/responses/compact") =>
+        {
+            ApiKind::Responses
+        }
         _ => ApiKind::Other,
     }
 }
@@ -190,6 +195,8 @@ mod tests {
             "http://127.0.0.1:9000/base/v1/chat/completions"
         );
         let r = route(&http::Method::POST, "/openai/v1/responses", &a, &o).unwrap();
+        assert_eq!(r.api, ApiKind::Responses);
+        let r = route(&http::Method::POST, "/openai/v1/responses/compact", &a, &o).unwrap();
         assert_eq!(r.api, ApiKind::Responses);
     }
 

@@ -92,6 +92,7 @@ pub(crate) fn messages(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     };
     let max_tokens = req.get("max_tokens").and_then(Value::as_u64);
     let generated = generate(env.script, &view, ids, max_tokens);
+    env.delay = generated.delay;
     let usage = Usage {
         input_tokens: split.input,
         output_tokens: generated.output_tokens,

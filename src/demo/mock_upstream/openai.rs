@@ -68,6 +68,7 @@ pub(crate) fn account(
         headers: env.headers,
     };
     let generated = generate(env.script, &view, ids, max);
+    env.delay = generated.delay;
     let usage = Usage {
         input_tokens: prompt - cache.read - cache.write,
         output_tokens: generated.output_tokens,

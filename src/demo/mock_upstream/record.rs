@@ -49,6 +49,11 @@ pub struct MockRecord {
     /// helper calls send none).
     #[serde(default)]
     pub tools: u32,
+    /// The request asked for compaction — Codex's `compaction_trigger` input item or
+    /// `/responses/compact` — and was answered with a compaction item: ground truth from the
+    /// protocol itself, for tests of agents that send no truth header.
+    #[serde(default)]
+    pub compaction: bool,
     /// Bytes of response body sent (before an abort, for a cut stream).
     #[serde(default)]
     pub body_bytes: u64,

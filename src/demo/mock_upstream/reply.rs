@@ -116,6 +116,8 @@ pub(crate) struct Generated {
     pub(crate) output_tokens: u64,
     /// The answer was cut at `max_tokens`.
     pub(crate) truncated: bool,
+    /// A scripted wait before answering.
+    pub(crate) delay: Option<std::time::Duration>,
 }
 
 /// Scripted answer if a rule matches, else deterministic generated text.
@@ -125,11 +127,16 @@ pub(crate) fn generate(
     ids: Ids,
     max_tokens: Option<u64>,
 ) -> Generated {
-    match script.and_then(|s| s.answer(view)) {
+    let rule = script.and_then(|s| s.answer(view));
+    let delay = rule
+        .and_then(|r| r.delay_ms)
+        .map(std::time::Duration::from_millis);
+    match rule.map(|r| &r.respond) {
         Some(Respond::Text(text)) => Generated {
             output_tokens: tokens_for_bytes(text.len()).max(1),
             answer: Answer::Text(text.clone()),
             truncated: false,
+            delay,
         },
         Some(Respond::ToolUse { name, input }) => Generated {
             output_tokens: tokens_for_bytes(name.len() + input.to_string().len()).max(1),
@@ -139,6 +146,7 @@ pub(crate) fn generate(
                 input: input.clone(),
             },
             truncated: false,
+            delay,
         },
         None => {
             let n = output_tokens(ids.hash, max_tokens);
@@ -146,6 +154,7 @@ pub(crate) fn generate(
                 answer: Answer::Text(generate_text(ids.hash, n)),
                 output_tokens: n,
                 truncated: max_tokens.is_some_and(|m| n >= m),
+                delay: None,
             }
         }
     }
@@ -158,4 +167,6 @@ pub(crate) struct Env<'a> {
     pub(crate) cache: &'a mut super::cache::PromptCache,
     pub(crate) script: Option<&'a Script>,
     pub(crate) headers: &'a http::HeaderMap,
+    /// Set by the handler: a scripted wait before the answer goes out.
+    pub(crate) delay: Option<std::time::Duration>,
 }

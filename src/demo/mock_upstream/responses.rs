@@ -1,11 +1,17 @@
 //! OpenAI Responses API: `POST /v1/responses`, JSON and SSE (`response.created` …
 //! `response.completed`, every event with `type` and `sequence_number`). Usage is only sent in
 //! the final `response.completed` event.
+//!
+//! Compaction, both ways Codex asks for it: a request whose last input item is
+//! `{"type":"compaction_trigger"}` (remote compaction v2, Codex 0.171) is answered with exactly
+//! one `compaction` output item, and `POST /v1/responses/compact` (v1) with a
+//! `response.compaction` object holding one. The item's `encrypted_content` is the generated
+//! text: opaque to the client, which only stores and replays it.
 
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::openai::{JSON_DELTAS, WORDS_PER_DELTA, account, bad_request, max_of, names};
+use super::openai::{Accounted, JSON_DELTAS, WORDS_PER_DELTA, account, bad_request, max_of, names};
 use super::reply::{Answer, Env, Payload, Reply, SseChunk, sse, with};
 use super::tokens::{split_even, split_text};
 
@@ -30,8 +36,10 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     let a = account(env, model, &prefix, &items, tools, max);
     let id = a.ids.response();
     let item_id = a.ids.message();
+    let compaction = is_compaction_trigger(items.last());
 
     let item = |done: bool| match &a.generated.answer {
+        _ if compaction => compaction_item(&item_id, &a.generated.answer),
         Answer::Text(t) => {
             let content = if done {
                 json!([{"type": "output_text", "text": t, "annotations": [], "logprobs": []}])
@@ -51,13 +59,7 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
                    "call_id": a.ids.call(), "name": name, "arguments": arguments})
         }
     };
-    let usage = json!({
-        "input_tokens": a.prompt,
-        "input_tokens_details": {"cached_tokens": a.cache.read, "cache_write_tokens": a.cache.write},
-        "output_tokens": a.usage.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": a.prompt + a.usage.output_tokens,
-    });
+    let usage = usage_json(&a);
     let object = |done: bool| {
         json!({
             "id": id, "object": "response", "created_at": a.ids.created(),
@@ -94,6 +96,8 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
         ),
     ];
     match &a.generated.answer {
+        // A compaction item arrives whole, in `output_item.done`.
+        _ if compaction => {}
         Answer::Text(t) => {
             let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
             let e = with(at_part.clone(), json!({"part": part("")}));
@@ -138,4 +142,68 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
         payload: Payload::Sse(chunks),
         response_id: Some(id),
     }
+}
+
+/// `POST /v1/responses/compact` (remote compaction v1): the history in, one opaque
+/// `compaction` item out, billed like any response.
+pub(crate) fn compact(req: &Value, env: &mut Env<'_>) -> Reply {
+    let items: Vec<Value> = match req.get("input") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => return bad_request("Missing required parameter: 'input'."),
+    };
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("gpt-mock");
+    let prefix = [req.get("instructions"), req.get("tools")];
+    let a = account(env, model, &prefix, &items, Vec::new(), None);
+    let id = a.ids.response();
+    let body = json!({
+        "id": id, "object": "response.compaction", "created_at": a.ids.created(),
+        "output": [compaction_item(&a.ids.message(), &a.generated.answer)],
+        "usage": usage_json(&a),
+    });
+    Reply {
+        status: StatusCode::OK,
+        payload: Payload::Json(body, Some(a.usage)),
+        response_id: Some(id),
+    }
+}
+
+/// The Responses API's usage object: `input_tokens` counts every prompt token, cached and
+/// cache-written ones included.
+fn usage_json(a: &Accounted) -> Value {
+    json!({
+        "input_tokens": a.prompt,
+        "input_tokens_details": {"cached_tokens": a.cache.read, "cache_write_tokens": a.cache.write},
+        "output_tokens": a.usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": a.prompt + a.usage.output_tokens,
+    })
+}
+
+/// Whether a `/responses` request asks for remote compaction v2.
+pub(crate) fn asks_compaction(req: &Value) -> bool {
+    is_compaction_trigger(
+        req.get("input")
+            .and_then(Value::as_array)
+            .and_then(|i| i.last()),
+    )
+}
+
+/// Whether an input item is the trigger of remote compaction v2 (the request's last item).
+fn is_compaction_trigger(last: Option<&Value>) -> bool {
+    last.and_then(|item| item.get("type"))
+        .and_then(Value::as_str)
+        == Some("compaction_trigger")
+}
+
+/// The opaque summary item compaction answers with; the generated text stands in for the
+/// encrypted summary.
+fn compaction_item(item_id: &str, answer: &Answer) -> Value {
+    let text = match answer {
+        Answer::Text(t) => t.clone(),
+        Answer::ToolUse { input, .. } => input.to_string(),
+    };
+    json!({"id": item_id, "type": "compaction", "encrypted_content": text})
 }

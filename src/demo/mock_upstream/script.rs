@@ -6,7 +6,7 @@
 //! {"rules": [
 //!   {"when": {"has_tool": "Task", "last_user_text_contains": "delegate"},
 //!    "respond": {"tool_use": {"name": "Task", "input": {"description": "d", "prompt": "p"}}}},
-//!   {"when": {"header": "x-use-script"}, "respond": {"text": "scripted"}}
+//!   {"when": {"header": "x-use-script"}, "respond": {"text": "scripted"}, "delay_ms": 2000}
 //! ]}
 //! ```
 //! Every condition given in `when` must hold (an empty `when` matches everything); the first
@@ -31,6 +31,10 @@ pub struct Rule {
     #[serde(default)]
     pub when: When,
     pub respond: Respond,
+    /// Wait this long before answering (the headers too): a slow model, so a test can keep
+    /// an agent's turn open while its background work runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 /// Conditions on a request; all given ones must hold.
@@ -74,11 +78,9 @@ impl Script {
         Script::from_json(&text)
     }
 
-    pub(crate) fn answer(&self, view: &RequestView<'_>) -> Option<&Respond> {
-        self.rules
-            .iter()
-            .find(|r| r.when.matches(view))
-            .map(|r| &r.respond)
+    /// The first rule that matches the request.
+    pub(crate) fn answer(&self, view: &RequestView<'_>) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.when.matches(view))
     }
 }
 
@@ -141,20 +143,23 @@ mod tests {
             r#"{"rules":[
               {"when":{"has_tool":"Task","last_user_text_contains":"delegate"},
                "respond":{"tool_use":{"name":"Task","input":{"prompt":"p"}}}},
-              {"when":{"header":"x-special"},"respond":{"text":"special"}},
+              {"when":{"header":"x-special"},"respond":{"text":"special"},"delay_ms":5},
               {"respond":{"text":"fallback"}}]}"#,
         );
         let Ok(script) = script else {
             panic!("script parses")
         };
         let mut headers = HeaderMap::new();
-        let view = |text: &str, tools: &[&str], headers: &HeaderMap| -> Option<Respond> {
+        let rule = |text: &str, tools: &[&str], headers: &HeaderMap| -> Option<Rule> {
             let v = RequestView {
                 last_user_text: text.into(),
                 tool_names: tools.iter().map(|s| s.to_string()).collect(),
                 headers,
             };
             script.answer(&v).cloned()
+        };
+        let view = |text: &str, tools: &[&str], headers: &HeaderMap| {
+            rule(text, tools, headers).map(|r| r.respond)
         };
         assert!(matches!(
             view("please delegate", &["Task"], &headers),
@@ -168,6 +173,12 @@ mod tests {
         assert_eq!(
             view("hi", &[], &headers),
             Some(Respond::Text("special".into()))
+        );
+        // Only the rule that says so waits.
+        assert_eq!(rule("hi", &[], &headers).unwrap().delay_ms, Some(5));
+        assert_eq!(
+            rule("x", &["Task"], &HeaderMap::new()).unwrap().delay_ms,
+            None
         );
     }
 

@@ -56,6 +56,7 @@ enum Endpoint {
     OpenAiModels,
     ChatCompletions,
     Responses,
+    ResponsesCompact,
 }
 
 impl Endpoint {
@@ -92,6 +93,7 @@ fn route(method: &Method, path: &str, headers: &HeaderMap) -> Route {
         ("GET", "/v1/models") => Route::Api(Endpoint::OpenAiModels),
         ("POST", "/v1/chat/completions") => Route::Api(Endpoint::ChatCompletions),
         ("POST", "/v1/responses") => Route::Api(Endpoint::Responses),
+        ("POST", "/v1/responses/compact") => Route::Api(Endpoint::ResponsesCompact),
         _ => Route::NotFound,
     }
 }
@@ -239,6 +241,7 @@ fn record_unrouted(shared: &Shared, parts: &http::request::Parts, status: Status
         agent_id: None,
         fault: None,
         tools: 0,
+        compaction: false,
         body_bytes: 0,
         body_fnv1a64: String::new(),
     };
@@ -306,23 +309,30 @@ fn process(
             .and_then(|j| j.get("tools"))
             .and_then(Value::as_array)
             .map_or(0, |t| t.len() as u32),
+        compaction: endpoint_asks_compaction(endpoint, json.as_ref()),
         body_bytes: 0,
         body_fnv1a64: String::new(),
     };
-    let (fault, reply) = match fault {
+    let (fault, reply, delay) = match fault {
         Err(msg) => (
             None,
             Reply::json(
                 StatusCode::BAD_REQUEST,
                 anthropic::error_body("invalid_request_error", &msg),
             ),
+            None,
         ),
         Ok(Some(Fault::ResetBeforeHeaders)) => {
             state.log.push(record);
             return Outcome::Reset;
         }
-        Ok(Some(Fault::Status(code))) => (Some(Fault::Status(code)), status_reply(code, provider)),
+        Ok(Some(Fault::Status(code))) => (
+            Some(Fault::Status(code)),
+            status_reply(code, provider),
+            None,
+        ),
         Ok(fault) => {
+            let mut delay = None;
             let reply = match json {
                 None if parts.method == Method::POST => Reply::json(
                     StatusCode::BAD_REQUEST,
@@ -340,8 +350,9 @@ fn process(
                         cache,
                         script: shared.script.as_ref(),
                         headers: &parts.headers,
+                        delay: None,
                     };
-                    match endpoint {
+                    let reply = match endpoint {
                         Endpoint::Messages => anthropic::messages(&req, stream, &mut env),
                         Endpoint::CountTokens => anthropic::count_tokens(&req),
                         Endpoint::AnthropicModels => anthropic::models(),
@@ -350,20 +361,33 @@ fn process(
                             openai::chat_completions(&req, stream, &mut env)
                         }
                         Endpoint::Responses => responses::responses(&req, stream, &mut env),
-                    }
+                        Endpoint::ResponsesCompact => responses::compact(&req, &mut env),
+                    };
+                    delay = env.delay;
+                    reply
                 }
             };
-            (fault, reply)
+            (fault, reply, delay)
         }
     };
     record.response_id = reply.response_id.clone();
-    let delivery = deliver(reply, fault, provider);
+    let mut delivery = deliver(reply, fault, provider);
+    delivery.pre_delay = delivery.pre_delay.or(delay);
     record.status = Some(delivery.status.as_u16());
     record.usage = delivery.usage;
     record.body_bytes = delivery.chunks.iter().map(|c| c.len() as u64).sum();
     record.body_fnv1a64 = super::record::body_fnv1a64(&delivery.chunks);
     state.log.push(record);
     Outcome::Deliver(delivery, request_id)
+}
+
+/// Whether the request asks for compaction (see [`MockRecord::compaction`]).
+fn endpoint_asks_compaction(endpoint: Endpoint, json: Option<&Value>) -> bool {
+    match endpoint {
+        Endpoint::ResponsesCompact => true,
+        Endpoint::Responses => json.is_some_and(responses::asks_compaction),
+        _ => false,
+    }
 }
 
 fn respond(d: Delivery, provider: Provider, request_id: &str) -> Response<MockBody> {

@@ -1,0 +1,212 @@
+//! The real Codex CLI's own background work under `agentprof run`, against the mock upstream:
+//! a session that compacts its context, and a start-up that runs the memories pipeline. Each
+//! call's tokens must equal what the mock served, and each must land in the category of the
+//! work Codex did — known from the protocol (the mock marks the compaction it answered), not
+//! from agentprof's own rules.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use agentprof::demo::mock_upstream::{MockConfig, MockRecord, Script};
+use agentprof::observation::{Call, Category, Usage};
+use agentprof::output::trace::{ReadTrace, read_trace};
+
+use crate::codex::codex_bin;
+use crate::support::{Mock, python, stderr};
+
+/// A `CODEX_HOME`, a work directory and the pinned Codex, kept across runs like a user's.
+struct CodexUser {
+    dir: tempfile::TempDir,
+    codex: PathBuf,
+}
+
+impl CodexUser {
+    fn new() -> CodexUser {
+        let dir = tempfile::tempdir().unwrap();
+        let codex = codex_bin(dir.path());
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        CodexUser { dir, codex }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// `agentprof run --trace <name> -- codex <args>`; the run must succeed.
+    fn run(&self, mock: &Mock, trace: &str, args: &[&str]) -> ReadTrace {
+        let path = self.dir.path().join(trace);
+        // Bounded: a Codex that cannot reach the proxy retries for minutes.
+        let output: Output = std::process::Command::new("timeout")
+            .arg("180")
+            .arg(env!("CARGO_BIN_EXE_agentprof"))
+            .current_dir(self.dir.path().join("work"))
+            .env("CODEX_HOME", self.home())
+            .env("OPENAI_API_KEY", "sk-test-codex-sessions")
+            .args(["run", "--trace"])
+            .arg(&path)
+            .args(["--openai-upstream", &mock.url(), "--"])
+            .arg(&self.codex)
+            .args(["exec", "--skip-git-repo-check"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "codex {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+        read_trace(&path).unwrap()
+    }
+}
+
+/// Every model call of `trace` has the mock's record (joined by request id) and its exact
+/// usage; returns, per category, the calls and the mock's tokens for them.
+fn exact_by_category(
+    trace: &ReadTrace,
+    records: &[MockRecord],
+) -> BTreeMap<Category, (u64, Usage)> {
+    let mut by_category: BTreeMap<Category, (u64, Usage)> = BTreeMap::new();
+    for call in trace.calls.iter().filter(|c| c.is_model_call()) {
+        let record = records
+            .iter()
+            .find(|r| Some(r.request_id.as_str()) == call.upstream_request_id.as_deref())
+            .unwrap_or_else(|| panic!("no mock record for {call:?}"));
+        assert_eq!(call.usage, record.usage, "{}", record.request_id);
+        assert!(call.error.is_none(), "{:?}", call.error);
+        let entry = by_category.entry(call.category).or_default();
+        entry.0 += 1;
+        entry.1.add(record.usage.as_ref().unwrap());
+    }
+    by_category
+}
+
+fn calls_in(trace: &ReadTrace, category: Category) -> Vec<&Call> {
+    trace
+        .calls
+        .iter()
+        .filter(|c| c.is_model_call() && c.category == category)
+        .collect()
+}
+
+#[test]
+fn a_compacted_codex_session_shows_its_compaction_exactly() {
+    let mock = Mock::start();
+    let user = CodexUser::new();
+    // A low auto-compaction limit makes the resumed session compact its history before the
+    // next turn (Codex 0.171 does it remotely: a `compaction_trigger` item on /responses).
+    let limit = "model_auto_compact_token_limit=2000";
+    let first = user.run(&mock, "first.jsonl", &["-c", limit, "write about proxies"]);
+    let resumed = user.run(
+        &mock,
+        "resumed.jsonl",
+        &["-c", limit, "resume", "--last", "now shorter"],
+    );
+    let records = mock.records();
+
+    let first_by = exact_by_category(&first, &records);
+    assert_eq!(first_by.len(), 1, "{first_by:?}");
+    assert_eq!(first_by[&Category::UserTurn].0, 1);
+    let by = exact_by_category(&resumed, &records);
+    assert_eq!(by.len(), 2, "{by:?}");
+    assert_eq!(by[&Category::Compaction].0, 1);
+    assert_eq!(by[&Category::UserTurn].0, 1);
+
+    // The call agentprof calls compaction is the one the mock answered with a compaction item.
+    let compaction = calls_in(&resumed, Category::Compaction)[0];
+    let record = records
+        .iter()
+        .find(|r| Some(r.request_id.as_str()) == compaction.upstream_request_id.as_deref())
+        .unwrap();
+    assert!(record.compaction, "{record:?}");
+    assert_eq!(records.iter().filter(|r| r.compaction).count(), 1);
+    assert_eq!(
+        compaction.classified_by, "rule:codex-compaction-request-kind",
+        "{compaction:?}"
+    );
+    // Codex names its turns: the compaction before the turn starts none, the turn starts one.
+    assert!(!compaction.starts_turn);
+    assert!(calls_in(&resumed, Category::UserTurn)[0].starts_turn);
+}
+
+/// Ages the first session so that Codex's memories start-up takes it for an old, idle one:
+/// the thread's times in Codex's state database go back three hours, and its source becomes
+/// an interactive one (start-up extraction skips `codex exec` threads). Waiting hours is not
+/// an option in a test; this is the state an interactive session from this morning leaves.
+fn age_sessions(home: &Path) {
+    let script = r#"
+import glob, sys, sqlite3
+[db] = glob.glob(sys.argv[1] + "/state_*.sqlite")
+c = sqlite3.connect(db)
+hours = 3 * 3600
+c.execute("update threads set source = 'cli', created_at = created_at - ?, updated_at = updated_at - ?,"
+          " created_at_ms = created_at_ms - ? * 1000, updated_at_ms = updated_at_ms - ? * 1000",
+          (hours, hours, hours, hours))
+c.commit()
+print(c.execute("select count(*) from threads").fetchone()[0])
+"#;
+    let output = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(home)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1");
+}
+
+#[test]
+fn codex_memories_show_as_extraction_and_dream() {
+    // Phase 1 must answer with the memory Codex asked for (JSON), or there is nothing for
+    // phase 2 to consolidate; its request carries the old rollout. `codex exec` exits after its
+    // turn without waiting for background work: the user's turn is answered slowly, so that
+    // both phases run while it lasts, as they do beside an interactive session.
+    let script = Script::from_json(
+        r#"{"rules": [
+            {"when": {"last_user_text_contains": "rollout"},
+             "respond": {"text": "{\"rollout_summary\":\"The user asked for an essay on proxies.\",\"rollout_slug\":\"proxy-essay\",\"raw_memory\":\"The user writes about proxies.\"}"}},
+            {"when": {"last_user_text_contains": "hello again"},
+             "respond": {"text": "Hello."}, "delay_ms": 4000}]}"#,
+    )
+    .unwrap();
+    let mock = Mock::start_with(MockConfig {
+        script: Some(script),
+        ..MockConfig::default()
+    });
+    let user = CodexUser::new();
+    user.run(&mock, "first.jsonl", &["write about proxies"]);
+    age_sessions(&user.home());
+    let memories = [
+        "-c",
+        "features.memories=true",
+        "-c",
+        "memories.min_rollout_idle_hours=1",
+    ];
+    let before = mock.records().len();
+    let trace = user.run(
+        &mock,
+        "memories.jsonl",
+        &[&memories[..], &["hello again"]].concat(),
+    );
+    let records = mock.records();
+    let by = exact_by_category(&trace, &records);
+    // Phase 1: one extraction for the one old rollout; phase 2: the consolidation agent,
+    // one call or more; and the user's own turn.
+    assert_eq!(by[&Category::MemoryExtraction].0, 1, "{by:?}");
+    assert!(by.get(&Category::Dream).is_some_and(|d| d.0 >= 1), "{by:?}");
+    assert_eq!(by[&Category::UserTurn].0, 1, "{by:?}");
+    assert_eq!(by.len(), 3, "{by:?}");
+    for call in calls_in(&trace, Category::MemoryExtraction) {
+        assert_eq!(call.classified_by, "rule:codex-memory-extraction");
+    }
+    for call in calls_in(&trace, Category::Dream) {
+        assert_eq!(call.classified_by, "rule:codex-memory-consolidation");
+    }
+    // Every call the mock served during the run is in the trace, and none twice.
+    let served = records[before..]
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/responses"))
+        .count() as u64;
+    assert_eq!(by.values().map(|(n, _)| n).sum::<u64>(), served);
+}
