@@ -77,6 +77,15 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "URL", env = "AGENTPROF_OPENAI_UPSTREAM")]
     pub openai_upstream: Option<String>,
 
+    /// Where Codex's calls go when it is logged in with ChatGPT (they carry ChatGPT-Account-ID)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AGENTPROF_CHATGPT_UPSTREAM",
+        default_value = "https://chatgpt.com/backend-api/codex"
+    )]
+    pub chatgpt_upstream: String,
+
     /// Proxy listen address; a non-loopback address needs --allow-remote.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,

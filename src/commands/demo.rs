@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use super::run::wrap;
 use super::session::SessionOptions;
 use crate::attribute::summarize;
-use crate::capture::proxy::Upstream;
+use crate::capture::proxy::{Upstream, Upstreams};
 use crate::cli::DemoArgs;
 use crate::demo::mock_upstream::{MockConfig, MockUpstream};
 use crate::output::html::write_report;
@@ -48,8 +48,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
         let options = SessionOptions {
             mode: "demo",
             trace: trace.clone(),
-            anthropic: upstream.clone(),
-            openai: upstream,
+            // The mock answers all three.
+            upstreams: Upstreams {
+                anthropic: upstream.clone(),
+                openai: upstream.clone(),
+                chatgpt: upstream,
+            },
             listen: loopback(),
             sample_interval: Duration::from_millis(100),
             pss_every: 5,

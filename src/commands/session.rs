@@ -13,7 +13,9 @@ use anyhow::Context as _;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::rules::{CallFacts, RuleSet};
 use crate::attribute::turns::{TURN_ID_HEADER, TurnDetector};
-use crate::capture::proxy::{self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream};
+use crate::capture::proxy::{
+    self, CallSink, CompletedCall, ProxyConfig, RunningProxy, Upstream, Upstreams,
+};
 use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
 use crate::capture::telemetry::{
     ForwardTarget, ReceiverConfig, ReceiverStats, RunningReceiver, Signal, TelemetryReceiver,
@@ -24,7 +26,8 @@ use crate::error::InputError;
 use crate::observation::{Category, NOT_A_MODEL_CALL};
 use crate::output::live::{LiveSinks, SessionStart};
 use crate::output::trace::{
-    HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter, Upstreams,
+    HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter,
+    Upstreams as TraceUpstreams,
 };
 
 /// Validated capture settings.
@@ -32,8 +35,7 @@ use crate::output::trace::{
 pub struct SessionOptions {
     pub mode: &'static str,
     pub trace: PathBuf,
-    pub anthropic: Upstream,
-    pub openai: Upstream,
+    pub upstreams: Upstreams,
     pub listen: SocketAddr,
     pub sample_interval: Duration,
     pub pss_every: u32,
@@ -75,6 +77,8 @@ impl SessionOptions {
             true,
         ))
         .map_err(|e| InputError::new(format!("--openai-upstream: {e}")))?;
+        let chatgpt = Upstream::parse(&args.chatgpt_upstream)
+            .map_err(|e| InputError::new(format!("--chatgpt-upstream: {e}")))?;
         if !args.listen.ip().is_loopback() && !args.allow_remote {
             return Err(InputError::new(format!(
                 "--listen {}: not a loopback address; the proxy forwards your API keys' requests \
@@ -96,8 +100,11 @@ impl SessionOptions {
         Ok(SessionOptions {
             mode,
             trace,
-            anthropic,
-            openai,
+            upstreams: Upstreams {
+                anthropic,
+                openai,
+                chatgpt,
+            },
             listen: args.listen,
             sample_interval: args.sample_interval,
             pss_every: args.pss_every,
@@ -166,9 +173,10 @@ impl Session {
             started_at: clock.started_at().to_string(),
             mode: options.mode.to_string(),
             command: crate::capture::redact::redact_command(&options.command),
-            upstreams: Upstreams {
-                anthropic: options.anthropic.display(),
-                openai: options.openai.display(),
+            upstreams: TraceUpstreams {
+                anthropic: options.upstreams.anthropic.display(),
+                openai: options.upstreams.openai.display(),
+                chatgpt: Some(options.upstreams.chatgpt.display()),
             },
             listen: options.listen.to_string(),
             sample_interval_s: options.sample_interval.as_secs_f64(),
@@ -188,8 +196,7 @@ impl Session {
         let proxy = proxy::start(
             ProxyConfig {
                 listen: options.listen,
-                anthropic: options.anthropic.clone(),
-                openai: options.openai.clone(),
+                upstreams: options.upstreams.clone(),
                 capture_bodies: options.capture_bodies,
                 allowed_hosts: options.allowed_hosts.clone(),
             },

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 pub use headers::SECRET_HEADERS;
 /// A header's value as text, bounded in length, for the ids agentprof records (never a secret).
 pub use headers::text as header_text;
-pub use route::{Upstream, UpstreamUrlError};
+pub use route::{Upstream, UpstreamUrlError, Upstreams};
 pub use server::{ProxyConfig, ProxyError, RunningProxy, start};
 
 use crate::capture::request::RequestSummary;

@@ -3,6 +3,12 @@
 //! Everything under `/openai/` goes to the OpenAI upstream with that prefix removed (so the agent
 //! can be given `OPENAI_BASE_URL=http://<proxy>/openai/v1`); every other path goes to the
 //! Anthropic upstream. An upstream URL may carry a base path, which is prepended.
+//!
+//! One exception: a request under `/openai/v1/` that carries `ChatGPT-Account-ID` comes from
+//! Codex logged in with ChatGPT, whose model calls go to the ChatGPT backend
+//! (`https://chatgpt.com/backend-api/codex/responses`, no `/v1`), not to the API. Codex has one
+//! base URL setting for both logins (`openai_base_url`), so the proxy tells them apart by that
+//! header, which only ChatGPT logins send.
 
 use http::Uri;
 
@@ -74,6 +80,18 @@ impl Upstream {
     }
 }
 
+/// The upstreams requests are routed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstreams {
+    pub anthropic: Upstream,
+    pub openai: Upstream,
+    /// The ChatGPT backend Codex uses when logged in with ChatGPT.
+    pub chatgpt: Upstream,
+}
+
+/// The header a ChatGPT login adds to every request (see the module docs).
+pub const CHATGPT_ACCOUNT_HEADER: &str = "chatgpt-account-id";
+
 /// Where one request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -88,12 +106,19 @@ pub struct Route {
 pub fn route(
     method: &http::Method,
     path_and_query: &str,
-    anthropic: &Upstream,
-    openai: &Upstream,
+    headers: &http::HeaderMap,
+    upstreams: &Upstreams,
 ) -> Result<Route, http::Error> {
+    let chatgpt = headers.contains_key(CHATGPT_ACCOUNT_HEADER);
     let (provider, api_path, upstream) = match strip_openai_prefix(path_and_query) {
-        Some(rest) => (Provider::OpenAi, rest, openai),
-        None => (Provider::Anthropic, path_and_query, anthropic),
+        Some(rest) => match rest
+            .strip_prefix("/v1")
+            .filter(|r| r.starts_with('/') && chatgpt)
+        {
+            Some(backend_path) => (Provider::OpenAi, backend_path, &upstreams.chatgpt),
+            None => (Provider::OpenAi, rest, &upstreams.openai),
+        },
+        None => (Provider::Anthropic, path_and_query, &upstreams.anthropic),
     };
     let api_path = if api_path.is_empty() { "/" } else { api_path };
     let path = api_path.split('?').next().unwrap_or("");
@@ -155,11 +180,61 @@ fn looks_secret(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn upstreams() -> (Upstream, Upstream) {
-        (
-            Upstream::parse("https://api.anthropic.com").unwrap(),
-            Upstream::parse("http://127.0.0.1:9000/base/").unwrap(),
+    fn upstreams() -> (Upstreams, Upstreams) {
+        let all = Upstreams {
+            anthropic: Upstream::parse("https://api.anthropic.com").unwrap(),
+            openai: Upstream::parse("http://127.0.0.1:9000/base/").unwrap(),
+            chatgpt: Upstream::parse("https://chatgpt.com/backend-api/codex").unwrap(),
+        };
+        (all.clone(), all)
+    }
+
+    fn route(
+        method: &http::Method,
+        path_and_query: &str,
+        upstreams: &Upstreams,
+        _: &Upstreams,
+    ) -> Result<Route, http::Error> {
+        super::route(method, path_and_query, &http::HeaderMap::new(), upstreams)
+    }
+
+    #[test]
+    fn chatgpt_logins_go_to_the_chatgpt_backend_without_v1() {
+        let (u, _) = upstreams();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(CHATGPT_ACCOUNT_HEADER, "acc-1".parse().unwrap());
+        let r = super::route(&http::Method::POST, "/openai/v1/responses", &headers, &u).unwrap();
+        assert_eq!(r.provider, Provider::OpenAi);
+        assert_eq!(r.api, ApiKind::Responses);
+        assert_eq!(r.api_path, "/responses");
+        assert_eq!(
+            r.uri.to_string(),
+            "https://chatgpt.com/backend-api/codex/responses"
+        );
+        let r = super::route(
+            &http::Method::GET,
+            "/openai/v1/models?client_version=1",
+            &headers,
+            &u,
         )
+        .unwrap();
+        assert_eq!(
+            r.uri.to_string(),
+            "https://chatgpt.com/backend-api/codex/models?client_version=1"
+        );
+        // Without the header, or outside /openai/v1/, nothing changes.
+        let r = super::route(
+            &http::Method::POST,
+            "/openai/v1/responses",
+            &http::HeaderMap::new(),
+            &u,
+        )
+        .unwrap();
+        assert_eq!(r.uri.to_string(), "http://127.0.0.1:9000/base/v1/responses");
+        let r = super::route(&http::Method::POST, "/v1/messages", &headers, &u).unwrap();
+        assert_eq!(r.provider, Provider::Anthropic);
+        let r = super::route(&http::Method::POST, "/openai/v1x", &headers, &u).unwrap();
+        assert_eq!(r.uri.to_string(), "http://127.0.0.1:9000/base/v1x");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use super::error_response::error_response;
 use super::headers;
 use super::request_body::{SharedCapture, UpstreamBody};
 use super::response_body::{BodyError, ResponseReader, TeeBody};
-use super::route::{Upstream, route};
+use super::route::{Upstreams, route};
 use super::upstream::{SendError, UpstreamClient};
 use super::workers::Workers;
 use super::{CallSink, ProxyContext};
@@ -52,8 +52,7 @@ const INSPECT_LIMIT: u64 = 64 << 20;
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
-    pub anthropic: Upstream,
-    pub openai: Upstream,
+    pub upstreams: Upstreams,
     pub capture_bodies: bool,
     /// Host names accepted besides this listener's own (`--allow-host`; see `crate::guard`).
     pub allowed_hosts: Vec<String>,
@@ -160,8 +159,7 @@ pub async fn start(
             guard: Guard::new("proxy", addr, &config.allowed_hosts, INSPECT_LIMIT),
             ctx: ctx.clone(),
             client: UpstreamClient::new(),
-            anthropic: config.anthropic.clone(),
-            openai: config.openai.clone(),
+            upstreams: config.upstreams.clone(),
         })
     })
     .map_err(ProxyError::Workers)?;
@@ -186,8 +184,7 @@ pub(super) struct Handler {
     guard: Guard,
     ctx: Arc<ProxyContext>,
     client: UpstreamClient,
-    anthropic: Upstream,
-    openai: Upstream,
+    upstreams: Upstreams,
 }
 
 impl Handler {
@@ -200,7 +197,7 @@ impl Handler {
             return refused.map(ProxyBody::full);
         }
         let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let mut route = match route(req.method(), path_and_query, &self.anthropic, &self.openai) {
+        let mut route = match route(req.method(), path_and_query, req.headers(), &self.upstreams) {
             Ok(route) => route,
             Err(err) => {
                 return plain(

@@ -165,6 +165,7 @@ impl Imported {
             upstreams: Upstreams {
                 anthropic: String::new(),
                 openai: String::new(),
+                chatgpt: None,
             },
             listen: String::new(),
             // Nothing was sampled: an import has no memory figures.

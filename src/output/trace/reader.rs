@@ -236,6 +236,7 @@ mod tests {
             upstreams: Upstreams {
                 anthropic: "http://a".into(),
                 openai: "http://o".into(),
+                chatgpt: None,
             },
             listen: "127.0.0.1:0".into(),
             sample_interval_s: 0.25,

@@ -51,6 +51,9 @@ pub struct TraceHeader {
 pub struct Upstreams {
     pub anthropic: String,
     pub openai: String,
+    /// Where Codex's ChatGPT-login calls went (traces from before it was recorded lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chatgpt: Option<String>,
 }
 
 /// The machine the trace was taken on.
