@@ -101,7 +101,9 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
         assert_eq!(call.client_bytes, Some(record.body_bytes), "{call:?}");
         assert_eq!(call.api, agentprof::observation::ApiKind::Responses);
         assert_eq!(call.path, "/v1/responses");
-        let via = call.via_websocket.expect("a call over the WebSocket says so");
+        let via = call
+            .via_websocket
+            .expect("a call over the WebSocket says so");
         assert!(upgrades.iter().any(|u| u.id == via), "{call:?}");
         // A one-prompt `exec` is one turn of the main loop, known by Codex's originator; the
         // connection's first message is Codex's prewarm (`generate: false`, request_kind

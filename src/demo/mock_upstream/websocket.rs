@@ -56,8 +56,9 @@ pub(crate) fn upgrade(
     let fault = fault_raw.as_deref().map(Fault::parse).transpose();
     let refuse = |status: StatusCode, message: &str| {
         let body = super::openai::error_body("invalid_request_error", None, message);
-        record_upgrade(&shared, parts, status, fault_raw.clone());
-        let mut resp = Response::new(MockBody::full(super::wire::to_wire(&body)));
+        let body = Bytes::from(super::wire::to_wire(&body));
+        record_upgrade(&shared, parts, status, fault_raw.clone(), &body);
+        let mut resp = Response::new(MockBody::full(body));
         *resp.status_mut() = status;
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -353,6 +354,7 @@ fn record_upgrade(
     parts: &http::request::Parts,
     status: StatusCode,
     fault: Option<String>,
+    body: &Bytes,
 ) {
     let mut state = shared.lock();
     state.seq += 1;
@@ -372,8 +374,8 @@ fn record_upgrade(
         agent_id: None,
         fault,
         tools: 0,
-        body_bytes: 0,
-        body_fnv1a64: String::new(),
+        body_bytes: body.len() as u64,
+        body_fnv1a64: body_fnv1a64(std::slice::from_ref(body)),
     };
     state.log.push(record);
 }
