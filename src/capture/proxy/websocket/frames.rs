@@ -106,7 +106,7 @@ impl FrameReader {
         let Some(header) = self.header()? else {
             return Ok(None);
         };
-        let total = header.len as usize + header.payload_len as usize;
+        let total = header.len + header.payload_len as usize;
         if self.buf.len() < total {
             // Room for the rest now, rather than growing by every read.
             self.buf.reserve(total - self.buf.len());

@@ -73,8 +73,8 @@ where
             pumped.written += pending.len() as u64;
             let mut tap = tap.lock().unwrap_or_else(PoisonError::into_inner);
             match way {
-                Way::ClientToUpstream => tap.from_client(&pending),
-                Way::UpstreamToClient => tap.from_server(&pending),
+                Way::ClientToUpstream => tap.read_client(&pending),
+                Way::UpstreamToClient => tap.read_server(&pending),
             }
         }
         if buf.capacity() - buf.len() < 4096 {

@@ -56,12 +56,12 @@ impl Tap {
     }
 
     /// Bytes the client sent, already passed upstream.
-    pub(super) fn from_client(&mut self, bytes: &[u8]) {
+    pub(super) fn read_client(&mut self, bytes: &[u8]) {
         self.read(Sender::Client, bytes);
     }
 
     /// Bytes upstream sent, already passed to the client.
-    pub(super) fn from_server(&mut self, bytes: &[u8]) {
+    pub(super) fn read_server(&mut self, bytes: &[u8]) {
         self.read(Sender::Server, bytes);
     }
 
