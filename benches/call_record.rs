@@ -136,6 +136,7 @@ fn call(id: u64) -> Call {
         starts_turn: false,
         error: None,
         bodies: None,
+        via_websocket: None,
     }
 }
 

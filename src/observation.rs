@@ -178,6 +178,9 @@ pub enum CallErrorKind {
     /// agentprof stopped (the wrapped agent exited, or Ctrl-C on `proxy`) while the call was
     /// still in flight; it is recorded as far as it got.
     Shutdown,
+    /// agentprof could not read the traffic (a WebSocket frame or message it cannot parse); the
+    /// bytes went on untouched, but what the call used is unknown from there on.
+    Unreadable,
 }
 
 impl CallErrorKind {
@@ -192,6 +195,7 @@ impl CallErrorKind {
             CallErrorKind::ClientDisconnected => "client_disconnected",
             CallErrorKind::ClientRequest => "client_request",
             CallErrorKind::Shutdown => "shutdown",
+            CallErrorKind::Unreadable => "unreadable",
         }
     }
 }
@@ -249,6 +253,10 @@ pub struct Call {
     /// Request and response bodies, only with `--capture-bodies`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bodies: Option<CapturedBodies>,
+    /// The call came as a message on a WebSocket: the id of the upgrade request (an other
+    /// request) that opened the connection. Absent for calls made over plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_websocket: Option<u64>,
 }
 
 impl Call {
@@ -281,6 +289,7 @@ impl Call {
             starts_turn: false,
             error: None,
             bodies: None,
+            via_websocket: None,
         }
     }
 
@@ -459,6 +468,7 @@ mod tests {
             ClientDisconnected,
             ClientRequest,
             Shutdown,
+            Unreadable,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }

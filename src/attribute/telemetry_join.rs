@@ -155,6 +155,7 @@ mod tests {
             starts_turn: false,
             error: None,
             bodies: None,
+            via_websocket: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! The real Codex CLI (npm `@openai/codex`, pinned in tests/agents) under `agentprof run`,
 //! against the mock upstream, as a user starts it: `agentprof run -- codex exec …` with an API
 //! key and nothing configured. agentprof must point it at the proxy by itself (Codex ignores
-//! `OPENAI_BASE_URL`), leave its config alone, and count exactly what upstream reported.
+//! `OPENAI_BASE_URL`), leave its config alone, pass its WebSocket through (Codex's built-in
+//! `openai` provider speaks the Responses API over WebSocket, permessage-deflate offered and
+//! agreed by the mock), and count exactly what upstream reported, call by call.
 
 use std::path::{Path, PathBuf};
 
@@ -55,31 +57,76 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
     let err = stderr(&output);
     assert!(output.status.success(), "codex exec failed:\n{out}\n{err}");
 
-    // The model calls the mock served, and what the trace says of them.
+    // The model calls the mock served — every one over the WebSocket (the mock records those
+    // with the upgrade's method, GET) — and what the trace says of them.
     let served: Vec<_> = mock
         .records()
         .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/responses"))
+        .filter(|r| r.path.ends_with("/responses") && r.response_id.is_some())
         .collect();
     assert!(
         !served.is_empty(),
         "no Responses call reached the mock:\n{err}"
     );
+    assert!(
+        served.iter().all(|r| r.method == "GET"),
+        "Codex fell back to HTTP: {served:?}\n{err}"
+    );
     let trace = trace(dir.path());
     let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
     assert_eq!(calls.len(), served.len(), "one record per model call");
+    // The connection: an other request answered 101, which every call names.
+    let upgrades: Vec<_> = trace
+        .calls
+        .iter()
+        .filter(|c| !c.is_model_call() && c.method == "GET" && c.path.ends_with("/responses"))
+        .collect();
+    assert!(!upgrades.is_empty(), "Codex 0.171.0 opens a WebSocket");
+    assert!(
+        upgrades
+            .iter()
+            .all(|c| c.status == Some(101) && c.error.is_none()),
+        "{upgrades:?}"
+    );
     for record in &served {
         let call = calls
             .iter()
-            .find(|c| c.upstream_request_id.as_deref() == Some(record.request_id.as_str()))
-            .unwrap_or_else(|| panic!("no trace record for {}", record.request_id));
-        assert_eq!(call.usage, record.usage, "{}", record.request_id);
+            .find(|c| c.response_id == record.response_id)
+            .unwrap_or_else(|| panic!("no trace record for {:?}", record.response_id));
+        assert_eq!(call.usage, record.usage, "{:?}", record.response_id);
         assert!(call.error.is_none(), "{:?}", call.error);
-        // A one-prompt `exec` is one turn of the main loop, known by Codex's originator.
-        assert_eq!(call.classified_by, "rule:codex-main-loop", "{call:?}");
-        assert_eq!(call.category, agentprof::observation::Category::UserTurn);
+        // The call's frames, as the mock sent them (compressed: Codex offers
+        // permessage-deflate and the mock agrees), all read and all passed on.
+        assert_eq!(call.response_bytes, record.body_bytes, "{call:?}");
+        assert_eq!(call.client_bytes, Some(record.body_bytes), "{call:?}");
+        assert_eq!(call.api, agentprof::observation::ApiKind::Responses);
+        assert_eq!(call.path, "/v1/responses");
+        let via = call
+            .via_websocket
+            .expect("a call over the WebSocket says so");
+        assert!(upgrades.iter().any(|u| u.id == via), "{call:?}");
+        // A one-prompt `exec` is one turn of the main loop, known by Codex's originator; the
+        // connection's first message is Codex's prewarm (`generate: false`, request_kind
+        // `prewarm` in its client_metadata), which the mock answers with zero usage.
+        if call.classified_by == "rule:codex-prewarm" {
+            assert_eq!(call.category, agentprof::observation::Category::Utility);
+            assert_eq!(record.usage, Some(agentprof::observation::Usage::default()));
+        } else {
+            assert_eq!(call.classified_by, "rule:codex-main-loop", "{call:?}");
+            assert_eq!(call.category, agentprof::observation::Category::UserTurn);
+        }
     }
-    // One session, named by Codex's session-id header; no sub-agent.
+    let main_loop = calls
+        .iter()
+        .filter(|c| c.classified_by == "rule:codex-main-loop")
+        .count();
+    assert!(main_loop >= 1, "{calls:?}");
+    assert!(
+        calls.len() - main_loop <= 1,
+        "at most the one prewarm besides the turn: {calls:?}"
+    );
+    // One session, named by the session id Codex puts in each message's client_metadata;
+    // no sub-agent.
     let sessions: std::collections::BTreeSet<_> =
         calls.iter().map(|c| c.session_id.clone()).collect();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
@@ -110,22 +157,11 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
         total,
         "Codex's count against the trace's"
     );
+    assert!(
+        !err.contains("failed to connect to Responses WebSocket"),
+        "Codex did not keep its WebSocket:\n{err}"
+    );
 
-    // Its WebSocket attempt was answered so that it streamed over HTTP at once, and counted
-    // apart from the model calls.
-    let upgrades: Vec<_> = trace
-        .calls
-        .iter()
-        .filter(|c| !c.is_model_call() && c.method == "GET" && c.path.ends_with("/responses"))
-        .collect();
-    assert!(
-        !upgrades.is_empty(),
-        "Codex 0.171.0 tries a WebSocket first"
-    );
-    assert!(
-        upgrades.iter().all(|c| c.status == Some(426)),
-        "{upgrades:?}"
-    );
     // The user's config is as it was, and the key is in no output.
     assert_eq!(
         std::fs::read_to_string(&config).unwrap(),

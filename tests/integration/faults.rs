@@ -311,10 +311,10 @@ fn an_answer_sent_before_the_body_was_read_reaches_the_client() {
     );
 }
 
-/// A WebSocket upgrade is answered 426 by agentprof (pass-through is not built yet; on 426
-/// Codex streams over HTTP at once) and recorded as an other request, not a model call.
+/// A WebSocket upgrade upstream refuses (here 403) reaches the client as upstream answered it,
+/// and is recorded as an other request, not a model call.
 #[test]
-fn a_websocket_upgrade_gets_426_and_is_not_a_model_call() {
+fn a_refused_websocket_upgrade_passes_through_untouched() {
     let mock = Mock::start();
     let dir = tempfile::tempdir().unwrap();
     let trace_path = dir.path().join("trace.jsonl");
@@ -323,18 +323,112 @@ fn a_websocket_upgrade_gets_426_and_is_not_a_model_call() {
     let head = format!(
         "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade, close\r\n\
          Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n",
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-mock-fault: status:403\r\n\r\n",
         proxy.authority()
     );
     let (status, text) = crate::client::raw_exchange(proxy.authority(), &head, b"");
-    assert_eq!(status, 426, "{text}");
+    assert_eq!(status, 403, "{text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
     assert!(
-        text.contains("WebSocket upgrades are not passed through yet"),
+        body.contains("Injected refusal of the WebSocket upgrade"),
         "{text}"
     );
     proxy.stop();
     let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
     assert_eq!(trace.calls.len(), 1);
-    assert!(!trace.calls[0].is_model_call(), "{:?}", trace.calls[0]);
-    assert!(mock.records().is_empty(), "nothing went upstream");
+    let call = &trace.calls[0];
+    assert!(!call.is_model_call(), "{call:?}");
+    assert_eq!(call.status, Some(403));
+    assert_eq!(call.client_bytes, Some(body.len() as u64));
+    assert_eq!(
+        call.error.as_ref().unwrap().kind,
+        CallErrorKind::UpstreamStatus
+    );
+    let records = mock.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].status, Some(403));
+    // Byte for byte what the mock sent.
+    assert_eq!(records[0].body_bytes, body.len() as u64);
+    assert_eq!(
+        crate::client::fnv1a64(body.as_bytes()),
+        records[0].body_fnv1a64
+    );
+}
+
+/// Upstream's WebSocket dies in the middle of a response (three events sent, then the
+/// connection drops, no close frame): the client gets exactly the bytes upstream sent and then
+/// the end of the connection; the call is recorded with the break, nothing it read lost.
+#[test]
+fn upstream_cutting_a_websocket_mid_response_reaches_the_client_byte_for_byte() {
+    use std::io::{Read, Write};
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy =
+        crate::client::ProxyProcess::start(&trace_path, &["--openai-upstream", &mock.url()]);
+    let mut stream = std::net::TcpStream::connect(proxy.authority()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate\r\n\
+         x-mock-fault: reset-mid-stream:3\r\n\r\n",
+        proxy.authority()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut received = Vec::new();
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "no 101 head");
+        received.push(byte[0]);
+    }
+    let answer = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(answer.starts_with("http/1.1 101"), "{answer}");
+    // upstream's accept for the key of RFC 6455 §1.3, and its extension answer, passed on.
+    assert!(
+        answer.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("sec-websocket-extensions: permessage-deflate"),
+        "{answer}"
+    );
+    let request = br#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#;
+    // One masked, final, uncompressed text frame (RFC 6455 §5.2), as a client sends it.
+    let key = [0x12, 0x34, 0x56, 0x78];
+    let mut frame = vec![0x81, 0x80 | request.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(request.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    stream.write_all(&frame).unwrap();
+    let mut frames = Vec::new();
+    stream.read_to_end(&mut frames).unwrap();
+    drop(stream);
+
+    let records = mock.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = &records[0];
+    assert_eq!(record.method, "GET");
+    assert_eq!(record.usage, None, "cut before response.completed");
+    assert_eq!(frames.len() as u64, record.body_bytes);
+    assert_eq!(crate::client::fnv1a64(&frames), record.body_fnv1a64);
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 2, "{:?}", trace.calls);
+    let upgrade = trace.calls.iter().find(|c| !c.is_model_call()).unwrap();
+    assert_eq!(upgrade.status, Some(101));
+    assert!(upgrade.error.is_none(), "{upgrade:?}");
+    assert_eq!(upgrade.client_bytes, Some(record.body_bytes));
+    let call = trace.calls.iter().find(|c| c.is_model_call()).unwrap();
+    assert_eq!(call.via_websocket, Some(upgrade.id));
+    assert_eq!(call.response_id, record.response_id);
+    assert_eq!(call.usage, None);
+    assert_eq!(call.response_bytes, record.body_bytes);
+    assert_eq!(call.client_bytes, Some(record.body_bytes));
+    let error = call.error.as_ref().unwrap();
+    assert_eq!(error.kind, CallErrorKind::UpstreamBody, "{error:?}");
+    assert!(error.message.contains("closed the WebSocket"), "{error:?}");
+    assert_eq!(error.all_delivered, Some(true));
 }

@@ -26,3 +26,4 @@ mod support;
 mod telemetry_receiver;
 mod terminal;
 mod trace_schema;
+mod websocket_client;

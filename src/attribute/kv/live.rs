@@ -118,6 +118,7 @@ mod tests {
             starts_turn: false,
             error: None,
             bodies: None,
+            via_websocket: None,
         }
     }
 

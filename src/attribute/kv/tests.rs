@@ -34,6 +34,7 @@ fn call(id: u64, t0: f64, t1: f64, usage: Usage) -> Call {
         classified_by: "default".to_string(),
         error: None,
         bodies: None,
+        via_websocket: None,
         starts_turn: false,
     }
 }

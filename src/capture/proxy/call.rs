@@ -100,6 +100,36 @@ impl CallTracker {
         self.call.api
     }
 
+    /// The call's id in the trace.
+    pub fn id(&self) -> u64 {
+        self.call.id
+    }
+
+    /// The call came as a message on the WebSocket that upgrade call `upgrade_id` opened; its
+    /// status is that connection's `101`.
+    pub fn set_via_websocket(&mut self, upgrade_id: u64) {
+        self.call.via_websocket = Some(upgrade_id);
+        self.call.status = Some(StatusCode::SWITCHING_PROTOCOLS.as_u16());
+    }
+
+    /// Counts one server message of a WebSocket call: `wire_len` bytes of frames passed on,
+    /// `payload` the event it carried (kept with `--capture-bodies`, one event a line).
+    pub fn on_websocket_message(&mut self, wire_len: u64, payload: &[u8]) {
+        self.on_passed_through(wire_len);
+        if let Some(copy) = self.response_copy.as_mut() {
+            copy.extend_from_slice(payload);
+            copy.push(b'\n');
+        }
+    }
+
+    /// Counts bytes passed on without keeping them (a WebSocket connection's traffic).
+    pub fn on_passed_through(&mut self, bytes: u64) {
+        if self.call.t_first_byte.is_none() {
+            self.call.t_first_byte = Some(self.ctx.clock.now());
+        }
+        self.call.response_bytes += bytes;
+    }
+
     /// Records the response status and headers.
     pub fn on_response_head(&mut self, status: StatusCode, response_headers: &HeaderMap) {
         self.call.status = Some(status.as_u16());
@@ -319,7 +349,9 @@ fn error_for(
     }
     let status = status.unwrap_or(0);
     let upstream_error = response.and_then(|r| r.stream_error.clone());
-    if !(200..300).contains(&status) {
+    // 101: the connection switched to WebSocket, which judges the call by its messages.
+    let switched = status == StatusCode::SWITCHING_PROTOCOLS.as_u16();
+    if !(200..300).contains(&status) && !switched {
         let detail = upstream_error.map(|e| format!(": {e}")).unwrap_or_default();
         return Some(CallError::new(
             CallErrorKind::UpstreamStatus,

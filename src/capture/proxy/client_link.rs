@@ -33,6 +33,9 @@ pub struct ClientLink {
     waiting: Mutex<Option<Waker>>,
     /// The proxy is cutting off calls in flight (shutdown).
     cut_off: AtomicBool,
+    /// The task splicing the connection after a WebSocket upgrade: the connection lives on in
+    /// it once hyper has let go, and is served until it ends.
+    upgraded: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl ClientLink {
@@ -100,6 +103,19 @@ impl ClientLink {
 
     pub fn is_cut_off(&self) -> bool {
         self.cut_off.load(Ordering::Acquire)
+    }
+
+    /// The connection was upgraded; `task` now serves it.
+    pub fn set_upgraded(&self, task: tokio::task::JoinHandle<()>) {
+        *self.upgraded.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+    }
+
+    /// The task serving the upgraded connection, if it was upgraded.
+    pub fn take_upgraded(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.upgraded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 

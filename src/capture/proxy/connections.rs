@@ -98,7 +98,8 @@ async fn serve_connection(
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(ClientIo::new(TokioIo::new(stream), link.clone()), service);
+        .serve_connection(ClientIo::new(TokioIo::new(stream), link.clone()), service)
+        .with_upgrades();
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -120,6 +121,14 @@ async fn serve_connection(
     };
     if let Err(err) = result {
         tracing::debug!("client connection ended: {err}");
+    }
+    // An upgraded connection lives on in its splice: served until it ends, or cut off with
+    // the calls in flight (dropping the splice records its open calls as cut off).
+    if let Some(mut splice) = link.take_upgraded() {
+        tokio::select! {
+            _ = &mut splice => {}
+            () = cutting_off(&mut phase) => splice.abort(),
+        }
     }
 }
 

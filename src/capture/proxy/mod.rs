@@ -18,6 +18,7 @@ mod response_body;
 pub mod route;
 mod server;
 mod upstream;
+pub(crate) mod websocket;
 mod workers;
 
 use std::sync::Arc;

@@ -31,7 +31,8 @@ use super::headers;
 use super::request_body::{SharedCapture, UpstreamBody};
 use super::response_body::{BodyError, ResponseReader, TeeBody};
 use super::route::{Upstreams, route};
-use super::upstream::{SendError, UpstreamClient};
+use super::upstream::{ResponseBody, ResponseHead, SendError, UpgradeAnswer, UpstreamClient};
+use super::websocket::{self, wants_websocket};
 use super::workers::Workers;
 use super::{CallSink, ProxyContext};
 use crate::capture::request::{RequestSummary, add_include_usage};
@@ -190,7 +191,7 @@ pub(super) struct Handler {
 impl Handler {
     pub(super) async fn handle(
         &self,
-        req: Request<Incoming>,
+        mut req: Request<Incoming>,
         link: Arc<ClientLink>,
     ) -> Response<ProxyBody> {
         if let Some(refused) = self.guard.screen(&req) {
@@ -207,25 +208,30 @@ impl Handler {
             }
         };
         let provider = route.provider;
-        let websocket = wants_websocket(req.headers());
-        if websocket {
-            // Not a model call in itself: reports count it under other requests.
+        let client_upgrade = wants_websocket(req.headers()).then(|| hyper::upgrade::on(&mut req));
+        let calls_route = route.clone();
+        if client_upgrade.is_some() {
+            // Not a model call in itself: reports count it under other requests. The calls
+            // its connection carries are recorded one by one (`websocket`).
             route.api = ApiKind::Other;
         }
         let (parts, body) = req.into_parts();
-        let mut tracker = CallTracker::new(self.ctx.clone(), &route, &parts.method, &parts.headers);
-        if websocket {
-            // WebSocket pass-through is not built yet. 426 is the answer on which Codex (the
-            // agent that asks) drops WebSocket at once and streams over HTTP, which the proxy
-            // reads; anything else it would retry for a while first.
-            return answer_without_upstream(
+        let tracker = CallTracker::new(self.ctx.clone(), &route, &parts.method, &parts.headers);
+        if let Some(client) = client_upgrade {
+            // An upgrade request has no body to forward.
+            drop(body);
+            let switch = websocket::Switch {
+                ctx: self.ctx.clone(),
+                route: calls_route,
+                method: parts.method.clone(),
+                request_headers: parts.headers.clone(),
                 tracker,
-                provider,
-                StatusCode::UPGRADE_REQUIRED,
-                CallErrorKind::ClientRequest,
-                "WebSocket upgrades are not passed through yet; use HTTP streaming".to_string(),
-            );
+                client,
+                link,
+            };
+            return self.upgrade(switch, parts.headers).await;
         }
+        let mut tracker = tracker;
         let mut upstream_headers = parts.headers;
         headers::to_upstream(&mut upstream_headers);
 
@@ -333,6 +339,55 @@ impl Handler {
             }
         };
 
+        self.respond(tracker, head, body, strip_usage, link).await
+    }
+
+    /// Passes an upgrade request on; a `101` switches the connection to the WebSocket
+    /// pass-through, any other answer goes back to the client like a normal response.
+    async fn upgrade(
+        &self,
+        switch: websocket::Switch,
+        mut upstream_headers: http::HeaderMap,
+    ) -> Response<ProxyBody> {
+        websocket::to_upstream(&mut upstream_headers);
+        let uri = switch.route.uri.clone();
+        let provider = switch.route.provider;
+        let sent = self
+            .client
+            .send_upgrade(&switch.method, &uri, upstream_headers);
+        let (head, body) = match tokio::time::timeout(RESPONSE_HEAD_TIMEOUT, sent).await {
+            Ok(Ok(UpgradeAnswer::Switched(head, upgraded))) => {
+                return websocket::switch(switch, head, upgraded);
+            }
+            Ok(Ok(UpgradeAnswer::Refused(head, body))) => (head, body),
+            Ok(Err(err)) => {
+                let (kind, message) = describe_upstream_error(&err, &uri);
+                let status = StatusCode::BAD_GATEWAY;
+                return answer_without_upstream(switch.tracker, provider, status, kind, message);
+            }
+            Err(_) => {
+                let message = format!(
+                    "upstream {} sent no response within {}s",
+                    authority(&uri),
+                    RESPONSE_HEAD_TIMEOUT.as_secs()
+                );
+                let (status, kind) = (StatusCode::BAD_GATEWAY, CallErrorKind::UpstreamTimeout);
+                return answer_without_upstream(switch.tracker, provider, status, kind, message);
+            }
+        };
+        self.respond(switch.tracker, head, body, false, switch.link)
+            .await
+    }
+
+    /// Answers the client with upstream's response, read on the way.
+    async fn respond(
+        &self,
+        mut tracker: CallTracker,
+        head: ResponseHead,
+        body: ResponseBody,
+        strip_usage: bool,
+        link: Arc<ClientLink>,
+    ) -> Response<ProxyBody> {
         let (mut parts, ()) = Response::new(()).into_parts();
         parts.status = head.status;
         parts.headers = head.headers;
@@ -383,18 +438,6 @@ fn reader_summary_for_empty(
         ResponseReader::Ignore => None,
         ResponseReader::Decoded(decoded) => reader_summary_for_empty(decoded.1),
     }
-}
-
-/// A request to upgrade the connection to WebSocket.
-fn wants_websocket(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(header::UPGRADE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            v.split(',')
-                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
-        })
 }
 
 /// Why a request body that must be read whole could not be.

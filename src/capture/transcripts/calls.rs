@@ -146,6 +146,7 @@ impl Imported {
             starts_turn: entry.flags & STARTS_TURN != 0,
             error: None,
             bodies: None,
+            via_websocket: None,
         })
     }
 

@@ -109,6 +109,22 @@ impl StreamUsageParser {
         });
     }
 
+    /// Consumes one event that came whole, without SSE framing, its name in its JSON `type`
+    /// (a WebSocket message of the Responses API carries exactly an SSE event's data).
+    pub fn feed_event(&mut self, data: &[u8]) {
+        self.events += 1;
+        let ev = SseEvent {
+            event: "message",
+            data,
+        };
+        match &mut self.format {
+            Format::Messages(s) => s.on_event(ev),
+            Format::Chat(s) => s.on_event(ev),
+            Format::Responses(s) => s.on_event(ev),
+            Format::Other => {}
+        }
+    }
+
     /// SSE events decoded so far.
     pub fn events(&self) -> u64 {
         self.events

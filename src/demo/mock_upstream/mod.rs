@@ -20,6 +20,7 @@ mod responses;
 mod script;
 mod server;
 mod tokens;
+mod websocket;
 mod wire;
 
 use std::io::Write;
@@ -48,6 +49,9 @@ pub struct MockConfig {
     pub record_path: Option<PathBuf>,
     /// Lean mode for benchmarks: answer every POST with one fixed stream ([`canned`]).
     pub canned: bool,
+    /// Never agree to permessage-deflate on a WebSocket (by default the mock accepts the
+    /// client's offer, as the real API does).
+    pub refuse_websocket_deflate: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,8 @@ impl MockUpstream {
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
         let shared = Arc::new(Shared {
+            refuse_websocket_deflate: config.refuse_websocket_deflate,
+            sessions: Mutex::default(),
             canned: config.canned.then(canned::canned_stream),
             script: config.script,
             clock: config.clock,
@@ -167,6 +173,10 @@ pub struct MockArgs {
     /// or recording requests.
     #[arg(long)]
     pub canned: bool,
+    /// Refuse permessage-deflate on WebSocket connections (answer uncompressed messages even
+    /// when the client offers compression).
+    #[arg(long)]
+    pub refuse_websocket_deflate: bool,
 }
 
 /// Runs the mock until SIGINT/SIGTERM; the first stdout line is `listening on http://ADDR`.
@@ -183,6 +193,7 @@ pub fn run_mock_cli(args: MockArgs) -> anyhow::Result<()> {
             script,
             record_path: args.record,
             canned: args.canned,
+            refuse_websocket_deflate: args.refuse_websocket_deflate,
         };
         let mock = MockUpstream::start(args.listen, config).await?;
         let mut out = std::io::stdout().lock();

@@ -28,6 +28,10 @@ use crate::demo::det;
 use crate::observation::Provider;
 
 pub(crate) struct Shared {
+    /// Never agree to permessage-deflate on a WebSocket.
+    pub(crate) refuse_websocket_deflate: bool,
+    /// The WebSocket sessions still running, ended with the mock.
+    pub(crate) sessions: Mutex<Vec<tokio::task::AbortHandle>>,
     /// The fixed answer of the lean benchmark mode, when on.
     pub(crate) canned: Option<Vec<Bytes>>,
     pub(crate) script: Option<Script>,
@@ -45,6 +49,13 @@ impl Shared {
     /// The state lock; a panic elsewhere must not take the mock down with it.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps a WebSocket session's task, to end it with the mock.
+    pub(crate) fn track_session(&self, task: tokio::task::AbortHandle) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.retain(|s| !s.is_finished());
+        sessions.push(task);
     }
 }
 
@@ -77,11 +88,17 @@ enum Route {
     /// like every request, with no usage.
     Hello,
     Api(Endpoint),
+    /// The Responses API over WebSocket (`websocket`).
+    ResponsesWebSocket,
     NotFound,
 }
 
 fn route(method: &Method, path: &str, headers: &HeaderMap) -> Route {
+    let upgrade = headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     match (method.as_str(), path) {
+        ("GET", "/v1/responses") if upgrade => Route::ResponsesWebSocket,
         ("GET", "/__mock/records") => Route::Records,
         ("HEAD" | "GET", "/api/hello") | ("HEAD", "/") => Route::Hello,
         ("POST", "/v1/messages") => Route::Api(Endpoint::Messages),
@@ -119,6 +136,7 @@ pub(crate) async fn accept_loop(
                         let svc = service_fn(move |req| handle(shared.clone(), req));
                         if let Err(e) = http1::Builder::new()
                             .serve_connection(TokioIo::new(stream), svc)
+                            .with_upgrades()
                             .await
                         {
                             tracing::debug!("mock: connection ended: {e}");
@@ -135,6 +153,10 @@ pub(crate) async fn accept_loop(
         }
     }
     conns.shutdown().await;
+    let sessions = std::mem::take(&mut *shared.sessions.lock().unwrap_or_else(|p| p.into_inner()));
+    for session in sessions {
+        session.abort();
+    }
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -157,8 +179,9 @@ fn json_response(status: StatusCode, body: &Value) -> Response<MockBody> {
 /// One request. An `Err` makes hyper close the connection without answering.
 async fn handle(
     shared: Arc<Shared>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
 ) -> Result<Response<MockBody>, io::Error> {
+    let upgrade = hyper::upgrade::on(&mut req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let endpoint = match route(&parts.method, &path, &parts.headers) {
@@ -184,6 +207,9 @@ async fn handle(
                 &format!("{} {path} not found", parts.method),
             );
             return Ok(json_response(StatusCode::NOT_FOUND, &body));
+        }
+        Route::ResponsesWebSocket => {
+            return Ok(super::websocket::upgrade(shared.clone(), &parts, upgrade));
         }
         Route::Api(_) if parts.method == Method::POST && shared.canned.is_some() => {
             let stream = shared.canned.as_deref().unwrap_or_default();

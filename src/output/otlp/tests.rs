@@ -57,6 +57,7 @@ fn call(usage: Option<Usage>) -> Call {
         classified_by: "rule:test".to_string(),
         error: None,
         bodies: None,
+        via_websocket: None,
         starts_turn: false,
     }
 }

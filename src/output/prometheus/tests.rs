@@ -47,6 +47,7 @@ fn call(id: u64, model: Option<&str>, category: Category) -> Call {
         starts_turn: category == Category::UserTurn,
         error: None,
         bodies: None,
+        via_websocket: None,
     }
 }
 

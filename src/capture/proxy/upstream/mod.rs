@@ -11,7 +11,8 @@
 //! What it does not do, because the proxy does not need it: HTTP/2, request pipelining, and
 //! `Expect: 100-continue` (the client's `Expect` is answered on its own hop; see `headers`), and
 //! response trailers (the model APIs send none; they are read and dropped). A `101 Switching
-//! Protocols` answer is passed on as a head without a body and its connection closed.
+//! Protocols` answer is never pooled: [`UpstreamClient::send_upgrade`] hands its connection
+//! back, with whatever upstream sent past the head, for the WebSocket pass-through.
 
 mod body;
 mod chunked;
@@ -48,7 +49,21 @@ const EARLY_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(1)
 const MAX_IDLE_PER_UPSTREAM: usize = 32;
 
 /// The connection's stream: TCP, or TLS over TCP.
-type Io = TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>;
+pub(crate) type Io = TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>;
+
+/// A connection upstream switched to another protocol with a `101`.
+pub(crate) struct Upgraded {
+    pub io: Io,
+    /// What upstream sent right after the head, already read: the new protocol's first bytes.
+    pub read_ahead: Bytes,
+}
+
+/// Upstream's answer to an upgrade request.
+pub(crate) enum UpgradeAnswer {
+    Switched(ResponseHead, Upgraded),
+    /// Any other answer, passed on like a normal response.
+    Refused(ResponseHead, ResponseBody),
+}
 
 /// One connection to an upstream and the bytes read from it but not yet used.
 pub(crate) struct Connection {
@@ -157,9 +172,60 @@ impl UpstreamClient {
         &self,
         method: &Method,
         uri: &Uri,
+        headers: HeaderMap,
+        body: UpstreamBody,
+    ) -> Result<(ResponseHead, ResponseBody), SendError> {
+        let (head, conn, whole_request_sent) = self.exchange(method, uri, headers, body).await?;
+        self.response(method, head, conn, whole_request_sent)
+    }
+
+    /// Sends a request asking to upgrade the connection (`Upgrade`, `Connection: upgrade`
+    /// among `headers`, no body): a `101` hands the connection back.
+    pub(crate) async fn send_upgrade(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: HeaderMap,
+    ) -> Result<UpgradeAnswer, SendError> {
+        let body = UpstreamBody::Chunks(std::collections::VecDeque::new());
+        let (head, conn, whole_request_sent) = self.exchange(method, uri, headers, body).await?;
+        if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
+            let Connection { io, buf, .. } = conn;
+            let read_ahead = buf.freeze();
+            return Ok(UpgradeAnswer::Switched(head, Upgraded { io, read_ahead }));
+        }
+        let (head, body) = self.response(method, head, conn, whole_request_sent)?;
+        Ok(UpgradeAnswer::Refused(head, body))
+    }
+
+    /// The response body that follows `head` on `conn`.
+    fn response(
+        &self,
+        method: &Method,
+        head: ResponseHead,
+        conn: Connection,
+        whole_request_sent: bool,
+    ) -> Result<(ResponseHead, ResponseBody), SendError> {
+        let framing = wire::response_framing(method, &head)?;
+        // After a 101 the connection speaks another protocol: never reused.
+        let keep_alive = whole_request_sent
+            && head.status != http::StatusCode::SWITCHING_PROTOCOLS
+            && wire::keeps_alive(&head);
+        Ok((
+            head,
+            ResponseBody::new(conn, framing, keep_alive, self.pool.clone()),
+        ))
+    }
+
+    /// Writes the request and reads the response head; says whether the whole request went
+    /// out (upstream may answer early).
+    async fn exchange(
+        &self,
+        method: &Method,
+        uri: &Uri,
         mut headers: HeaderMap,
         mut body: UpstreamBody,
-    ) -> Result<(ResponseHead, ResponseBody), SendError> {
+    ) -> Result<(ResponseHead, Connection, bool), SendError> {
         let framing = request_framing(method, &mut headers, &body);
         let mut head = Vec::with_capacity(1024);
         wire::request_head(method, uri, &headers, framing, &mut head);
@@ -185,15 +251,7 @@ impl UpstreamClient {
                 }
                 Err(err) => return Err(err),
             };
-        let framing = wire::response_framing(method, &head)?;
-        // After a 101 the connection speaks another protocol: never reused.
-        let keep_alive = whole_request_sent
-            && head.status != http::StatusCode::SWITCHING_PROTOCOLS
-            && wire::keeps_alive(&head);
-        Ok((
-            head,
-            ResponseBody::new(conn, framing, keep_alive, self.pool.clone()),
-        ))
+        Ok((head, conn, whole_request_sent))
     }
 
     /// Writes the head (and the body's first piece) on a pooled connection, or a new one if
