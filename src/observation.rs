@@ -293,9 +293,10 @@ impl Call {
         }
     }
 
-    /// Whether the call counts as an error in reports: a non-2xx status or a cut-off body.
+    /// Whether the call counts as an error in reports: a cut-off body, or a status other than
+    /// 2xx and 101 (a WebSocket upgrade that succeeded, and the calls made over it).
     pub fn is_error(&self) -> bool {
-        self.error.is_some() || !matches!(self.status, Some(200..=299))
+        self.error.is_some() || !matches!(self.status, Some(101 | 200..=299))
     }
 
     /// Whether this is a model call (messages, chat completions, responses). Everything else

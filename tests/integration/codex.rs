@@ -56,6 +56,12 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
     let out = String::from_utf8_lossy(&output.stdout);
     let err = stderr(&output);
     assert!(output.status.success(), "codex exec failed:\n{out}\n{err}");
+    // A WebSocket that worked is no error: neither the upgrade (101) nor the calls over it.
+    assert!(err.contains(" model calls (0 errors)"), "{err}");
+    assert!(
+        err.contains("other requests (not model calls): 1 (errors 0)"),
+        "{err}"
+    );
 
     // The model calls the mock served — every one over the WebSocket (the mock records those
     // with the upgrade's method, GET) — and what the trace says of them.

@@ -34,19 +34,38 @@ impl CodexUser {
         self.dir.path().join("home")
     }
 
-    /// `agentprof run --trace <name> -- codex <args>`; the run must succeed.
+    /// `agentprof run --trace <name> -- codex <args>` with an API key; the run must succeed.
     fn run(&self, mock: &Mock, trace: &str, args: &[&str]) -> ReadTrace {
+        let upstream = ["--openai-upstream".to_string(), mock.url()];
+        self.run_with(&upstream, Some("sk-test-codex-sessions"), trace, args)
+    }
+
+    /// `agentprof run <run_args> --trace <name> -- codex exec <args>`, with `OPENAI_API_KEY`
+    /// set to `key` if any; the run must succeed.
+    fn run_with(
+        &self,
+        run_args: &[String],
+        key: Option<&str>,
+        trace: &str,
+        args: &[&str],
+    ) -> ReadTrace {
         let path = self.dir.path().join(trace);
         // Bounded: a Codex that cannot reach the proxy retries for minutes.
-        let output: Output = std::process::Command::new("timeout")
+        let mut command = std::process::Command::new("timeout");
+        command
             .arg("180")
             .arg(env!("CARGO_BIN_EXE_agentprof"))
             .current_dir(self.dir.path().join("work"))
             .env("CODEX_HOME", self.home())
-            .env("OPENAI_API_KEY", "sk-test-codex-sessions")
+            .env_remove("OPENAI_API_KEY");
+        if let Some(key) = key {
+            command.env("OPENAI_API_KEY", key);
+        }
+        let output: Output = command
             .args(["run", "--trace"])
             .arg(&path)
-            .args(["--openai-upstream", &mock.url(), "--"])
+            .args(run_args)
+            .arg("--")
             .arg(&self.codex)
             .args(["exec", "--skip-git-repo-check"])
             .args(args)
@@ -221,4 +240,93 @@ fn codex_memories_show_as_extraction_and_dream() {
         .count();
     let traced = trace.calls.iter().filter(|c| c.is_model_call()).count();
     assert_eq!(traced, served);
+}
+
+/// An `auth.json` as `codex login` leaves it for a ChatGPT account (tokens are unsigned JWTs
+/// with the claims Codex reads; it refreshes only stale ones, so none leaves the machine).
+fn log_in_with_chatgpt(home: &Path) -> String {
+    let script = r#"
+import base64, json, sys, time
+def b64(d): return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+now = int(time.time())
+claims = {"email": "user@example.com", "exp": now + 30 * 86400, "iat": now,
+          "https://api.openai.com/auth": {"chatgpt_account_id": "acc-test-1",
+              "chatgpt_plan_type": "plus", "chatgpt_user_id": "user-1", "user_id": "user-1"}}
+jwt = b64({"alg": "none", "typ": "JWT"}) + "." + b64(claims) + ".c2lnbmF0dXJlLXRlc3Q"
+auth = {"auth_mode": "chatgpt", "OPENAI_API_KEY": None,
+        "tokens": {"id_token": jwt, "access_token": jwt, "refresh_token": "rt-SECRET-test",
+                   "account_id": "acc-test-1"},
+        "last_refresh": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+open(sys.argv[1] + "/auth.json", "w").write(json.dumps(auth))
+print(jwt)
+"#;
+    let output = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(home)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Codex logged in with ChatGPT, over its WebSocket or (where that is refused) over HTTP with
+/// zstd-compressed bodies: every call reaches the ChatGPT upstream, none the API's.
+fn chatgpt_login(mock: &Mock) -> (ReadTrace, String) {
+    let user = CodexUser::new();
+    let token = log_in_with_chatgpt(&user.home());
+    let run_args = [
+        // Nothing listens there: a call routed to the API would fail.
+        "--openai-upstream".to_string(),
+        "http://127.0.0.1:9".to_string(),
+        "--chatgpt-upstream".to_string(),
+        format!("{}/v1", mock.url()),
+        "--capture-bodies".to_string(),
+    ];
+    let trace = user.run_with(&run_args, None, "chatgpt.jsonl", &["say hi"]);
+    let text = std::fs::read_to_string(user.dir.path().join("chatgpt.jsonl")).unwrap();
+    assert!(!text.contains(&token) && !text.contains("rt-SECRET-test"));
+    let records = mock.records();
+    let by = exact_by_category(&trace, &records);
+    assert_eq!(by.len(), 1, "{by:?}");
+    assert_eq!(by[&Category::UserTurn].0, 1, "{by:?}");
+    for call in trace.calls.iter() {
+        // Only a refused upgrade may fail (the HTTP variant's mock refuses WebSocket).
+        assert!(!call.is_error() || call.status == Some(426), "{call:?}");
+        // ChatGPT paths have no /v1 (`/responses`, `/models`).
+        assert!(!call.path.starts_with("/v1/"), "{call:?}");
+    }
+    assert_eq!(
+        trace.header.upstreams.chatgpt.as_deref(),
+        Some(format!("{}/v1", mock.url()).as_str())
+    );
+    (trace, text)
+}
+
+#[test]
+fn codex_logged_in_with_chatgpt_reaches_the_chatgpt_backend_over_its_websocket() {
+    let mock = Mock::start();
+    let (trace, _) = chatgpt_login(&mock);
+    let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
+    assert!(calls.iter().all(|c| c.via_websocket.is_some()), "{calls:?}");
+}
+
+#[test]
+fn codex_logged_in_with_chatgpt_over_http_has_its_zstd_bodies_read() {
+    let mock = Mock::start_with(MockConfig {
+        refuse_websocket: true,
+        ..MockConfig::default()
+    });
+    let (trace, _) = chatgpt_login(&mock);
+    let call = trace.calls.iter().find(|c| c.is_model_call()).unwrap();
+    assert!(call.via_websocket.is_none(), "{call:?}");
+    assert_eq!(call.path, "/responses");
+    // Codex compressed the body; what agentprof read (and stored, with --capture-bodies) is
+    // the JSON inside, much larger than what went over the wire.
+    let request = &call.bodies.as_ref().unwrap().request;
+    assert!(request.starts_with('{') && request.contains("\"client_metadata\""));
+    assert!(
+        request.len() as u64 > 2 * call.request_bytes,
+        "{}",
+        call.request_bytes
+    );
 }

@@ -9,8 +9,10 @@ use http::{HeaderMap, Method, StatusCode};
 use super::headers;
 use super::request_body::SharedCapture;
 use super::route::{Route, redact_query};
+use super::server::INSPECT_LIMIT;
 use super::{CompletedCall, ProxyContext};
 use crate::capture::request::RequestSummary;
+use crate::capture::request::coding::decode_zstd;
 use crate::capture::usage::ResponseSummary;
 use crate::observation::{ApiKind, Call, CallError, CallErrorKind, CapturedBodies};
 
@@ -310,7 +312,19 @@ impl Recording {
         self.call.request_bytes = capture.bytes;
         // The body is not needed after this; free it now rather than when the last
         // reference to the capture goes.
-        let chunks = capture.take_body();
+        let zstd = capture.zstd.take();
+        let mut chunks = capture.take_body();
+        if let Some(whole) = zstd.filter(|_| !capture.truncated) {
+            // What a compressed body says, not how it was sent (the trace keeps its size on
+            // the wire in `request_bytes`).
+            match decode_zstd(&whole, INSPECT_LIMIT) {
+                Ok(decoded) => chunks = vec![Bytes::from(decoded)],
+                Err(err) => {
+                    tracing::warn!(call = self.call.id, "request body not read: {err}");
+                    chunks.clear();
+                }
+            }
+        }
         if let Some(copy) = self.response_copy.take() {
             self.call.bodies = Some(CapturedBodies {
                 request: redact_body(&chunks.concat()),

@@ -29,6 +29,9 @@ pub struct RequestCapture {
     pub keep_copy: bool,
     /// A streamed body, copied as it is forwarded while it stays under the size limit.
     pub copied: Vec<u8>,
+    /// A zstd-compressed body (Codex with a ChatGPT login), kept whole instead of skimmed:
+    /// it is read once complete (`crate::capture::request::coding`).
+    pub zstd: Option<Vec<u8>>,
     pub bytes: u64,
     /// The body went past the size limit: forwarding was aborted (the client gets a 413).
     pub truncated: bool,
@@ -70,11 +73,13 @@ impl SharedCapture {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A capture for a body that streams upstream; `keep_copy` stores it (`--capture-bodies`).
-    pub fn streaming(keep_copy: bool, complete: bool) -> SharedCapture {
+    /// A capture for a body that streams upstream; `keep_copy` stores it (`--capture-bodies`);
+    /// a `zstd` body is kept whole to be decoded.
+    pub fn streaming(keep_copy: bool, complete: bool, zstd: bool) -> SharedCapture {
         SharedCapture(Arc::new(Mutex::new(RequestCapture {
             keep_copy,
             complete,
+            zstd: zstd.then(Vec::new),
             ..RequestCapture::default()
         })))
     }
@@ -87,6 +92,7 @@ impl SharedCapture {
             skim: None,
             keep_copy: false,
             copied: Vec::new(),
+            zstd: None,
             bytes,
             truncated: false,
             complete: true,
@@ -143,7 +149,10 @@ impl Body for UpstreamBody {
                             let mut capture = capture.lock();
                             capture.bytes += data.len() as u64;
                             if capture.bytes <= *limit {
-                                capture.skim.get_or_insert_default().feed(data);
+                                match capture.zstd.as_mut() {
+                                    Some(whole) => whole.extend_from_slice(data),
+                                    None => capture.skim.get_or_insert_default().feed(data),
+                                }
                                 if capture.keep_copy {
                                     if capture.copied.capacity() == 0 {
                                         // Sized once from Content-Length (bounded by the limit).

@@ -35,6 +35,7 @@ use super::upstream::{ResponseBody, ResponseHead, SendError, UpgradeAnswer, Upst
 use super::websocket::{self, wants_websocket};
 use super::workers::Workers;
 use super::{CallSink, ProxyContext};
+use crate::capture::request::coding::RequestCoding;
 use crate::capture::request::{RequestSummary, add_include_usage};
 use crate::capture::usage::StreamUsageParser;
 use crate::capture::usage::strip::IncludeUsageStripper;
@@ -47,7 +48,7 @@ use crate::observation::{ApiKind, CallErrorKind, Provider};
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Request bodies up to this size are kept (by reference) for inspection.
-const INSPECT_LIMIT: u64 = 64 << 20;
+pub(super) const INSPECT_LIMIT: u64 = 64 << 20;
 
 /// Proxy settings.
 #[derive(Debug, Clone)]
@@ -278,7 +279,9 @@ impl Handler {
                 None => UpstreamBody::Chunks(chunks.into()),
             }
         } else {
-            let capture = SharedCapture::streaming(self.ctx.capture_bodies, body.is_end_stream());
+            let zstd = RequestCoding::of(&upstream_headers) == RequestCoding::Zstd;
+            let capture =
+                SharedCapture::streaming(self.ctx.capture_bodies, body.is_end_stream(), zstd);
             tracker.set_capture(capture.clone());
             UpstreamBody::Streaming {
                 inner: body,

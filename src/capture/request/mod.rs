@@ -20,6 +20,7 @@
 //! skim in `skim`, the reader over the chunk list in `reader`, and [`add_include_usage`] in
 //! `include_usage`.
 
+pub mod coding;
 mod include_usage;
 mod reader;
 mod skim;

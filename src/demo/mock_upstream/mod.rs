@@ -52,6 +52,9 @@ pub struct MockConfig {
     /// Never agree to permessage-deflate on a WebSocket (by default the mock accepts the
     /// client's offer, as the real API does).
     pub refuse_websocket_deflate: bool,
+    /// Answer every WebSocket upgrade 426, as an API without WebSocket support does: clients
+    /// that can (Codex) stream over HTTP instead.
+    pub refuse_websocket: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +107,7 @@ impl MockUpstream {
             .map_err(|source| MockError::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             refuse_websocket_deflate: config.refuse_websocket_deflate,
+            refuse_websocket: config.refuse_websocket,
             sessions: Mutex::default(),
             canned: config.canned.then(canned::canned_stream),
             script: config.script,
@@ -177,6 +181,9 @@ pub struct MockArgs {
     /// when the client offers compression).
     #[arg(long)]
     pub refuse_websocket_deflate: bool,
+    /// Refuse WebSocket upgrades with 426 (clients fall back to HTTP streaming).
+    #[arg(long)]
+    pub refuse_websocket: bool,
 }
 
 /// Runs the mock until SIGINT/SIGTERM; the first stdout line is `listening on http://ADDR`.
@@ -194,6 +201,7 @@ pub fn run_mock_cli(args: MockArgs) -> anyhow::Result<()> {
             record_path: args.record,
             canned: args.canned,
             refuse_websocket_deflate: args.refuse_websocket_deflate,
+            refuse_websocket: args.refuse_websocket,
         };
         let mock = MockUpstream::start(args.listen, config).await?;
         let mut out = std::io::stdout().lock();

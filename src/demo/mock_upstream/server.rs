@@ -24,12 +24,15 @@ use super::record::{MockRecord, RecordLog};
 use super::reply::{Env, Ids, Reply};
 use super::script::Script;
 use super::{anthropic, openai, responses};
+use crate::capture::request::coding::{RequestCoding, decode_zstd};
 use crate::demo::det;
 use crate::observation::Provider;
 
 pub(crate) struct Shared {
     /// Never agree to permessage-deflate on a WebSocket.
     pub(crate) refuse_websocket_deflate: bool,
+    /// Answer WebSocket upgrades 426.
+    pub(crate) refuse_websocket: bool,
     /// The WebSocket sessions still running, ended with the mock.
     pub(crate) sessions: Mutex<Vec<tokio::task::AbortHandle>>,
     /// The fixed answer of the lean benchmark mode, when on.
@@ -219,7 +222,13 @@ async fn handle(
     };
     let bytes: Bytes = body.collect().await.map_err(io::Error::other)?.to_bytes();
     let provider = endpoint.provider();
-    let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+    // The ChatGPT backend takes zstd bodies (Codex sends them with a ChatGPT login).
+    let json: Option<Value> = match RequestCoding::of(&parts.headers) {
+        RequestCoding::Zstd => decode_zstd(&bytes, 64 << 20)
+            .ok()
+            .and_then(|decoded| serde_json::from_slice(&decoded).ok()),
+        _ => serde_json::from_slice(&bytes).ok(),
+    };
     let fault_raw = header_str(&parts.headers, "x-mock-fault");
 
     let outcome = process(&shared, &parts, endpoint, &bytes, json, fault_raw);

@@ -66,6 +66,12 @@ pub(crate) fn upgrade(
         );
         resp
     };
+    if shared.refuse_websocket {
+        return refuse(
+            StatusCode::UPGRADE_REQUIRED,
+            "WebSocket is not offered here; use HTTP streaming",
+        );
+    }
     let fault = match fault {
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
         Ok(Some(Fault::Status(code))) => {

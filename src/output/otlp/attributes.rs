@@ -45,7 +45,7 @@ pub fn error_type(call: &Call) -> Option<String> {
             .and_then(|v| v.as_str().map(str::to_string));
     }
     match call.status {
-        Some(200..=299) => None,
+        Some(101 | 200..=299) => None,
         Some(status) => Some(status.to_string()),
         None => Some("no_response".to_string()),
     }
