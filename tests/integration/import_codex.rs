@@ -343,17 +343,15 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
         ],
     );
 
-    // What the proxy recorded: every model call with its usage, in order.
+    // What the proxy recorded: every model call with its usage and response id, in order.
     let mut recorded = Vec::new();
+    let mut response_ids = Vec::new();
     for run in [&first, &second] {
         let trace = trace(run);
-        recorded.extend(
-            trace
-                .calls
-                .iter()
-                .filter(|c| c.is_model_call())
-                .filter_map(|c| c.usage),
-        );
+        for call in trace.calls.iter().filter(|c| c.is_model_call()) {
+            recorded.extend(call.usage);
+            response_ids.push(call.response_id.clone());
+        }
     }
     assert!(recorded.len() >= 2, "{recorded:?}");
 
@@ -366,6 +364,13 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
     let imported = agentprof::output::trace::read_trace(&dir.path().join("import.jsonl")).unwrap();
     let usages: Vec<_> = imported.calls.iter().filter_map(|c| c.usage).collect();
     assert_eq!(usages, recorded, "per call, in order");
+    // Codex 0.171 names each response in a token_usage_record: the same ids the proxy saw.
+    let ids: Vec<_> = imported
+        .calls
+        .iter()
+        .map(|c| c.response_id.clone())
+        .collect();
+    assert_eq!(ids, response_ids);
     let total = |key: &str| -> u64 {
         recorded
             .iter()
@@ -393,9 +398,45 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
         "{}",
         report["sessions"]
     );
-    assert_eq!(report["turns"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        report["turns"].as_array().unwrap().len(),
+        2,
+        "{}",
+        rollout_outline(&home)
+    );
     assert_eq!(
         report["categories"]["user_turn"]["requests"],
         recorded.len() as u64
     );
+}
+
+/// Each rollout line's item and payload type (and a little more), for failure messages.
+fn rollout_outline(home: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![home.join("sessions")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            out.push_str(&format!("{}\n", path.display()));
+            for line in std::fs::read_to_string(&path).unwrap_or_default().lines() {
+                let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+                let mut text = line.to_string();
+                if v["type"] != "token_usage_record" {
+                    text.truncate(300);
+                }
+                out.push_str(&format!(
+                    "  {} {}: {}\n",
+                    v["type"], v["payload"]["type"], text
+                ));
+            }
+        }
+    }
+    out
 }

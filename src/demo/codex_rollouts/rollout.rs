@@ -47,6 +47,8 @@ impl CodexUsage {
             output_tokens: self.output,
             cache_creation_input_tokens: self.cache_write,
             cache_read_input_tokens: self.cached,
+            // OpenAI gives writes no TTL split: default-TTL writes, as the proxy counts them.
+            cache_creation_5m_input_tokens: self.cache_write,
             ..Usage::default()
         }
     }

@@ -82,6 +82,7 @@ pub(super) fn build(
             call.path = "/v1/responses".into();
             call.model = counted.model.as_deref().map(str::to_string);
             call.usage = Some(counted.usage.usage());
+            call.response_id = counted.response_id.as_deref().map(str::to_string);
             call.session_id = (!label.session.is_empty()).then(|| label.session.clone());
             call.agent_id = label.agent.clone();
             call.category = label.category;

@@ -23,6 +23,7 @@ pub struct Counted {
     pub t_ms: i64,
     pub usage: TokenUsage,
     pub model: Option<Arc<str>>,
+    pub response_id: Option<Box<str>>,
     /// The first call after a prompt.
     pub starts_turn: bool,
 }
@@ -92,6 +93,7 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
                 total,
                 last,
                 model,
+                response_id,
             } => {
                 if *total == previous {
                     tally.repeats += 1;
@@ -107,6 +109,7 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
                     t_ms: *t_ms,
                     usage: *last,
                     model: model.clone(),
+                    response_id: response_id.clone(),
                     starts_turn: std::mem::take(&mut prompt),
                 });
             }
@@ -135,6 +138,7 @@ mod tests {
             total,
             last,
             model: None,
+            response_id: None,
         }
     }
 

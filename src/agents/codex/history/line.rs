@@ -27,17 +27,20 @@ pub struct TokenUsage {
 }
 
 impl TokenUsage {
-    /// In agentprof's convention: `input_tokens` uncached only, cache reads and writes apart.
+    /// In agentprof's convention, as the proxy maps the same usage from `response.completed`
+    /// (capture/usage `openai_usage`): `input_tokens` uncached only, cache reads clamped to the
+    /// prompt and writes to what is left, writes counted as default-TTL (`5m`) writes.
     pub fn usage(&self) -> Usage {
+        let prompt = self.input_tokens;
+        let read = self.cached_input_tokens.min(prompt);
+        let write = self.cache_write_input_tokens.min(prompt - read);
         Usage {
-            input_tokens: self
-                .input_tokens
-                .saturating_sub(self.cached_input_tokens)
-                .saturating_sub(self.cache_write_input_tokens),
+            input_tokens: prompt - read - write,
             output_tokens: self.output_tokens,
-            cache_creation_input_tokens: self.cache_write_input_tokens,
-            cache_read_input_tokens: self.cached_input_tokens,
-            ..Usage::default()
+            cache_creation_input_tokens: write,
+            cache_read_input_tokens: read,
+            cache_creation_5m_input_tokens: write,
+            cache_creation_1h_input_tokens: 0,
         }
     }
 
@@ -74,8 +77,13 @@ pub enum Record {
     TurnContext {
         model: Option<String>,
     },
-    /// A prompt: `event_msg` `user_message`.
+    /// A prompt: `event_msg` `user_message`, or (0.171 and later) `event_msg`
+    /// `item_completed` of a `UserMessage` item.
     UserMessage,
+    /// `token_usage_record` (0.171 and later): the response id of the token count after it.
+    UsageRecord {
+        response_id: Option<String>,
+    },
     /// `event_msg` `token_count`; `None` for `info: null` (a rate-limit-only event).
     TokenCount {
         t_ms: i64,
@@ -97,8 +105,9 @@ pub enum LineError {
 const TYPE: &[u8] = br#""type":""#;
 
 /// The outer item types of `RolloutItem`.
-const ITEMS: [&[u8]; 7] = [
+const ITEMS: [&[u8]; 8] = [
     b"response_item",
+    b"token_usage_record",
     b"event_msg",
     b"session_meta",
     b"turn_context",
@@ -137,13 +146,23 @@ fn quick(line: &[u8]) -> Option<Quick> {
             let rest = line.get(first + item.len()..)?;
             let at = memmem::find(rest, TYPE)? + TYPE.len();
             let kind = value_at(rest, at)?;
+            if kind == b"item_completed" {
+                // Only a user's message matters; agent messages are long and need no parse.
+                let rest = rest.get(at + kind.len()..)?;
+                let at = memmem::find(rest, TYPE)? + TYPE.len();
+                return Some(if value_at(rest, at)? == b"UserMessage" {
+                    Quick::Parse
+                } else {
+                    Quick::Skip
+                });
+            }
             Some(if kind == b"token_count" || kind == b"user_message" {
                 Quick::Parse
             } else {
                 Quick::Skip
             })
         }
-        b"session_meta" | b"turn_context" => Some(Quick::Parse),
+        b"session_meta" | b"turn_context" | b"token_usage_record" => Some(Quick::Parse),
         _ => Some(Quick::Skip),
     }
 }
@@ -187,6 +206,20 @@ struct Event<'a> {
     kind: Cow<'a, str>,
     #[serde(default)]
     info: Option<Info>,
+    #[serde(default, borrow)]
+    item: Option<Item<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct UsageRecord {
+    #[serde(default)]
+    response_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +262,11 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
                 serde_json::from_str(payload()).map_err(|e| bad("event_msg", e))?;
             match event.kind.as_ref() {
                 "user_message" => Ok(Record::UserMessage),
+                "item_completed"
+                    if event.item.as_ref().is_some_and(|i| i.kind == "UserMessage") =>
+                {
+                    Ok(Record::UserMessage)
+                }
                 "token_count" => {
                     let t_ms = parsed
                         .timestamp
@@ -247,6 +285,13 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
                 }
                 _ => Ok(Record::Other),
             }
+        }
+        "token_usage_record" => {
+            let record: UsageRecord =
+                serde_json::from_str(payload()).map_err(|e| bad("token_usage_record", e))?;
+            Ok(Record::UsageRecord {
+                response_id: record.response_id,
+            })
         }
         _ => Ok(Record::Other),
     }
@@ -355,6 +400,21 @@ mod tests {
             read(br#"{"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":1}}}"#),
             Err(LineError::Unparsable(_))
         ));
+    }
+
+    #[test]
+    fn codex_0_171_prompts_and_usage_records() {
+        let prompt = r#"{"timestamp":"2026-12-07T00:36:47.579Z","ordinal":12,"type":"event_msg","payload":{"type":"item_completed","thread_id":"t","turn_id":"u","item":{"type":"UserMessage","id":"i","content":[{"type":"Text","text":"say hi"}]}}}"#;
+        assert_eq!(read(prompt.as_bytes()).unwrap(), Record::UserMessage);
+        let answer = prompt.replace("UserMessage", "AgentMessage");
+        assert_eq!(read(answer.as_bytes()).unwrap(), Record::Other);
+        let record = r#"{"timestamp":"2026-12-07T00:36:47.620Z","ordinal":15,"type":"token_usage_record","payload":{"thread_id":"t","response_id":"resp_1","usage":{"input_tokens":1}}}"#;
+        assert_eq!(
+            read(record.as_bytes()).unwrap(),
+            Record::UsageRecord {
+                response_id: Some("resp_1".into())
+            }
+        );
     }
 
     #[test]

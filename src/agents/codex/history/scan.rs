@@ -30,6 +30,8 @@ pub enum Event {
         last: TokenUsage,
         /// The model of the latest `turn_context` before it.
         model: Option<Arc<str>>,
+        /// The response id of the `token_usage_record` just before it (0.171 and later).
+        response_id: Option<Box<str>>,
     },
 }
 
@@ -66,6 +68,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
     };
     out.bytes = bytes.len() as u64;
     let mut model: Option<Arc<str>> = None;
+    let mut response_id: Option<Box<str>> = None;
     let mut start = 0;
     let mut number = 0u64;
     while start < bytes.len() {
@@ -120,6 +123,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                 }
             }
             Record::UserMessage => out.events.push(Event::UserTurn),
+            Record::UsageRecord { response_id: id } => response_id = id.map(Box::from),
             Record::TokenCount {
                 t_ms,
                 usage: Some((total, last)),
@@ -129,6 +133,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                 total,
                 last,
                 model: model.clone(),
+                response_id: response_id.take(),
             }),
             Record::TokenCount { usage: None, .. } => out.null_counts += 1,
             Record::TurnContext { model: None } | Record::Other => {}
