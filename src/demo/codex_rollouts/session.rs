@@ -243,7 +243,7 @@ impl Generator {
             self.user_fork(&main, &mut clock);
         }
         // Resumed later: a second session_meta, a rate-limit repeat, more turns.
-        if family % 3 == 0 {
+        if family.is_multiple_of(3) {
             clock += self.rng.range(3_600_000, 20 * 3_600_000) as i64;
             let meta = self.meta(&id, clock, json!("cli"), None);
             main.session_meta(clock, &meta);

@@ -81,7 +81,7 @@ pub enum Record {
     /// `item_completed` of a `UserMessage` item.
     UserMessage,
     /// `token_usage_record` (0.171 and later): the response id of the token count after it.
-    UsageRecord {
+    ResponseUsage {
         response_id: Option<String>,
     },
     /// `event_msg` `token_count`; `None` for `info: null` (a rate-limit-only event).
@@ -217,7 +217,7 @@ struct Item<'a> {
 }
 
 #[derive(Deserialize)]
-struct UsageRecord {
+struct UsageRecordLine {
     #[serde(default)]
     response_id: Option<String>,
 }
@@ -287,9 +287,9 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
             }
         }
         "token_usage_record" => {
-            let record: UsageRecord =
+            let record: UsageRecordLine =
                 serde_json::from_str(payload()).map_err(|e| bad("token_usage_record", e))?;
-            Ok(Record::UsageRecord {
+            Ok(Record::ResponseUsage {
                 response_id: record.response_id,
             })
         }
@@ -411,7 +411,7 @@ mod tests {
         let record = r#"{"timestamp":"2026-12-07T00:36:47.620Z","ordinal":15,"type":"token_usage_record","payload":{"thread_id":"t","response_id":"resp_1","usage":{"input_tokens":1}}}"#;
         assert_eq!(
             read(record.as_bytes()).unwrap(),
-            Record::UsageRecord {
+            Record::ResponseUsage {
                 response_id: Some("resp_1".into())
             }
         );

@@ -123,7 +123,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                 }
             }
             Record::UserMessage => out.events.push(Event::UserTurn),
-            Record::UsageRecord { response_id: id } => response_id = id.map(Box::from),
+            Record::ResponseUsage { response_id: id } => response_id = id.map(Box::from),
             Record::TokenCount {
                 t_ms,
                 usage: Some((total, last)),
