@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::demo::codex_rollouts::GenCodexArgs;
 use crate::demo::mock_upstream::MockArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
 use crate::demo::transcript_corpus::GenTranscriptsArgs;
@@ -38,7 +39,7 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
-    /// Import an agent's local history (Claude Code transcripts) into the same report.
+    /// Import an agent's local history (Claude Code transcripts, Codex rollouts) into the same report.
     Import(ImportArgs),
     /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
     /// files, overrides, sweeps, calibration from a trace.
@@ -59,6 +60,9 @@ pub enum Command {
     /// Write a generated Claude Code history with its ground truth (tests and benchmarks).
     #[command(hide = true)]
     GenTranscripts(GenTranscriptsArgs),
+    /// Write a generated Codex history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenCodexRollouts(GenCodexArgs),
 }
 
 /// Options shared by `run` and `proxy`.
@@ -240,6 +244,44 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// Claude Code's transcripts: $CLAUDE_CONFIG_DIR or ~/.claude (or DIR), projects/**.jsonl.
     ClaudeCode(ClaudeCodeImportArgs),
+    /// Codex CLI's rollouts: $CODEX_HOME or ~/.codex (or DIR), sessions/ and archived_sessions/.
+    Codex(CodexImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CodexImportArgs {
+    /// The Codex directory (or its sessions/ directory) [default: $CODEX_HOME, else ~/.codex].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Also write the history as a trace (mode "import") for report, simulate and exporters.
+    #[arg(long, value_name = "OUT")]
+    pub trace: Option<PathBuf>,
+
+    /// Print the report as agentprof.report/v1 JSON (the same as `report --json`).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only calls answered on or after this date (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub since: Option<jiff::civil::Date>,
+
+    /// Which breakdown the terminal table leads with.
+    #[arg(long, value_enum, default_value = "category")]
+    pub by: Breakdown,
+
+    /// Model architecture assumed for server KV-cache bytes.
+    #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
+    pub kv_profile: String,
+
+    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
+    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Reader threads [default: one per core].
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args)]

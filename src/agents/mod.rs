@@ -14,6 +14,9 @@ mod claude_code;
 mod codex;
 mod generic;
 
+/// Codex's rollout history reader (`agentprof import codex`).
+pub use codex::history as codex_history;
+
 use std::path::Path;
 
 use crate::capture::proxy::header_text;

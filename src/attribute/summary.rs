@@ -193,7 +193,10 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         summary.memory.idle_growth_bytes_per_hour = (!idle_slopes.is_empty())
             .then(|| idle_slopes.iter().sum::<f64>() / idle_slopes.len() as f64);
     }
-    let imported = traces.iter().any(|t| t.header.mode == IMPORT_MODE);
+    let imported = traces
+        .iter()
+        .find(|t| t.header.mode == IMPORT_MODE)
+        .map(|t| import_limits(&t.header.command));
     finish(&mut summary, unpriced, imported);
     summary
 }
@@ -244,7 +247,11 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
 
 /// What every report ends with: the overhead ratio, unpriced models, the assumptions made —
 /// and, for imported history, what a transcript cannot show.
-pub(crate) fn finish(summary: &mut Summary, unpriced: BTreeMap<String, u64>, imported: bool) {
+pub(crate) fn finish(
+    summary: &mut Summary,
+    unpriced: BTreeMap<String, u64>,
+    imported: Option<&[&str]>,
+) {
     summary.overhead_ratio = overhead_ratio(summary);
     for (model, calls) in unpriced {
         summary
@@ -259,10 +266,10 @@ pub(crate) fn finish(summary: &mut Summary, unpriced: BTreeMap<String, u64>, imp
         "server KV: {} — an assumption: the served model's architecture is not public",
         summary.kv.assumption
     ));
-    if imported {
+    if let Some(limits) = imported {
         summary
             .assumptions
-            .extend(IMPORT_LIMITS.iter().map(|s| s.to_string()));
+            .extend(limits.iter().map(|s| s.to_string()));
     }
 }
 
@@ -272,6 +279,22 @@ pub const IMPORT_LIMITS: [&str; 3] = [
     "transcript token counts written before Claude Code 2.1.97 held stream placeholders and under-state input",
     "imported calls have no memory samples (memory figures are null) and their times are when the transcript was written",
 ];
+
+/// What an import from Codex's rollouts cannot see or count right.
+pub const CODEX_IMPORT_LIMITS: [&str; 3] = [
+    "imported from Codex rollouts: calls of threads that keep no rollout (memory extraction, ephemeral and prewarm requests) never reach them and are invisible here; only a live `agentprof run` sees them",
+    "a rollout records a call's usage when it completed, not when it was sent: imported calls have no duration, and reasoning tokens are inside output_tokens",
+    "imported calls have no memory samples (memory figures are null) and their times are when the rollout was written",
+];
+
+/// The limits an import trace's command names (`agentprof import codex …` or claude-code).
+fn import_limits(command: &[String]) -> &'static [&'static str] {
+    if command.get(2).map(String::as_str) == Some("codex") {
+        &CODEX_IMPORT_LIMITS
+    } else {
+        &IMPORT_LIMITS
+    }
+}
 
 fn add_calls(
     summary: &mut Summary,

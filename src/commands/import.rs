@@ -1,19 +1,49 @@
-//! `agentprof import claude-code [DIR]`: a history read from transcripts, reported like a trace.
+//! `agentprof import claude-code [DIR]` and `agentprof import codex [DIR]`: a history read from
+//! an agent's local files, reported like a trace.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::options;
+use crate::agents::codex_history::{self, HistoryOptions};
 use crate::attribute::summary::ReportOptions;
 use crate::capture::transcripts::{ImportOptions, Progress, import};
-use crate::cli::{ClaudeCodeImportArgs, ImportArgs, ImportSource};
+use crate::cli::{ClaudeCodeImportArgs, CodexImportArgs, ImportArgs, ImportSource};
 use crate::error::InputError;
 
 /// The `import` command.
 pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
     match args.source {
         ImportSource::ClaudeCode(args) => claude_code(args),
+        ImportSource::Codex(args) => codex(args),
     }
+}
+
+fn codex(args: CodexImportArgs) -> anyhow::Result<i32> {
+    // Options are checked before the reading, not after.
+    let prices = options::prices(args.prices.as_deref())?;
+    let kv_profile = options::kv_profile(&args.kv_profile)?;
+    let history = codex_history::import(&HistoryOptions {
+        dir: args.dir.clone(),
+        since: args.since,
+        threads: args.threads,
+    })
+    .map_err(|e| InputError::new(e.to_string()))?;
+    if let Some(path) = &args.trace {
+        history.write_trace(path)?;
+        eprintln!(
+            "agentprof: wrote {} calls to {} (agentprof report {} gives these figures)",
+            history.calls.len(),
+            path.display(),
+            path.display()
+        );
+    }
+    let summary = history.summarize(&ReportOptions {
+        prices: &prices,
+        kv_profile,
+    });
+    super::report::print(&summary, args.json, args.by)?;
+    Ok(0)
 }
 
 fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {

@@ -44,6 +44,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             crate::demo::synthetic_agent::run_synthetic_agent(args).map(|()| 0)
         }
         Command::GenTranscripts(args) => crate::demo::transcript_corpus::run_cli(&args).map(|()| 0),
+        Command::GenCodexRollouts(args) => crate::demo::codex_rollouts::run_cli(&args).map(|()| 0),
     }
 }
 

@@ -7,6 +7,7 @@
 //! pieces, and point the official SDKs and real Claude Code at the mock. [`transcript_corpus`]
 //! writes a Claude Code history with its ground truth for `import`'s tests and benchmark.
 
+pub mod codex_rollouts;
 mod det;
 pub mod mock_upstream;
 mod sse;

@@ -14,6 +14,7 @@ mod faults;
 mod html_chromium;
 mod html_report;
 mod import;
+mod import_codex;
 mod load;
 mod otlp_export;
 mod prices;

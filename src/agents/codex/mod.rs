@@ -6,6 +6,8 @@
 //! arguments (`codex -c … exec …` applies it to every subcommand). The user's `config.toml`,
 //! provider and login are left as they are.
 
+pub mod history;
+
 use super::{Agent, CallIds, Endpoints, header_text, program_name};
 use crate::attribute::turns::TURN_ID_HEADER;
 

@@ -15,8 +15,8 @@ use crate::attribute::attribution::subagent_type_of;
 use crate::attribute::cost::ModelPrice;
 use crate::attribute::kv::{KvCall, KvFigures, server_kv_of};
 use crate::attribute::summary::{
-    IMPORT_MODE, ReportOptions, Source, Summary, TurnReport, classification_method, empty, finish,
-    merge_kv,
+    IMPORT_LIMITS, IMPORT_MODE, ReportOptions, Source, Summary, TurnReport, classification_method,
+    empty, finish, merge_kv,
 };
 use crate::attribute::{Buckets, UsageTotals};
 use crate::clock::offset_to_timestamp;
@@ -270,7 +270,7 @@ impl Imported {
                 add(turn.by_category.entry_static(entry.category.as_str()));
             }
         }
-        finish(&mut summary, unpriced, true);
+        finish(&mut summary, unpriced, Some(&IMPORT_LIMITS));
         summary.source.skipped_lines = self
             .report
             .damaged

@@ -65,7 +65,17 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
 
     let c = &summary.classification;
     let method = |m: &str| c.by_method.get(m).copied().unwrap_or(0);
-    if method("transcript") > 0 {
+    let codex = c.by_decider.keys().any(|d| {
+        d.starts_with("transcript:codex:") || d.starts_with("transcript:agent:thread_spawn")
+    }) || summary.import.as_ref().is_some_and(|i| i.agent == "codex");
+    if method("transcript") > 0 && codex {
+        // An imported Codex history: each rollout's session_meta source says whose calls.
+        writeln!(
+            out,
+            "\nClassified from the rollouts: {} calls by their thread's session_meta source",
+            method("transcript"),
+        )?;
+    } else if method("transcript") > 0 {
         // Imported history: every call was classified from the transcript itself.
         let query_source = c
             .by_decider
@@ -111,20 +121,34 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
     }
     if let Some(import) = &summary.import {
         let d = &import.duplicates;
-        writeln!(
-            out,
-            "Imported {} calls from {} session and {} sub-agent files ({}, {} lines); not counted again: {} repeated lines ({} placeholders replaced), {} copies, {} replays; {} <synthetic> entries",
-            import.calls,
-            import.files.sessions,
-            import.files.subagents,
-            bytes(import.bytes),
-            import.lines,
-            d.repeated_lines,
-            d.placeholders_replaced,
-            d.copies,
-            d.replays,
-            import.synthetic_entries,
-        )?;
+        if import.agent == "codex" {
+            writeln!(
+                out,
+                "Imported {} calls from {} session and {} sub-agent rollouts ({}, {} lines); not counted again: {} repeated token counts, {} replayed from forks' parents",
+                import.calls,
+                import.files.sessions,
+                import.files.subagents,
+                bytes(import.bytes),
+                import.lines,
+                d.repeated_lines,
+                d.replays,
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Imported {} calls from {} session and {} sub-agent files ({}, {} lines); not counted again: {} repeated lines ({} placeholders replaced), {} copies, {} replays; {} <synthetic> entries",
+                import.calls,
+                import.files.sessions,
+                import.files.subagents,
+                bytes(import.bytes),
+                import.lines,
+                d.repeated_lines,
+                d.placeholders_replaced,
+                d.copies,
+                d.replays,
+                import.synthetic_entries,
+            )?;
+        }
     }
 
     let ratio = &summary.overhead_ratio;

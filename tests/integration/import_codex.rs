@@ -1,0 +1,442 @@
+//! `agentprof import codex` as users run it: on a generated Codex history (exact against its
+//! ground truth, per category and per session, through every trap), through its trace and
+//! `report`, on damaged and missing input, and on rollouts the real Codex CLI wrote while
+//! `agentprof run` recorded the same calls at the proxy.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use agentprof::demo::codex_rollouts::CodexTruth;
+use agentprof::demo::transcript_corpus::Tokens;
+use serde_json::Value;
+
+use crate::support::{Mock, agentprof, stderr, trace};
+use crate::trace_schema::{validate_file, validator};
+
+/// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
+fn generate(dir: &Path, size_mb: &str, seed: u64) -> CodexTruth {
+    let output = agentprof()
+        .args(["gen-codex-rollouts", "--out"])
+        .arg(dir)
+        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+}
+
+/// `agentprof import codex DIR --json …`: the JSON and the run.
+fn import_json(dir: &Path, extra: &[&str]) -> (Value, Output) {
+    let output = agentprof()
+        .args(["import", "codex"])
+        .arg(dir)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}"));
+    (json, output)
+}
+
+fn tokens_of(usage: &Value) -> [u64; 5] {
+    [
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .map(|k| {
+        usage[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {usage}"))
+    })
+}
+
+fn truth_tokens(t: &Tokens) -> [u64; 5] {
+    [
+        t.requests,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_creation_input_tokens,
+        t.cache_read_input_tokens,
+    ]
+}
+
+#[test]
+fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("codex-home");
+    let truth = generate(&history, "3", 5);
+    // Every trap is in the history.
+    assert!(truth.repeats > 0 && truth.rewrites > 0 && truth.replayed > 0);
+    assert!(truth.null_infos > 0);
+    assert!(truth.naive.total_tokens() > truth.totals.total_tokens());
+    for category in ["subagent", "compaction", "dream", "utility"] {
+        assert!(truth.categories[category].requests > 0, "{category}");
+    }
+    let trace = dir.path().join("out/codex.jsonl");
+    let (report, output) = import_json(&history, &["--trace", trace.to_str().unwrap()]);
+
+    assert_eq!(tokens_of(&report["totals"]), truth_tokens(&truth.totals));
+    for (category, tokens) in &truth.categories {
+        assert_eq!(
+            tokens_of(&report["categories"][category]),
+            truth_tokens(tokens),
+            "{category}"
+        );
+    }
+    let sessions = report["sessions"].as_object().unwrap();
+    assert_eq!(sessions.len(), truth.sessions.len());
+    for (session, tokens) in &truth.sessions {
+        assert_eq!(
+            tokens_of(&sessions[session]),
+            truth_tokens(tokens),
+            "{session}"
+        );
+    }
+    for (model, tokens) in &truth.models {
+        assert_eq!(
+            tokens_of(&report["models"][model]),
+            truth_tokens(tokens),
+            "{model}"
+        );
+    }
+    for (kind, tokens) in &truth.subagent_types {
+        assert_eq!(
+            tokens_of(&report["subagent_types"][kind]),
+            truth_tokens(tokens),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        report["turns"].as_array().unwrap().len() as u64,
+        truth.turns
+    );
+    let import = &report["import"];
+    assert_eq!(import["agent"], "codex");
+    assert_eq!(import["calls"], truth.totals.requests);
+    let damaged: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(import["damaged"].clone()).unwrap();
+    assert_eq!(damaged, truth.damaged);
+    assert_eq!(
+        import["duplicates"]["repeated_lines"].as_u64().unwrap()
+            + import["duplicates"]["replays"].as_u64().unwrap(),
+        truth.repeats + truth.replayed
+    );
+    let said = |needle: &str, key: &str| {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains(needle))
+    };
+    assert!(said("Codex versions seen: 0.171.0", "assumptions"));
+    assert!(said("imported from Codex rollouts", "assumptions"));
+    assert!(!said("Claude Code", "assumptions"));
+    // The damaged middle line is named by file and line; the torn tail too.
+    let examples: Vec<&str> = import["damage_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        examples
+            .iter()
+            .any(|e| e.contains(".jsonl:") && e.contains("not a JSON object")
+                || e.contains(".jsonl:") && e.contains("EOF")),
+        "{examples:?}"
+    );
+    assert!(said("torn last lines skipped", "warnings"), "{report}");
+    assert!(said("unreadable files skipped", "warnings"), "{report}");
+    assert!(stderr(&output).contains("wrote"), "{}", stderr(&output));
+
+    // The trace is a valid v1 trace, and `report` on it gives the same figures.
+    let lines = validate_file(&validator(), &trace);
+    assert_eq!(lines as u64, truth.totals.requests + 2);
+    let again = agentprof()
+        .arg("report")
+        .arg(&trace)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    for key in [
+        "totals",
+        "categories",
+        "models",
+        "sessions",
+        "subagent_types",
+        "turns",
+        "kv",
+        "overhead_ratio",
+        "classification",
+    ] {
+        assert_eq!(again[key], report[key], "{key}");
+    }
+    assert!(
+        again["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("imported from Codex rollouts"))
+    );
+
+    // --since leaves out the calls before the date, and says how many.
+    let (first_day, after) = truth.calls_since.iter().nth(1).unwrap();
+    let (since, _) = import_json(&history, &["--since", first_day]);
+    assert_eq!(since["totals"]["requests"], *after);
+    assert_eq!(
+        since["import"]["calls_before_since"].as_u64().unwrap(),
+        truth.totals.requests - after
+    );
+}
+
+#[test]
+fn codex_import_table_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("codex-home");
+    let truth = generate(&history, "0.3", 9);
+    // CODEX_HOME is read without a DIR; the table leads with categories.
+    let output = agentprof()
+        .args(["import", "codex"])
+        .env("CODEX_HOME", &history)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("user_turn"), "{table}");
+    assert!(
+        table.contains(&format!("Imported {} calls", truth.totals.requests)),
+        "{table}"
+    );
+
+    // A missing directory: an input error naming it and what was looked for.
+    let output = agentprof()
+        .args(["import", "codex", "/nonexistent/codex-home"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("/nonexistent/codex-home") && err.contains("sessions"),
+        "{err}"
+    );
+    assert!(output.stdout.is_empty());
+
+    // Damage in the middle of a rollout: named, and nothing else lost.
+    let rollout = find_rollout(&history.join("sessions"));
+    let text = std::fs::read_to_string(&rollout).unwrap();
+    let (before, _) = import_json(&history, &[]);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(3, "\u{1}garbage that is no JSON");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let (after, _) = import_json(&history, &[]);
+    assert_eq!(after["totals"], before["totals"]);
+    let name = rollout.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        after["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains(&format!("{name}:4: not a JSON object"))),
+        "{}",
+        after["warnings"]
+    );
+}
+
+fn find_rollout(dir: &Path) -> PathBuf {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") && path.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().next().unwrap()
+}
+
+/// `codex` on a PATH of its own, linked to the pinned package.
+fn codex_bin(dir: &Path) -> PathBuf {
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/agents/node_modules/codex-newest/bin/codex.js");
+    assert!(
+        package.exists(),
+        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
+        package.display()
+    );
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let link = bin.join("codex");
+    std::os::unix::fs::symlink(&package, &link).unwrap();
+    link
+}
+
+/// One `codex` command under `agentprof run`, its trace at `trace`.
+fn run_codex(mock: &Mock, dir: &Path, home: &Path, trace: &Path, args: &[&str]) {
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let output = std::process::Command::new("timeout")
+        .arg("180")
+        .arg(env!("CARGO_BIN_EXE_agentprof"))
+        .current_dir(&work)
+        .env("CODEX_HOME", home)
+        .env("OPENAI_API_KEY", "sk-test-codex-import-0123456789")
+        .env_remove("OPENAI_BASE_URL")
+        .args(["run", "--trace"])
+        .arg(trace)
+        .args(["--openai-upstream", &mock.url(), "--"])
+        .arg(codex_bin_cached(dir))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "codex {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+}
+
+fn codex_bin_cached(dir: &Path) -> PathBuf {
+    let link = dir.join("bin/codex");
+    if link.exists() { link } else { codex_bin(dir) }
+}
+
+#[test]
+fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    run_codex(
+        &mock,
+        dir.path(),
+        &home,
+        &first.join("trace.jsonl"),
+        &["exec", "--skip-git-repo-check", "say hi"],
+    );
+    run_codex(
+        &mock,
+        dir.path(),
+        &home,
+        &second.join("trace.jsonl"),
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "resume",
+            "--last",
+            "and again",
+        ],
+    );
+
+    // What the proxy recorded: every model call with its usage and response id, in order.
+    let mut recorded = Vec::new();
+    let mut response_ids = Vec::new();
+    for run in [&first, &second] {
+        let trace = trace(run);
+        for call in trace.calls.iter().filter(|c| c.is_model_call()) {
+            recorded.extend(call.usage);
+            response_ids.push(call.response_id.clone());
+        }
+    }
+    assert!(recorded.len() >= 2, "{recorded:?}");
+
+    let (report, _) = import_json(&home, &[]);
+    let (_, output) = import_json(
+        &home,
+        &["--trace", dir.path().join("import.jsonl").to_str().unwrap()],
+    );
+    assert!(output.status.success());
+    let imported = agentprof::output::trace::read_trace(&dir.path().join("import.jsonl")).unwrap();
+    let usages: Vec<_> = imported.calls.iter().filter_map(|c| c.usage).collect();
+    assert_eq!(usages, recorded, "per call, in order");
+    // Codex 0.171 names each response in a token_usage_record: the same ids the proxy saw.
+    let ids: Vec<_> = imported
+        .calls
+        .iter()
+        .map(|c| c.response_id.clone())
+        .collect();
+    assert_eq!(ids, response_ids);
+    let total = |key: &str| -> u64 {
+        recorded
+            .iter()
+            .map(|u| match key {
+                "input_tokens" => u.input_tokens,
+                "output_tokens" => u.output_tokens,
+                "cache_creation_input_tokens" => u.cache_creation_input_tokens,
+                _ => u.cache_read_input_tokens,
+            })
+            .sum()
+    };
+    for key in [
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ] {
+        assert_eq!(report["totals"][key].as_u64().unwrap(), total(key), "{key}");
+    }
+    assert_eq!(report["totals"]["requests"], recorded.len() as u64);
+    // One session (resumed, not a new one), two prompts, all of the user's turn.
+    assert_eq!(
+        report["sessions"].as_object().unwrap().len(),
+        1,
+        "{}",
+        report["sessions"]
+    );
+    assert_eq!(
+        report["turns"].as_array().unwrap().len(),
+        2,
+        "{}",
+        rollout_outline(&home)
+    );
+    assert_eq!(
+        report["categories"]["user_turn"]["requests"],
+        recorded.len() as u64
+    );
+}
+
+/// Each rollout line's item and payload type (and a little more), for failure messages.
+fn rollout_outline(home: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![home.join("sessions")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            out.push_str(&format!("{}\n", path.display()));
+            for line in std::fs::read_to_string(&path).unwrap_or_default().lines() {
+                let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+                let mut text = line.to_string();
+                if v["type"] != "token_usage_record" {
+                    text.truncate(300);
+                }
+                out.push_str(&format!(
+                    "  {} {}: {}\n",
+                    v["type"], v["payload"]["type"], text
+                ));
+            }
+        }
+    }
+    out
+}
