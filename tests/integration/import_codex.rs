@@ -343,12 +343,25 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
         ],
     );
 
-    // What the proxy recorded: every model call with its usage and response id, in order.
+    // What the proxy recorded: every model call with its usage and response id, in order —
+    // but the prewarms over its WebSocket (no answer asked, zero tokens), which are not
+    // inferences and which rollouts do not record.
     let mut recorded = Vec::new();
     let mut response_ids = Vec::new();
     for run in [&first, &second] {
         let trace = trace(run);
-        for call in trace.calls.iter().filter(|c| c.is_model_call()) {
+        let prewarms = trace
+            .calls
+            .iter()
+            .filter(|c| c.classified_by == "rule:codex-prewarm")
+            .inspect(|c| assert_eq!(c.usage, Some(Default::default()), "{c:?}"))
+            .count();
+        assert!(prewarms <= 1, "one prewarm a run at most");
+        for call in trace
+            .calls
+            .iter()
+            .filter(|c| c.is_model_call() && c.classified_by != "rule:codex-prewarm")
+        {
             recorded.extend(call.usage);
             response_ids.push(call.response_id.clone());
         }
