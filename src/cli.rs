@@ -32,8 +32,10 @@ pub enum Command {
     /// the telemetry receiver on, OpenTelemetry settings pointing at it (OTEL_*, and
     /// CLAUDE_CODE_ENABLE_TELEMETRY=1). A command run as `codex` also gets
     /// `-c openai_base_url="<proxy>/openai/v1"` before its own arguments, since Codex reads no
-    /// base URL from the environment; with a ChatGPT login its calls then go on to
-    /// --chatgpt-upstream. No configuration file is changed.
+    /// base URL from the environment (with a ChatGPT login its calls then go on to
+    /// --chatgpt-upstream), and, with the receiver on, `-c otel.exporter=…` pointing its log
+    /// events at it unless its config.toml exports them already. No configuration file is
+    /// changed.
     Run(RunArgs),
     /// Run only the proxy (point agents at the printed base URLs yourself).
     Proxy(ProxyArgs),

@@ -40,6 +40,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// The agent recognised by its program, if any.
     pub agent: Option<&'static str>,
+    /// What the user should know about how the agent was pointed at agentprof.
+    pub notes: Vec<String>,
 }
 
 /// The ids a call's headers carry: whose session it is, and which agent of it made the call.
@@ -78,6 +80,12 @@ pub trait Agent: Sync {
         None
     }
 
+    /// What the user should know before the run (something agentprof chose not to change).
+    fn notes(&self, endpoints: &Endpoints) -> Vec<String> {
+        let _ = endpoints;
+        Vec::new()
+    }
+
     /// Facts for classification rules that a header holds too deep for them (rules see
     /// header values cut at 256 bytes), as derived `x-agentprof-*` headers.
     fn derived_headers(&self, headers: &http::HeaderMap) -> Vec<(String, String)> {
@@ -98,6 +106,7 @@ pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
         args: agent.map_or_else(|| args.to_vec(), |a| a.args(endpoints, args)),
         env,
         agent: agent.map(|a| a.name()),
+        notes: agent.map(|a| a.notes(endpoints)).unwrap_or_default(),
     }
 }
 

@@ -147,7 +147,7 @@ pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTra
     let api_request_events = trace
         .telemetry
         .iter()
-        .filter(|e| e.event == telemetry_join::API_REQUEST)
+        .filter(|e| crate::capture::telemetry::is_call_event(&e.event))
         .count() as u64;
     AttributedTrace {
         trace,

@@ -3,10 +3,13 @@
 //! Claude Code logs one `claude_code.api_request` event per model call with the API's
 //! `request-id` (the exact join key) and its internal `query_source` — the most precise
 //! category there is. Events without a usable request id are matched on session, model and
-//! exact token counts instead, nearest in time. Each event joins at most one call.
+//! exact token counts instead, nearest in time: Codex's `codex.sse_event` (response.completed)
+//! always is, by its thread (`conversation.id`: the session of a main thread, the agent id of a
+//! spawned one). Each event joins at most one call.
 
 use std::collections::HashMap;
 
+use crate::capture::telemetry::is_call_event;
 use crate::observation::{Call, Category, TelemetryEvent};
 
 /// The telemetry event name of a model call.
@@ -68,7 +71,7 @@ pub fn join<'a>(calls: &[&Call], events: &'a [TelemetryEvent]) -> Join<'a> {
         .filter_map(|(i, c)| c.upstream_request_id.as_deref().map(|id| (id, i)))
         .collect();
     let mut unmatched = Vec::new();
-    for event in events.iter().filter(|e| e.event == API_REQUEST) {
+    for event in events.iter().filter(|e| is_call_event(&e.event)) {
         match event.request_id.as_deref().and_then(|id| index.get(id)) {
             Some(&i) if result.by_call[i].is_none() => {
                 result.by_call[i] = Some(event);
@@ -105,7 +108,7 @@ fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
     };
     let agrees = |theirs: Option<u64>, ours: u64| theirs.is_none_or(|t| t == ours);
     event.session_id.is_some()
-        && event.session_id == call.session_id
+        && (event.session_id == call.session_id || event.session_id == call.agent_id)
         && event.model.is_some()
         && event.model == call.model
         && event.input_tokens.is_some()
@@ -209,6 +212,38 @@ mod tests {
             Some("extract_memories")
         );
         assert!(join.by_call[0].is_none());
+    }
+
+    #[test]
+    fn codex_events_join_by_thread_and_counts_a_spawned_agent_by_its_own_thread() {
+        let main = Call {
+            upstream_request_id: None,
+            model: Some("gpt-6.2-sol".into()),
+            ..call(1, "", 10.0, 24)
+        };
+        let spawned = Call {
+            agent_id: Some("child-thread".into()),
+            ..main.clone()
+        };
+        let codex = |session: &str, t: f64| TelemetryEvent {
+            event: crate::capture::telemetry::CODEX_RESPONSE_COMPLETED.into(),
+            request_id: None,
+            prompt_id: None,
+            query_source: None,
+            session_id: Some(session.into()),
+            model: Some("gpt-6.2-sol".into()),
+            ..event(None, t, 24, "")
+        };
+        let calls = [main.clone(), spawned];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let events = [codex("child-thread", 10.5), codex("s1", 10.2)];
+        let join = join(&refs, &events);
+        assert_eq!(join.by_fallback, 2);
+        assert_eq!(join.by_call[0].unwrap().session_id.as_deref(), Some("s1"));
+        assert_eq!(
+            join.by_call[1].unwrap().session_id.as_deref(),
+            Some("child-thread")
+        );
     }
 
     #[test]

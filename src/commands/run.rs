@@ -57,6 +57,9 @@ pub async fn wrap(
     if let Some(agent) = launch.agent {
         tracing::info!("wrapping {agent}: {:?} {:?}", launch.program, launch.args);
     }
+    for note in &launch.notes {
+        eprintln!("agentprof: {note}");
+    }
     let mut child = Command::new(&launch.program);
     child
         .args(&launch.args)

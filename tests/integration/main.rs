@@ -6,6 +6,7 @@ mod cli_errors;
 mod client;
 mod codex;
 mod codex_sessions;
+mod codex_telemetry;
 mod crash;
 mod cut_points;
 mod demo_e2e;

@@ -7,6 +7,7 @@
 //! provider and login are left as they are.
 
 pub mod history;
+mod otel;
 
 use super::{Agent, CallIds, Endpoints, header_text, program_name};
 use crate::attribute::turns::TURN_ID_HEADER;
@@ -30,8 +31,24 @@ impl Agent for Codex {
                 toml_string(&endpoints.openai_base_url)
             ),
         ];
+        if let Some(receiver) = &endpoints.telemetry
+            && users_exporter().is_none()
+        {
+            out.extend(otel::exporter_override(receiver));
+        }
         out.extend_from_slice(args);
         out
+    }
+
+    fn notes(&self, endpoints: &Endpoints) -> Vec<String> {
+        match (&endpoints.telemetry, users_exporter()) {
+            (Some(_), Some((exporter, path))) => vec![format!(
+                "Codex exports its telemetry ({exporter}, {}); left as it is, so its events are \
+                 not joined to the calls this run",
+                path.display()
+            )],
+            _ => Vec::new(),
+        }
     }
 
     /// `x-codex-turn-metadata` is a JSON object whose `request_kind` (`turn`, `prewarm`,
@@ -81,6 +98,13 @@ impl Agent for Codex {
             parent_agent_id,
         })
     }
+}
+
+/// The log exporter the user set in Codex's `config.toml`, and that file.
+fn users_exporter() -> Option<(String, std::path::PathBuf)> {
+    let path = otel::config_path()?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((otel::users_log_exporter(&text)?, path))
 }
 
 /// `value` as a TOML basic string (Codex parses `-c` values as TOML).

@@ -15,6 +15,16 @@ use crate::observation::TelemetryEvent;
 pub const API_REQUEST: &str = "claude_code.api_request";
 /// See [`API_REQUEST`].
 pub const USER_PROMPT: &str = "claude_code.user_prompt";
+/// Codex's event for a finished model call: `codex.sse_event` with `event.kind =
+/// response.completed` (also over its WebSocket), carrying the call's token counts.
+pub const CODEX_RESPONSE_COMPLETED: &str = "codex.sse_event";
+/// Codex's event for a prompt the user typed.
+pub const CODEX_USER_PROMPT: &str = "codex.user_prompt";
+
+/// Whether an event stands for one model call (and is joined to one).
+pub fn is_call_event(name: &str) -> bool {
+    name == API_REQUEST || name == CODEX_RESPONSE_COMPLETED
+}
 
 /// An attribute or body value, reduced to what extraction can use.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +68,13 @@ const WANTED: &[&str] = &[
     "cache_creation_tokens",
     "cost_usd",
     "duration_ms",
+    // Codex (see `codex_event`).
+    "conversation.id",
+    "event.kind",
+    "input_token_count",
+    "output_token_count",
+    "cached_token_count",
+    "cache_write_token_count",
 ];
 
 /// Whether an attribute with this key is kept in a [`LogRecordView`].
@@ -83,9 +100,12 @@ fn known_event(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The event for a record that is an `api_request` or `user_prompt`; `None` for any other.
+/// The event for a record that is an `api_request` or `user_prompt` (Claude Code), or Codex's
+/// finished call or typed prompt; `None` for any other.
 pub(crate) fn to_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent> {
-    let event = event_kind(record)?;
+    let Some(event) = event_kind(record) else {
+        return codex_event(record, t);
+    };
     let string = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| record.attribute(k).and_then(as_string))
@@ -108,6 +128,54 @@ pub(crate) fn to_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent>
         cache_creation_tokens: count("cache_creation_tokens"),
         cost_usd: number("cost_usd"),
         duration_ms: number("duration_ms"),
+    })
+}
+
+/// Codex's events (0.171): every record names itself in `event.name` and its thread in
+/// `conversation.id`. Its token counts follow the Responses API — `input_token_count` counts
+/// every prompt token, cached (`cached_token_count`) and cache-written
+/// (`cache_write_token_count`) ones included — and are turned into agentprof's convention
+/// (uncached input apart), so a call's event agrees with its usage. Without a cache-write
+/// count (older versions) the uncached input is unknown and stays unset: such an event is
+/// kept but joins no call.
+fn codex_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent> {
+    let name = record
+        .attribute("event.name")
+        .and_then(as_str)
+        .unwrap_or(record.event_name.as_str());
+    let count = |key: &str| record.attribute(key).and_then(as_u64);
+    let event = match name {
+        CODEX_RESPONSE_COMPLETED
+            if record.attribute("event.kind").and_then(as_str) == Some("response.completed") =>
+        {
+            CODEX_RESPONSE_COMPLETED
+        }
+        CODEX_USER_PROMPT => CODEX_USER_PROMPT,
+        _ => return None,
+    };
+    let cached = count("cached_token_count");
+    let written = count("cache_write_token_count");
+    let uncached = match (count("input_token_count"), cached, written) {
+        (Some(input), Some(cached), Some(written)) => input.checked_sub(cached + written),
+        _ => None,
+    };
+    let call = event == CODEX_RESPONSE_COMPLETED;
+    Some(TelemetryEvent {
+        t,
+        event: event.to_owned(),
+        timestamp: timestamp(record),
+        request_id: None,
+        session_id: record.attribute("conversation.id").and_then(as_string),
+        prompt_id: None,
+        query_source: None,
+        agent_id: None,
+        model: record.attribute("model").and_then(as_string),
+        input_tokens: uncached.filter(|_| call),
+        output_tokens: count("output_token_count").filter(|_| call),
+        cache_read_tokens: cached.filter(|_| call),
+        cache_creation_tokens: written.filter(|_| call),
+        cost_usd: None,
+        duration_ms: None,
     })
 }
 

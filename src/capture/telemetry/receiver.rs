@@ -17,7 +17,7 @@ use prost::Message;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::extract::{API_REQUEST, LogRecordView, to_event};
+use super::extract::{LogRecordView, is_call_event, to_event};
 use super::forward::{Forwarder, Outgoing, Signal};
 use super::otlp_proto::Status;
 use super::{
@@ -311,7 +311,7 @@ fn deliver(state: &State, records: &[LogRecordView]) {
     for record in records {
         let now = *t.get_or_insert_with(|| (state.clock)());
         if let Some(event) = to_event(record, now) {
-            let counter = if event.event == API_REQUEST {
+            let counter = if is_call_event(&event.event) {
                 &counters.api_requests
             } else {
                 &counters.user_prompts

@@ -98,6 +98,65 @@ fn json_api_request_becomes_an_event() {
     assert_eq!(event.duration_ms, Some(1500.0));
 }
 
+/// A Codex 0.171 `codex.sse_event` for a finished call, as it exports it (counts as strings).
+fn codex_completed_json(input: &str, cached: &str, written: Option<&str>) -> serde_json::Value {
+    let mut attributes = vec![
+        json!({"key": "event.name", "value": {"stringValue": "codex.sse_event"}}),
+        json!({"key": "event.kind", "value": {"stringValue": "response.completed"}}),
+        json!({"key": "input_token_count", "value": {"stringValue": input}}),
+        json!({"key": "output_token_count", "value": {"stringValue": "58"}}),
+        json!({"key": "cached_token_count", "value": {"stringValue": cached}}),
+        json!({"key": "reasoning_token_count", "value": {"stringValue": "0"}}),
+        json!({"key": "conversation.id", "value": {"stringValue": "01a24dff-b3b3"}}),
+        json!({"key": "originator", "value": {"stringValue": "codex_exec"}}),
+        json!({"key": "model", "value": {"stringValue": "gpt-6.2-sol"}}),
+    ];
+    if let Some(written) = written {
+        attributes
+            .push(json!({"key": "cache_write_token_count", "value": {"stringValue": written}}));
+    }
+    json!({"timeUnixNano": "1796604933252000000", "attributes": attributes})
+}
+
+#[test]
+fn codex_events_become_call_and_prompt_events_in_agentprofs_token_convention() {
+    let prompt = json!({"attributes": [
+        {"key": "event.name", "value": {"stringValue": "codex.user_prompt"}},
+        {"key": "prompt", "value": {"stringValue": "[REDACTED]"}},
+        {"key": "conversation.id", "value": {"stringValue": "01a24dff-b3b3"}}]});
+    let other_kind = json!({"attributes": [
+        {"key": "event.name", "value": {"stringValue": "codex.sse_event"}},
+        {"key": "event.kind", "value": {"stringValue": "response.created"}}]});
+    let startup = json!({"attributes": [
+        {"key": "event.name", "value": {"stringValue": "codex.startup_phase"}}]});
+    let records = otlp_json::decode_logs(&logs_body(vec![
+        codex_completed_json("18300", "100", Some("18176")),
+        prompt,
+        other_kind,
+        startup,
+        codex_completed_json("500", "400", None),
+    ]))
+    .unwrap();
+    let events: Vec<_> = records.iter().filter_map(|r| to_event(r, 2.0)).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let call = &events[0];
+    assert_eq!(call.event, super::CODEX_RESPONSE_COMPLETED);
+    assert!(super::is_call_event(&call.event));
+    assert_eq!(call.session_id.as_deref(), Some("01a24dff-b3b3"));
+    assert_eq!(call.model.as_deref(), Some("gpt-6.2-sol"));
+    // 18300 prompt tokens = 24 uncached + 100 read + 18176 written.
+    assert_eq!(call.input_tokens, Some(24));
+    assert_eq!(call.cache_read_tokens, Some(100));
+    assert_eq!(call.cache_creation_tokens, Some(18176));
+    assert_eq!(call.output_tokens, Some(58));
+    assert_eq!(events[1].event, super::CODEX_USER_PROMPT);
+    assert!(!super::is_call_event(&events[1].event));
+    assert_eq!(events[1].input_tokens, None);
+    // Without a cache-write count the uncached input is unknown: kept, never guessed.
+    assert_eq!(events[2].input_tokens, None);
+    assert_eq!(events[2].cache_read_tokens, Some(400));
+}
+
 #[test]
 fn event_name_is_found_in_body_attribute_or_event_name_field() {
     let by_attribute = view(&[("event.name", s("user_prompt"))]);

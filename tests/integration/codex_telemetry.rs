@@ -1,0 +1,99 @@
+//! The real Codex CLI's own OpenTelemetry under `agentprof run`: pointed at agentprof's
+//! receiver by a `-c otel.exporter=…` override (Codex reads no `OTEL_*` variables), its
+//! per-call events joined to the proxied calls; and left alone when the user exports it
+//! somewhere already.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::codex::codex_bin;
+use crate::support::{Mock, report_json, stderr, trace};
+
+/// `agentprof run --trace <dir>/trace.jsonl -- codex exec "say hi"` with `CODEX_HOME` = `home`.
+fn run_codex(mock: &Mock, dir: &Path, home: &Path) -> Output {
+    let codex = codex_bin(dir);
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let output = std::process::Command::new("timeout")
+        .arg("180")
+        .arg(env!("CARGO_BIN_EXE_agentprof"))
+        .current_dir(&work)
+        .env("CODEX_HOME", home)
+        .env("OPENAI_API_KEY", "sk-test-codex-telemetry")
+        .args(["run", "--trace"])
+        .arg(dir.join("trace.jsonl"))
+        .args(["--openai-upstream", &mock.url(), "--"])
+        .arg(&codex)
+        .args(["exec", "--skip-git-repo-check", "say hi"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn codex_telemetry_reaches_agentprof_and_joins_every_call() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    run_codex(&mock, dir.path(), &home);
+
+    let trace = trace(dir.path());
+    let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
+    let completed: Vec<_> = trace
+        .telemetry
+        .iter()
+        .filter(|e| e.event == "codex.sse_event")
+        .collect();
+    assert!(!calls.is_empty());
+    // One event per call, with the call's session and exact tokens.
+    assert_eq!(completed.len(), calls.len(), "{completed:?}");
+    for call in &calls {
+        let usage = call.usage.unwrap();
+        assert!(
+            completed.iter().any(|e| e.session_id == call.session_id
+                && e.input_tokens == Some(usage.input_tokens)
+                && e.cache_read_tokens == Some(usage.cache_read_input_tokens)
+                && e.cache_creation_tokens == Some(usage.cache_creation_input_tokens)
+                && e.output_tokens == Some(usage.output_tokens)),
+            "no event for {call:?}"
+        );
+    }
+    assert!(
+        trace
+            .telemetry
+            .iter()
+            .any(|e| e.event == "codex.user_prompt")
+    );
+    // The report joins each event to its call.
+    let report = report_json(dir.path());
+    let classification = &report["classification"];
+    assert_eq!(classification["telemetry_events"], calls.len());
+    assert_eq!(classification["joined_by_fallback"], calls.len());
+    assert_eq!(classification["unmatched_telemetry_events"], 0);
+}
+
+#[test]
+fn a_users_own_codex_telemetry_exporter_is_left_alone_and_the_user_told() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = "[otel.exporter.otlp-http]\nendpoint = \"http://127.0.0.1:9/v1/logs\"\nprotocol = \"json\"\n";
+    std::fs::write(home.join("config.toml"), config).unwrap();
+    let output = run_codex(&mock, dir.path(), &home);
+
+    let err = stderr(&output);
+    assert!(
+        err.contains("Codex exports its telemetry (otlp-http to http://127.0.0.1:9/v1/logs"),
+        "{err}"
+    );
+    let trace = trace(dir.path());
+    assert!(trace.telemetry.is_empty(), "{:?}", trace.telemetry);
+    assert!(trace.calls.iter().any(|c| c.is_model_call()));
+    assert_eq!(
+        std::fs::read_to_string(home.join("config.toml")).unwrap(),
+        config
+    );
+}
