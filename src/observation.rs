@@ -61,6 +61,15 @@ pub struct Usage {
     pub cache_creation_5m_input_tokens: u64,
     #[serde(default)]
     pub cache_creation_1h_input_tokens: u64,
+    /// Of `output_tokens`, those the model spent reasoning (OpenAI's `reasoning_tokens`):
+    /// already counted in `output_tokens` and billed as output, shown apart. Absent (0) where
+    /// the API reports none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_output_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Usage {
@@ -82,6 +91,7 @@ impl Usage {
         self.cache_read_input_tokens += other.cache_read_input_tokens;
         self.cache_creation_5m_input_tokens += other.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
+        self.reasoning_output_tokens += other.reasoning_output_tokens;
     }
 }
 

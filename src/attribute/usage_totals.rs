@@ -22,6 +22,9 @@ pub struct UsageTotals {
     /// The cache writes split by TTL (they sum to `cache_creation_input_tokens`).
     pub cache_creation_5m_input_tokens: u64,
     pub cache_creation_1h_input_tokens: u64,
+    /// Of `output_tokens`, those spent reasoning (already counted there, billed as output).
+    #[serde(default)]
+    pub reasoning_output_tokens: u64,
 }
 
 impl Default for UsageTotals {
@@ -37,6 +40,7 @@ impl Default for UsageTotals {
             cost_usd: Some(0.0),
             cache_creation_5m_input_tokens: 0,
             cache_creation_1h_input_tokens: 0,
+            reasoning_output_tokens: 0,
         }
     }
 }
@@ -65,6 +69,7 @@ impl UsageTotals {
         self.cache_read_input_tokens += usage.cache_read_input_tokens;
         self.cache_creation_5m_input_tokens += usage.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += usage.cache_creation_1h_input_tokens;
+        self.reasoning_output_tokens += usage.reasoning_output_tokens;
     }
 
     /// Merges another bucket into this one.
@@ -77,6 +82,7 @@ impl UsageTotals {
         self.cache_read_input_tokens += other.cache_read_input_tokens;
         self.cache_creation_5m_input_tokens += other.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
+        self.reasoning_output_tokens += other.reasoning_output_tokens;
         self.cost_usd = match (self.cost_usd, other.cost_usd) {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,

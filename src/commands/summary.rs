@@ -39,8 +39,12 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
         &ReportOptions { prices, kv_profile },
     );
     let totals = &summary.totals;
+    let reasoning = match totals.reasoning_output_tokens {
+        0 => String::new(),
+        n => format!(" of which {n} reasoning"),
+    };
     say!(
-        "agentprof: {} model calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output)",
+        "agentprof: {} model calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output{reasoning})",
         totals.requests,
         totals.errors,
         totals.total_tokens(),

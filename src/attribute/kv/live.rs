@@ -130,6 +130,7 @@ mod tests {
             cache_creation_input_tokens: write_5m + write_1h,
             cache_creation_5m_input_tokens: write_5m,
             cache_creation_1h_input_tokens: write_1h,
+            reasoning_output_tokens: 0,
         }
     }
 

@@ -84,6 +84,7 @@ impl CompactUsage {
             cache_read_input_tokens: u64::from(self.cache_read),
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
+            reasoning_output_tokens: 0,
         }
     }
 
@@ -226,6 +227,7 @@ mod tests {
             cache_read_input_tokens: 11,
             cache_creation_5m_input_tokens: 10,
             cache_creation_1h_input_tokens: 20,
+            reasoning_output_tokens: 0,
         };
         let compact = CompactUsage::from_usage(&usage).unwrap();
         assert_eq!(compact.usage(), usage);

@@ -71,6 +71,7 @@ impl RawUsage {
             cache_read_input_tokens: self.cache_read.unwrap_or(0),
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
+            reasoning_output_tokens: 0,
         })
     }
 }
@@ -223,6 +224,7 @@ mod tests {
                 cache_read_input_tokens: 5,
                 cache_creation_5m_input_tokens: 100,
                 cache_creation_1h_input_tokens: 20,
+                reasoning_output_tokens: 0,
             },
             "the tool input's nested usage is not the message's"
         );

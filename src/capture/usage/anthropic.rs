@@ -121,6 +121,7 @@ impl RawUsage {
             cache_read_input_tokens: self.cache_read.unwrap_or(0),
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
+            reasoning_output_tokens: 0,
         })
     }
 }
@@ -291,6 +292,7 @@ data: {\"type\":\"message_stop\"}\n\
             cache_read_input_tokens: 13596,
             cache_creation_5m_input_tokens: 4000,
             cache_creation_1h_input_tokens: 820,
+            reasoning_output_tokens: 0,
         }
     }
 
@@ -440,6 +442,7 @@ data: {\"type\":\"message_stop\"}\n\n";
                 cache_read_input_tokens: 0,
                 cache_creation_5m_input_tokens: 0,
                 cache_creation_1h_input_tokens: 1024,
+                reasoning_output_tokens: 0,
             })
         );
         assert_eq!(s.model.as_deref(), Some("claude-sonnet-4-5-20250929"));

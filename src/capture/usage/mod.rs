@@ -252,10 +252,20 @@ impl<'de> Deserialize<'de> for LooseStr {
 /// tokens read and the tokens written to the cache, and agentprof's `input_tokens` is the part
 /// that was neither. Reads are clamped to `prompt` and writes to what is left, so the total
 /// prompt is always the one OpenAI reported and nothing is counted twice. OpenAI gives writes
-/// no TTL split: they count as default-TTL (`5m`) writes.
-fn openai_usage(prompt: u64, output: u64, cache: &CacheDetailsJson) -> Usage {
+/// no TTL split: they count as default-TTL (`5m`) writes. Reasoning tokens are part of the
+/// output and kept apart as its share (clamped to it).
+fn openai_usage(
+    prompt: u64,
+    output: u64,
+    cache: &CacheDetailsJson,
+    output_details: Option<&OutputDetailsJson>,
+) -> Usage {
     let read = cache.cached_tokens.unwrap_or(0).min(prompt);
     let write = cache.cache_write_tokens.unwrap_or(0).min(prompt - read);
+    let reasoning = output_details
+        .and_then(|d| d.reasoning_tokens)
+        .unwrap_or(0)
+        .min(output);
     Usage {
         input_tokens: prompt - read - write,
         output_tokens: output,
@@ -263,7 +273,16 @@ fn openai_usage(prompt: u64, output: u64, cache: &CacheDetailsJson) -> Usage {
         cache_read_input_tokens: read,
         cache_creation_5m_input_tokens: write,
         cache_creation_1h_input_tokens: 0,
+        reasoning_output_tokens: reasoning,
     }
+}
+
+/// The output-token details both OpenAI APIs use (`completion_tokens_details`,
+/// `output_tokens_details`): how many of the output tokens were reasoning.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OutputDetailsJson {
+    reasoning_tokens: Option<u64>,
 }
 
 /// The prompt-token details both OpenAI APIs use (`prompt_tokens_details` in Chat Completions,
@@ -439,13 +458,13 @@ mod tests {
             cached_tokens: read,
             cache_write_tokens: write,
         };
-        let u = openai_usage(100, 7, &cache(Some(60), None));
+        let u = openai_usage(100, 7, &cache(Some(60), None), None);
         assert_eq!((u.input_tokens, u.cache_read_input_tokens), (40, 60));
         assert_eq!(u.prompt_tokens(), 100);
-        let u = openai_usage(10, 0, &cache(Some(60), None));
+        let u = openai_usage(10, 0, &cache(Some(60), None), None);
         assert_eq!((u.input_tokens, u.cache_read_input_tokens), (0, 10));
         // Writes are part of the prompt too: split three ways, never counted twice.
-        let u = openai_usage(100, 7, &cache(Some(60), Some(30)));
+        let u = openai_usage(100, 7, &cache(Some(60), Some(30)), None);
         assert_eq!(
             (
                 u.input_tokens,
@@ -457,10 +476,19 @@ mod tests {
             (10, 60, 30, 30, 0)
         );
         assert_eq!(u.prompt_tokens(), 100);
-        let u = openai_usage(100, 0, &cache(None, Some(100)));
+        let u = openai_usage(100, 0, &cache(None, Some(100)), None);
         assert_eq!((u.input_tokens, u.cache_creation_input_tokens), (0, 100));
+        // Reasoning is a share of the output, clamped to it.
+        let thinking = |n| OutputDetailsJson {
+            reasoning_tokens: Some(n),
+        };
+        let u = openai_usage(100, 7, &cache(None, None), Some(&thinking(5)));
+        assert_eq!((u.output_tokens, u.reasoning_output_tokens), (7, 5));
+        assert_eq!(u.total_tokens(), 107);
+        let u = openai_usage(100, 7, &cache(None, None), Some(&thinking(50)));
+        assert_eq!(u.reasoning_output_tokens, 7);
         // Inconsistent counts are clamped to the reported prompt, reads first.
-        let u = openai_usage(100, 0, &cache(Some(70), Some(50)));
+        let u = openai_usage(100, 0, &cache(Some(70), Some(50)), None);
         assert_eq!(
             (
                 u.input_tokens,

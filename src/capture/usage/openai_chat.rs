@@ -14,8 +14,8 @@ use memchr::memmem::Finder;
 use serde::Deserialize;
 
 use super::{
-    ApiErrorJson, CacheDetailsJson, ResponseSummary, Text, decode_body, openai_usage, skip_ws,
-    text_field, trim_ws,
+    ApiErrorJson, CacheDetailsJson, OutputDetailsJson, ResponseSummary, Text, decode_body,
+    openai_usage, skip_ws, text_field, trim_ws,
 };
 use crate::capture::sse::SseEvent;
 use crate::observation::Usage;
@@ -55,6 +55,7 @@ struct ChatUsageJson {
     completion_tokens: Option<u64>,
     // `null` happens (some compatible servers): an Option, so it does not fail the usage.
     prompt_tokens_details: Option<CacheDetailsJson>,
+    completion_tokens_details: Option<OutputDetailsJson>,
 }
 
 impl ChatUsageJson {
@@ -65,6 +66,7 @@ impl ChatUsageJson {
             self.prompt_tokens_details
                 .as_ref()
                 .unwrap_or(&CacheDetailsJson::default()),
+            self.completion_tokens_details.as_ref(),
         )
     }
 }
@@ -381,6 +383,7 @@ data: {\"error\":{\"message\":\"The server had an error while processing your re
                 cache_creation_input_tokens: 2900,
                 cache_creation_5m_input_tokens: 2900,
                 cache_creation_1h_input_tokens: 0,
+                reasoning_output_tokens: 0,
             })
         );
         assert_eq!(s.usage.map(|u| u.prompt_tokens()), Some(4000));

@@ -13,8 +13,8 @@
 use serde::Deserialize;
 
 use super::{
-    ApiErrorJson, CacheDetailsJson, LooseStr, ResponseSummary, Text, decode_body, describe_error,
-    event_type, openai_usage, text_field,
+    ApiErrorJson, CacheDetailsJson, LooseStr, OutputDetailsJson, ResponseSummary, Text,
+    decode_body, describe_error, event_type, openai_usage, text_field,
 };
 use crate::capture::sse::SseEvent;
 use crate::observation::Usage;
@@ -52,6 +52,7 @@ struct ResponsesUsageJson {
     output_tokens: Option<u64>,
     // `null` happens (some compatible servers): an Option, so it does not fail the usage.
     input_tokens_details: Option<CacheDetailsJson>,
+    output_tokens_details: Option<OutputDetailsJson>,
 }
 
 impl ResponsesUsageJson {
@@ -62,6 +63,7 @@ impl ResponsesUsageJson {
             self.input_tokens_details
                 .as_ref()
                 .unwrap_or(&CacheDetailsJson::default()),
+            self.output_tokens_details.as_ref(),
         )
     }
 }
@@ -292,6 +294,8 @@ data: {\"type\":\"error\",\"code\":\"ERR_SOMETHING\",\"message\":\"Something wen
                 cache_creation_input_tokens: 25000,
                 cache_creation_5m_input_tokens: 25000,
                 cache_creation_1h_input_tokens: 0,
+                // Reasoning: a share of the 700 output tokens, billed with them.
+                reasoning_output_tokens: 300,
             })
         );
         let null_details = parse_json_body(

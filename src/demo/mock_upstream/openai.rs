@@ -54,6 +54,7 @@ pub(crate) fn account(
     items: &[Value],
     tools: Vec<String>,
     max: Option<u64>,
+    reasons: bool,
 ) -> Accounted {
     let segs = segments(model, prefix, items);
     let cache = env.cache.openai(&segs, env.now);
@@ -76,6 +77,12 @@ pub(crate) fn account(
         cache_creation_input_tokens: cache.write,
         cache_creation_5m_input_tokens: cache.write,
         cache_creation_1h_input_tokens: 0,
+        // A model asked to reason spends a quarter of its output on it (the mock's choice).
+        reasoning_output_tokens: if reasons {
+            generated.output_tokens / 4
+        } else {
+            0
+        },
     };
     Accounted {
         usage,
@@ -84,6 +91,15 @@ pub(crate) fn account(
         generated,
         ids,
     }
+}
+
+/// Whether a request asks the model to reason: an effort (`reasoning_effort` in Chat
+/// Completions, `reasoning.effort` in Responses) other than none or minimal.
+pub(crate) fn asks_reasoning(effort: Option<&Value>) -> bool {
+    matches!(
+        effort.and_then(Value::as_str),
+        Some("low" | "medium" | "high" | "xhigh")
+    )
 }
 
 pub(crate) fn names(tools: Option<&Value>, path: &[&str]) -> Vec<String> {
@@ -117,13 +133,22 @@ pub(crate) fn chat_completions(req: &Value, stream: bool, env: &mut Env<'_>) -> 
         .unwrap_or("gpt-mock");
     let tools = names(req.get("tools"), &["function", "name"]);
     let max = max_of(req, &["max_completion_tokens", "max_tokens"]);
-    let a = account(env, model, &[req.get("tools")], messages, tools, max);
+    let reasons = asks_reasoning(req.get("reasoning_effort"));
+    let a = account(
+        env,
+        model,
+        &[req.get("tools")],
+        messages,
+        tools,
+        max,
+        reasons,
+    );
     let usage_json = json!({
         "prompt_tokens": a.prompt, "completion_tokens": a.usage.output_tokens,
         "total_tokens": a.prompt + a.usage.output_tokens,
         "prompt_tokens_details": {"cached_tokens": a.cache.read,
             "cache_write_tokens": a.cache.write, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+        "completion_tokens_details": {"reasoning_tokens": a.usage.reasoning_output_tokens, "audio_tokens": 0,
             "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
     });
     let finish = match a.generated.answer {

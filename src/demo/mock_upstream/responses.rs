@@ -11,7 +11,9 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::openai::{Accounted, JSON_DELTAS, WORDS_PER_DELTA, account, bad_request, max_of, names};
+use super::openai::{
+    Accounted, JSON_DELTAS, WORDS_PER_DELTA, account, asks_reasoning, bad_request, max_of, names,
+};
 use super::reply::{Answer, Env, Payload, Reply, SseChunk, sse, with};
 use super::tokens::{split_even, split_text};
 
@@ -33,7 +35,8 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     let tools = names(req.get("tools"), &["name"]);
     let max = max_of(req, &["max_output_tokens"]);
     let prefix = [req.get("instructions"), req.get("tools")];
-    let a = account(env, model, &prefix, &items, tools, max);
+    let reasons = asks_reasoning(req.get("reasoning").and_then(|r| r.get("effort")));
+    let a = account(env, model, &prefix, &items, tools, max, reasons);
     let id = a.ids.response();
     let item_id = a.ids.message();
     let compaction = is_compaction_trigger(items.last());
@@ -156,7 +159,8 @@ pub(crate) fn compact(req: &Value, env: &mut Env<'_>) -> Reply {
         .and_then(Value::as_str)
         .unwrap_or("gpt-mock");
     let prefix = [req.get("instructions"), req.get("tools")];
-    let a = account(env, model, &prefix, &items, Vec::new(), None);
+    let reasons = asks_reasoning(req.get("reasoning").and_then(|r| r.get("effort")));
+    let a = account(env, model, &prefix, &items, Vec::new(), None, reasons);
     let id = a.ids.response();
     let body = json!({
         "id": id, "object": "response.compaction", "created_at": a.ids.created(),
@@ -177,7 +181,7 @@ fn usage_json(a: &Accounted) -> Value {
         "input_tokens": a.prompt,
         "input_tokens_details": {"cached_tokens": a.cache.read, "cache_write_tokens": a.cache.write},
         "output_tokens": a.usage.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": a.usage.reasoning_output_tokens},
         "total_tokens": a.prompt + a.usage.output_tokens,
     })
 }

@@ -298,6 +298,7 @@ mod tests {
                 cache_read_input_tokens: 7,
                 cache_creation_5m_input_tokens: 3,
                 cache_creation_1h_input_tokens: 0,
+                reasoning_output_tokens: 0,
             }
         );
     }

@@ -141,6 +141,7 @@ impl Generator {
             cache_read_input_tokens: self.rng.range(0, 150_000),
             cache_creation_5m_input_tokens: creation - one_hour,
             cache_creation_1h_input_tokens: one_hour,
+            reasoning_output_tokens: 0,
         }
     }
 

@@ -41,6 +41,7 @@ impl TokenUsage {
             cache_read_input_tokens: read,
             cache_creation_5m_input_tokens: write,
             cache_creation_1h_input_tokens: 0,
+            reasoning_output_tokens: self.reasoning_output_tokens,
         }
     }
 
