@@ -80,9 +80,10 @@ pub trait Agent: Sync {
         None
     }
 
-    /// What the user should know before the run (something agentprof chose not to change).
-    fn notes(&self, endpoints: &Endpoints) -> Vec<String> {
-        let _ = endpoints;
+    /// What the user should know before the run (something agentprof could not, or chose
+    /// not to, change), given the user's arguments.
+    fn notes(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
+        let _ = (endpoints, args);
         Vec::new()
     }
 
@@ -106,7 +107,7 @@ pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
         args: agent.map_or_else(|| args.to_vec(), |a| a.args(endpoints, args)),
         env,
         agent: agent.map(|a| a.name()),
-        notes: agent.map(|a| a.notes(endpoints)).unwrap_or_default(),
+        notes: agent.map(|a| a.notes(endpoints, args)).unwrap_or_default(),
     }
 }
 

@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod client;
 mod codex;
+mod codex_config;
 mod codex_sessions;
 mod codex_telemetry;
 mod crash;

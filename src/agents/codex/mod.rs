@@ -8,6 +8,7 @@
 
 pub mod history;
 mod otel;
+mod provider;
 
 use super::{Agent, CallIds, Endpoints, header_text, program_name};
 use crate::attribute::turns::TURN_ID_HEADER;
@@ -32,7 +33,7 @@ impl Agent for Codex {
             ),
         ];
         if let Some(receiver) = &endpoints.telemetry
-            && users_exporter().is_none()
+            && users_exporter(&users_config()).is_none()
         {
             out.extend(otel::exporter_override(receiver));
         }
@@ -40,15 +41,32 @@ impl Agent for Codex {
         out
     }
 
-    fn notes(&self, endpoints: &Endpoints) -> Vec<String> {
-        match (&endpoints.telemetry, users_exporter()) {
-            (Some(_), Some((exporter, path))) => vec![format!(
+    fn notes(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
+        let config = users_config();
+        let mut notes = Vec::new();
+        if let Some(provider) =
+            provider::other_provider(config.as_ref().map(|c| c.1.as_str()), args)
+            && !provider::base_url_given(&provider, args)
+        {
+            notes.push(format!(
+                "Codex is set to use the model provider {provider:?}, not the built-in \
+                 \"openai\" that agentprof points at the proxy: its calls go straight to that \
+                 provider and are not measured. To measure them, give the proxy a fixed port and \
+                 that provider's URL, and point the provider at the proxy for the run: \
+                 agentprof run --listen 127.0.0.1:4000 --openai-upstream <its base_url without \
+                 /v1> -- codex -c 'model_providers.{provider}.base_url=\"http://127.0.0.1:4000/openai/v1\"' …"
+            ));
+        }
+        if let (Some(_), Some(exporter)) = (&endpoints.telemetry, users_exporter(&config)) {
+            notes.push(format!(
                 "Codex exports its telemetry ({exporter}, {}); left as it is, so its events are \
                  not joined to the calls this run",
-                path.display()
-            )],
-            _ => Vec::new(),
+                config
+                    .as_ref()
+                    .map_or_else(String::new, |c| c.0.display().to_string())
+            ));
         }
+        notes
     }
 
     /// `x-codex-turn-metadata` is a JSON object whose `request_kind` (`turn`, `prewarm`,
@@ -100,11 +118,16 @@ impl Agent for Codex {
     }
 }
 
-/// The log exporter the user set in Codex's `config.toml`, and that file.
-fn users_exporter() -> Option<(String, std::path::PathBuf)> {
+/// The user's Codex `config.toml` (read only, never written) and its text, if there is one.
+fn users_config() -> Option<(std::path::PathBuf, String)> {
     let path = otel::config_path()?;
     let text = std::fs::read_to_string(&path).ok()?;
-    Some((otel::users_log_exporter(&text)?, path))
+    Some((path, text))
+}
+
+/// The log exporter the user set in that file.
+fn users_exporter(config: &Option<(std::path::PathBuf, String)>) -> Option<String> {
+    otel::users_log_exporter(&config.as_ref()?.1)
 }
 
 /// `value` as a TOML basic string (Codex parses `-c` values as TOML).
