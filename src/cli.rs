@@ -382,9 +382,34 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
 
-    /// Turns the synthetic agent plays.
+    /// Turns each synthetic agent plays.
     #[arg(long, default_value_t = 6)]
     pub turns: u32,
+
+    /// Which synthetic agent to run: Claude Code-shaped (Anthropic Messages), Codex-shaped
+    /// (Responses API, Codex CLI 0.171's headers and metadata), or both side by side in one
+    /// trace, with a "By agent" table telling their calls apart.
+    #[arg(long, value_enum, default_value_t = DemoAgent::Both)]
+    pub agent: DemoAgent,
+}
+
+/// The synthetic agents `demo` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoAgent {
+    ClaudeCode,
+    Codex,
+    Both,
+}
+
+impl DemoAgent {
+    /// The synthetic agent's `--shape` value.
+    pub fn shape(self) -> &'static str {
+        match self {
+            DemoAgent::ClaudeCode => "claude-code",
+            DemoAgent::Codex => "codex",
+            DemoAgent::Both => "both",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
