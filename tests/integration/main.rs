@@ -8,6 +8,7 @@ mod codex;
 mod codex_sessions;
 mod crash;
 mod cut_points;
+mod demo_codex;
 mod demo_e2e;
 mod fault_suite;
 mod faults;
