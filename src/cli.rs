@@ -47,14 +47,14 @@ pub enum Command {
     /// What a model costs and where the price came from; which models of a trace have no price.
     #[command(after_help = PRICES_EXIT_CODES)]
     Prices(PricesArgs),
-    /// Run the built-in synthetic agent against the built-in mock upstream, then report.
+    /// Run the built-in synthetic agents (Claude Code- and Codex-shaped) against the built-in mock upstream, then report.
     Demo(DemoArgs),
     /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
     Completions(CompletionsArgs),
     /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
     #[command(hide = true)]
     MockUpstream(MockArgs),
-    /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL).
+    /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL, or OPENAI_BASE_URL with --shape codex).
     #[command(hide = true)]
     SyntheticAgent(SyntheticAgentArgs),
     /// Write a generated Claude Code history with its ground truth (tests and benchmarks).
