@@ -49,14 +49,14 @@ pub enum Command {
     /// What a model costs and where the price came from; which models of a trace have no price.
     #[command(after_help = PRICES_EXIT_CODES)]
     Prices(PricesArgs),
-    /// Run the built-in synthetic agent against the built-in mock upstream, then report.
+    /// Run the built-in synthetic agents (Claude Code- and Codex-shaped) against the built-in mock upstream, then report.
     Demo(DemoArgs),
     /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
     Completions(CompletionsArgs),
     /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
     #[command(hide = true)]
     MockUpstream(MockArgs),
-    /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL).
+    /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL, or OPENAI_BASE_URL with --shape codex).
     #[command(hide = true)]
     SyntheticAgent(SyntheticAgentArgs),
     /// Write a generated Claude Code history with its ground truth (tests and benchmarks).
@@ -384,9 +384,34 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
 
-    /// Turns the synthetic agent plays.
+    /// Turns each synthetic agent plays.
     #[arg(long, default_value_t = 6)]
     pub turns: u32,
+
+    /// Which synthetic agent to run: Claude Code-shaped (Anthropic Messages), Codex-shaped
+    /// (Responses API, Codex CLI 0.171's headers and metadata), or both side by side in one
+    /// trace, with a "By agent" table telling their calls apart.
+    #[arg(long, value_enum, default_value_t = DemoAgent::Both)]
+    pub agent: DemoAgent,
+}
+
+/// The synthetic agents `demo` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoAgent {
+    ClaudeCode,
+    Codex,
+    Both,
+}
+
+impl DemoAgent {
+    /// The synthetic agent's `--shape` value.
+    pub fn shape(self) -> &'static str {
+        match self {
+            DemoAgent::ClaudeCode => "claude-code",
+            DemoAgent::Codex => "codex",
+            DemoAgent::Both => "both",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,9 @@
 //! `agentprof demo`: the whole pipeline on built-in parts — no key, no network.
 //!
-//! Starts the mock upstream on a loopback port, runs the synthetic agent (this same binary,
-//! `synthetic-agent`) under `run` against it, then prints the report of the trace it wrote and
-//! writes its HTML report beside it (`index.html`).
+//! Starts the mock upstream on a loopback port, runs the synthetic agents (this same binary,
+//! `synthetic-agent`: Claude Code-shaped, Codex-shaped, or both side by side) under `run`
+//! against it, then prints the report of the trace it wrote — with a "By agent" table when both
+//! ran — and writes its HTML report beside it (`index.html`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use super::run::wrap;
 use super::session::SessionOptions;
 use crate::attribute::summarize;
 use crate::capture::proxy::{Upstream, Upstreams};
-use crate::cli::DemoArgs;
+use crate::cli::{DemoAgent, DemoArgs};
 use crate::demo::mock_upstream::{MockConfig, MockUpstream};
 use crate::output::html::write_report;
 use crate::output::report::table::{self, Lead};
@@ -30,8 +31,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     super::logging::init_file(&trace);
     let exe = std::env::current_exe().context("locating the agentprof binary")?;
     let runtime = super::runtime()?;
+    let who = match args.agent {
+        DemoAgent::ClaudeCode => "a Claude Code-shaped synthetic agent",
+        DemoAgent::Codex => "a Codex-shaped synthetic agent",
+        DemoAgent::Both => "Claude Code- and Codex-shaped synthetic agents side by side",
+    };
     eprintln!(
-        "agentprof demo: synthetic agent, {} turns, against the built-in mock upstream…",
+        "agentprof demo: {who}, {} turns each, against the built-in mock upstream…",
         args.turns
     );
     let outcome = runtime.block_on(async {
@@ -42,6 +48,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
         let command = vec![
             exe.display().to_string(),
             "synthetic-agent".to_string(),
+            "--shape".to_string(),
+            args.agent.shape().to_string(),
             "--turns".to_string(),
             args.turns.to_string(),
         ];
@@ -80,13 +88,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let read = read_trace(&outcome.trace)?;
     let prices = crate::attribute::cost::PriceTable::bundled();
     let kv_profile = crate::attribute::kv::KvProfile::default_profile();
-    let summary = summarize(
-        std::slice::from_ref(&read),
-        &crate::attribute::summary::ReportOptions {
-            prices: &prices,
-            kv_profile,
-        },
-    );
+    let options = crate::attribute::summary::ReportOptions {
+        prices: &prices,
+        kv_profile,
+    };
+    let summary = summarize(std::slice::from_ref(&read), &options);
     let index = write_report(
         &target,
         &summary,
@@ -97,6 +103,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     .map_err(super::html::error)?;
     let mut stdout = std::io::stdout().lock();
     table::write(&summary, Lead::Category, &mut stdout)?;
+    super::demo_agents::write(&read, &options, &mut stdout)?;
     use std::io::Write;
     writeln!(stdout, "\ntrace: {}", outcome.trace.display())?;
     writeln!(stdout, "HTML report: {}", index.display())?;

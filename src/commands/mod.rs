@@ -2,6 +2,7 @@
 
 mod completions;
 mod demo;
+mod demo_agents;
 mod exporters;
 mod html;
 mod import;

@@ -10,6 +10,7 @@ mod codex_sessions;
 mod codex_telemetry;
 mod crash;
 mod cut_points;
+mod demo_codex;
 mod demo_e2e;
 mod fault_suite;
 mod faults;

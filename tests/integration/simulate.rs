@@ -327,8 +327,9 @@ fn assert_within_5_percent(doc: &Value) {
 #[test]
 fn calibrating_on_a_fresh_demo_trace_reproduces_it_within_5_percent() {
     let dir = tempfile::tempdir().unwrap();
+    // The simulator models one Claude Code-like agent: calibrate it on that agent alone.
     let demo = agentprof()
-        .args(["demo", "--out"])
+        .args(["demo", "--agent", "claude-code", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();

@@ -1,50 +1,19 @@
-//! The synthetic agent's HTTP client: builds requests that look like Claude Code 2.1.x on the
+//! The Claude Code shape's client: builds requests that look like Claude Code 2.1.x on the
 //! wire (path, headers, metadata, body shape) and reads streamed or JSON answers strictly —
 //! a non-2xx status, an `error` event or a stream that ends before `message_stop` is a failure.
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::{Request, Uri};
+use http_body_util::Full;
 use serde_json::{Value, json};
 
+pub(crate) use super::error::AgentError;
 use super::prompts::CC_VERSION;
+use super::transport::{self, Reader, Transport};
 use crate::demo::sse::SseParser;
 use crate::observation::{Category, Usage};
 
-/// Longest any single call may take before the agent gives up.
-const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 const BETAS: &str = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14";
-
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    #[error("ANTHROPIC_BASE_URL is not set; point it at the agentprof proxy or a mock upstream")]
-    MissingBaseUrl,
-    #[error(
-        "ANTHROPIC_BASE_URL `{0}` is not a usable http:// URL (the synthetic agent speaks plain HTTP only)"
-    )]
-    BadBaseUrl(String),
-    #[error("{0} call could not be sent: {1}")]
-    Connect(Category, String),
-    #[error("{0} call failed with HTTP {1}: {2}")]
-    Status(Category, u16, String),
-    #[error("{0} call: the response body broke off: {1}")]
-    Body(Category, String),
-    #[error("{0} call: the stream carried an error event: {1}")]
-    StreamError(Category, String),
-    #[error("{0} call: the stream ended before message_stop")]
-    Truncated(Category),
-    #[error("{0} call: unreadable response: {1}")]
-    Json(Category, String),
-    #[error("{0} call timed out after {1:?}")]
-    Timeout(Category, Duration),
-    #[error("sub-agent process failed: {0}")]
-    Subagent(String),
-}
 
 /// Identity the agent sends on every call.
 #[derive(Debug, Clone)]
@@ -76,24 +45,16 @@ pub(crate) struct Answer {
 }
 
 pub(crate) struct ApiClient {
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Transport,
     uri: Uri,
     identity: Identity,
 }
 
 impl ApiClient {
     pub(crate) fn new(base_url: &str, identity: Identity) -> Result<Self, AgentError> {
-        let uri: Uri = format!("{}/v1/messages?beta=true", base_url.trim_end_matches('/'))
-            .parse()
-            .map_err(|_| AgentError::BadBaseUrl(base_url.to_string()))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(AgentError::BadBaseUrl(base_url.to_string()));
-        }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let http = Client::builder(TokioExecutor::new()).build(connector);
+        let uri = transport::endpoint(base_url, "/v1/messages?beta=true")?;
         Ok(ApiClient {
-            http,
+            http: Transport::new(),
             uri,
             identity,
         })
@@ -145,59 +106,11 @@ impl ApiClient {
 
     /// Makes one call and reads it to the end.
     pub(crate) async fn call(&self, spec: CallSpec<'_>) -> Result<Answer, AgentError> {
-        let category = spec.category;
-        match tokio::time::timeout(CALL_TIMEOUT, self.call_inner(spec)).await {
-            Ok(result) => result,
-            Err(_) => Err(AgentError::Timeout(category, CALL_TIMEOUT)),
-        }
-    }
-
-    async fn call_inner(&self, spec: CallSpec<'_>) -> Result<Answer, AgentError> {
-        let cat = spec.category;
         let req = self.request(&spec)?;
-        let resp = self
-            .http
-            .request(req)
+        let reader = StreamReader::new(spec.category);
+        self.http
+            .send(spec.category, req, spec.stream, reader)
             .await
-            .map_err(|e| AgentError::Connect(cat, e.to_string()))?;
-        let status = resp.status();
-        let mut body = resp.into_body();
-        if status != StatusCode::OK {
-            let bytes = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).chars().take(300).collect();
-            return Err(AgentError::Status(cat, status.as_u16(), text));
-        }
-        if !spec.stream {
-            let bytes = body
-                .collect()
-                .await
-                .map_err(|e| AgentError::Body(cat, e.to_string()))?
-                .to_bytes();
-            let v: Value =
-                serde_json::from_slice(&bytes).map_err(|e| AgentError::Json(cat, e.to_string()))?;
-            let text = v["content"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|b| b.get("text").and_then(Value::as_str))
-                .collect();
-            return Ok(Answer {
-                text,
-                usage: usage_of(&v["usage"], Usage::default()),
-            });
-        }
-        let mut reader = StreamReader::new(cat);
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| AgentError::Body(cat, e.to_string()))?;
-            if let Some(data) = frame.data_ref() {
-                reader.push(data)?;
-            }
-        }
-        reader.finish()
     }
 }
 
@@ -218,7 +131,9 @@ impl StreamReader {
             stopped: false,
         }
     }
+}
 
+impl Reader for StreamReader {
     fn push(&mut self, bytes: &[u8]) -> Result<(), AgentError> {
         for event in self.parser.push(bytes) {
             if event.event.as_deref() == Some("error") {
@@ -249,8 +164,23 @@ impl StreamReader {
         if self.stopped {
             Ok(self.answer)
         } else {
-            Err(AgentError::Truncated(self.category))
+            Err(AgentError::Truncated(self.category, "message_stop"))
         }
+    }
+
+    fn json(&self, bytes: &[u8]) -> Result<Answer, AgentError> {
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| AgentError::Json(self.category, e.to_string()))?;
+        let text = v["content"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect();
+        Ok(Answer {
+            text,
+            usage: usage_of(&v["usage"], Usage::default()),
+        })
     }
 }
 
@@ -316,7 +246,7 @@ mod tests {
         r.push(START.as_bytes()).unwrap();
         assert!(matches!(
             r.finish(),
-            Err(AgentError::Truncated(Category::Dream))
+            Err(AgentError::Truncated(Category::Dream, _))
         ));
     }
 

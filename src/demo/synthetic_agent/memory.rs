@@ -12,6 +12,9 @@ const RATIO: usize = 320;
 /// What a sub-agent process holds before its first call.
 pub(crate) const SUBAGENT_BASELINE: usize = 16 << 20;
 const PAGE: usize = 4096;
+/// Memory an idle agent keeps accumulating (1 MiB/s; reported idle sessions grew far faster,
+/// e.g. 0.86 → 11.8 GB in two minutes, anthropics/claude-code#31414).
+const IDLE_GROWTH_BYTES_PER_SEC: usize = 1 << 20;
 
 /// Touched, retained memory.
 #[derive(Debug, Default)]
@@ -43,6 +46,19 @@ impl Ballast {
         std::hint::black_box(&block);
         self.held += bytes;
         self.blocks.push(block);
+    }
+
+    /// Waits like an idle agent does: holding on to a little more memory as time passes (the
+    /// idle growth users report), so the idle-slope figure has something to measure.
+    pub(crate) async fn idle(&mut self, duration: std::time::Duration) {
+        const STEP: std::time::Duration = std::time::Duration::from_millis(50);
+        let mut left = duration;
+        while !left.is_zero() {
+            let step = left.min(STEP);
+            tokio::time::sleep(step).await;
+            self.hold((IDLE_GROWTH_BYTES_PER_SEC as f64 * step.as_secs_f64()) as usize);
+            left -= step;
+        }
     }
 
     pub(crate) fn held(&self) -> usize {

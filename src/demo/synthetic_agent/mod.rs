@@ -1,7 +1,10 @@
-//! A synthetic coding agent that behaves on the wire and in memory like Claude Code 2.1.x, so
-//! `agentprof demo` and the tests have a realistic, reproducible agent to measure.
+//! A synthetic coding agent that behaves on the wire and in memory like Claude Code 2.1.x or,
+//! with `--shape codex`, like Codex CLI 0.171 (`codex`), so `agentprof demo` and the tests have
+//! realistic, reproducible agents to measure. The shape decides the wire format and the agent's
+//! background work; the turn logic (`turn`), HTTP transport (`transport`) and memory (`memory`)
+//! are shared. `--shape both` runs one process of each side by side (`both`).
 //!
-//! On the wire: `POST {ANTHROPIC_BASE_URL}/v1/messages?beta=true`, streaming, with Claude Code's
+//! Claude Code on the wire: `POST {ANTHROPIC_BASE_URL}/v1/messages?beta=true`, streaming, with Claude Code's
 //! headers, billing system block, cached agent prompt, ~10 tools and a cache breakpoint on the
 //! last message (`client`, `prompts`, `tools`, `conversation`). Its work (`session`): user turns
 //! with tool-use continuations, memory extraction after every turn, a session title and a topic
@@ -13,17 +16,22 @@
 //! Output is quiet unless `AGENTPROF_SYNTHETIC_VERBOSE=1` (progress goes to stderr). Any failed
 //! call (non-2xx, broken or truncated stream, error event) ends the run with an error.
 
+mod both;
 mod client;
+mod codex;
 mod conversation;
+mod error;
 mod memory;
 mod prompts;
 mod session;
 mod subagent;
 mod tools;
+mod transport;
+mod turn;
 
 use std::fmt::Display;
 
-pub use client::AgentError;
+pub use error::AgentError;
 
 use crate::demo::det::Rng;
 use crate::observation::{Category, Usage};
@@ -31,9 +39,23 @@ use client::{ApiClient, Identity};
 
 const DEFAULT_API_KEY: &str = "sk-ant-synthetic-demo-key";
 
+/// Which agent the synthetic agent imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Claude Code 2.1.x: Anthropic Messages at ANTHROPIC_BASE_URL.
+    ClaudeCode,
+    /// Codex CLI 0.171: the OpenAI Responses API at OPENAI_BASE_URL.
+    Codex,
+    /// One process of each, side by side.
+    Both,
+}
+
 /// `agentprof synthetic-agent` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SyntheticAgentArgs {
+    /// Which agent to imitate on the wire.
+    #[arg(long, value_enum, default_value_t = Shape::ClaudeCode)]
+    pub shape: Shape,
     /// Number of user turns.
     #[arg(long, default_value_t = 6)]
     pub turns: u32,
@@ -43,7 +65,7 @@ pub struct SyntheticAgentArgs {
     /// Pause between turns, like a user reading and typing (milliseconds).
     #[arg(long, default_value_t = 400)]
     pub think_ms: u64,
-    /// Main-loop model.
+    /// Main-loop model (Claude Code shape; the Codex shape uses Codex's defaults).
     #[arg(long, default_value = "claude-sonnet-4-6")]
     pub model: String,
     /// Model for utility calls (title, topic check).
@@ -97,15 +119,40 @@ fn device_id(seed: u64) -> String {
 /// Runs the synthetic agent (or, with `--subagent`, one sub-agent) to completion on its own
 /// current-thread runtime; call it from outside any tokio runtime.
 pub fn run_synthetic_agent(args: SyntheticAgentArgs) -> anyhow::Result<()> {
+    let verbose = std::env::var("AGENTPROF_SYNTHETIC_VERBOSE").is_ok_and(|v| v == "1");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match args.shape {
+        Shape::ClaudeCode => run_claude_code(args, verbose, &runtime),
+        Shape::Codex => {
+            let log = Log {
+                verbose,
+                who: "synthetic-codex".to_string(),
+            };
+            runtime.block_on(codex::run(&args, log))?;
+            Ok(())
+        }
+        Shape::Both => {
+            runtime.block_on(both::run(&args))?;
+            Ok(())
+        }
+    }
+}
+
+fn run_claude_code(
+    args: SyntheticAgentArgs,
+    verbose: bool,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
     let base_url = std::env::var("ANTHROPIC_BASE_URL")
         .ok()
         .filter(|s| !s.trim().is_empty())
-        .ok_or(AgentError::MissingBaseUrl)?;
+        .ok_or(AgentError::MissingBaseUrl("ANTHROPIC_BASE_URL"))?;
     let api_key = std::env::var("ANTHROPIC_API_KEY")
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| DEFAULT_API_KEY.to_string());
-    let verbose = std::env::var("AGENTPROF_SYNTHETIC_VERBOSE").is_ok_and(|v| v == "1");
     let session_id = args
         .session_id
         .clone()
@@ -123,9 +170,6 @@ pub fn run_synthetic_agent(args: SyntheticAgentArgs) -> anyhow::Result<()> {
             None => "synthetic-agent".to_string(),
         },
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async {
         let client = ApiClient::new(&base_url, identity)?;
         match (&args.subagent, &args.task) {

@@ -11,7 +11,8 @@ use super::client::{AgentError, Answer, ApiClient, CallSpec};
 use super::conversation::{Conversation, text_block, tool_result_block, tool_use_block};
 use super::memory::Ballast;
 use super::prompts;
-use super::tools::{SUBAGENT_TOOL, fake_tool_run, main_tools};
+use super::tools::{SUBAGENT_TOOL, main_tools};
+use super::turn::{self, MainLoop, ToolStep};
 use super::{Log, SyntheticAgentArgs, subagent};
 use crate::demo::det::Rng;
 use crate::observation::Category;
@@ -23,14 +24,9 @@ const SUBAGENT_TURNS: [u32; 2] = [2, 5];
 const TOPIC_CHECK_TURN: u32 = 4;
 const DREAM_AFTER_TURN: u32 = 3;
 const AWAY_AFTER_TURN: u32 = 4;
-/// Memory an idle agent keeps accumulating (1 MiB/s; reported idle sessions grew far faster,
-/// e.g. 0.86 → 11.8 GB in two minutes, anthropics/claude-code#31414).
-const IDLE_GROWTH_BYTES_PER_SEC: usize = 1 << 20;
 /// The away pause is this many think pauses long.
 const AWAY_PAUSE_FACTOR: u32 = 3;
 const MAIN_MAX_TOKENS: u64 = 32_000;
-const TOOL_OUTPUT_BYTES: (u64, u64) = (6_000, 10_000);
-const TOOL_STEPS: (u64, u64) = (2, 3);
 
 pub(crate) struct Session<'a> {
     args: &'a SyntheticAgentArgs,
@@ -61,7 +57,11 @@ pub(crate) fn assistant_blocks(text: &str, extra: Option<Value>) -> Vec<Value> {
 
 /// Deterministic `toolu_` id.
 pub(crate) fn tool_id(rng: &mut Rng) -> String {
-    format!("toolu_synth_{:016x}", rng.next_u64())
+    tool_id_of(rng.next_u64())
+}
+
+fn tool_id_of(bits: u64) -> String {
+    format!("toolu_synth_{bits:016x}")
 }
 
 impl<'a> Session<'a> {
@@ -85,25 +85,11 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Waits like an idle agent does: holding on to a little more memory as time passes (the
-    /// idle growth users report), so the idle-slope figure has something to measure.
-    async fn idle(&mut self, duration: Duration) {
-        const STEP: Duration = Duration::from_millis(50);
-        let mut left = duration;
-        while !left.is_zero() {
-            let step = left.min(STEP);
-            tokio::time::sleep(step).await;
-            self.ballast
-                .hold((IDLE_GROWTH_BYTES_PER_SEC as f64 * step.as_secs_f64()) as usize);
-            left -= step;
-        }
-    }
-
     pub(crate) async fn run(mut self) -> Result<(), AgentError> {
         let think = Duration::from_millis(self.args.think_ms);
         for turn in 1..=self.args.turns {
             if turn > 1 {
-                self.idle(think).await;
+                self.ballast.idle(think).await;
             }
             if self.convo.bytes() > COMPACT_AT_BYTES {
                 self.compact().await?;
@@ -117,7 +103,7 @@ impl<'a> Session<'a> {
                 self.fork(Category::Dream, prompts::DREAM).await?;
             }
             if turn == AWAY_AFTER_TURN {
-                self.idle(think * AWAY_PAUSE_FACTOR).await;
+                self.ballast.idle(think * AWAY_PAUSE_FACTOR).await;
                 self.fork(Category::AwaySummary, prompts::AWAY_SUMMARY)
                     .await?;
             }
@@ -195,11 +181,7 @@ impl<'a> Session<'a> {
     }
 
     async fn user_turn(&mut self, turn: u32) -> Result<(), AgentError> {
-        let prompt = self
-            .rng
-            .pick(&prompts::USER_PROMPTS)
-            .copied()
-            .unwrap_or_default();
+        let prompt = turn::pick_prompt(&mut self.rng);
         let mut blocks = Vec::new();
         if turn == 1 {
             blocks.push(text_block(prompts::FIRST_TURN_REMINDER));
@@ -218,24 +200,7 @@ impl<'a> Session<'a> {
         if SUBAGENT_TURNS.contains(&turn) {
             answer = self.delegate(turn, &answer.text).await?;
         }
-        let steps = self.rng.range(TOOL_STEPS.0, TOOL_STEPS.1);
-        for _ in 0..steps {
-            let size = self.rng.range(TOOL_OUTPUT_BYTES.0, TOOL_OUTPUT_BYTES.1);
-            let (name, input, output) =
-                fake_tool_run(&mut self.rng, usize::try_from(size).unwrap_or(0));
-            let id = tool_id(&mut self.rng);
-            let n = self.convo.push_assistant(assistant_blocks(
-                &answer.text,
-                Some(tool_use_block(&id, &name, input)),
-            ));
-            let m = self.convo.push_user(vec![tool_result_block(&id, &output)]);
-            self.grow(n + m);
-            answer = self.call(Category::UserTurn, None).await?;
-        }
-        let n = self
-            .convo
-            .push_assistant(assistant_blocks(&answer.text, None));
-        self.grow(n);
+        turn::work_through_tools(self, answer).await?;
         Ok(())
     }
 
@@ -260,6 +225,35 @@ impl<'a> Session<'a> {
         let report = subagent::spawn(self.args, &self.session_id, task, seed, &self.log).await?;
         let n = self.convo.push_user(vec![tool_result_block(&id, &report)]);
         self.grow(n);
+        self.call(Category::UserTurn, None).await
+    }
+}
+
+impl MainLoop for Session<'_> {
+    fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    fn push_tool_step(&mut self, said: &str, step: ToolStep) -> usize {
+        let id = tool_id_of(step.id_bits);
+        let n = self.convo.push_assistant(assistant_blocks(
+            said,
+            Some(tool_use_block(&id, &step.name, step.input)),
+        ));
+        n + self
+            .convo
+            .push_user(vec![tool_result_block(&id, &step.output)])
+    }
+
+    fn push_answer(&mut self, said: &str) -> usize {
+        self.convo.push_assistant(assistant_blocks(said, None))
+    }
+
+    fn grew(&mut self, bytes: usize) {
+        self.grow(bytes);
+    }
+
+    async fn main_call(&mut self) -> Result<Answer, AgentError> {
         self.call(Category::UserTurn, None).await
     }
 }
