@@ -15,15 +15,14 @@ use crate::attribute::attribution::subagent_type_of;
 use crate::attribute::cost::ModelPrice;
 use crate::attribute::kv::{KvCall, KvFigures, server_kv_of};
 use crate::attribute::summary::{
-    IMPORT_LIMITS, IMPORT_MODE, ReportOptions, Source, Summary, TurnReport, classification_method,
-    empty, finish, merge_kv,
+    IMPORT_LIMITS, ReportOptions, Source, Summary, TurnReport, classification_method, empty,
+    finish, merge_kv,
 };
 use crate::attribute::{Buckets, UsageTotals};
 use crate::clock::offset_to_timestamp;
 use crate::observation::{ApiKind, Call, Category, Provider};
 use crate::output::trace::{
-    HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, Upstreams,
-    write_trace_file,
+    TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
 };
 
 /// One billed call of an imported history: what its report and trace record need, in 56
@@ -152,43 +151,13 @@ impl Imported {
 
     /// The trace header an import writes.
     pub fn header(&self) -> TraceHeader {
-        TraceHeader {
-            schema: SCHEMA.to_string(),
-            agentprof_version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at: self.origin().to_string(),
-            mode: IMPORT_MODE.to_string(),
-            command: vec![
-                "agentprof".into(),
-                "import".into(),
-                "claude-code".into(),
-                self.dir.display().to_string(),
-            ],
-            upstreams: Upstreams {
-                anthropic: String::new(),
-                openai: String::new(),
-                chatgpt: None,
-            },
-            listen: String::new(),
-            // Nothing was sampled: an import has no memory figures.
-            sample_interval_s: 0.0,
-            pss_every: 0,
-            capture_bodies: false,
-            host: HostInfo::current(),
-            kv_profile: None,
-        }
+        TraceHeader::for_import("claude-code", &self.dir, self.origin())
     }
 
     /// Writes the history as a trace (`mode: "import"`).
     pub fn write_trace(&self, path: &Path) -> Result<u64, TraceWriteError> {
-        let duration = self.duration_s();
-        let footer = TraceFooter {
-            t: duration,
-            ended_at: offset_to_timestamp(self.origin(), duration).to_string(),
-            calls: self.calls.len() as u64,
-            samples: 0,
-            exit_code: None,
-            exit_signal: None,
-        };
+        let footer =
+            TraceFooter::for_import(self.origin(), self.duration_s(), self.calls.len() as u64);
         let calls = (0..self.calls.len()).filter_map(|i| self.call(i).map(TraceRecord::Call));
         write_trace_file(path, self.header(), calls, footer)
     }

@@ -15,6 +15,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::observation::Usage;
 
+impl MockRecord {
+    /// The record of a request answered without a model reply (a probe, an unknown path, a
+    /// refused upgrade): its method, path and status; callers fill in what else they know.
+    pub(crate) fn without_reply(
+        seq: u64,
+        provider: &str,
+        parts: &http::request::Parts,
+        status: http::StatusCode,
+    ) -> MockRecord {
+        MockRecord {
+            seq,
+            provider: provider.to_string(),
+            method: parts.method.to_string(),
+            path: super::server::path_and_query(parts),
+            model: None,
+            stream: false,
+            status: Some(status.as_u16()),
+            usage: None,
+            request_id: String::new(),
+            response_id: None,
+            truth_category: None,
+            session_id: None,
+            agent_id: None,
+            fault: None,
+            tools: 0,
+            compaction: false,
+            body_bytes: 0,
+            body_fnv1a64: String::new(),
+        }
+    }
+}
+
 /// One request the mock answered (or deliberately did not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MockRecord {

@@ -21,12 +21,17 @@ fn status(done: bool) -> &'static str {
     if done { "completed" } else { "in_progress" }
 }
 
-/// `POST /v1/responses`.
-pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
+/// A Responses request's input items and model, accounted for (prompt cache, generated
+/// answer, usage); `Err` is the 400 a request without input gets.
+fn account_request(req: &Value, env: &mut Env<'_>) -> Result<(Vec<Value>, Accounted), Box<Reply>> {
     let items: Vec<Value> = match req.get("input") {
         Some(Value::String(s)) => vec![json!({"role": "user", "content": s})],
         Some(Value::Array(items)) => items.clone(),
-        _ => return bad_request("Missing required parameter: 'input'."),
+        _ => {
+            return Err(Box::new(bad_request(
+                "Missing required parameter: 'input'.",
+            )));
+        }
     };
     let model = req
         .get("model")
@@ -37,6 +42,20 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     let prefix = [req.get("instructions"), req.get("tools")];
     let reasons = asks_reasoning(req.get("reasoning").and_then(|r| r.get("effort")));
     let a = account(env, model, &prefix, &items, tools, max, reasons);
+    Ok((items, a))
+}
+
+/// `POST /v1/responses`.
+pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
+    let (items, a) = match account_request(req, env) {
+        Ok(accounted) => accounted,
+        Err(reply) => return *reply,
+    };
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("gpt-mock");
+    let max = max_of(req, &["max_output_tokens"]);
     let id = a.ids.response();
     let item_id = a.ids.message();
     let compaction = is_compaction_trigger(items.last());
@@ -150,17 +169,10 @@ pub(crate) fn responses(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
 /// `POST /v1/responses/compact` (remote compaction v1): the history in, one opaque
 /// `compaction` item out, billed like any response.
 pub(crate) fn compact(req: &Value, env: &mut Env<'_>) -> Reply {
-    let items: Vec<Value> = match req.get("input") {
-        Some(Value::Array(items)) => items.clone(),
-        _ => return bad_request("Missing required parameter: 'input'."),
+    let a = match account_request(req, env) {
+        Ok((_, accounted)) => accounted,
+        Err(reply) => return *reply,
     };
-    let model = req
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("gpt-mock");
-    let prefix = [req.get("instructions"), req.get("tools")];
-    let reasons = asks_reasoning(req.get("reasoning").and_then(|r| r.get("effort")));
-    let a = account(env, model, &prefix, &items, Vec::new(), None, reasons);
     let id = a.ids.response();
     let body = json!({
         "id": id, "object": "response.compaction", "created_at": a.ids.created(),

@@ -162,7 +162,7 @@ pub(crate) async fn accept_loop(
     }
 }
 
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -261,29 +261,13 @@ fn record_unrouted(shared: &Shared, parts: &http::request::Parts, status: Status
     let mut state = shared.lock();
     state.seq += 1;
     let record = MockRecord {
-        seq: state.seq,
-        provider: provider.as_str().to_string(),
-        method: parts.method.to_string(),
-        path: path_and_query(parts),
-        model: None,
-        stream: false,
-        status: Some(status.as_u16()),
-        usage: None,
-        request_id: String::new(),
-        response_id: None,
-        truth_category: None,
         session_id: header_str(&parts.headers, "x-claude-code-session-id"),
-        agent_id: None,
-        fault: None,
-        tools: 0,
-        compaction: false,
-        body_bytes: 0,
-        body_fnv1a64: String::new(),
+        ..MockRecord::without_reply(state.seq, provider.as_str(), parts, status)
     };
     state.log.push(record);
 }
 
-fn path_and_query(parts: &http::request::Parts) -> String {
+pub(crate) fn path_and_query(parts: &http::request::Parts) -> String {
     parts
         .uri
         .path_and_query()

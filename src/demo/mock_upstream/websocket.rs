@@ -29,7 +29,7 @@ use super::body::MockBody;
 use super::faults::{Fault, deliver};
 use super::record::{MockRecord, body_fnv1a64};
 use super::reply::{Env, Ids};
-use super::server::{Shared, State};
+use super::server::{Shared, State, header_str, path_and_query};
 use crate::capture::proxy::websocket::deflate::{Deflater, Inflater};
 use crate::capture::proxy::websocket::frames::{Opcode, Sender, encode};
 use crate::capture::proxy::websocket::message::{Item, MessageReader};
@@ -378,38 +378,10 @@ fn record_upgrade(
     let mut state = shared.lock();
     state.seq += 1;
     let record = MockRecord {
-        seq: state.seq,
-        provider: Provider::OpenAi.as_str().to_string(),
-        method: parts.method.to_string(),
-        path: path_and_query(parts),
-        model: None,
-        stream: false,
-        status: Some(status.as_u16()),
-        usage: None,
-        request_id: String::new(),
-        response_id: None,
-        truth_category: None,
-        session_id: None,
-        agent_id: None,
         fault,
-        tools: 0,
-        compaction: false,
         body_bytes: body.len() as u64,
         body_fnv1a64: body_fnv1a64(std::slice::from_ref(body)),
+        ..MockRecord::without_reply(state.seq, Provider::OpenAi.as_str(), parts, status)
     };
     state.log.push(record);
-}
-
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-fn path_and_query(parts: &http::request::Parts) -> String {
-    parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string())
 }

@@ -89,6 +89,52 @@ fn total_memory_bytes() -> u64 {
     }
 }
 
+impl TraceHeader {
+    /// The header of a trace an import writes (`agentprof import <agent> <dir>`): mode
+    /// `import`, starting at the history's first call; nothing was proxied or sampled.
+    pub fn for_import(agent: &str, dir: &std::path::Path, started_at: jiff::Timestamp) -> Self {
+        TraceHeader {
+            schema: SCHEMA.to_string(),
+            agentprof_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: started_at.to_string(),
+            mode: crate::attribute::summary::IMPORT_MODE.to_string(),
+            command: vec![
+                "agentprof".into(),
+                "import".into(),
+                agent.into(),
+                dir.display().to_string(),
+            ],
+            upstreams: Upstreams {
+                anthropic: String::new(),
+                openai: String::new(),
+                chatgpt: None,
+            },
+            listen: String::new(),
+            // Nothing was sampled: an import has no memory figures.
+            sample_interval_s: 0.0,
+            pss_every: 0,
+            capture_bodies: false,
+            host: HostInfo::current(),
+            kv_profile: None,
+        }
+    }
+}
+
+impl TraceFooter {
+    /// The footer of an imported history of `calls` calls lasting `duration` seconds from
+    /// `started_at`.
+    pub fn for_import(started_at: jiff::Timestamp, duration: f64, calls: u64) -> Self {
+        TraceFooter {
+            t: duration,
+            ended_at: crate::clock::offset_to_timestamp(started_at, duration).to_string(),
+            calls,
+            samples: 0,
+            exit_code: None,
+            exit_signal: None,
+        }
+    }
+}
+
 /// Last line of a cleanly finished trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceFooter {

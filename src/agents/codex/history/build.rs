@@ -8,15 +8,13 @@ use super::classify::label;
 use super::count::{self, Tally};
 use super::discover::Found;
 use super::scan::Scanned;
-use crate::attribute::summary::{IMPORT_MODE, ReportOptions, Summary, summarize};
+use crate::attribute::summary::{ReportOptions, Summary, summarize};
 use crate::capture::transcripts::ImportReport;
 use crate::capture::transcripts::problems::{self, Damage, Problems};
 use crate::capture::transcripts::stats::{Duplicates, FileCounts};
-use crate::clock::offset_to_timestamp;
 use crate::observation::{ApiKind, Call, Category, Provider};
 use crate::output::trace::{
-    HostInfo, ReadTrace, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, Upstreams,
-    write_trace_file,
+    ReadTrace, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
 };
 
 /// A whole imported Codex history.
@@ -299,42 +297,11 @@ impl History {
 
     /// The trace header an import writes.
     pub fn header(&self) -> TraceHeader {
-        TraceHeader {
-            schema: SCHEMA.to_string(),
-            agentprof_version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at: self.origin().to_string(),
-            mode: IMPORT_MODE.to_string(),
-            command: vec![
-                "agentprof".into(),
-                "import".into(),
-                "codex".into(),
-                self.dir.display().to_string(),
-            ],
-            upstreams: Upstreams {
-                anthropic: String::new(),
-                openai: String::new(),
-                chatgpt: None,
-            },
-            listen: String::new(),
-            // Nothing was sampled: an import has no memory figures.
-            sample_interval_s: 0.0,
-            pss_every: 0,
-            capture_bodies: false,
-            host: HostInfo::current(),
-            kv_profile: None,
-        }
+        TraceHeader::for_import("codex", &self.dir, self.origin())
     }
 
     fn footer(&self) -> TraceFooter {
-        let duration = self.duration_s();
-        TraceFooter {
-            t: duration,
-            ended_at: offset_to_timestamp(self.origin(), duration).to_string(),
-            calls: self.calls.len() as u64,
-            samples: 0,
-            exit_code: None,
-            exit_signal: None,
-        }
+        TraceFooter::for_import(self.origin(), self.duration_s(), self.calls.len() as u64)
     }
 
     /// Writes the history as a trace (`mode: "import"`).
