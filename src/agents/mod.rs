@@ -40,6 +40,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// The agent recognised by its program, if any.
     pub agent: Option<&'static str>,
+    /// How to install that agent, for when its program is not found.
+    pub install_hint: Option<&'static str>,
     /// What the user should know about how the agent was pointed at agentprof.
     pub notes: Vec<String>,
 }
@@ -80,6 +82,11 @@ pub trait Agent: Sync {
         None
     }
 
+    /// How a user installs this agent (said when its program is not found).
+    fn install_hint(&self) -> Option<&'static str> {
+        None
+    }
+
     /// What the user should know before the run (something agentprof could not, or chose
     /// not to, change), given the user's arguments.
     fn notes(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
@@ -107,6 +114,7 @@ pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
         args: agent.map_or_else(|| args.to_vec(), |a| a.args(endpoints, args)),
         env,
         agent: agent.map(|a| a.name()),
+        install_hint: agent.and_then(|a| a.install_hint()),
         notes: agent.map(|a| a.notes(endpoints, args)).unwrap_or_default(),
     }
 }

@@ -70,8 +70,14 @@ pub async fn wrap(
         Ok(child) => child,
         Err(err) => {
             let trace = session.finish(None, None).await?;
+            let hint = match launch.install_hint {
+                Some(install) if err.kind() == std::io::ErrorKind::NotFound => {
+                    format!("; is it installed? ({install})")
+                }
+                _ => String::new(),
+            };
             let message = format!(
-                "cannot start {program:?}: {err} (trace: {})",
+                "cannot start {program:?}: {err}{hint} (trace: {})",
                 trace.display()
             );
             return Err(if err.kind() == std::io::ErrorKind::NotFound {

@@ -44,6 +44,34 @@ fn command_not_found() {
 }
 
 #[test]
+fn an_agent_that_is_not_installed_is_named_with_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    for (program, install) in [
+        ("/nonexistent/codex", "npm install -g @openai/codex"),
+        (
+            "/nonexistent/claude",
+            "npm install -g @anthropic-ai/claude-code",
+        ),
+    ] {
+        let _ = std::fs::remove_file(&trace);
+        expect_usage_error(
+            &[
+                "run",
+                "--trace",
+                trace.to_str().unwrap(),
+                "--",
+                program,
+                "exec",
+            ],
+            &format!(
+                "cannot start \"{program}\": No such file or directory (os error 2); is it installed? ({install})"
+            ),
+        );
+    }
+}
+
+#[test]
 fn non_loopback_listen_needs_allow_remote() {
     expect_usage_error(
         &["run", "--listen", "0.0.0.0:0", "--", "true"],

@@ -24,6 +24,10 @@ impl Agent for ClaudeCode {
         ]
     }
 
+    fn install_hint(&self) -> Option<&'static str> {
+        Some("npm install -g @anthropic-ai/claude-code")
+    }
+
     fn is_program(&self, program: &str) -> bool {
         program_name(program) == "claude"
     }

@@ -20,6 +20,10 @@ impl Agent for Codex {
         "codex"
     }
 
+    fn install_hint(&self) -> Option<&'static str> {
+        Some("npm install -g @openai/codex")
+    }
+
     fn is_program(&self, program: &str) -> bool {
         program_name(program) == "codex"
     }
