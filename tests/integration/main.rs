@@ -5,6 +5,7 @@ mod claude_code;
 mod cli_errors;
 mod client;
 mod codex;
+mod codex_review;
 mod codex_sessions;
 mod crash;
 mod cut_points;
