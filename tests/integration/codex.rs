@@ -1,4 +1,5 @@
-//! The real Codex CLI (npm `@openai/codex`, pinned in tests/agents) under `agentprof run`,
+//! The real Codex CLI (npm `@openai/codex`, the oldest version agentprof claims and the newest
+//! on npm, both pinned in tests/agents) under `agentprof run`,
 //! against the mock upstream, as a user starts it: `agentprof run -- codex exec …` with an API
 //! key and nothing configured. agentprof must point it at the proxy by itself (Codex ignores
 //! `OPENAI_BASE_URL`), leave its config alone, pass its WebSocket through (Codex's built-in
@@ -11,10 +12,35 @@ use crate::support::{Mock, stderr, trace};
 
 const KEY: &str = "sk-test-SECRETKEY-codex-0123456789";
 
-/// `codex` on a PATH of its own: a link named as users call it, to the pinned package.
-pub(crate) fn codex_bin(dir: &Path) -> PathBuf {
-    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/agents/node_modules/codex-newest/bin/codex.js");
+/// The pinned Codex versions (npm aliases in tests/agents/package.json, changed with
+/// `scripts/pin-agent codex oldest|newest`): the oldest agentprof claims and the newest on npm.
+pub(crate) const OLDEST: &str = "codex-oldest";
+pub(crate) const NEWEST: &str = "codex-newest";
+
+/// The installed package of the pinned Codex `pin`, checked to be `@openai/codex`; returns its
+/// directory and version.
+pub(crate) fn codex_package(pin: &str) -> (PathBuf, String) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/agents/node_modules")
+        .join(pin);
+    let manifest = dir.join("package.json");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: scripts/test installs the pinned agents (npm ci in tests/agents)",
+            manifest.display()
+        )
+    });
+    let package: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(package["name"], "@openai/codex", "{manifest:?}");
+    let version = package["version"].as_str().unwrap().to_string();
+    (dir, version)
+}
+
+/// `codex` on a PATH of its own: a link named as users call it, to the pinned package `pin`
+/// (`OLDEST` or `NEWEST`).
+pub(crate) fn codex_bin_at(dir: &Path, pin: &str) -> PathBuf {
+    let (package, _) = codex_package(pin);
+    let package = package.join("bin/codex.js");
     assert!(
         package.exists(),
         "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
@@ -27,11 +53,42 @@ pub(crate) fn codex_bin(dir: &Path) -> PathBuf {
     link
 }
 
+/// The README names both pinned Codex versions, and each prints the version its package says.
 #[test]
-fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
+fn readme_names_the_pinned_codex_versions() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    for pin in [OLDEST, NEWEST] {
+        let (_, version) = codex_package(pin);
+        assert!(
+            readme.contains(&format!("**{version}**")),
+            "README.md does not name Codex {version} (the {pin} pin)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(codex_bin_at(dir.path(), pin))
+            .arg("--version")
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(printed.trim(), format!("codex-cli {version}"), "{pin}");
+    }
+}
+
+#[test]
+fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact_on_the_oldest_pinned_codex() {
+    codex_exec_reaches_the_proxy_and_its_tokens_are_exact(OLDEST);
+}
+
+#[test]
+fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact_on_the_newest_pinned_codex() {
+    codex_exec_reaches_the_proxy_and_its_tokens_are_exact(NEWEST);
+}
+
+fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact(pin: &str) {
     let mock = Mock::start();
     let dir = tempfile::tempdir().unwrap();
-    let codex = codex_bin(dir.path());
+    let codex = codex_bin_at(dir.path(), pin);
     let home = dir.path().join("codex-home");
     std::fs::create_dir_all(&home).unwrap();
     let config = home.join("config.toml");
@@ -87,7 +144,7 @@ fn codex_exec_reaches_the_proxy_and_its_tokens_are_exact() {
         .iter()
         .filter(|c| !c.is_model_call() && c.method == "GET" && c.path.ends_with("/responses"))
         .collect();
-    assert!(!upgrades.is_empty(), "Codex 0.171.0 opens a WebSocket");
+    assert!(!upgrades.is_empty(), "Codex opens a WebSocket");
     assert!(
         upgrades
             .iter()

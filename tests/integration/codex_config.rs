@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::codex::codex_bin;
+use crate::codex::{NEWEST, OLDEST, codex_bin_at};
 use crate::support::{Mock, stderr};
 
 /// A `config.toml` that sends Codex's calls to a provider `gw` at the mock.
@@ -16,8 +16,14 @@ fn gateway_config(mock: &Mock) -> String {
     )
 }
 
-fn run(dir: &Path, home: &Path, run_args: &[String], codex_args: &[&str]) -> (String, String) {
-    let codex = codex_bin(dir);
+fn run(
+    pin: &str,
+    dir: &Path,
+    home: &Path,
+    run_args: &[String],
+    codex_args: &[&str],
+) -> (String, String) {
+    let codex = codex_bin_at(dir, pin);
     let output = std::process::Command::new("timeout")
         .arg("180")
         .arg(env!("CARGO_BIN_EXE_agentprof"))
@@ -39,7 +45,18 @@ fn run(dir: &Path, home: &Path, run_args: &[String], codex_args: &[&str]) -> (St
 }
 
 #[test]
-fn a_codex_provider_of_its_own_is_named_before_the_run_and_the_suggested_way_measures_it() {
+fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it_on_the_oldest_pinned_codex()
+ {
+    a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(OLDEST);
+}
+
+#[test]
+fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it_on_the_newest_pinned_codex()
+ {
+    a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(NEWEST);
+}
+
+fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(pin: &str) {
     let mock = Mock::start();
     let home = tempfile::tempdir().unwrap();
     let config = gateway_config(&mock);
@@ -47,7 +64,7 @@ fn a_codex_provider_of_its_own_is_named_before_the_run_and_the_suggested_way_mea
 
     // As is: Codex talks to its gateway directly, and the user is told before anything runs.
     let dir = tempfile::tempdir().unwrap();
-    let (err, _) = run(dir.path(), home.path(), &[], &[]);
+    let (err, _) = run(pin, dir.path(), home.path(), &[], &[]);
     assert!(
         err.contains("Codex is set to use the model provider \"gw\"")
             && err.contains("are not measured"),
@@ -72,7 +89,7 @@ fn a_codex_provider_of_its_own_is_named_before_the_run_and_the_suggested_way_mea
         mock.url(),
     ];
     let base_url = format!("model_providers.gw.base_url=\"http://127.0.0.1:{port}/openai/v1\"");
-    let (err, trace) = run(dir.path(), home.path(), &run_args, &["-c", &base_url]);
+    let (err, trace) = run(pin, dir.path(), home.path(), &run_args, &["-c", &base_url]);
     assert!(!err.contains("Codex is set to use"), "{err}");
     let model_calls = mock.records()[served..]
         .iter()

@@ -12,7 +12,7 @@ use agentprof::demo::mock_upstream::{MockConfig, MockRecord, Script};
 use agentprof::observation::{Call, Category, Usage};
 use agentprof::output::trace::{ReadTrace, read_trace};
 
-use crate::codex::codex_bin;
+use crate::codex::{NEWEST, OLDEST, codex_bin_at};
 use crate::support::{Mock, python, stderr};
 
 /// A `CODEX_HOME`, a work directory and the pinned Codex, kept across runs like a user's.
@@ -22,9 +22,10 @@ struct CodexUser {
 }
 
 impl CodexUser {
-    fn new() -> CodexUser {
+    /// A new user of the pinned Codex `pin`.
+    fn new(pin: &str) -> CodexUser {
         let dir = tempfile::tempdir().unwrap();
-        let codex = codex_bin(dir.path());
+        let codex = codex_bin_at(dir.path(), pin);
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
         CodexUser { dir, codex }
@@ -125,9 +126,18 @@ fn calls_in(trace: &ReadTrace, category: Category) -> Vec<&Call> {
 }
 
 #[test]
-fn a_compacted_codex_session_shows_its_compaction_exactly() {
+fn a_compacted_codex_session_shows_its_compaction_exactly_on_the_oldest_pinned_codex() {
+    a_compacted_codex_session_shows_its_compaction_exactly(OLDEST);
+}
+
+#[test]
+fn a_compacted_codex_session_shows_its_compaction_exactly_on_the_newest_pinned_codex() {
+    a_compacted_codex_session_shows_its_compaction_exactly(NEWEST);
+}
+
+fn a_compacted_codex_session_shows_its_compaction_exactly(pin: &str) {
     let mock = Mock::start();
-    let user = CodexUser::new();
+    let user = CodexUser::new(pin);
     // A low auto-compaction limit makes the resumed session compact its history before the
     // next turn (Codex 0.171 does it remotely: a `compaction_trigger` item on /responses).
     let limit = "model_auto_compact_token_limit=2000";
@@ -187,7 +197,16 @@ print(c.execute("select count(*) from threads").fetchone()[0])
 }
 
 #[test]
-fn codex_memories_show_as_extraction_and_dream() {
+fn codex_memories_show_as_extraction_and_dream_on_the_oldest_pinned_codex() {
+    codex_memories_show_as_extraction_and_dream(OLDEST);
+}
+
+#[test]
+fn codex_memories_show_as_extraction_and_dream_on_the_newest_pinned_codex() {
+    codex_memories_show_as_extraction_and_dream(NEWEST);
+}
+
+fn codex_memories_show_as_extraction_and_dream(pin: &str) {
     // Phase 1 must answer with the memory Codex asked for (JSON), or there is nothing for
     // phase 2 to consolidate; its request carries the old rollout. `codex exec` exits after its
     // turn without waiting for background work: the user's turn is answered slowly, so that
@@ -204,7 +223,7 @@ fn codex_memories_show_as_extraction_and_dream() {
         script: Some(script),
         ..MockConfig::default()
     });
-    let user = CodexUser::new();
+    let user = CodexUser::new(pin);
     user.run(&mock, "first.jsonl", &["write about proxies"]);
     age_sessions(&user.home());
     let memories = [
@@ -271,8 +290,8 @@ print(jwt)
 
 /// Codex logged in with ChatGPT, over its WebSocket or (where that is refused) over HTTP with
 /// zstd-compressed bodies: every call reaches the ChatGPT upstream, none the API's.
-fn chatgpt_login(mock: &Mock) -> (ReadTrace, String) {
-    let user = CodexUser::new();
+fn chatgpt_login(mock: &Mock, pin: &str) -> (ReadTrace, String) {
+    let user = CodexUser::new(pin);
     let token = log_in_with_chatgpt(&user.home());
     let run_args = [
         // Nothing listens there: a call routed to the API would fail.
@@ -303,20 +322,38 @@ fn chatgpt_login(mock: &Mock) -> (ReadTrace, String) {
 }
 
 #[test]
-fn codex_logged_in_with_chatgpt_reaches_the_chatgpt_backend_over_its_websocket() {
+fn chatgpt_login_reaches_the_chatgpt_backend_over_websocket_on_the_oldest_pinned_codex() {
+    chatgpt_login_reaches_the_chatgpt_backend_over_websocket(OLDEST);
+}
+
+#[test]
+fn chatgpt_login_reaches_the_chatgpt_backend_over_websocket_on_the_newest_pinned_codex() {
+    chatgpt_login_reaches_the_chatgpt_backend_over_websocket(NEWEST);
+}
+
+fn chatgpt_login_reaches_the_chatgpt_backend_over_websocket(pin: &str) {
     let mock = Mock::start();
-    let (trace, _) = chatgpt_login(&mock);
+    let (trace, _) = chatgpt_login(&mock, pin);
     let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
     assert!(calls.iter().all(|c| c.via_websocket.is_some()), "{calls:?}");
 }
 
 #[test]
-fn codex_logged_in_with_chatgpt_over_http_has_its_zstd_bodies_read() {
+fn chatgpt_login_over_http_has_its_zstd_bodies_read_on_the_oldest_pinned_codex() {
+    chatgpt_login_over_http_has_its_zstd_bodies_read(OLDEST);
+}
+
+#[test]
+fn chatgpt_login_over_http_has_its_zstd_bodies_read_on_the_newest_pinned_codex() {
+    chatgpt_login_over_http_has_its_zstd_bodies_read(NEWEST);
+}
+
+fn chatgpt_login_over_http_has_its_zstd_bodies_read(pin: &str) {
     let mock = Mock::start_with(MockConfig {
         refuse_websocket: true,
         ..MockConfig::default()
     });
-    let (trace, _) = chatgpt_login(&mock);
+    let (trace, _) = chatgpt_login(&mock, pin);
     let call = trace.calls.iter().find(|c| c.is_model_call()).unwrap();
     assert!(call.via_websocket.is_none(), "{call:?}");
     assert_eq!(call.path, "/responses");

@@ -6,12 +6,13 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::codex::codex_bin;
+use crate::codex::{NEWEST, OLDEST, codex_bin_at};
 use crate::support::{Mock, report_json, stderr, trace};
 
-/// `agentprof run --trace <dir>/trace.jsonl -- codex exec "say hi"` with `CODEX_HOME` = `home`.
-fn run_codex(mock: &Mock, dir: &Path, home: &Path) -> Output {
-    let codex = codex_bin(dir);
+/// `agentprof run --trace <dir>/trace.jsonl -- codex exec "say hi"` with `CODEX_HOME` = `home`,
+/// on the pinned Codex `pin`.
+fn run_codex(mock: &Mock, dir: &Path, home: &Path, pin: &str) -> Output {
+    let codex = codex_bin_at(dir, pin);
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     let output = std::process::Command::new("timeout")
@@ -32,12 +33,21 @@ fn run_codex(mock: &Mock, dir: &Path, home: &Path) -> Output {
 }
 
 #[test]
-fn codex_telemetry_reaches_agentprof_and_joins_every_call() {
+fn codex_telemetry_reaches_agentprof_and_joins_every_call_on_the_oldest_pinned_codex() {
+    codex_telemetry_reaches_agentprof_and_joins_every_call(OLDEST);
+}
+
+#[test]
+fn codex_telemetry_reaches_agentprof_and_joins_every_call_on_the_newest_pinned_codex() {
+    codex_telemetry_reaches_agentprof_and_joins_every_call(NEWEST);
+}
+
+fn codex_telemetry_reaches_agentprof_and_joins_every_call(pin: &str) {
     let mock = Mock::start();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    run_codex(&mock, dir.path(), &home);
+    run_codex(&mock, dir.path(), &home, pin);
 
     let trace = trace(dir.path());
     let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
@@ -76,13 +86,14 @@ fn codex_telemetry_reaches_agentprof_and_joins_every_call() {
 
 #[test]
 fn a_users_own_codex_telemetry_exporter_is_left_alone_and_the_user_told() {
+    // What agentprof reads of the config is the same on every version: the newest only.
     let mock = Mock::start();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let config = "[otel.exporter.otlp-http]\nendpoint = \"http://127.0.0.1:9/v1/logs\"\nprotocol = \"json\"\n";
     std::fs::write(home.join("config.toml"), config).unwrap();
-    let output = run_codex(&mock, dir.path(), &home);
+    let output = run_codex(&mock, dir.path(), &home, NEWEST);
 
     let err = stderr(&output);
     assert!(

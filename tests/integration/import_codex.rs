@@ -10,6 +10,7 @@ use agentprof::demo::codex_rollouts::CodexTruth;
 use agentprof::demo::transcript_corpus::Tokens;
 use serde_json::Value;
 
+use crate::codex::{NEWEST, OLDEST, codex_bin_at};
 use crate::support::{Mock, agentprof, stderr, trace};
 use crate::trace_schema::{validate_file, validator};
 
@@ -265,24 +266,8 @@ fn find_rollout(dir: &Path) -> PathBuf {
     found.into_iter().next().unwrap()
 }
 
-/// `codex` on a PATH of its own, linked to the pinned package.
-fn codex_bin(dir: &Path) -> PathBuf {
-    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/agents/node_modules/codex-newest/bin/codex.js");
-    assert!(
-        package.exists(),
-        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
-        package.display()
-    );
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let link = bin.join("codex");
-    std::os::unix::fs::symlink(&package, &link).unwrap();
-    link
-}
-
 /// One `codex` command under `agentprof run`, its trace at `trace`.
-fn run_codex(mock: &Mock, dir: &Path, home: &Path, trace: &Path, args: &[&str]) {
+fn run_codex(mock: &Mock, dir: &Path, pin: &str, home: &Path, trace: &Path, args: &[&str]) {
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     let output = std::process::Command::new("timeout")
@@ -295,7 +280,7 @@ fn run_codex(mock: &Mock, dir: &Path, home: &Path, trace: &Path, args: &[&str]) 
         .args(["run", "--trace"])
         .arg(trace)
         .args(["--openai-upstream", &mock.url(), "--"])
-        .arg(codex_bin_cached(dir))
+        .arg(codex_bin_cached(dir, pin))
         .args(args)
         .output()
         .unwrap();
@@ -307,13 +292,27 @@ fn run_codex(mock: &Mock, dir: &Path, home: &Path, trace: &Path, args: &[&str]) 
     );
 }
 
-fn codex_bin_cached(dir: &Path) -> PathBuf {
+/// `codex` at the pin `pin`, linked in `dir` on first use.
+fn codex_bin_cached(dir: &Path, pin: &str) -> PathBuf {
     let link = dir.join("bin/codex");
-    if link.exists() { link } else { codex_bin(dir) }
+    if link.exists() {
+        link
+    } else {
+        codex_bin_at(dir, pin)
+    }
 }
 
 #[test]
-fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
+fn real_codex_rollouts_import_to_what_the_proxy_recorded_on_the_oldest_pinned_codex() {
+    real_codex_rollouts_import_to_what_the_proxy_recorded(OLDEST);
+}
+
+#[test]
+fn real_codex_rollouts_import_to_what_the_proxy_recorded_on_the_newest_pinned_codex() {
+    real_codex_rollouts_import_to_what_the_proxy_recorded(NEWEST);
+}
+
+fn real_codex_rollouts_import_to_what_the_proxy_recorded(pin: &str) {
     let mock = Mock::start();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("codex-home");
@@ -325,6 +324,7 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
     run_codex(
         &mock,
         dir.path(),
+        pin,
         &home,
         &first.join("trace.jsonl"),
         &["exec", "--skip-git-repo-check", "say hi"],
@@ -332,6 +332,7 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
     run_codex(
         &mock,
         dir.path(),
+        pin,
         &home,
         &second.join("trace.jsonl"),
         &[
@@ -377,7 +378,8 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded() {
     let imported = agentprof::output::trace::read_trace(&dir.path().join("import.jsonl")).unwrap();
     let usages: Vec<_> = imported.calls.iter().filter_map(|c| c.usage).collect();
     assert_eq!(usages, recorded, "per call, in order");
-    // Codex 0.171 names each response in a token_usage_record: the same ids the proxy saw.
+    // Codex (0.164 and later; not 0.148) names each response in a token_usage_record: the
+    // same ids the proxy saw.
     let ids: Vec<_> = imported
         .calls
         .iter()

@@ -6,6 +6,7 @@ mod cli_errors;
 mod client;
 mod codex;
 mod codex_config;
+mod codex_review;
 mod codex_sessions;
 mod codex_telemetry;
 mod crash;
