@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::reply::{Answer, Env, Generated, Ids, Payload, Reply, SseChunk, generate, sse};
-use super::script::{RequestView, ends_with_user_message, last_user_text};
+use super::script::{RequestView, last_user_text};
 use super::tokens::{
     has_cache_control, prompt_hash, prompt_tokens, segments, split_even, split_text,
 };
@@ -87,7 +87,6 @@ pub(crate) fn messages(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
     };
     let view = RequestView {
         last_user_text: last_user_text(messages),
-        last_item_is_user: ends_with_user_message(messages),
         tool_names: tool_names(req),
         headers: env.headers,
     };

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::cache::OpenAiCache;
 use super::reply::{Answer, Env, Generated, Ids, Payload, Reply, SseChunk, generate, sse, with};
-use super::script::{RequestView, ends_with_user_message, last_user_text};
+use super::script::{RequestView, last_user_text};
 use super::tokens::{prompt_hash, prompt_tokens, segments, split_even, split_text};
 use crate::observation::Usage;
 
@@ -65,7 +65,6 @@ pub(crate) fn account(
     };
     let view = RequestView {
         last_user_text: last_user_text(items),
-        last_item_is_user: ends_with_user_message(items),
         tool_names: tools,
         headers: env.headers,
     };

@@ -11,15 +11,6 @@
 //! ```
 //! Every condition given in `when` must hold (an empty `when` matches everything); the first
 //! matching rule wins; with no match the mock generates its default text.
-//!
-//! `last_user_text_contains` still holds after the client answers a tool call (the user's
-//! message is still the last one with text), so a rule that calls a tool would call it again
-//! and again; `"last_item_is_user": true` limits it to requests that end with the user's own
-//! message, not a tool's result:
-//! ```json
-//! {"when": {"last_user_text_contains": "spawn", "last_item_is_user": true},
-//!  "respond": {"tool_use": {"name": "spawn_agent", "input": {"message": "m"}}}}
-//! ```
 
 use std::path::Path;
 
@@ -56,11 +47,6 @@ pub struct When {
     pub has_tool: Option<String>,
     /// The request carries this header (any value).
     pub header: Option<String>,
-    /// Whether the request's last item is a user message and not a tool's result (Anthropic's
-    /// `tool_result` blocks, the Responses API's `function_call_output` items, Chat's `tool`
-    /// messages are not).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_item_is_user: Option<bool>,
 }
 
 /// What to answer.
@@ -75,8 +61,6 @@ pub enum Respond {
 #[derive(Debug)]
 pub(crate) struct RequestView<'a> {
     pub(crate) last_user_text: String,
-    /// The last item is a user message, not a tool's result (`ends_with_user_message`).
-    pub(crate) last_item_is_user: bool,
     pub(crate) tool_names: Vec<String>,
     pub(crate) headers: &'a HeaderMap,
 }
@@ -114,10 +98,7 @@ impl When {
             .header
             .as_ref()
             .is_none_or(|h| view.headers.contains_key(h.as_str()));
-        let last_ok = self
-            .last_item_is_user
-            .is_none_or(|wanted| wanted == view.last_item_is_user);
-        text_ok && tool_ok && header_ok && last_ok
+        text_ok && tool_ok && header_ok
     }
 }
 
@@ -151,23 +132,6 @@ pub(crate) fn last_user_text(items: &[Value]) -> String {
         .unwrap_or_default()
 }
 
-/// Whether the last of `items` is a user message that is not a tool's result: role `user`
-/// (a Responses `function_call_output` has none) without a `tool_result` block.
-pub(crate) fn ends_with_user_message(items: &[Value]) -> bool {
-    let Some(last) = items.last() else {
-        return false;
-    };
-    let tool_result = last
-        .get("content")
-        .and_then(Value::as_array)
-        .is_some_and(|parts| {
-            parts
-                .iter()
-                .any(|p| p.get("type").and_then(Value::as_str) == Some("tool_result"))
-        });
-    last.get("role").and_then(Value::as_str) == Some("user") && !tool_result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,7 +153,6 @@ mod tests {
         let rule = |text: &str, tools: &[&str], headers: &HeaderMap| -> Option<Rule> {
             let v = RequestView {
                 last_user_text: text.into(),
-                last_item_is_user: true,
                 tool_names: tools.iter().map(|s| s.to_string()).collect(),
                 headers,
             };
@@ -229,64 +192,5 @@ mod tests {
         ]);
         let items = msgs.as_array().cloned().unwrap_or_default();
         assert_eq!(last_user_text(&items), "second");
-    }
-
-    /// A rule that calls a tool for the user's message does not call it again for the
-    /// tool's result, in any of the three wire formats, though the user's text is the same.
-    #[test]
-    fn last_item_is_user_tells_the_users_message_from_a_tools_result() {
-        let Ok(script) = Script::from_json(
-            r#"{"rules":[
-              {"when":{"last_user_text_contains":"spawn","last_item_is_user":true},
-               "respond":{"tool_use":{"name":"spawn_agent","input":{"message":"m"}}}},
-              {"when":{"last_user_text_contains":"spawn"},"respond":{"text":"done"}}]}"#,
-        ) else {
-            panic!("script parses")
-        };
-        let headers = HeaderMap::new();
-        let respond = |items: Value| {
-            let items = items.as_array().cloned().unwrap_or_default();
-            let view = RequestView {
-                last_user_text: last_user_text(&items),
-                last_item_is_user: ends_with_user_message(&items),
-                tool_names: Vec::new(),
-                headers: &headers,
-            };
-            script.answer(&view).map(|r| r.respond.clone())
-        };
-        let spawn = Some(Respond::ToolUse {
-            name: "spawn_agent".into(),
-            input: json!({"message": "m"}),
-        });
-        let done = Some(Respond::Text("done".into()));
-        let user = json!({"type":"message","role":"user",
-                          "content":[{"type":"input_text","text":"please spawn"}]});
-        // Responses: the user's message, then the call and its output.
-        assert_eq!(respond(json!([user.clone()])), spawn);
-        let call =
-            json!({"type":"function_call","call_id":"c","name":"spawn_agent","arguments":"{}"});
-        let output = json!({"type":"function_call_output","call_id":"c","output":"{}"});
-        assert_eq!(respond(json!([user, call, output])), done);
-        // Anthropic: a user message with a tool_result block (and text beside it, as Claude
-        // Code sends reminders) is a tool's result.
-        let tool_result = json!({"role":"user","content":[
-            {"type":"tool_result","tool_use_id":"t","content":"ok"},
-            {"type":"text","text":"still about the spawn"}]});
-        assert_eq!(
-            respond(
-                json!([{"role":"user","content":"spawn"}, {"role":"assistant","content":"x"},
-                           tool_result])
-            ),
-            done
-        );
-        // Chat Completions: a `tool` message.
-        assert_eq!(
-            respond(json!([{"role":"user","content":"spawn"},
-                           {"role":"tool","tool_call_id":"t","content":"ok"}])),
-            done
-        );
-        assert_eq!(respond(json!([{"role":"user","content":"spawn"}])), spawn);
-        // Nothing at all is not a user message.
-        assert!(!ends_with_user_message(&[]));
     }
 }
