@@ -96,6 +96,7 @@ impl Agent for Codex {
             let value = metadata.get(field)?.as_str()?;
             Some((header.to_string(), value.chars().take(64).collect()))
         })
+        .chain(side_thread(&metadata))
         .collect()
     }
 
@@ -120,6 +121,19 @@ impl Agent for Codex {
             parent_agent_id,
         })
     }
+}
+
+/// A thread Codex runs for itself: `thread_source` set to anything but `user` (a task title, a
+/// feature newer than these rules) — `x-agentprof-codex-side-thread`, which rules cannot
+/// express as "not user" on the thread source itself.
+fn side_thread(metadata: &serde_json::Value) -> Option<(String, String)> {
+    let source = metadata.get("thread_source")?.as_str()?;
+    (source != "user").then(|| {
+        (
+            "x-agentprof-codex-side-thread".to_string(),
+            source.chars().take(64).collect(),
+        )
+    })
 }
 
 /// The user's Codex `config.toml` (read only, never written) and its text, if there is one.
@@ -236,6 +250,32 @@ mod tests {
         );
         headers.insert("x-codex-turn-metadata", "not json".parse().unwrap());
         assert!(super::super::derived_headers(&headers).is_empty());
+    }
+
+    #[test]
+    fn a_thread_codex_runs_for_itself_is_marked_as_a_side_thread() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "x-codex-turn-metadata",
+            r#"{"request_kind":"turn","thread_source":"thread_title"}"#
+                .parse()
+                .unwrap(),
+        );
+        let derived = super::super::derived_headers(&headers);
+        assert!(derived.contains(&(
+            "x-agentprof-codex-side-thread".to_string(),
+            "thread_title".to_string()
+        )));
+        headers.insert(
+            "x-codex-turn-metadata",
+            r#"{"request_kind":"turn","thread_source":"user"}"#.parse().unwrap(),
+        );
+        let derived = super::super::derived_headers(&headers);
+        assert!(
+            derived
+                .iter()
+                .all(|(name, _)| name != "x-agentprof-codex-side-thread")
+        );
     }
 
     #[test]

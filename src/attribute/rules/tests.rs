@@ -312,7 +312,28 @@ fn codex_markers() {
         })
     };
     let main = responses("You are Codex, a coding agent", "fix the failing test");
-    let cases: [CodexCase; 13] = [
+    let cases: [CodexCase; 15] = [
+        (
+            "/v1/responses",
+            &[
+                ("x-agentprof-codex-request-kind", "turn"),
+                ("x-agentprof-codex-thread-source", "thread_title"),
+                ("x-agentprof-codex-side-thread", "thread_title"),
+            ],
+            responses("", "Generate a concise, single-line task title"),
+            Category::Utility,
+            "codex-thread-title",
+        ),
+        (
+            "/v1/responses",
+            &[
+                ("x-agentprof-codex-request-kind", "turn"),
+                ("x-agentprof-codex-side-thread", "some_new_feature"),
+            ],
+            main.clone(),
+            Category::Utility,
+            "codex-side-thread",
+        ),
         (
             "/v1/responses",
             &[("x-agentprof-codex-request-kind", "memory")],
