@@ -84,7 +84,7 @@ impl CodexUser {
 
 /// The mock's record of a call: by request id over HTTP, by response id over a WebSocket
 /// (whose messages carry no request id).
-fn record_of<'a>(call: &Call, records: &'a [MockRecord]) -> &'a MockRecord {
+pub(crate) fn record_of<'a>(call: &Call, records: &'a [MockRecord]) -> &'a MockRecord {
     records
         .iter()
         .find(|r| match &call.upstream_request_id {
@@ -97,7 +97,7 @@ fn record_of<'a>(call: &Call, records: &'a [MockRecord]) -> &'a MockRecord {
 /// Every model call of `trace` has the mock's record and its exact usage; returns, per
 /// category, the calls and the mock's tokens for them. Prewarms (Codex warming its WebSocket:
 /// no answer asked, zero tokens) are checked and left out.
-fn exact_by_category(
+pub(crate) fn exact_by_category(
     trace: &ReadTrace,
     records: &[MockRecord],
 ) -> BTreeMap<Category, (u64, Usage)> {

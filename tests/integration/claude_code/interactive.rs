@@ -13,11 +13,11 @@ use agentprof::demo::mock_upstream::{MockConfig, MockRecord, Script};
 use agentprof::observation::Category;
 
 use super::KEY;
-use super::tmux::Tmux;
 use super::truth::{check_report, check_rules, truth};
 use super::versions::{ClaudeCode, NEWEST, OLDEST, claude_code};
 use super::{claude_home, script_path};
 use crate::support::{Mock, report_json, trace};
+use crate::tmux::Tmux;
 
 /// What the user types, in order; `/exit` ends the session.
 const PROMPTS: [&str; 4] = [

@@ -7,7 +7,6 @@
 
 mod headless;
 mod interactive;
-mod tmux;
 mod truth;
 mod versions;
 
