@@ -2,10 +2,9 @@
 //! only the built-in `openai` provider, so `run` says so before the run, and the way it
 //! suggests measures the calls. The user's `config.toml` is never written.
 
-use std::path::Path;
-
-use crate::codex::{NEWEST, OLDEST, codex_bin_at};
-use crate::support::{Mock, stderr};
+use crate::codex::{NEWEST, OLDEST};
+use crate::codex_user::{CodexUser, KEY};
+use crate::support::Mock;
 
 /// A `config.toml` that sends Codex's calls to a provider `gw` at the mock.
 fn gateway_config(mock: &Mock) -> String {
@@ -16,32 +15,26 @@ fn gateway_config(mock: &Mock) -> String {
     )
 }
 
-fn run(
-    pin: &str,
-    dir: &Path,
-    home: &Path,
-    run_args: &[String],
+/// `agentprof run --no-agent-telemetry <run_args> -- codex <codex_args> exec "say hi"`: what
+/// it printed and the trace as text.
+fn say_hi(
+    user: &CodexUser,
+    trace: &str,
+    run_args: &[&str],
     codex_args: &[&str],
 ) -> (String, String) {
-    let codex = codex_bin_at(dir, pin);
-    let output = std::process::Command::new("timeout")
-        .arg("180")
-        .arg(env!("CARGO_BIN_EXE_agentprof"))
-        .current_dir(dir)
-        .env("CODEX_HOME", home)
-        .env("OPENAI_API_KEY", "sk-test-codex-config")
-        .args(["run", "--no-agent-telemetry", "--trace"])
-        .arg(dir.join("trace.jsonl"))
-        .args(run_args)
-        .arg("--")
-        .arg(&codex)
-        .args(codex_args)
-        .args(["exec", "--skip-git-repo-check", "say hi"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let trace = std::fs::read_to_string(dir.join("trace.jsonl")).unwrap();
-    (stderr(&output), trace)
+    let run_args: Vec<String> = ["--no-agent-telemetry"]
+        .iter()
+        .chain(run_args)
+        .map(|a| a.to_string())
+        .collect();
+    let codex: Vec<&str> = codex_args
+        .iter()
+        .copied()
+        .chain(["exec", "--skip-git-repo-check", "say hi"])
+        .collect();
+    let ran = user.run(&run_args, Some(KEY), trace, &codex);
+    (ran.stderr, ran.trace_text)
 }
 
 #[test]
@@ -58,13 +51,12 @@ fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it_on_the
 
 fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(pin: &str) {
     let mock = Mock::start();
-    let home = tempfile::tempdir().unwrap();
+    let user = CodexUser::new(pin);
     let config = gateway_config(&mock);
-    std::fs::write(home.path().join("config.toml"), &config).unwrap();
+    std::fs::write(user.home().join("config.toml"), &config).unwrap();
 
     // As is: Codex talks to its gateway directly, and the user is told before anything runs.
-    let dir = tempfile::tempdir().unwrap();
-    let (err, _) = run(pin, dir.path(), home.path(), &[], &[]);
+    let (err, _) = say_hi(&user, "as-is.jsonl", &[], &[]);
     assert!(
         err.contains("Codex is set to use the model provider \"gw\"")
             && err.contains("are not measured"),
@@ -81,15 +73,10 @@ fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(pin: &
         .local_addr()
         .unwrap()
         .port();
-    let dir = tempfile::tempdir().unwrap();
-    let run_args = [
-        "--listen".to_string(),
-        format!("127.0.0.1:{port}"),
-        "--openai-upstream".to_string(),
-        mock.url(),
-    ];
+    let listen = format!("127.0.0.1:{port}");
+    let run_args = ["--listen", &listen, "--openai-upstream", &mock.url()];
     let base_url = format!("model_providers.gw.base_url=\"http://127.0.0.1:{port}/openai/v1\"");
-    let (err, trace) = run(pin, dir.path(), home.path(), &run_args, &["-c", &base_url]);
+    let (err, trace) = say_hi(&user, "measured.jsonl", &run_args, &["-c", &base_url]);
     assert!(!err.contains("Codex is set to use"), "{err}");
     let model_calls = mock.records()[served..]
         .iter()
@@ -102,7 +89,7 @@ fn a_codex_provider_of_its_own_is_named_and_the_suggested_way_measures_it(pin: &
     );
     assert!(trace.contains("rule:codex-main-loop"));
     assert_eq!(
-        std::fs::read_to_string(home.path().join("config.toml")).unwrap(),
+        std::fs::read_to_string(user.home().join("config.toml")).unwrap(),
         config
     );
 }

@@ -5,82 +5,15 @@
 //! from agentprof's own rules.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use agentprof::demo::mock_upstream::{MockConfig, MockRecord, Script};
 use agentprof::observation::{Call, Category, Usage};
-use agentprof::output::trace::{ReadTrace, read_trace};
+use agentprof::output::trace::ReadTrace;
 
-use crate::codex::{NEWEST, OLDEST, codex_bin_at};
+use crate::codex::{NEWEST, OLDEST};
+use crate::codex_user::CodexUser;
 use crate::support::{Mock, python, stderr};
-
-/// A `CODEX_HOME`, a work directory and the pinned Codex, kept across runs like a user's.
-struct CodexUser {
-    dir: tempfile::TempDir,
-    codex: PathBuf,
-}
-
-impl CodexUser {
-    /// A new user of the pinned Codex `pin`.
-    fn new(pin: &str) -> CodexUser {
-        let dir = tempfile::tempdir().unwrap();
-        let codex = codex_bin_at(dir.path(), pin);
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        std::fs::create_dir_all(dir.path().join("work")).unwrap();
-        CodexUser { dir, codex }
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    /// `agentprof run --trace <name> -- codex <args>` with an API key; the run must succeed.
-    fn run(&self, mock: &Mock, trace: &str, args: &[&str]) -> ReadTrace {
-        let upstream = ["--openai-upstream".to_string(), mock.url()];
-        self.run_with(&upstream, Some("sk-test-codex-sessions"), trace, args)
-    }
-
-    /// `agentprof run <run_args> --trace <name> -- codex exec <args>`, with `OPENAI_API_KEY`
-    /// set to `key` if any; the run must succeed.
-    fn run_with(
-        &self,
-        run_args: &[String],
-        key: Option<&str>,
-        trace: &str,
-        args: &[&str],
-    ) -> ReadTrace {
-        let path = self.dir.path().join(trace);
-        // Bounded: a Codex that cannot reach the proxy retries for minutes.
-        let mut command = std::process::Command::new("timeout");
-        command
-            .arg("180")
-            .arg(env!("CARGO_BIN_EXE_agentprof"))
-            .current_dir(self.dir.path().join("work"))
-            .env("CODEX_HOME", self.home())
-            .env_remove("OPENAI_API_KEY");
-        if let Some(key) = key {
-            command.env("OPENAI_API_KEY", key);
-        }
-        let output: Output = command
-            .args(["run", "--trace"])
-            .arg(&path)
-            .args(run_args)
-            .arg("--")
-            .arg(&self.codex)
-            .args(["exec", "--skip-git-repo-check"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "codex {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            stderr(&output)
-        );
-        read_trace(&path).unwrap()
-    }
-}
 
 /// The mock's record of a call: by request id over HTTP, by response id over a WebSocket
 /// (whose messages carry no request id).
@@ -141,8 +74,8 @@ fn a_compacted_codex_session_shows_its_compaction_exactly(pin: &str) {
     // A low auto-compaction limit makes the resumed session compact its history before the
     // next turn (Codex 0.171 does it remotely: a `compaction_trigger` item on /responses).
     let limit = "model_auto_compact_token_limit=2000";
-    let first = user.run(&mock, "first.jsonl", &["-c", limit, "write about proxies"]);
-    let resumed = user.run(
+    let first = user.exec(&mock, "first.jsonl", &["-c", limit, "write about proxies"]);
+    let resumed = user.exec(
         &mock,
         "resumed.jsonl",
         &["-c", limit, "resume", "--last", "now shorter"],
@@ -224,7 +157,7 @@ fn codex_memories_show_as_extraction_and_dream(pin: &str) {
         ..MockConfig::default()
     });
     let user = CodexUser::new(pin);
-    user.run(&mock, "first.jsonl", &["write about proxies"]);
+    user.exec(&mock, "first.jsonl", &["write about proxies"]);
     age_sessions(&user.home());
     let memories = [
         "-c",
@@ -233,7 +166,7 @@ fn codex_memories_show_as_extraction_and_dream(pin: &str) {
         "memories.min_rollout_idle_hours=1",
     ];
     let before = mock.records().len();
-    let trace = user.run(
+    let trace = user.exec(
         &mock,
         "memories.jsonl",
         &[&memories[..], &["hello again"]].concat(),
@@ -301,8 +234,13 @@ fn chatgpt_login(mock: &Mock, pin: &str) -> (ReadTrace, String) {
         format!("{}/v1", mock.url()),
         "--capture-bodies".to_string(),
     ];
-    let trace = user.run_with(&run_args, None, "chatgpt.jsonl", &["say hi"]);
-    let text = std::fs::read_to_string(user.dir.path().join("chatgpt.jsonl")).unwrap();
+    let ran = user.run(
+        &run_args,
+        None,
+        "chatgpt.jsonl",
+        &["exec", "--skip-git-repo-check", "say hi"],
+    );
+    let (trace, text) = (ran.trace, ran.trace_text);
     assert!(!text.contains(&token) && !text.contains("rt-SECRET-test"));
     let records = mock.records();
     let by = exact_by_category(&trace, &records);

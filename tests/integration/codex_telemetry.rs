@@ -3,33 +3,19 @@
 //! per-call events joined to the proxied calls; and left alone when the user exports it
 //! somewhere already.
 
-use std::path::Path;
-use std::process::Output;
+use crate::codex::{NEWEST, OLDEST};
+use crate::codex_user::{CodexUser, Ran};
+use crate::support::{Mock, report_json};
 
-use crate::codex::{NEWEST, OLDEST, codex_bin_at};
-use crate::support::{Mock, report_json, stderr, trace};
-
-/// `agentprof run --trace <dir>/trace.jsonl -- codex exec "say hi"` with `CODEX_HOME` = `home`,
-/// on the pinned Codex `pin`.
-fn run_codex(mock: &Mock, dir: &Path, home: &Path, pin: &str) -> Output {
-    let codex = codex_bin_at(dir, pin);
-    let work = dir.join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    let output = std::process::Command::new("timeout")
-        .arg("180")
-        .arg(env!("CARGO_BIN_EXE_agentprof"))
-        .current_dir(&work)
-        .env("CODEX_HOME", home)
-        .env("OPENAI_API_KEY", "sk-test-codex-telemetry")
-        .args(["run", "--trace"])
-        .arg(dir.join("trace.jsonl"))
-        .args(["--openai-upstream", &mock.url(), "--"])
-        .arg(&codex)
-        .args(["exec", "--skip-git-repo-check", "say hi"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    output
+/// `agentprof run --trace trace.jsonl -- codex exec "say hi"` as `user`.
+fn say_hi(user: &CodexUser, mock: &Mock) -> Ran {
+    let upstream = ["--openai-upstream".to_string(), mock.url()];
+    user.run(
+        &upstream,
+        Some(crate::codex_user::KEY),
+        "trace.jsonl",
+        &["exec", "--skip-git-repo-check", "say hi"],
+    )
 }
 
 #[test]
@@ -44,12 +30,8 @@ fn codex_telemetry_reaches_agentprof_and_joins_every_call_on_the_newest_pinned_c
 
 fn codex_telemetry_reaches_agentprof_and_joins_every_call(pin: &str) {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    run_codex(&mock, dir.path(), &home, pin);
-
-    let trace = trace(dir.path());
+    let user = CodexUser::new(pin);
+    let trace = say_hi(&user, &mock).trace;
     let calls: Vec<_> = trace.calls.iter().filter(|c| c.is_model_call()).collect();
     let completed: Vec<_> = trace
         .telemetry
@@ -77,7 +59,7 @@ fn codex_telemetry_reaches_agentprof_and_joins_every_call(pin: &str) {
             .any(|e| e.event == "codex.user_prompt")
     );
     // The report joins each event to its call.
-    let report = report_json(dir.path());
+    let report = report_json(user.dir());
     let classification = &report["classification"];
     assert_eq!(classification["telemetry_events"], calls.len());
     assert_eq!(classification["joined_by_fallback"], calls.len());
@@ -88,23 +70,21 @@ fn codex_telemetry_reaches_agentprof_and_joins_every_call(pin: &str) {
 fn a_users_own_codex_telemetry_exporter_is_left_alone_and_the_user_told() {
     // What agentprof reads of the config is the same on every version: the newest only.
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let user = CodexUser::new(NEWEST);
     let config = "[otel.exporter.otlp-http]\nendpoint = \"http://127.0.0.1:9/v1/logs\"\nprotocol = \"json\"\n";
-    std::fs::write(home.join("config.toml"), config).unwrap();
-    let output = run_codex(&mock, dir.path(), &home, NEWEST);
+    std::fs::write(user.home().join("config.toml"), config).unwrap();
+    let Ran {
+        stderr: err, trace, ..
+    } = say_hi(&user, &mock);
 
-    let err = stderr(&output);
     assert!(
         err.contains("Codex exports its telemetry (otlp-http to http://127.0.0.1:9/v1/logs"),
         "{err}"
     );
-    let trace = trace(dir.path());
     assert!(trace.telemetry.is_empty(), "{:?}", trace.telemetry);
     assert!(trace.calls.iter().any(|c| c.is_model_call()));
     assert_eq!(
-        std::fs::read_to_string(home.join("config.toml")).unwrap(),
+        std::fs::read_to_string(user.home().join("config.toml")).unwrap(),
         config
     );
 }

@@ -10,8 +10,9 @@ use agentprof::demo::codex_rollouts::CodexTruth;
 use agentprof::demo::transcript_corpus::Tokens;
 use serde_json::Value;
 
-use crate::codex::{NEWEST, OLDEST, codex_bin_at};
-use crate::support::{Mock, agentprof, stderr, trace};
+use crate::codex::{NEWEST, OLDEST};
+use crate::codex_user::CodexUser;
+use crate::support::{Mock, agentprof, stderr};
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
@@ -266,42 +267,6 @@ fn find_rollout(dir: &Path) -> PathBuf {
     found.into_iter().next().unwrap()
 }
 
-/// One `codex` command under `agentprof run`, its trace at `trace`.
-fn run_codex(mock: &Mock, dir: &Path, pin: &str, home: &Path, trace: &Path, args: &[&str]) {
-    let work = dir.join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    let output = std::process::Command::new("timeout")
-        .arg("180")
-        .arg(env!("CARGO_BIN_EXE_agentprof"))
-        .current_dir(&work)
-        .env("CODEX_HOME", home)
-        .env("OPENAI_API_KEY", "sk-test-codex-import-0123456789")
-        .env_remove("OPENAI_BASE_URL")
-        .args(["run", "--trace"])
-        .arg(trace)
-        .args(["--openai-upstream", &mock.url(), "--"])
-        .arg(codex_bin_cached(dir, pin))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "codex {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(&output)
-    );
-}
-
-/// `codex` at the pin `pin`, linked in `dir` on first use.
-fn codex_bin_cached(dir: &Path, pin: &str) -> PathBuf {
-    let link = dir.join("bin/codex");
-    if link.exists() {
-        link
-    } else {
-        codex_bin_at(dir, pin)
-    }
-}
-
 #[test]
 fn real_codex_rollouts_import_to_what_the_proxy_recorded_on_the_oldest_pinned_codex() {
     real_codex_rollouts_import_to_what_the_proxy_recorded(OLDEST);
@@ -314,43 +279,17 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded_on_the_newest_pinned_co
 
 fn real_codex_rollouts_import_to_what_the_proxy_recorded(pin: &str) {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("codex-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let first = dir.path().join("first");
-    let second = dir.path().join("second");
-    std::fs::create_dir_all(&first).unwrap();
-    std::fs::create_dir_all(&second).unwrap();
-    run_codex(
-        &mock,
-        dir.path(),
-        pin,
-        &home,
-        &first.join("trace.jsonl"),
-        &["exec", "--skip-git-repo-check", "say hi"],
-    );
-    run_codex(
-        &mock,
-        dir.path(),
-        pin,
-        &home,
-        &second.join("trace.jsonl"),
-        &[
-            "exec",
-            "--skip-git-repo-check",
-            "resume",
-            "--last",
-            "and again",
-        ],
-    );
+    let user = CodexUser::new(pin);
+    let first = user.exec(&mock, "first.jsonl", &["say hi"]);
+    let second = user.exec(&mock, "second.jsonl", &["resume", "--last", "and again"]);
+    let home = user.home();
 
     // What the proxy recorded: every model call with its usage and response id, in order —
     // but the prewarms over its WebSocket (no answer asked, zero tokens), which are not
     // inferences and which rollouts do not record.
     let mut recorded = Vec::new();
     let mut response_ids = Vec::new();
-    for run in [&first, &second] {
-        let trace = trace(run);
+    for trace in [&first, &second] {
         let prewarms = trace
             .calls
             .iter()
@@ -372,10 +311,10 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded(pin: &str) {
     let (report, _) = import_json(&home, &[]);
     let (_, output) = import_json(
         &home,
-        &["--trace", dir.path().join("import.jsonl").to_str().unwrap()],
+        &["--trace", user.file("import.jsonl").to_str().unwrap()],
     );
     assert!(output.status.success());
-    let imported = agentprof::output::trace::read_trace(&dir.path().join("import.jsonl")).unwrap();
+    let imported = agentprof::output::trace::read_trace(&user.file("import.jsonl")).unwrap();
     let usages: Vec<_> = imported.calls.iter().filter_map(|c| c.usage).collect();
     assert_eq!(usages, recorded, "per call, in order");
     // Codex (0.164 and later; not 0.148) names each response in a token_usage_record: the

@@ -10,6 +10,7 @@ mod codex_interactive;
 mod codex_review;
 mod codex_sessions;
 mod codex_telemetry;
+mod codex_user;
 mod crash;
 mod cut_points;
 mod demo_codex;
