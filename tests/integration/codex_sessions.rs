@@ -50,6 +50,43 @@ pub(crate) fn exact_by_category(
     by_category
 }
 
+/// `agentprof import codex` of the user's `CODEX_HOME`: every call the rollouts record must be
+/// a call the proxy saw in `traces` (same response id, same usage, to the token). Returns the
+/// proxied calls the rollouts do not record.
+fn import_matches_proxy<'a>(user: &CodexUser, traces: &[&'a ReadTrace]) -> Vec<&'a Call> {
+    let out = user.file("import.jsonl");
+    let _ = std::fs::remove_file(&out);
+    let output = crate::support::agentprof()
+        .args(["import", "codex"])
+        .arg(user.home())
+        .arg("--trace")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let imported = agentprof::output::trace::read_trace(&out).unwrap();
+    let proxied: Vec<&Call> = traces
+        .iter()
+        .flat_map(|t| t.calls.iter().filter(|c| c.is_model_call()))
+        .collect();
+    for call in &imported.calls {
+        let seen = proxied
+            .iter()
+            .find(|p| p.response_id.is_some() && p.response_id == call.response_id)
+            .unwrap_or_else(|| panic!("imported call not proxied: {call:?}"));
+        assert_eq!(seen.usage, call.usage, "{:?}", call.response_id);
+    }
+    proxied
+        .into_iter()
+        .filter(|p| {
+            !imported
+                .calls
+                .iter()
+                .any(|c| c.response_id == p.response_id)
+        })
+        .collect()
+}
+
 fn calls_in(trace: &ReadTrace, category: Category) -> Vec<&Call> {
     trace
         .calls
@@ -102,6 +139,17 @@ fn a_compacted_codex_session_shows_its_compaction_exactly(pin: &str) {
     // Codex names its turns: the compaction before the turn starts none, the turn starts one.
     assert!(!compaction.starts_turn);
     assert!(calls_in(&resumed, Category::UserTurn)[0].starts_turn);
+
+    // The rollouts Codex wrote import to the same calls, to the token — the compaction too
+    // (only Codex's per-response records carry it) — and only prewarms, no inference, are
+    // not in them.
+    let unrecorded = import_matches_proxy(&user, &[&first, &resumed]);
+    assert!(
+        unrecorded
+            .iter()
+            .all(|c| c.classified_by == "rule:codex-prewarm"),
+        "{unrecorded:?}"
+    );
 }
 
 /// Ages the first session so that Codex's memories start-up takes it for an old, idle one:
@@ -157,7 +205,7 @@ fn codex_memories_show_as_extraction_and_dream(pin: &str) {
         ..MockConfig::default()
     });
     let user = CodexUser::new(pin);
-    user.exec(&mock, "first.jsonl", &["write about proxies"]);
+    let first = user.exec(&mock, "first.jsonl", &["write about proxies"]);
     age_sessions(&user.home());
     let memories = [
         "-c",
@@ -192,6 +240,30 @@ fn codex_memories_show_as_extraction_and_dream(pin: &str) {
         .count();
     let traced = trace.calls.iter().filter(|c| c.is_model_call()).count();
     assert_eq!(traced, served);
+
+    // The rollouts import to the same calls, to the token; but Codex writes no rollout for
+    // its memory phases: only the proxy sees what memories cost.
+    let unrecorded = import_matches_proxy(&user, &[&first, &trace]);
+    let mut missing: Vec<Category> = unrecorded
+        .iter()
+        .filter(|c| c.classified_by != "rule:codex-prewarm")
+        .map(|c| c.category)
+        .collect();
+    missing.dedup();
+    assert_eq!(
+        missing,
+        [Category::MemoryExtraction, Category::Dream],
+        "{unrecorded:?}"
+    );
+    assert_eq!(
+        unrecorded.len()
+            - by[&Category::MemoryExtraction].0 as usize
+            - by[&Category::Dream].0 as usize,
+        unrecorded
+            .iter()
+            .filter(|c| c.classified_by == "rule:codex-prewarm")
+            .count()
+    );
 }
 
 /// An `auth.json` as `codex login` leaves it for a ChatGPT account (tokens are unsigned JWTs

@@ -83,9 +83,15 @@ pub(super) fn build(
             call.response_id = counted.response_id.as_deref().map(str::to_string);
             call.session_id = (!label.session.is_empty()).then(|| label.session.clone());
             call.agent_id = label.agent.clone();
-            call.category = label.category;
-            call.classified_by = label.decider.clone();
-            call.starts_turn = counted.starts_turn && label.category == Category::UserTurn;
+            if counted.compaction {
+                // A remote compaction is compaction whichever thread ran it.
+                call.category = Category::Compaction;
+                call.classified_by = "transcript:codex:compacted".into();
+            } else {
+                call.category = label.category;
+                call.classified_by = label.decider.clone();
+            }
+            call.starts_turn = counted.starts_turn && call.category == Category::UserTurn;
             pending.push(Pending {
                 t_ms: counted.t_ms,
                 file: file.file,

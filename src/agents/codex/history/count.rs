@@ -1,5 +1,10 @@
-//! From a rollout's token counts to calls: one call per genuine change of
-//! `total_token_usage`, the replayed history of a fork left out.
+//! From a rollout's token counts to calls, the replayed history of a fork left out.
+//!
+//! Codex 0.171 and later write a `token_usage_record` per response (its id and usage): that
+//! ledger is read when a file has one, one call per response id. It is the only place a remote
+//! compaction's tokens are written — Codex does not add them to `total_token_usage`, so a count
+//! of total changes misses every compaction (a `compacted` line follows its record). Older
+//! rollouts have only the token counts: one call per genuine change of the total.
 //!
 //! Why a plain sum of `last_token_usage` over-counts (openai/codex, see
 //! docs/attribution.md "Codex import"):
@@ -26,6 +31,8 @@ pub struct Counted {
     pub response_id: Option<Box<str>>,
     /// The first call after a prompt.
     pub starts_turn: bool,
+    /// A remote compaction (its record is followed by a `compacted` line).
+    pub compaction: bool,
 }
 
 /// What counting a file found.
@@ -83,10 +90,47 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
             tally.replayed += 1;
         }
     }
+    // The per-response ledger, when the file has one, is exact; the totals are then only
+    // tallied (repeats, rewrites) for the report's notes.
+    let ledger = events
+        .iter()
+        .skip(skip)
+        .any(|e| matches!(e, Event::Response { .. }));
+    let mut ids: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut prompt = false;
+    let mut after_response = false;
     for event in events.iter().skip(skip) {
+        let follows_response = std::mem::take(&mut after_response);
         match event {
             Event::UserTurn => prompt = true,
+            Event::Compacted => {
+                if follows_response && let Some(call) = tally.calls.last_mut() {
+                    call.compaction = true;
+                }
+            }
+            Event::Response {
+                line,
+                t_ms,
+                usage,
+                model,
+                response_id,
+            } => {
+                // A resumed file may write a response again: once is its call.
+                if response_id.as_deref().is_some_and(|id| !ids.insert(id)) {
+                    tally.repeats += 1;
+                    continue;
+                }
+                after_response = true;
+                tally.calls.push(Counted {
+                    line: *line,
+                    t_ms: *t_ms,
+                    usage: *usage,
+                    model: model.clone(),
+                    response_id: response_id.clone(),
+                    starts_turn: std::mem::take(&mut prompt),
+                    compaction: false,
+                });
+            }
             Event::Count {
                 line,
                 t_ms,
@@ -104,6 +148,9 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
                     tally.rewrites += 1;
                     continue;
                 }
+                if ledger {
+                    continue;
+                }
                 tally.calls.push(Counted {
                     line: *line,
                     t_ms: *t_ms,
@@ -111,6 +158,7 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
                     model: model.clone(),
                     response_id: response_id.clone(),
                     starts_turn: std::mem::take(&mut prompt),
+                    compaction: false,
                 });
             }
         }
@@ -160,6 +208,48 @@ mod tests {
         assert!(tally.calls[0].starts_turn);
         assert!(!tally.calls[1].starts_turn);
         assert_eq!((tally.repeats, tally.rewrites), (2, 1));
+    }
+
+    fn response(line: u64, id: &str, usage: TokenUsage) -> Event {
+        Event::Response {
+            line,
+            t_ms: line as i64,
+            usage,
+            model: None,
+            response_id: Some(id.into()),
+        }
+    }
+
+    #[test]
+    fn the_response_ledger_counts_compaction_which_totals_leave_out() {
+        // As Codex 0.171 writes a resumed session that compacts before its turn: the
+        // compaction's record, `compacted`, an estimate token count, the turn's record and
+        // count. The total never includes the compaction.
+        let events = vec![
+            response(1, "resp_compact", usage(18445, 549, 18994)),
+            Event::Compacted,
+            at(2, usage(18182, 182, 18364), usage(0, 0, 17640)),
+            Event::UserTurn,
+            response(3, "resp_turn", usage(18797, 41, 18838)),
+            at(4, usage(36979, 223, 37202), usage(18797, 41, 18838)),
+            // Written again (a resume): not a second call.
+            response(5, "resp_turn", usage(18797, 41, 18838)),
+        ];
+        let tally = count(&events, 0);
+        let calls: Vec<_> = tally
+            .calls
+            .iter()
+            .map(|c| (c.response_id.as_deref(), c.compaction, c.starts_turn))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                (Some("resp_compact"), true, false),
+                (Some("resp_turn"), false, true)
+            ]
+        );
+        assert_eq!(tally.calls[0].usage, usage(18445, 549, 18994));
+        assert_eq!((tally.repeats, tally.rewrites), (1, 1));
     }
 
     #[test]

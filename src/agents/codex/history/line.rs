@@ -81,10 +81,15 @@ pub enum Record {
     /// A prompt: `event_msg` `user_message`, or (0.171 and later) `event_msg`
     /// `item_completed` of a `UserMessage` item.
     UserMessage,
-    /// `token_usage_record` (0.171 and later): the response id of the token count after it.
+    /// `token_usage_record` (0.171 and later): one per response, with its id and usage —
+    /// compaction's included, which no `token_count` total carries.
     ResponseUsage {
+        t_ms: i64,
         response_id: Option<String>,
+        usage: Option<TokenUsage>,
     },
+    /// A `compacted` line: the history was just replaced by a compaction's summary.
+    Compacted,
     /// `event_msg` `token_count`; `None` for `info: null` (a rate-limit-only event).
     TokenCount {
         t_ms: i64,
@@ -125,6 +130,7 @@ pub fn read(line: &[u8]) -> Result<Record, LineError> {
     }
     match quick(trimmed) {
         Some(Quick::Skip) => Ok(Record::Other),
+        Some(Quick::Compacted) => Ok(Record::Compacted),
         Some(Quick::Parse) | None => parse(trimmed),
     }
 }
@@ -132,6 +138,8 @@ pub fn read(line: &[u8]) -> Result<Record, LineError> {
 enum Quick {
     Skip,
     Parse,
+    /// A `compacted` line: known by its type alone (its replacement history is long).
+    Compacted,
 }
 
 /// The byte look: skip what surely holds nothing needed.
@@ -164,6 +172,7 @@ fn quick(line: &[u8]) -> Option<Quick> {
             })
         }
         b"session_meta" | b"turn_context" | b"token_usage_record" => Some(Quick::Parse),
+        b"compacted" => Some(Quick::Compacted),
         _ => Some(Quick::Skip),
     }
 }
@@ -221,6 +230,8 @@ struct Item<'a> {
 struct UsageRecordLine {
     #[serde(default)]
     response_id: Option<String>,
+    #[serde(default)]
+    usage: Option<TokenUsage>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +252,14 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
     })?;
     let payload = || parsed.payload.map_or("null", RawValue::get);
     let bad = |what: &str, e: serde_json::Error| LineError::Unparsable(format!("{what}: {e}"));
+    let t_ms = |what: &str| {
+        parsed
+            .timestamp
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_millisecond())
+            .ok_or_else(|| LineError::Unparsable(format!("{what} without a valid timestamp")))
+    };
     match parsed.kind.as_ref() {
         "session_meta" => {
             let meta: Meta = serde_json::from_str(payload()).map_err(|e| bad("session_meta", e))?;
@@ -269,14 +288,7 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
                     Ok(Record::UserMessage)
                 }
                 "token_count" => {
-                    let t_ms = parsed
-                        .timestamp
-                        .as_deref()
-                        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                        .map(|t| t.as_millisecond())
-                        .ok_or_else(|| {
-                            LineError::Unparsable("token_count without a valid timestamp".into())
-                        })?;
+                    let t_ms = t_ms("token_count")?;
                     Ok(Record::TokenCount {
                         t_ms,
                         usage: event
@@ -291,7 +303,9 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
             let record: UsageRecordLine =
                 serde_json::from_str(payload()).map_err(|e| bad("token_usage_record", e))?;
             Ok(Record::ResponseUsage {
+                t_ms: t_ms("token_usage_record")?,
                 response_id: record.response_id,
+                usage: record.usage,
             })
         }
         _ => Ok(Record::Other),
@@ -413,9 +427,16 @@ mod tests {
         assert_eq!(
             read(record.as_bytes()).unwrap(),
             Record::ResponseUsage {
-                response_id: Some("resp_1".into())
+                t_ms: 1_796_603_807_620,
+                response_id: Some("resp_1".into()),
+                usage: Some(TokenUsage {
+                    input_tokens: 1,
+                    ..TokenUsage::default()
+                }),
             }
         );
+        let compacted = r#"{"timestamp":"2026-12-07T01:37:10.9Z","type":"compacted","payload":{"message":"","replacement_history":[{"type":"message","role":"user","content":[]}]}}"#;
+        assert_eq!(read(compacted.as_bytes()).unwrap(), Record::Compacted);
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub enum Event {
         /// The response id of the `token_usage_record` just before it (0.171 and later).
         response_id: Option<Box<str>>,
     },
+    /// A `token_usage_record` with usage (0.171 and later): one response, exactly.
+    Response {
+        line: u64,
+        t_ms: i64,
+        usage: TokenUsage,
+        model: Option<Arc<str>>,
+        response_id: Option<Box<str>>,
+    },
+    /// A `compacted` line: the response just before it was a compaction.
+    Compacted,
 }
 
 /// One file, read.
@@ -123,7 +133,23 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                 }
             }
             Record::UserMessage => out.events.push(Event::UserTurn),
-            Record::ResponseUsage { response_id: id } => response_id = id.map(Box::from),
+            Record::ResponseUsage {
+                t_ms,
+                response_id: id,
+                usage,
+            } => {
+                response_id = id.map(Box::from);
+                if let Some(usage) = usage {
+                    out.events.push(Event::Response {
+                        line: number,
+                        t_ms,
+                        usage,
+                        model: model.clone(),
+                        response_id: response_id.clone(),
+                    });
+                }
+            }
+            Record::Compacted => out.events.push(Event::Compacted),
             Record::TokenCount {
                 t_ms,
                 usage: Some((total, last)),
