@@ -67,6 +67,8 @@ pub struct Rollout {
     /// `last_token_usage` summed over every token count with info in the file (copies too):
     /// the naive count.
     pub naive: Tokens,
+    /// Written as Codex 0.164 and later write: a `token_usage_record` per response.
+    records: bool,
 }
 
 const RATE_LIMITS: &str = r#"{"primary":{"used_percent":12.0,"window_minutes":300,"resets_in_seconds":3600},"secondary":{"used_percent":3.0,"window_minutes":10080,"resets_in_seconds":86400}}"#;
@@ -78,7 +80,9 @@ pub fn timestamp(ms: i64) -> String {
 }
 
 impl Rollout {
-    pub fn new(id: String) -> Rollout {
+    /// A rollout as Codex writes it: with per-response records (`records`, 0.164 and later)
+    /// or token counts only.
+    pub fn new(id: String, records: bool) -> Rollout {
         Rollout {
             id,
             lines: Vec::new(),
@@ -86,7 +90,13 @@ impl Rollout {
             total: CodexUsage::default(),
             info: None,
             naive: Tokens::default(),
+            records,
         }
+    }
+
+    /// Whether it writes per-response records.
+    pub fn records(&self) -> bool {
+        self.records
     }
 
     fn write(&mut self, t: i64, kind: &str, payload: &Value) {
@@ -181,12 +191,45 @@ impl Rollout {
         }
     }
 
+    /// A response's own record (0.164 and later), before its token count.
+    fn usage_record(&mut self, t: i64, response_id: &str, usage: &CodexUsage) {
+        self.write(
+            t,
+            "token_usage_record",
+            &json!({"thread_id": self.id, "session_id": self.id, "response_id": response_id,
+                "usage": usage.json(), "thread_token_usage": self.total.json()}),
+        );
+    }
+
     /// A model call: the total grows by `last`.
-    pub fn call(&mut self, t: i64, last: CodexUsage) {
+    pub fn call(&mut self, t: i64, last: CodexUsage, response_id: &str) {
+        if self.records {
+            self.usage_record(t, response_id, &last);
+        }
         self.total = self.total.plus(&last);
         let info = json!({"total_token_usage": self.total.json(),
             "last_token_usage": last.json(), "model_context_window": 272_000});
         self.token_count(t, info, Some(last));
+    }
+
+    /// A remote compaction (0.164 and later): its response's record, the `compacted` line that
+    /// replaces the history, and a token count whose total does *not* include it — its last
+    /// usage an estimate of the new context with no components. Only the record has its tokens.
+    pub fn remote_compaction(&mut self, t: i64, usage: CodexUsage, response_id: &str) {
+        self.usage_record(t, response_id, &usage);
+        self.write(
+            t,
+            "compacted",
+            &json!({"message": "", "replacement_history": [{"type": "compaction",
+                "encrypted_content": "gAAAAB-summary-of-the-session"}]}),
+        );
+        let estimate = CodexUsage {
+            total: usage.output + 2_000,
+            ..CodexUsage::default()
+        };
+        let info = json!({"total_token_usage": self.total.json(),
+            "last_token_usage": estimate.json(), "model_context_window": 272_000});
+        self.token_count(t, info, Some(estimate));
     }
 
     /// A rate-limit update: the same info again. Returns whether one was written.
@@ -233,7 +276,7 @@ impl Rollout {
     /// is (timestamps of the fork), totals carried on. Returns it and how many token counts
     /// with info it copied.
     pub fn fork(&self, id: String, t: i64, meta: &Value) -> (Rollout, u64) {
-        let mut child = Rollout::new(id);
+        let mut child = Rollout::new(id, self.records);
         child.session_meta(t, meta);
         let mut copied = 0;
         for rest in &self.lines {

@@ -11,7 +11,10 @@ use super::truth::{CodexTruth, Label};
 use crate::demo::det::Rng;
 use crate::observation::Category;
 
+/// Codex versions of the history: one that writes per-response records (and compacts
+/// remotely) and one from before them.
 const VERSION: &str = "0.171.0";
+const OLD_VERSION: &str = "0.148.0";
 const MAIN_MODELS: [&str; 2] = ["gpt-5.4", "gpt-5.3-codex"];
 const FILLER: &str = "src/agents/codex/history/scan.rs:12:    let mut start = 0; // token_count total_token_usage last_token_usage cached_input_tokens \
     warning: unused variable `line` --> src/main.rs:4:9 | 4 | let line = 1; test result: ok. 12 passed; 0 failed; 0 ignored; ";
@@ -102,7 +105,8 @@ impl Generator {
         }
         *clock += self.rng.range(800, 40_000) as i64;
         let last = self.usage(&mut ctx.context);
-        rollout.call(*clock, last);
+        let response_id = format!("resp_{:016x}", self.rng.next_u64());
+        rollout.call(*clock, last, &response_id);
         self.truth.reasoning_tokens += last.reasoning;
         let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
         self.truth
@@ -131,9 +135,17 @@ impl Generator {
         rollout.agent_message(*clock, &answer);
     }
 
-    fn meta(&self, id: &str, t: i64, source: Value, forked_from: Option<&str>) -> Value {
+    fn meta(
+        &self,
+        id: &str,
+        t: i64,
+        source: Value,
+        forked_from: Option<&str>,
+        records: bool,
+    ) -> Value {
+        let version = if records { VERSION } else { OLD_VERSION };
         let mut meta = json!({"id": id, "timestamp": timestamp(t), "cwd": "/home/dev/project",
-            "originator": "codex_cli_rs", "cli_version": VERSION, "source": source,
+            "originator": "codex_cli_rs", "cli_version": version, "source": source,
             "model_provider": "openai",
             "base_instructions": {"text": "You are Codex, a coding agent. Keep going until the task is done."}});
         if let Some(parent) = forked_from {
@@ -149,8 +161,10 @@ impl Generator {
         let start = clock;
         let id = self.uuid();
         let model = MAIN_MODELS[(self.rng.range(0, 1)) as usize].to_string();
-        let mut main = Rollout::new(id.clone());
-        main.session_meta(clock, &self.meta(&id, clock, json!("exec"), None));
+        // Older sessions were written by a Codex without per-response records.
+        let records = family % 2 == 0;
+        let mut main = Rollout::new(id.clone(), records);
+        main.session_meta(clock, &self.meta(&id, clock, json!("exec"), None, records));
         // A rate-limit snapshot before any usage: info null.
         main.null_info(clock + 5);
         self.truth.null_infos += 1;
@@ -174,6 +188,13 @@ impl Generator {
             main.repeat(clock + 3);
             self.truth.repeats += 1;
             ctx.context = 20_000;
+            self.turn(&mut main, &mut clock, &mut ctx);
+        }
+        if records && family % 4 == 0 {
+            // A remote compaction before the next turn: counted only from its record.
+            self.remote_compaction(&mut main, &mut clock, &ctx);
+            self.truth.repeats += 1;
+            ctx.context = 12_000;
             self.turn(&mut main, &mut clock, &mut ctx);
         }
         if family == 0 {
@@ -245,7 +266,7 @@ impl Generator {
         // Resumed later: a second session_meta, a rate-limit repeat, more turns.
         if family.is_multiple_of(3) {
             clock += self.rng.range(3_600_000, 20 * 3_600_000) as i64;
-            let meta = self.meta(&id, clock, json!("cli"), None);
+            let meta = self.meta(&id, clock, json!("cli"), None, records);
             main.session_meta(clock, &meta);
             if main.repeat(clock + 10) {
                 self.truth.repeats += 1;
@@ -267,6 +288,25 @@ impl Generator {
         clock
     }
 
+    /// A remote compaction on a thread, as Codex 0.164 and later write it; the truth counts it
+    /// as compaction, whatever thread ran it.
+    fn remote_compaction(&mut self, rollout: &mut Rollout, clock: &mut i64, ctx: &Context) {
+        *clock += self.rng.range(500, 5_000) as i64;
+        let mut context = ctx.context;
+        let usage = self.usage(&mut context);
+        let response_id = format!("resp_{:016x}", self.rng.next_u64());
+        rollout.remote_compaction(*clock, usage, &response_id);
+        self.truth.reasoning_tokens += usage.reasoning;
+        let label = Label {
+            category: Category::Compaction,
+            subagent_type: None,
+            session: ctx.label.session.clone(),
+        };
+        let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
+        self.truth.call(&usage.usage(), &label, &ctx.model, &date);
+        self.truth.remote_compactions += 1;
+    }
+
     /// A spawned agent: forked (replaying the parent) or fresh.
     fn spawn(&mut self, parent: &Rollout, clock: &mut i64, forked: bool) {
         *clock += 1_000;
@@ -274,13 +314,20 @@ impl Generator {
         let role = if forked { "worker" } else { "explorer" };
         let source = json!({"subagent": {"thread_spawn": {"parent_thread_id": parent.id,
             "depth": 1, "agent_nickname": "Ada", "agent_role": role}}});
-        let meta = self.meta(&id, *clock, source, forked.then_some(parent.id.as_str()));
+        let records = parent.records();
+        let meta = self.meta(
+            &id,
+            *clock,
+            source,
+            forked.then_some(parent.id.as_str()),
+            records,
+        );
         let mut child = if forked {
             let (child, copied) = parent.fork(id.clone(), *clock, &meta);
             self.truth.replayed += copied;
             child
         } else {
-            let mut child = Rollout::new(id.clone());
+            let mut child = Rollout::new(id.clone(), records);
             child.session_meta(*clock, &meta);
             child
         };
@@ -319,8 +366,8 @@ impl Generator {
         if label.session.is_empty() {
             label.session = id.clone();
         }
-        let mut rollout = Rollout::new(id.clone());
-        let meta = self.meta(&id, *clock, source, forked_from);
+        let mut rollout = Rollout::new(id.clone(), true);
+        let meta = self.meta(&id, *clock, source, forked_from, true);
         rollout.session_meta(*clock, &meta);
         let mut ctx = Context {
             label,
@@ -340,7 +387,7 @@ impl Generator {
     fn user_fork(&mut self, parent: &Rollout, clock: &mut i64) {
         *clock += 60_000;
         let id = self.uuid();
-        let meta = self.meta(&id, *clock, json!("cli"), Some(&parent.id));
+        let meta = self.meta(&id, *clock, json!("cli"), Some(&parent.id), parent.records());
         let (mut child, copied) = parent.fork(id.clone(), *clock, &meta);
         self.truth.replayed += copied;
         let mut ctx = Context {

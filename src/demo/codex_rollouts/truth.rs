@@ -34,6 +34,9 @@ pub struct CodexTruth {
     pub rewrites: u64,
     /// `token_count` lines a fork copied from its parent.
     pub replayed: u64,
+    /// Remote compactions (0.164 and later): calls only a `token_usage_record` carries.
+    #[serde(default)]
+    pub remote_compactions: u64,
     /// What summing `last_token_usage` over every token_count with info would give (the
     /// naive count an importer must not reproduce), in agentprof's convention.
     pub naive: Tokens,
