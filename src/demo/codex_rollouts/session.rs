@@ -162,7 +162,7 @@ impl Generator {
         let id = self.uuid();
         let model = MAIN_MODELS[(self.rng.range(0, 1)) as usize].to_string();
         // Older sessions were written by a Codex without per-response records.
-        let records = family % 2 == 0;
+        let records = family.is_multiple_of(2);
         let mut main = Rollout::new(id.clone(), records);
         main.session_meta(clock, &self.meta(&id, clock, json!("exec"), None, records));
         // A rate-limit snapshot before any usage: info null.
@@ -190,7 +190,7 @@ impl Generator {
             ctx.context = 20_000;
             self.turn(&mut main, &mut clock, &mut ctx);
         }
-        if records && family % 4 == 0 {
+        if records && family.is_multiple_of(4) {
             // A remote compaction before the next turn: counted only from its record.
             self.remote_compaction(&mut main, &mut clock, &ctx);
             self.truth.repeats += 1;
