@@ -139,6 +139,10 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
             .any(|s| s.as_str().unwrap().contains(needle))
     };
     assert!(said("Codex versions seen: 0.148.0", "assumptions"));
+    assert!(said(
+        &format!("{} of them remote compactions", truth.remote_compactions),
+        "assumptions"
+    ));
     assert!(said("0.171.0", "assumptions"));
     assert!(said("imported from Codex rollouts", "assumptions"));
     assert!(!said("Claude Code", "assumptions"));

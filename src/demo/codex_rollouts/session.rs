@@ -387,7 +387,13 @@ impl Generator {
     fn user_fork(&mut self, parent: &Rollout, clock: &mut i64) {
         *clock += 60_000;
         let id = self.uuid();
-        let meta = self.meta(&id, *clock, json!("cli"), Some(&parent.id), parent.records());
+        let meta = self.meta(
+            &id,
+            *clock,
+            json!("cli"),
+            Some(&parent.id),
+            parent.records(),
+        );
         let (mut child, copied) = parent.fork(id.clone(), *clock, &meta);
         self.truth.replayed += copied;
         let mut ctx = Context {

@@ -183,6 +183,19 @@ pub(super) fn build(
         "rollout token counts not counted as calls: {} repeating an unchanged total (rate-limit updates), {} changing the total without a call (context-window rewrite, compaction estimate), {} with info null, {} replayed from a forked thread's parent",
         report.duplicates.repeated_lines, rewrites, null_counts, report.duplicates.replays
     ));
+    let (mut from_records, mut from_totals, mut compactions) = (0, 0, 0);
+    for tally in &tallies {
+        let calls = tally.calls.len() as u64;
+        if tally.from_records {
+            from_records += calls;
+            compactions += tally.calls.iter().filter(|c| c.compaction).count() as u64;
+        } else {
+            from_totals += calls;
+        }
+    }
+    notes.push(format!(
+        "{from_records} calls read from Codex's per-response records (0.164 and later), {compactions} of them remote compactions, which no token total includes; {from_totals} from changes of the token total (older rollouts)"
+    ));
     if found.skipped_compressed > 0 {
         notes.push(format!(
             "{} compressed rollouts (.jsonl.zst) skipped: their plain .jsonl sibling was read",

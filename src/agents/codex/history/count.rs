@@ -45,6 +45,8 @@ pub struct Tally {
     pub rewrites: u64,
     /// Token counts in the replayed prefix of a fork.
     pub replayed: u64,
+    /// The calls came from per-response records (0.164 and later), not from total changes.
+    pub from_records: bool,
 }
 
 /// The totals of a file's token counts, repeats removed: what a fork of it replays.
@@ -96,6 +98,7 @@ pub fn count(events: &[Event], skip: usize) -> Tally {
         .iter()
         .skip(skip)
         .any(|e| matches!(e, Event::Response { .. }));
+    tally.from_records = ledger;
     let mut ids: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut prompt = false;
     let mut after_response = false;
