@@ -282,8 +282,8 @@ pub const IMPORT_LIMITS: [&str; 3] = [
 
 /// What an import from Codex's rollouts cannot see or count right.
 pub const CODEX_IMPORT_LIMITS: [&str; 3] = [
-    "imported from Codex rollouts: calls of threads that keep no rollout (memory extraction, ephemeral and prewarm requests) never reach them and are invisible here; only a live `agentprof run` sees them",
-    "a rollout records a call's usage when it completed, not when it was sent: imported calls have no duration, and reasoning tokens are inside output_tokens",
+    "imported from Codex rollouts: calls of threads that keep no rollout (the memories pipeline, extraction and consolidation both; ephemeral and prewarm requests) never reach them and are invisible here; only a live `agentprof run` sees them",
+    "a rollout records a call's usage when it completed, not when it was sent: imported calls have no duration, and reasoning tokens are inside output_tokens (shown apart as reasoning_output_tokens)",
     "imported calls have no memory samples (memory figures are null) and their times are when the rollout was written",
 ];
 
