@@ -256,34 +256,8 @@ pub struct CodexImportArgs {
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// Also write the history as a trace (mode "import") for report, simulate and exporters.
-    #[arg(long, value_name = "OUT")]
-    pub trace: Option<PathBuf>,
-
-    /// Print the report as agentprof.report/v1 JSON (the same as `report --json`).
-    #[arg(long)]
-    pub json: bool,
-
-    /// Only calls answered on or after this date (UTC).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub since: Option<jiff::civil::Date>,
-
-    /// Which breakdown the terminal table leads with.
-    #[arg(long, value_enum, default_value = "category")]
-    pub by: Breakdown,
-
-    /// Model architecture assumed for server KV-cache bytes.
-    #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
-    pub kv_profile: String,
-
-    /// Prices overriding or extending the bundled ones: LiteLLM's JSON
-    /// (model_prices_and_context_window.json or any part of it) or a TOML table (docs/prices.md).
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-
-    /// Reader threads [default: one per core].
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +267,13 @@ pub struct ClaudeCodeImportArgs {
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
+}
+
+/// What every `import` takes besides its directory.
+#[derive(Debug, Args)]
+pub struct ImportCommonArgs {
     /// Also write the history as a trace (mode "import") for report, simulate and exporters.
     #[arg(long, value_name = "OUT")]
     pub trace: Option<PathBuf>,

@@ -19,12 +19,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
     }
 }
 
-fn codex(args: CodexImportArgs) -> anyhow::Result<i32> {
+fn codex(CodexImportArgs { dir, common: args }: CodexImportArgs) -> anyhow::Result<i32> {
     // Options are checked before the reading, not after.
     let prices = options::prices(args.prices.as_deref())?;
     let kv_profile = options::kv_profile(&args.kv_profile)?;
     let history = codex_history::import(&HistoryOptions {
-        dir: args.dir.clone(),
+        dir,
         since: args.since,
         threads: args.threads,
     })
@@ -46,12 +46,14 @@ fn codex(args: CodexImportArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn claude_code(args: ClaudeCodeImportArgs) -> anyhow::Result<i32> {
+fn claude_code(
+    ClaudeCodeImportArgs { dir, common: args }: ClaudeCodeImportArgs,
+) -> anyhow::Result<i32> {
     // Options are checked before minutes of reading, not after.
     let prices = options::prices(args.prices.as_deref())?;
     let kv_profile = options::kv_profile(&args.kv_profile)?;
     let import_options = ImportOptions {
-        dir: args.dir.clone(),
+        dir,
         since: args.since,
         threads: args.threads,
         keep_ids: args.trace.is_some(),
