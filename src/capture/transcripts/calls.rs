@@ -240,13 +240,7 @@ impl Imported {
             }
         }
         finish(&mut summary, unpriced, Some(&IMPORT_LIMITS));
-        summary.source.skipped_lines = self
-            .report
-            .damaged
-            .iter()
-            .filter(|(kind, _)| kind.as_str() != "unreadable_file")
-            .map(|(_, n)| n)
-            .sum();
+        summary.source.skipped_lines = self.report.skipped_lines();
         summary.warnings.extend(self.warnings.iter().cloned());
         summary.assumptions.extend(self.notes.iter().cloned());
         summary.import = Some(self.report.clone());

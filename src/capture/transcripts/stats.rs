@@ -39,6 +39,17 @@ pub struct ImportReport {
     pub damage_examples: Vec<String>,
 }
 
+impl ImportReport {
+    /// Damaged lines skipped (unreadable whole files are counted apart).
+    pub fn skipped_lines(&self) -> u64 {
+        self.damaged
+            .iter()
+            .filter(|(kind, _)| kind.as_str() != "unreadable_file")
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
 /// Transcript files by role.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCounts {

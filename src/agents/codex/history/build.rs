@@ -346,13 +346,7 @@ impl History {
         };
         let mut summary = summarize(std::slice::from_ref(&trace), options);
         summary.source.traces = vec![self.dir.display().to_string()];
-        summary.source.skipped_lines = self
-            .report
-            .damaged
-            .iter()
-            .filter(|(kind, _)| kind.as_str() != "unreadable_file")
-            .map(|(_, n)| n)
-            .sum();
+        summary.source.skipped_lines = self.report.skipped_lines();
         summary.warnings.extend(self.warnings);
         summary.assumptions.extend(self.notes);
         summary.import = Some(self.report);
