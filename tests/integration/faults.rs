@@ -432,3 +432,96 @@ fn upstream_cutting_a_websocket_mid_response_reaches_the_client_byte_for_byte() 
     assert!(error.message.contains("closed the WebSocket"), "{error:?}");
     assert_eq!(error.all_delivered, Some(true));
 }
+
+/// A client frame agentprof cannot read (compressed, but not deflate): agentprof stops reading
+/// that connection and says so in the trace, keeps what it had recorded, and passes the bytes
+/// on untouched — upstream gets the frame (and, unable to read it either, ends the connection).
+#[test]
+fn a_websocket_frame_agentprof_cannot_read_passes_through_and_the_trace_says_so() {
+    use std::io::{Read, Write};
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy =
+        crate::client::ProxyProcess::start(&trace_path, &["--openai-upstream", &mock.url()]);
+    let mut stream = std::net::TcpStream::connect(proxy.authority()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        proxy.authority()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut received = Vec::new();
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "no 101 head");
+        received.push(byte[0]);
+    }
+    assert!(
+        String::from_utf8_lossy(&received)
+            .to_lowercase()
+            .contains("sec-websocket-extensions: permessage-deflate")
+    );
+    // A masked frame: FIN, text, RSV1 when `compressed`.
+    let frame = |payload: &[u8], compressed: bool| {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        let first = if compressed { 0xC1 } else { 0x81 };
+        let mut frame = vec![first, 0x80 | payload.len() as u8];
+        frame.extend_from_slice(&key);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        frame
+    };
+    // One good call first, answered whole.
+    let request = br#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#;
+    stream.write_all(&frame(request, false)).unwrap();
+    let mut answered = Vec::new();
+    let mut buf = [0u8; 65536];
+    while mock
+        .records()
+        .first()
+        .is_none_or(|r| answered.len() as u64 != r.body_bytes)
+    {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "connection ended before the first answer");
+        answered.extend_from_slice(&buf[..n]);
+    }
+    // Then a frame that says it is compressed but is no deflate stream.
+    stream
+        .write_all(&frame(b"\xff\xfe\xfd not deflate at all", true))
+        .unwrap();
+    // Upstream got it and ended the connection: the client sees the end, nothing else.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    drop(stream);
+
+    let records = mock.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = &records[0];
+    assert!(record.usage.is_some());
+    assert_eq!(crate::client::fnv1a64(&answered), record.body_fnv1a64);
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    // The first call kept as it was read, exact.
+    let call = trace.calls.iter().find(|c| c.is_model_call()).unwrap();
+    assert_eq!(call.usage, record.usage);
+    assert!(call.error.is_none(), "{call:?}");
+    // The connection's own record says why reading stopped, and that the bytes went on.
+    let upgrade = trace.calls.iter().find(|c| !c.is_model_call()).unwrap();
+    let error = upgrade
+        .error
+        .as_ref()
+        .expect("the upgrade record names the failure");
+    assert_eq!(error.kind, CallErrorKind::Unreadable, "{error:?}");
+    assert!(
+        error
+            .message
+            .contains("cannot read the client's WebSocket frames")
+            && error.message.contains("its bytes went on untouched"),
+        "{error:?}"
+    );
+}
