@@ -349,18 +349,9 @@ fn warnings(report: &ImportReport, problems: &Problems) -> Vec<String> {
 }
 
 fn notes(report: &ImportReport) -> Vec<String> {
-    let versions: Vec<String> = report
-        .claude_code_versions
-        .iter()
-        .map(|(v, n)| format!("{v} ({n} calls)"))
-        .collect();
-    let mut out = vec![format!(
-        "Claude Code versions seen: {}",
-        if versions.is_empty() {
-            "none".to_string()
-        } else {
-            versions.join(", ")
-        }
+    let mut out = vec![stats::versions_seen(
+        "Claude Code",
+        &report.claude_code_versions,
     )];
     if report.calls_before_2_1_97 > 0 {
         out.push(format!(

@@ -39,6 +39,20 @@ pub struct ImportReport {
     pub damage_examples: Vec<String>,
 }
 
+/// The note naming the agent versions an import saw: `Codex versions seen: 0.171.0 (3 calls)`.
+pub fn versions_seen(agent: &str, versions: &BTreeMap<String, u64>) -> String {
+    let described: Vec<String> = versions
+        .iter()
+        .map(|(v, n)| format!("{v} ({n} calls)"))
+        .collect();
+    let listed = if described.is_empty() {
+        "none".to_string()
+    } else {
+        described.join(", ")
+    };
+    format!("{agent} versions seen: {listed}")
+}
+
 impl ImportReport {
     /// Damaged lines skipped (unreadable whole files are counted apart).
     pub fn skipped_lines(&self) -> u64 {

@@ -11,7 +11,7 @@ use super::scan::Scanned;
 use crate::attribute::summary::{ReportOptions, Summary, summarize};
 use crate::capture::transcripts::ImportReport;
 use crate::capture::transcripts::problems::{self, Damage, Problems};
-use crate::capture::transcripts::stats::{Duplicates, FileCounts};
+use crate::capture::transcripts::stats::{Duplicates, FileCounts, versions_seen};
 use crate::observation::{ApiKind, Call, Category, Provider};
 use crate::output::trace::{
     ReadTrace, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
@@ -167,18 +167,7 @@ pub(super) fn build(
             .collect(),
         damage_examples,
     };
-    let described: Vec<String> = versions
-        .iter()
-        .map(|(v, n)| format!("{v} ({n} calls)"))
-        .collect();
-    let mut notes = vec![format!(
-        "Codex versions seen: {}",
-        if described.is_empty() {
-            "none".to_string()
-        } else {
-            described.join(", ")
-        }
-    )];
+    let mut notes = vec![versions_seen("Codex", &versions)];
     notes.push(format!(
         "rollout token counts not counted as calls: {} repeating an unchanged total (rate-limit updates), {} changing the total without a call (context-window rewrite, compaction estimate), {} with info null, {} replayed from a forked thread's parent",
         report.duplicates.repeated_lines, rewrites, null_counts, report.duplicates.replays
