@@ -355,6 +355,43 @@ fn a_refused_websocket_upgrade_passes_through_untouched() {
     );
 }
 
+/// A raw WebSocket client through the proxy at `authority`, permessage-deflate offered, with
+/// `extra` header lines: returns the socket and upstream's 101 head as the client got it.
+fn open_websocket(authority: &str, extra: &str) -> (std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "GET /openai/v1/responses HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate\r\n{extra}\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut received = Vec::new();
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "no 101 head");
+        received.push(byte[0]);
+    }
+    let answer = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(answer.starts_with("http/1.1 101"), "{answer}");
+    (stream, answer)
+}
+
+/// One masked, final text frame (RFC 6455 §5.2) as a client sends it; RSV1 set when
+/// `compressed` (permessage-deflate's mark).
+fn client_frame(payload: &[u8], compressed: bool) -> Vec<u8> {
+    let key = [0x12, 0x34, 0x56, 0x78];
+    let first = if compressed { 0xC1 } else { 0x81 };
+    let mut frame = vec![first, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
 /// Upstream's WebSocket dies in the middle of a response (three events sent, then the
 /// connection drops, no close frame): the client gets exactly the bytes upstream sent and then
 /// the end of the connection; the call is recorded with the break, nothing it read lost.
@@ -366,27 +403,8 @@ fn upstream_cutting_a_websocket_mid_response_reaches_the_client_byte_for_byte() 
     let trace_path = dir.path().join("trace.jsonl");
     let proxy =
         crate::client::ProxyProcess::start(&trace_path, &["--openai-upstream", &mock.url()]);
-    let mut stream = std::net::TcpStream::connect(proxy.authority()).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\n\
-         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Extensions: permessage-deflate\r\n\
-         x-mock-fault: reset-mid-stream:3\r\n\r\n",
-        proxy.authority()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut received = Vec::new();
-    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        assert_eq!(stream.read(&mut byte).unwrap(), 1, "no 101 head");
-        received.push(byte[0]);
-    }
-    let answer = String::from_utf8_lossy(&received).to_lowercase();
-    assert!(answer.starts_with("http/1.1 101"), "{answer}");
+    let (mut stream, answer) =
+        open_websocket(proxy.authority(), "x-mock-fault: reset-mid-stream:3\r\n");
     // upstream's accept for the key of RFC 6455 §1.3, and its extension answer, passed on.
     assert!(
         answer.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
@@ -397,12 +415,7 @@ fn upstream_cutting_a_websocket_mid_response_reaches_the_client_byte_for_byte() 
         "{answer}"
     );
     let request = br#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#;
-    // One masked, final, uncompressed text frame (RFC 6455 §5.2), as a client sends it.
-    let key = [0x12, 0x34, 0x56, 0x78];
-    let mut frame = vec![0x81, 0x80 | request.len() as u8];
-    frame.extend_from_slice(&key);
-    frame.extend(request.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    stream.write_all(&frame).unwrap();
+    stream.write_all(&client_frame(request, false)).unwrap();
     let mut frames = Vec::new();
     stream.read_to_end(&mut frames).unwrap();
     drop(stream);
@@ -444,41 +457,11 @@ fn a_websocket_frame_agentprof_cannot_read_passes_through_and_the_trace_says_so(
     let trace_path = dir.path().join("trace.jsonl");
     let proxy =
         crate::client::ProxyProcess::start(&trace_path, &["--openai-upstream", &mock.url()]);
-    let mut stream = std::net::TcpStream::connect(proxy.authority()).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "GET /openai/v1/responses HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\n\
-         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
-        proxy.authority()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut received = Vec::new();
-    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        assert_eq!(stream.read(&mut byte).unwrap(), 1, "no 101 head");
-        received.push(byte[0]);
-    }
-    assert!(
-        String::from_utf8_lossy(&received)
-            .to_lowercase()
-            .contains("sec-websocket-extensions: permessage-deflate")
-    );
-    // A masked frame: FIN, text, RSV1 when `compressed`.
-    let frame = |payload: &[u8], compressed: bool| {
-        let key = [0x12, 0x34, 0x56, 0x78];
-        let first = if compressed { 0xC1 } else { 0x81 };
-        let mut frame = vec![first, 0x80 | payload.len() as u8];
-        frame.extend_from_slice(&key);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        frame
-    };
+    let (mut stream, answer) = open_websocket(proxy.authority(), "");
+    assert!(answer.contains("sec-websocket-extensions: permessage-deflate"));
     // One good call first, answered whole.
     let request = br#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#;
-    stream.write_all(&frame(request, false)).unwrap();
+    stream.write_all(&client_frame(request, false)).unwrap();
     let mut answered = Vec::new();
     let mut buf = [0u8; 65536];
     while mock
@@ -492,7 +475,7 @@ fn a_websocket_frame_agentprof_cannot_read_passes_through_and_the_trace_says_so(
     }
     // Then a frame that says it is compressed but is no deflate stream.
     stream
-        .write_all(&frame(b"\xff\xfe\xfd not deflate at all", true))
+        .write_all(&client_frame(b"\xff\xfe\xfd not deflate at all", true))
         .unwrap();
     // Upstream got it and ended the connection: the client sees the end, nothing else.
     let mut rest = Vec::new();
