@@ -43,19 +43,9 @@ fn generate(dir: &Path, size_mb: &str, seed: u64, extra: &[&str]) -> GroundTruth
     serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
 }
 
-/// `agentprof import claude-code DIR --json …`: the JSON (all of stdout) and the run.
+/// `agentprof import claude-code DIR --json …`: the JSON and the run.
 fn import_json(dir: &Path, extra: &[&str]) -> (Value, Output) {
-    let output = agentprof()
-        .args(["import", "claude-code"])
-        .arg(dir)
-        .arg("--json")
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}"));
-    (json, output)
+    crate::support::import_json("claude-code", dir, extra)
 }
 
 /// ccusage's totals on `dir`: input, output, cache writes, cache reads.

@@ -29,17 +29,7 @@ fn generate(dir: &Path, size_mb: &str, seed: u64) -> CodexTruth {
 
 /// `agentprof import codex DIR --json …`: the JSON and the run.
 fn import_json(dir: &Path, extra: &[&str]) -> (Value, Output) {
-    let output = agentprof()
-        .args(["import", "codex"])
-        .arg(dir)
-        .arg("--json")
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}"));
-    (json, output)
+    crate::support::import_json("codex", dir, extra)
 }
 
 fn tokens_of(usage: &Value) -> [u64; 5] {

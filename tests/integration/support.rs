@@ -130,3 +130,19 @@ pub fn all_outputs(dir: &Path, output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `agentprof import <agent> DIR --json …`: the JSON (all of stdout) and the run, which must
+/// succeed.
+pub fn import_json(agent: &str, dir: &Path, extra: &[&str]) -> (serde_json::Value, Output) {
+    let output = agentprof()
+        .args(["import", agent])
+        .arg(dir)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}"));
+    (json, output)
+}
