@@ -72,23 +72,7 @@ fn every_call_gets_its_true_category_and_tokens_match_per_category() {
             .unwrap();
         assert!(report.status.success(), "{}", stderr(&report));
         let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
-        for category in Category::ALL {
-            let bucket = &report["categories"][category.as_str()];
-            let truth = truth_tokens
-                .get(category.as_str())
-                .copied()
-                .unwrap_or_default();
-            assert_eq!(bucket["input_tokens"], truth.input_tokens, "{category}");
-            assert_eq!(bucket["output_tokens"], truth.output_tokens, "{category}");
-            assert_eq!(
-                bucket["cache_creation_input_tokens"], truth.cache_creation_input_tokens,
-                "{category}"
-            );
-            assert_eq!(
-                bucket["cache_read_input_tokens"], truth.cache_read_input_tokens,
-                "{category}"
-            );
-        }
+        crate::support::assert_categories_equal(&report, &truth_tokens);
         assert_eq!(report["categories"]["unknown"]["requests"], 0);
         assert_eq!(
             report["turns"].as_array().unwrap().len(),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use agentprof::observation::{Category, Usage};
+use agentprof::observation::Usage;
 
 use crate::support::{Mock, agentprof, report_json, run_under_agentprof, stderr, trace};
 
@@ -93,23 +93,7 @@ fn codex_shaped_calls_get_their_true_category_and_tokens_match_per_category() {
         );
 
         let report = report_json(dir.path());
-        for category in Category::ALL {
-            let bucket = &report["categories"][category.as_str()];
-            let truth = truth_tokens
-                .get(category.as_str())
-                .copied()
-                .unwrap_or_default();
-            assert_eq!(bucket["input_tokens"], truth.input_tokens, "{category}");
-            assert_eq!(bucket["output_tokens"], truth.output_tokens, "{category}");
-            assert_eq!(
-                bucket["cache_creation_input_tokens"], truth.cache_creation_input_tokens,
-                "{category}"
-            );
-            assert_eq!(
-                bucket["cache_read_input_tokens"], truth.cache_read_input_tokens,
-                "{category}"
-            );
-        }
+        crate::support::assert_categories_equal(&report, &truth_tokens);
         assert_eq!(
             report["turns"].as_array().unwrap().len(),
             6,

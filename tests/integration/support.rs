@@ -146,3 +146,25 @@ pub fn import_json(agent: &str, dir: &Path, extra: &[&str]) -> (serde_json::Valu
         .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}"));
     (json, output)
 }
+
+/// Every category of a report's JSON has exactly the tokens by type of `truth` (by category
+/// name; a category missing there must have none).
+pub fn assert_categories_equal(
+    report: &serde_json::Value,
+    truth: &std::collections::BTreeMap<String, agentprof::observation::Usage>,
+) {
+    for category in agentprof::observation::Category::ALL {
+        let bucket = &report["categories"][category.as_str()];
+        let truth = truth.get(category.as_str()).copied().unwrap_or_default();
+        assert_eq!(bucket["input_tokens"], truth.input_tokens, "{category}");
+        assert_eq!(bucket["output_tokens"], truth.output_tokens, "{category}");
+        assert_eq!(
+            bucket["cache_creation_input_tokens"], truth.cache_creation_input_tokens,
+            "{category}"
+        );
+        assert_eq!(
+            bucket["cache_read_input_tokens"], truth.cache_read_input_tokens,
+            "{category}"
+        );
+    }
+}
