@@ -123,6 +123,7 @@ fn call(id: u64) -> Call {
             cache_creation_5m_input_tokens: 1_204,
             cache_creation_1h_input_tokens: 0,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }),
         upstream_request_id: Some("req_011CSHtWbF3J2oZbLLcA1d7G".into()),
         response_id: Some("msg_01XFDUDYJgAACzvnptvVoYEL".into()),

@@ -17,6 +17,8 @@ pub enum Provider {
     Anthropic,
     #[serde(rename = "openai")]
     OpenAi,
+    /// Google's Gemini API (`generativelanguage.googleapis.com`).
+    Gemini,
 }
 
 impl Provider {
@@ -24,6 +26,7 @@ impl Provider {
         match self {
             Provider::Anthropic => "anthropic",
             Provider::OpenAi => "openai",
+            Provider::Gemini => "gemini",
         }
     }
 }
@@ -38,6 +41,8 @@ pub enum ApiKind {
     ChatCompletions,
     /// OpenAI `POST /v1/responses`.
     Responses,
+    /// Gemini `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`.
+    GenerateContent,
     /// Anything else — connectivity probes (`HEAD /api/hello`), `count_tokens`, model lists,
     /// auth: passed through and counted apart as "other requests", never as a model call.
     Other,
@@ -66,6 +71,11 @@ pub struct Usage {
     /// the API reports none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reasoning_output_tokens: u64,
+    /// Of `input_tokens`, those of tool-use prompts (Gemini's `toolUsePromptTokenCount`, which
+    /// the API counts apart from the prompt and bills as input): already counted in
+    /// `input_tokens`, shown apart. Absent (0) where the API reports none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tool_use_input_tokens: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -92,6 +102,7 @@ impl Usage {
         self.cache_creation_5m_input_tokens += other.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
         self.reasoning_output_tokens += other.reasoning_output_tokens;
+        self.tool_use_input_tokens += other.tool_use_input_tokens;
     }
 }
 

@@ -25,6 +25,9 @@ pub struct UsageTotals {
     /// Of `output_tokens`, those spent reasoning (already counted there, billed as output).
     #[serde(default)]
     pub reasoning_output_tokens: u64,
+    /// Of `input_tokens`, those of tool-use prompts (Gemini; already counted there).
+    #[serde(default)]
+    pub tool_use_input_tokens: u64,
 }
 
 impl Default for UsageTotals {
@@ -41,6 +44,7 @@ impl Default for UsageTotals {
             cache_creation_5m_input_tokens: 0,
             cache_creation_1h_input_tokens: 0,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }
     }
 }
@@ -70,6 +74,7 @@ impl UsageTotals {
         self.cache_creation_5m_input_tokens += usage.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += usage.cache_creation_1h_input_tokens;
         self.reasoning_output_tokens += usage.reasoning_output_tokens;
+        self.tool_use_input_tokens += usage.tool_use_input_tokens;
     }
 
     /// Merges another bucket into this one.
@@ -83,6 +88,7 @@ impl UsageTotals {
         self.cache_creation_5m_input_tokens += other.cache_creation_5m_input_tokens;
         self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
         self.reasoning_output_tokens += other.reasoning_output_tokens;
+        self.tool_use_input_tokens += other.tool_use_input_tokens;
         self.cost_usd = match (self.cost_usd, other.cost_usd) {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,

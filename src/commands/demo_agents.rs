@@ -20,7 +20,7 @@ fn agent_of(api: ApiKind) -> Option<&'static str> {
     match api {
         ApiKind::Messages => Some("claude-code"),
         ApiKind::Responses => Some("codex"),
-        ApiKind::ChatCompletions | ApiKind::Other => None,
+        ApiKind::ChatCompletions | ApiKind::GenerateContent | ApiKind::Other => None,
     }
 }
 

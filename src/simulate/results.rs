@@ -314,6 +314,7 @@ fn category_cost(
                 cache_creation_5m_input_tokens: get(tally::WRITE_5M),
                 cache_creation_1h_input_tokens: get(tally::WRITE_1H),
                 reasoning_output_tokens: 0,
+                tool_use_input_tokens: 0,
             };
             total += prices.lookup(model)?.cost_in_tier(&usage, long)?;
         }

@@ -23,6 +23,9 @@ const ANTHROPIC: [Option<f64>; 3] = [Some(1.25), Some(2.0), Some(0.1)];
 /// OpenAI: cached input at 0.25x (the old bundled default); no write multiplier, so writes
 /// bill at the input price, as LiteLLM bills a model without a write price.
 const OPENAI: [Option<f64>; 3] = [None, None, Some(0.25)];
+/// Gemini: implicit cache hits at 0.1x input (Gemini 2.5 and later); no write price, since
+/// implicit caching charges none.
+const GEMINI: [Option<f64>; 3] = [None, None, Some(0.1)];
 
 /// One price file as written, before validation.
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,7 @@ pub(super) struct RawFile {
 struct RawDefaults {
     anthropic: Option<RawMultipliers>,
     openai: Option<RawMultipliers>,
+    gemini: Option<RawMultipliers>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -161,6 +165,7 @@ pub(super) fn to_models(raw: RawFile, from: PriceOrigin) -> TomlFile {
             let (own_defaults, builtin) = match m.provider {
                 Provider::Anthropic => (raw.defaults.anthropic.as_ref(), ANTHROPIC),
                 Provider::OpenAi => (raw.defaults.openai.as_ref(), OPENAI),
+                Provider::Gemini => (raw.defaults.gemini.as_ref(), GEMINI),
             };
             let d = own_defaults.cloned().unwrap_or_default();
             let pick = |own: &Option<Spanned<f64>>, file: &Option<Spanned<f64>>, builtin| {

@@ -16,6 +16,7 @@ pub(super) fn usage(input: u64, w5: u64, w1: u64, read: u64, output: u64) -> Usa
         cache_creation_5m_input_tokens: w5,
         cache_creation_1h_input_tokens: w1,
         reasoning_output_tokens: 0,
+        tool_use_input_tokens: 0,
     }
 }
 

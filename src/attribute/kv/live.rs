@@ -131,6 +131,7 @@ mod tests {
             cache_creation_5m_input_tokens: write_5m,
             cache_creation_1h_input_tokens: write_1h,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }
     }
 

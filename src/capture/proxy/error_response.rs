@@ -23,6 +23,14 @@ pub fn error_response(provider: Provider, status: StatusCode, message: &str) -> 
                 "code": status.as_u16().to_string(),
             }
         }),
+        // Google's error shape (`google.rpc.Status`).
+        Provider::Gemini => serde_json::json!({
+            "error": {
+                "code": status.as_u16(),
+                "message": format!("agentprof: {message}"),
+                "status": "UNAVAILABLE",
+            }
+        }),
     };
     let mut response = Response::new(Bytes::from(body.to_string()));
     *response.status_mut() = status;

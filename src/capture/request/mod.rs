@@ -269,6 +269,7 @@ impl State {
         let system_prefix = match api {
             ApiKind::Messages => self.system_field,
             ApiKind::ChatCompletions | ApiKind::Responses => self.instructions.or(first_system),
+            ApiKind::GenerateContent => self.system_field,
             ApiKind::Other => self.system_field.or(self.instructions).or(first_system),
         };
         let lu = self.last_user;

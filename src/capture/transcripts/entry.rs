@@ -85,6 +85,7 @@ impl CompactUsage {
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }
     }
 
@@ -228,6 +229,7 @@ mod tests {
             cache_creation_5m_input_tokens: 10,
             cache_creation_1h_input_tokens: 20,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         };
         let compact = CompactUsage::from_usage(&usage).unwrap();
         assert_eq!(compact.usage(), usage);

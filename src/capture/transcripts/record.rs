@@ -72,6 +72,7 @@ impl RawUsage {
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         })
     }
 }
@@ -225,6 +226,7 @@ mod tests {
                 cache_creation_5m_input_tokens: 100,
                 cache_creation_1h_input_tokens: 20,
                 reasoning_output_tokens: 0,
+                tool_use_input_tokens: 0,
             },
             "the tool input's nested usage is not the message's"
         );

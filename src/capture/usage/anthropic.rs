@@ -122,6 +122,7 @@ impl RawUsage {
             cache_creation_5m_input_tokens: m5,
             cache_creation_1h_input_tokens: h1,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         })
     }
 }
@@ -293,6 +294,7 @@ data: {\"type\":\"message_stop\"}\n\
             cache_creation_5m_input_tokens: 4000,
             cache_creation_1h_input_tokens: 820,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }
     }
 
@@ -443,6 +445,7 @@ data: {\"type\":\"message_stop\"}\n\n";
                 cache_creation_5m_input_tokens: 0,
                 cache_creation_1h_input_tokens: 1024,
                 reasoning_output_tokens: 0,
+                tool_use_input_tokens: 0,
             })
         );
         assert_eq!(s.model.as_deref(), Some("claude-sonnet-4-5-20250929"));

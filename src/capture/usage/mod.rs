@@ -82,7 +82,7 @@ impl StreamUsageParser {
             ApiKind::Messages => Format::Messages(anthropic::StreamState::default()),
             ApiKind::ChatCompletions => Format::Chat(openai_chat::StreamState::default()),
             ApiKind::Responses => Format::Responses(openai_responses::StreamState::default()),
-            ApiKind::Other => Format::Other,
+            ApiKind::GenerateContent | ApiKind::Other => Format::Other,
         };
         Self {
             decoder: SseDecoder::new(),
@@ -152,7 +152,7 @@ pub fn parse_json_body(api: ApiKind, body: &[u8]) -> ResponseSummary {
         ApiKind::Messages => anthropic::parse_body(body),
         ApiKind::ChatCompletions => openai_chat::parse_body(body),
         ApiKind::Responses => openai_responses::parse_body(body),
-        ApiKind::Other => ResponseSummary::default(),
+        ApiKind::GenerateContent | ApiKind::Other => ResponseSummary::default(),
     }
 }
 
@@ -274,6 +274,7 @@ fn openai_usage(
         cache_creation_5m_input_tokens: write,
         cache_creation_1h_input_tokens: 0,
         reasoning_output_tokens: reasoning,
+        tool_use_input_tokens: 0,
     }
 }
 

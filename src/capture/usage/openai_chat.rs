@@ -384,6 +384,7 @@ data: {\"error\":{\"message\":\"The server had an error while processing your re
                 cache_creation_5m_input_tokens: 2900,
                 cache_creation_1h_input_tokens: 0,
                 reasoning_output_tokens: 0,
+                tool_use_input_tokens: 0,
             })
         );
         assert_eq!(s.usage.map(|u| u.prompt_tokens()), Some(4000));

@@ -296,6 +296,7 @@ data: {\"type\":\"error\",\"code\":\"ERR_SOMETHING\",\"message\":\"Something wen
                 cache_creation_1h_input_tokens: 0,
                 // Reasoning: a share of the 700 output tokens, billed with them.
                 reasoning_output_tokens: 300,
+                tool_use_input_tokens: 0,
             })
         );
         let null_details = parse_json_body(

@@ -101,6 +101,7 @@ pub(crate) fn messages(req: &Value, stream: bool, env: &mut Env<'_>) -> Reply {
         cache_creation_5m_input_tokens: split.write_5m,
         cache_creation_1h_input_tokens: split.write_1h,
         reasoning_output_tokens: 0,
+        tool_use_input_tokens: 0,
     };
     let payload = if stream {
         Payload::Sse(stream_events(model, ids, &generated, usage))

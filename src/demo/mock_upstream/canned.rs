@@ -27,6 +27,7 @@ pub const CANNED_USAGE: Usage = Usage {
     cache_creation_5m_input_tokens: 1_204,
     cache_creation_1h_input_tokens: 0,
     reasoning_output_tokens: 0,
+    tool_use_input_tokens: 0,
 };
 
 /// The model the canned answer names.

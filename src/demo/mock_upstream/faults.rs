@@ -111,6 +111,17 @@ pub(crate) fn status_reply(code: u16, provider: Provider) -> Reply {
             };
             openai::error_body(kind, Some(code_s), msg)
         }
+        Provider::Gemini => {
+            let (kind, msg) = match code {
+                400 => ("INVALID_ARGUMENT", "Injected invalid request"),
+                403 => ("PERMISSION_DENIED", "Injected permission error"),
+                404 => ("NOT_FOUND", "Injected not found"),
+                429 => ("RESOURCE_EXHAUSTED", "Injected quota exhausted"),
+                503 => ("UNAVAILABLE", "The model is overloaded."),
+                _ => ("INTERNAL", "Internal error encountered."),
+            };
+            json!({"error": {"code": code, "message": msg, "status": kind}})
+        }
     };
     Reply::json(status, body)
 }
@@ -239,6 +250,11 @@ fn error_event(provider: Provider) -> Bytes {
         Provider::OpenAi => sse(
             None,
             &openai::error_body("server_error", Some("server_error"), "Overloaded"),
+        ),
+        // Gemini streams carry an error as a data line holding Google's error object.
+        Provider::Gemini => sse(
+            None,
+            &json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
         ),
     }
 }

@@ -83,6 +83,7 @@ pub(crate) fn account(
         } else {
             0
         },
+        tool_use_input_tokens: 0,
     };
     Accounted {
         usage,

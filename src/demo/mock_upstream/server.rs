@@ -430,6 +430,7 @@ fn respond(d: Delivery, provider: Provider, request_id: &str) -> Response<MockBo
     let id_header = match provider {
         Provider::Anthropic => "request-id",
         Provider::OpenAi => "x-request-id",
+        Provider::Gemini => "x-goog-request-id",
     };
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(id_header, v);

@@ -229,6 +229,7 @@ mod tests {
                 cache_creation_5m_input_tokens: 3,
                 cache_creation_1h_input_tokens: 0,
                 reasoning_output_tokens: 0,
+                tool_use_input_tokens: 0,
             }
         );
     }

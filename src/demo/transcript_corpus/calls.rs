@@ -142,6 +142,7 @@ impl Generator {
             cache_creation_5m_input_tokens: creation - one_hour,
             cache_creation_1h_input_tokens: one_hour,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }
     }
 

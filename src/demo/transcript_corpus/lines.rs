@@ -382,6 +382,7 @@ mod tests {
             cache_creation_5m_input_tokens: 5,
             cache_creation_1h_input_tokens: 0,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         };
         for style in [Style::V1, Style::V2, Style::V2Meta, Style::V2Api] {
             let env = Envelope {

@@ -71,6 +71,7 @@ fn usage(input: u64, output: u64, write: u64, read: u64) -> Usage {
         cache_creation_5m_input_tokens: write,
         cache_creation_1h_input_tokens: 0,
         reasoning_output_tokens: 0,
+        tool_use_input_tokens: 0,
     }
 }
 

@@ -34,6 +34,7 @@ fn call(id: u64, model: Option<&str>, category: Category) -> Call {
             cache_creation_5m_input_tokens: 300,
             cache_creation_1h_input_tokens: 0,
             reasoning_output_tokens: 0,
+            tool_use_input_tokens: 0,
         }),
         upstream_request_id: Some("req_secret_id".into()),
         response_id: Some("msg_1".into()),

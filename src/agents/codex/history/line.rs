@@ -42,6 +42,7 @@ impl TokenUsage {
             cache_creation_5m_input_tokens: write,
             cache_creation_1h_input_tokens: 0,
             reasoning_output_tokens: self.reasoning_output_tokens,
+            tool_use_input_tokens: 0,
         }
     }
 
