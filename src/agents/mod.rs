@@ -12,10 +12,13 @@
 
 mod claude_code;
 mod codex;
+mod gemini_cli;
 mod generic;
 
 /// Codex's rollout history reader (`agentprof import codex`).
 pub use codex::history as codex_history;
+/// Gemini CLI's chat history reader (`agentprof import gemini`).
+pub use gemini_cli::history as gemini_history;
 
 use std::path::Path;
 

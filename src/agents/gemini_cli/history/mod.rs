@@ -1,0 +1,1 @@
+//! `agentprof import gemini`: Gemini CLI's chat files as calls (being written).

@@ -1,0 +1,3 @@
+//! Gemini CLI (npm `@google/gemini-cli`).
+
+pub mod history;
