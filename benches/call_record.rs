@@ -153,6 +153,7 @@ fn header() -> TraceHeader {
             anthropic: "http://127.0.0.1:1".into(),
             openai: "http://127.0.0.1:1".into(),
             chatgpt: None,
+            gemini: None,
         },
         listen: "127.0.0.1:0".into(),
         sample_interval_s: 0.25,

@@ -93,6 +93,11 @@ pub struct CaptureArgs {
     )]
     pub chatgpt_upstream: String,
 
+    /// Where Gemini API calls (under /gemini/) go (may carry a base path) [default: your
+    /// GOOGLE_GEMINI_BASE_URL if set, else https://generativelanguage.googleapis.com]
+    #[arg(long, value_name = "URL", env = "AGENTPROF_GEMINI_UPSTREAM")]
+    pub gemini_upstream: Option<String>,
+
     /// Proxy listen address; a non-loopback address needs --allow-remote.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,

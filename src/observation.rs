@@ -236,7 +236,8 @@ pub struct Call {
     pub provider: Provider,
     pub api: ApiKind,
     pub method: String,
-    /// Path as the upstream saw it (the `/openai` prefix removed), query string included.
+    /// Path as the upstream saw it (the `/openai` or `/gemini` prefix removed), query string
+    /// included (credential-like parameters such as Gemini's `key=` masked).
     pub path: String,
     pub model: Option<String>,
     pub stream: bool,

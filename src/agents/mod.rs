@@ -19,10 +19,13 @@ mod generic;
 pub use codex::history as codex_history;
 /// Gemini CLI's chat history reader (`agentprof import gemini`).
 pub use gemini_cli::history as gemini_history;
+/// Gemini CLI's telemetry: its call event and what its roles mean.
+pub use gemini_cli::telemetry as gemini_telemetry;
 
 use std::path::Path;
 
 use crate::capture::proxy::header_text;
+use crate::capture::telemetry::ForwardTarget;
 
 /// Where a session listens for the agent.
 #[derive(Debug, Clone)]
@@ -31,6 +34,8 @@ pub struct Endpoints {
     pub anthropic_base_url: String,
     /// `http://127.0.0.1:PORT/openai/v1`
     pub openai_base_url: String,
+    /// `http://127.0.0.1:PORT/gemini`
+    pub gemini_base_url: String,
     /// The OTLP/HTTP receiver's base URL, when it runs.
     pub telemetry: Option<String>,
 }
@@ -103,10 +108,31 @@ pub trait Agent: Sync {
         let _ = headers;
         Vec::new()
     }
+
+    /// Where the user had pointed this agent's telemetry before agentprof redirected it (read
+    /// from their environment and the agent's settings), so the receiver passes it on there.
+    fn users_telemetry(&self) -> Option<ForwardTarget> {
+        None
+    }
 }
 
 /// Every agent agentprof knows.
-static AGENTS: &[&dyn Agent] = &[&generic::Generic, &claude_code::ClaudeCode, &codex::Codex];
+static AGENTS: &[&dyn Agent] = &[
+    &generic::Generic,
+    &claude_code::ClaudeCode,
+    &codex::Codex,
+    &gemini_cli::GeminiCli,
+];
+
+/// Where the user's own telemetry went, for every agent that redirects it: each signal to
+/// the first agent's target that has one (every wrapped command gets every agent's
+/// environment, so any of them may be the one running).
+pub fn users_telemetry() -> Option<ForwardTarget> {
+    AGENTS
+        .iter()
+        .filter_map(|a| a.users_telemetry())
+        .reduce(ForwardTarget::or)
+}
 
 /// How to start `program args…` so that whichever agent it is reaches agentprof.
 pub fn launch(program: &str, args: &[String], endpoints: &Endpoints) -> Launch {
@@ -154,6 +180,7 @@ mod tests {
         Endpoints {
             anthropic_base_url: "http://127.0.0.1:4000".into(),
             openai_base_url: "http://127.0.0.1:4000/openai/v1".into(),
+            gemini_base_url: "http://127.0.0.1:4000/gemini".into(),
             telemetry: Some("http://127.0.0.1:4001".into()),
         }
     }

@@ -9,7 +9,7 @@
 
 use super::cost::PriceTable;
 use super::kv::{CacheKey, KvCall};
-use super::telemetry_join::{self, Join, category_of_query_source};
+use super::telemetry_join::{self, Join, category_of_event};
 use super::turns::{self, Turns};
 use crate::observation::{Call, Category, TelemetryEvent};
 use crate::output::trace::ReadTrace;
@@ -38,6 +38,15 @@ impl AttributedCall<'_> {
         )
     }
 
+    /// The session the call belongs to: the one its headers named, else the one its joined
+    /// telemetry names (Gemini CLI sends none on the wire).
+    pub fn session_id(&self) -> Option<&str> {
+        self.call
+            .session_id
+            .as_deref()
+            .or_else(|| self.telemetry.and_then(|t| t.session_id.as_deref()))
+    }
+
     /// This call as it should be counted: the attributed category applied.
     pub fn with_category(&self) -> Call {
         let mut call = self.call.clone();
@@ -58,6 +67,15 @@ pub fn subagent_type_of(query_source: Option<&str>, decided_by: &str) -> String 
         .or_else(|| transcript.and_then(|t| t.strip_prefix("isSidechain:")))
         .filter(|s| !s.is_empty());
     named.map_or_else(|| "(type not reported)".into(), str::to_string)
+}
+
+/// Whether a rule's category says more than a telemetry `subagent` does: a sub-agent run for
+/// one of the agent's own background jobs.
+fn refines_subagent(rule_category: Category) -> bool {
+    matches!(
+        rule_category,
+        Category::MemoryExtraction | Category::Dream | Category::Compaction
+    )
 }
 
 /// A trace after attribution.
@@ -116,11 +134,12 @@ pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTra
         .iter()
         .zip(&by_call)
         .map(|(call, telemetry)| {
-            let from_telemetry = telemetry.and_then(|t| {
-                let source = t.query_source.as_deref()?;
-                Some((category_of_query_source(source)?, source))
-            });
-            let (category, decided_by) = match from_telemetry {
+            let (category, decided_by) = match telemetry.and_then(|t| category_of_event(t)) {
+                // Gemini CLI runs its auto-memory extraction as a sub-agent: its role says
+                // `subagent`, its prompt (the rule) says what for.
+                Some((Category::Subagent, _)) if refines_subagent(call.category) => {
+                    (call.category, call.classified_by.clone())
+                }
                 Some((category, source)) => (category, format!("telemetry:{source}")),
                 None => (call.category, call.classified_by.clone()),
             };

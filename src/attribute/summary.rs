@@ -33,6 +33,11 @@ pub struct Summary {
     pub models: BTreeMap<String, UsageTotals>,
     pub sessions: BTreeMap<String, UsageTotals>,
     pub subagent_types: BTreeMap<String, UsageTotals>,
+    /// Calls by the agent's own name for what each was for, where its telemetry was joined:
+    /// Gemini CLI's `role` (`main`, `utility_router`, `utility_compressor`, …), Claude Code's
+    /// `query_source`. Absent when no telemetry named any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub agent_roles: BTreeMap<String, UsageTotals>,
     pub overhead_ratio: OverheadRatio,
     pub turns: Vec<TurnReport>,
     pub memory: MemoryReport,
@@ -217,6 +222,7 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
         models: BTreeMap::new(),
         sessions: BTreeMap::new(),
         subagent_types: BTreeMap::new(),
+        agent_roles: BTreeMap::new(),
         overhead_ratio: OverheadRatio {
             tokens: None,
             cost: None,
@@ -320,15 +326,19 @@ fn add_calls(
             .entry(model)
             .or_default()
             .add_call(call, a.cost_usd);
-        let session = call
-            .session_id
-            .clone()
-            .unwrap_or_else(|| "(none)".to_string());
+        let session = a.session_id().unwrap_or("(none)").to_string();
         summary
             .sessions
             .entry(session)
             .or_default()
             .add_call(call, a.cost_usd);
+        if let Some(role) = a.telemetry.and_then(|t| t.query_source.as_deref()) {
+            summary
+                .agent_roles
+                .entry(role.to_string())
+                .or_default()
+                .add_call(call, a.cost_usd);
+        }
         if a.category == Category::Subagent {
             summary
                 .subagent_types

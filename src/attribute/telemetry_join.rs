@@ -5,11 +5,16 @@
 //! category there is. Events without a usable request id are matched on session, model and
 //! exact token counts instead, nearest in time: Codex's `codex.sse_event` (response.completed)
 //! always is, by its thread (`conversation.id`: the session of a main thread, the agent id of a
-//! spawned one). Each event joins at most one call.
+//! spawned one). So is Gemini CLI's `gemini_cli.api_response`, whose `role` plays the part of
+//! `query_source`; its calls carry no session on the wire, so a call without one matches any
+//! session, and its event names the model the response reported (`modelVersion`, which may be
+//! a dated version of the one requested), so the model is not compared. Each event joins at
+//! most one call.
 
 use std::collections::HashMap;
 
-use crate::capture::telemetry::is_call_event;
+use crate::agents::gemini_telemetry;
+use crate::capture::telemetry::{GEMINI_API_RESPONSE, is_call_event};
 use crate::observation::{Call, Category, TelemetryEvent};
 
 /// The telemetry event name of a model call.
@@ -47,6 +52,18 @@ pub fn category_of_query_source(source: &str) -> Option<Category> {
         _ => return None,
     };
     Some(category)
+}
+
+/// The category a call event's `query_source` (Claude Code) or role (Gemini CLI) stands for,
+/// with that name; `None` when the event names none this version knows.
+pub fn category_of_event(event: &TelemetryEvent) -> Option<(Category, &str)> {
+    let source = event.query_source.as_deref()?;
+    let category = if event.event == GEMINI_API_RESPONSE {
+        gemini_telemetry::category_of_role(source)
+    } else {
+        category_of_query_source(source)
+    }?;
+    Some((category, source))
 }
 
 /// For each call (by index), the telemetry event joined to it.
@@ -107,10 +124,14 @@ fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
         return false;
     };
     let agrees = |theirs: Option<u64>, ours: u64| theirs.is_none_or(|t| t == ours);
+    let gemini = event.event == GEMINI_API_RESPONSE;
+    let no_session_on_the_wire = call.session_id.is_none() && call.agent_id.is_none();
     event.session_id.is_some()
-        && (event.session_id == call.session_id || event.session_id == call.agent_id)
+        && (event.session_id == call.session_id
+            || event.session_id == call.agent_id
+            || (gemini && no_session_on_the_wire))
         && event.model.is_some()
-        && event.model == call.model
+        && (gemini || event.model == call.model)
         && event.input_tokens.is_some()
         && agrees(event.input_tokens, usage.input_tokens)
         && agrees(event.output_tokens, usage.output_tokens)
@@ -244,6 +265,48 @@ mod tests {
             join.by_call[1].unwrap().session_id.as_deref(),
             Some("child-thread")
         );
+    }
+
+    #[test]
+    fn gemini_events_join_calls_without_a_session_and_name_their_role() {
+        let gemini = |id: u64, t_end: f64, input: u64| Call {
+            provider: Provider::Gemini,
+            api: ApiKind::GenerateContent,
+            upstream_request_id: None,
+            session_id: None,
+            model: Some("gemini-3.8-flash".into()),
+            ..call(id, "", t_end, input)
+        };
+        let calls = [gemini(1, 10.0, 500), gemini(2, 11.0, 900)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let response = |t: f64, input: u64, role: &str| TelemetryEvent {
+            event: GEMINI_API_RESPONSE.into(),
+            request_id: None,
+            session_id: Some("gemini-session".into()),
+            query_source: Some(role.into()),
+            // The response's modelVersion, not the model the path named.
+            model: Some("gemini-3.8-flash-001".into()),
+            ..event(None, t, input, "")
+        };
+        let events = [
+            response(11.1, 900, "main"),
+            response(10.1, 500, "utility_router"),
+            response(10.2, 777, "main"),
+        ];
+        let join = join(&refs, &events);
+        assert_eq!((join.by_fallback, join.unmatched_events), (2, 1));
+        assert_eq!(
+            category_of_event(join.by_call[0].unwrap()),
+            Some((Category::Utility, "utility_router"))
+        );
+        assert_eq!(
+            category_of_event(join.by_call[1].unwrap()),
+            Some((Category::UserTurn, "main"))
+        );
+        // A Claude Code call (with its session) never takes a Gemini event.
+        let claude = [call(3, "req_x", 10.0, 500)];
+        let refs: Vec<&Call> = claude.iter().collect();
+        assert_eq!(super::join(&refs, &events[1..2]).by_fallback, 0);
     }
 
     #[test]

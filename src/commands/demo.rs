@@ -56,11 +56,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
         let options = SessionOptions {
             mode: "demo",
             trace: trace.clone(),
-            // The mock answers all three.
+            // The mock answers all four.
             upstreams: Upstreams {
                 anthropic: upstream.clone(),
                 openai: upstream.clone(),
-                chatgpt: upstream,
+                chatgpt: upstream.clone(),
+                gemini: upstream,
             },
             listen: loopback(),
             sample_interval: Duration::from_millis(100),

@@ -21,6 +21,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         let mut lines = vec![
             format!("ANTHROPIC_BASE_URL={}", session.anthropic_base_url()),
             format!("OPENAI_BASE_URL={}", session.openai_base_url()),
+            format!("GOOGLE_GEMINI_BASE_URL={}", session.gemini_base_url()),
         ];
         if let Some(addr) = session.telemetry_addr() {
             lines.push(format!("OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}"));

@@ -18,7 +18,7 @@ use crate::capture::proxy::{
 };
 use crate::capture::sampler::{Sampler, SamplerConfig, SamplerEvent, SamplerHandle};
 use crate::capture::telemetry::{
-    ForwardTarget, ReceiverConfig, ReceiverStats, RunningReceiver, Signal, TelemetryReceiver,
+    ReceiverConfig, ReceiverStats, RunningReceiver, TelemetryReceiver,
 };
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
@@ -79,6 +79,13 @@ impl SessionOptions {
         .map_err(|e| InputError::new(format!("--openai-upstream: {e}")))?;
         let chatgpt = Upstream::parse(&args.chatgpt_upstream)
             .map_err(|e| InputError::new(format!("--chatgpt-upstream: {e}")))?;
+        let gemini = Upstream::parse(&upstream_url(
+            args.gemini_upstream.as_deref(),
+            "GOOGLE_GEMINI_BASE_URL",
+            DEFAULT_GEMINI,
+            false,
+        ))
+        .map_err(|e| InputError::new(format!("--gemini-upstream: {e}")))?;
         if !args.listen.ip().is_loopback() && !args.allow_remote {
             return Err(InputError::new(format!(
                 "--listen {}: not a loopback address; the proxy forwards your API keys' requests \
@@ -104,6 +111,7 @@ impl SessionOptions {
                 anthropic,
                 openai,
                 chatgpt,
+                gemini,
             },
             listen: args.listen,
             sample_interval: args.sample_interval,
@@ -122,9 +130,10 @@ impl SessionOptions {
 
 const DEFAULT_ANTHROPIC: &str = "https://api.anthropic.com";
 const DEFAULT_OPENAI: &str = "https://api.openai.com";
+const DEFAULT_GEMINI: &str = "https://generativelanguage.googleapis.com";
 
 /// The upstream: the flag (or `AGENTPROF_*_UPSTREAM`); else where the user's agent was already
-/// pointed (`ANTHROPIC_BASE_URL`, `OPENAI_BASE_URL` — a gateway, Azure, a local model: their
+/// pointed (`ANTHROPIC_BASE_URL`, `OPENAI_BASE_URL`, `GOOGLE_GEMINI_BASE_URL` — a gateway, Azure, a local model: their
 /// calls must keep going there, not to the vendor with the gateway's key); else the vendor.
 fn upstream_url(flag: Option<&str>, base_url_var: &str, default: &str, strip_v1: bool) -> String {
     if let Some(url) = flag {
@@ -177,6 +186,7 @@ impl Session {
                 anthropic: options.upstreams.anthropic.display(),
                 openai: options.upstreams.openai.display(),
                 chatgpt: Some(options.upstreams.chatgpt.display()),
+                gemini: Some(options.upstreams.gemini.display()),
             },
             listen: options.listen.to_string(),
             sample_interval_s: options.sample_interval.as_secs_f64(),
@@ -209,7 +219,7 @@ impl Session {
             let trace = writer.sender();
             let live = options.live.clone();
             let config = ReceiverConfig {
-                forward_to: users_own_telemetry(),
+                forward_to: crate::agents::users_telemetry(),
                 ..ReceiverConfig::default()
             };
             let started = TelemetryReceiver::start(
@@ -260,11 +270,17 @@ impl Session {
         format!("http://{}/openai/v1", self.addr())
     }
 
+    /// Base URL for Gemini API clients (Google's SDKs add `/v1beta/models/…`).
+    pub fn gemini_base_url(&self) -> String {
+        format!("http://{}/gemini", self.addr())
+    }
+
     /// Where the wrapped agent is to send its calls and its telemetry.
     pub fn endpoints(&self) -> crate::agents::Endpoints {
         crate::agents::Endpoints {
             anthropic_base_url: self.anthropic_base_url(),
             openai_base_url: self.openai_base_url(),
+            gemini_base_url: self.gemini_base_url(),
             telemetry: self
                 .receiver
                 .as_ref()
@@ -406,31 +422,4 @@ impl CallSink for TraceSink {
         self.trace.send(TraceRecord::Call(call.clone()));
         self.live.on_call(&call);
     }
-}
-
-/// Where the user had pointed the agent's telemetry before agentprof redirected it, so the
-/// receiver can pass everything on and their pipeline keeps working. Only signals the agent
-/// would really have exported are forwarded: Claude Code exports nothing unless
-/// `CLAUDE_CODE_ENABLE_TELEMETRY` is set, and each signal only with an `otlp` exporter.
-fn users_own_telemetry() -> Option<ForwardTarget> {
-    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let enabled = |key: &str| {
-        env.get(key)
-            .is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-    };
-    if !enabled("CLAUDE_CODE_ENABLE_TELEMETRY") {
-        return None;
-    }
-    let mut target = ForwardTarget::from_env(&env)?;
-    let exports = |key: &str| {
-        env.get(key)
-            .is_some_and(|v| v.split(',').any(|e| e.trim() == "otlp"))
-    };
-    if !exports("OTEL_METRICS_EXPORTER") {
-        target.remove(Signal::Metrics);
-    }
-    if !exports("OTEL_LOGS_EXPORTER") {
-        target.remove(Signal::Logs);
-    }
-    (!target.is_empty()).then_some(target)
 }

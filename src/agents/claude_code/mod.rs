@@ -5,7 +5,10 @@
 //! `OTEL_LOGS_EXPORT_INTERVAL` ms (5 s by default), which agentprof shortens so the events of a
 //! short session arrive before it exits.
 
+use std::collections::HashMap;
+
 use super::{Agent, CallIds, Endpoints, header_text, program_name};
+use crate::capture::telemetry::{ForwardTarget, Signal};
 
 pub struct ClaudeCode;
 
@@ -30,6 +33,32 @@ impl Agent for ClaudeCode {
 
     fn is_program(&self, program: &str) -> bool {
         program_name(program) == "claude"
+    }
+
+    /// Its standard `OTEL_*` exporter variables. Only signals it would really have exported
+    /// are forwarded: Claude Code exports nothing unless `CLAUDE_CODE_ENABLE_TELEMETRY` is set,
+    /// and each signal only with an `otlp` exporter.
+    fn users_telemetry(&self) -> Option<ForwardTarget> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let enabled = |key: &str| {
+            env.get(key)
+                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+        };
+        if !enabled("CLAUDE_CODE_ENABLE_TELEMETRY") {
+            return None;
+        }
+        let mut target = ForwardTarget::from_env(&env)?;
+        let exports = |key: &str| {
+            env.get(key)
+                .is_some_and(|v| v.split(',').any(|e| e.trim() == "otlp"))
+        };
+        if !exports("OTEL_METRICS_EXPORTER") {
+            target.remove(Signal::Metrics);
+        }
+        if !exports("OTEL_LOGS_EXPORTER") {
+            target.remove(Signal::Logs);
+        }
+        (!target.is_empty()).then_some(target)
     }
 
     /// Every call carries the session; sub-agent calls their own agent id and, nested, their

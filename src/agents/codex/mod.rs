@@ -173,6 +173,7 @@ mod tests {
         let endpoints = Endpoints {
             anthropic_base_url: "http://127.0.0.1:4000".into(),
             openai_base_url: "http://127.0.0.1:4000/openai/v1".into(),
+            gemini_base_url: "http://127.0.0.1:4000/gemini".into(),
             telemetry: None,
         };
         let user = vec!["exec".to_string(), "fix the test".to_string()];

@@ -18,10 +18,10 @@ pub struct RuleSpec {
     pub category: toml::Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// `anthropic` or `openai`.
+    /// `anthropic`, `openai` or `gemini`.
     #[serde(default)]
     pub provider: Option<String>,
-    /// `messages`, `chat_completions`, `responses` or `other`.
+    /// `messages`, `chat_completions`, `responses`, `generate_content` or `other`.
     #[serde(default)]
     pub api: Option<String>,
     #[serde(default)]

@@ -75,10 +75,11 @@ impl Rule {
             conditions.push(Condition::Provider(match provider.as_str() {
                 "anthropic" => Provider::Anthropic,
                 "openai" => Provider::OpenAi,
+                "gemini" => Provider::Gemini,
                 other => {
                     return Err((
                         format!(
-                            "rule {:?}: unknown provider {other:?} (anthropic or openai)",
+                            "rule {:?}: unknown provider {other:?} (anthropic, openai or gemini)",
                             spec.name
                         ),
                         false,
@@ -91,11 +92,12 @@ impl Rule {
                 "messages" => ApiKind::Messages,
                 "chat_completions" => ApiKind::ChatCompletions,
                 "responses" => ApiKind::Responses,
+                "generate_content" => ApiKind::GenerateContent,
                 "other" => ApiKind::Other,
                 other => {
                     return Err((
                         format!(
-                            "rule {:?}: unknown api {other:?} (messages, chat_completions, responses or other)",
+                            "rule {:?}: unknown api {other:?} (messages, chat_completions, responses, generate_content or other)",
                             spec.name
                         ),
                         false,

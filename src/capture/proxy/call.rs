@@ -8,7 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use super::headers;
 use super::request_body::SharedCapture;
-use super::route::{Route, redact_query};
+use super::route::{Route, gemini_model_method, redact_query};
 use super::server::INSPECT_LIMIT;
 use super::{CompletedCall, ProxyContext};
 use crate::capture::request::RequestSummary;
@@ -285,6 +285,14 @@ impl Recording {
             self.call.model = request.model.clone();
             self.call.stream = request.stream;
         }
+        if self.call.api == ApiKind::GenerateContent {
+            // Gemini names the model and whether it streams in the path, not the body.
+            let path = self.call.path.split('?').next().unwrap_or_default();
+            if let Some((model, method)) = gemini_model_method(path) {
+                self.call.model = Some(model.to_string());
+                self.call.stream = method == "streamGenerateContent";
+            }
+        }
         if let Some(response) = self.response.take() {
             self.call.usage = response.usage;
             self.call.response_id = response.response_id.clone();
@@ -380,6 +388,10 @@ fn error_for(
             CallErrorKind::UpstreamBody,
             "upstream stream ended before its final event",
         ));
+    }
+    // The agent got its answer; only what it used is unknown, and the trace says why.
+    if let Some(why) = response.and_then(|r| r.unreadable_usage.clone()) {
+        return Some(CallError::new(CallErrorKind::Unreadable, why));
     }
     None
 }

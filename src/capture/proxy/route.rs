@@ -1,8 +1,10 @@
 //! Routing: which upstream a request goes to, and which API shape it has.
 //!
 //! Everything under `/openai/` goes to the OpenAI upstream with that prefix removed (so the agent
-//! can be given `OPENAI_BASE_URL=http://<proxy>/openai/v1`); every other path goes to the
-//! Anthropic upstream. An upstream URL may carry a base path, which is prepended.
+//! can be given `OPENAI_BASE_URL=http://<proxy>/openai/v1`), everything under `/gemini/` to the
+//! Gemini upstream (`GOOGLE_GEMINI_BASE_URL=http://<proxy>/gemini`: Google's SDK adds
+//! `/v1beta/models/…` itself); every other path goes to the Anthropic upstream. An upstream URL
+//! may carry a base path, which is prepended.
 //!
 //! One exception: a request under `/openai/v1/` that carries `ChatGPT-Account-ID` comes from
 //! Codex logged in with ChatGPT, whose model calls go to the ChatGPT backend
@@ -16,6 +18,8 @@ use crate::observation::{ApiKind, Provider};
 
 /// The `/openai` prefix that selects the OpenAI upstream.
 pub const OPENAI_PREFIX: &str = "/openai";
+/// The `/gemini` prefix that selects the Gemini upstream.
+pub const GEMINI_PREFIX: &str = "/gemini";
 
 /// A parsed upstream base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +91,8 @@ pub struct Upstreams {
     pub openai: Upstream,
     /// The ChatGPT backend Codex uses when logged in with ChatGPT.
     pub chatgpt: Upstream,
+    /// Google's Gemini API.
+    pub gemini: Upstream,
 }
 
 /// The header a ChatGPT login adds to every request (see the module docs).
@@ -110,15 +116,19 @@ pub fn route(
     upstreams: &Upstreams,
 ) -> Result<Route, http::Error> {
     let chatgpt = headers.contains_key(CHATGPT_ACCOUNT_HEADER);
-    let (provider, api_path, upstream) = match strip_openai_prefix(path_and_query) {
-        Some(rest) => match rest
+    let (provider, api_path, upstream) = match (
+        strip_prefix(path_and_query, OPENAI_PREFIX),
+        strip_prefix(path_and_query, GEMINI_PREFIX),
+    ) {
+        (Some(rest), _) => match rest
             .strip_prefix("/v1")
             .filter(|r| r.starts_with('/') && chatgpt)
         {
             Some(backend_path) => (Provider::OpenAi, backend_path, &upstreams.chatgpt),
             None => (Provider::OpenAi, rest, &upstreams.openai),
         },
-        None => (Provider::Anthropic, path_and_query, &upstreams.anthropic),
+        (None, Some(rest)) => (Provider::Gemini, rest, &upstreams.gemini),
+        (None, None) => (Provider::Anthropic, path_and_query, &upstreams.anthropic),
     };
     let api_path = if api_path.is_empty() { "/" } else { api_path };
     let path = api_path.split('?').next().unwrap_or("");
@@ -131,9 +141,30 @@ pub fn route(
     })
 }
 
-fn strip_openai_prefix(path_and_query: &str) -> Option<&str> {
-    let rest = path_and_query.strip_prefix(OPENAI_PREFIX)?;
+/// The path after `prefix`, when `prefix` is its whole first segment.
+fn strip_prefix<'a>(path_and_query: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path_and_query.strip_prefix(prefix)?;
     (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some(rest)
+}
+
+/// A Gemini method call in a path: `…/models/{model}:{method}` (also `tunedModels/`, and
+/// Vertex's `…/publishers/google/models/…`), as `(model, method)`. The query is not part of
+/// `path`.
+pub fn gemini_model_method(path: &str) -> Option<(&str, &str)> {
+    let at = path
+        .rfind("/models/")
+        .map(|i| i + "/models/".len())
+        .or_else(|| {
+            path.rfind("/tunedModels/")
+                .map(|i| i + "/tunedModels/".len())
+        })?;
+    let (model, method) = path[at..].split_once(':')?;
+    (!model.is_empty() && !model.contains('/') && !method.contains('/')).then_some((model, method))
+}
+
+/// Whether a Gemini method streams (`streamGenerateContent`).
+pub fn gemini_streams(path: &str) -> bool {
+    gemini_model_method(path).is_some_and(|(_, m)| m == "streamGenerateContent")
 }
 
 fn api_kind(method: &http::Method, provider: Provider, path: &str) -> ApiKind {
@@ -149,6 +180,13 @@ fn api_kind(method: &http::Method, provider: Provider, path: &str) -> ApiKind {
             if path.ends_with("/responses") || path.ends_with("/responses/compact") =>
         {
             ApiKind::Responses
+        }
+        // `countTokens` and the rest (model lists, caches, files) carry no usage: other requests.
+        Provider::Gemini
+            if gemini_model_method(path)
+                .is_some_and(|(_, m)| m == "generateContent" || m == "streamGenerateContent") =>
+        {
+            ApiKind::GenerateContent
         }
         _ => ApiKind::Other,
     }
@@ -185,6 +223,7 @@ mod tests {
             anthropic: Upstream::parse("https://api.anthropic.com").unwrap(),
             openai: Upstream::parse("http://127.0.0.1:9000/base/").unwrap(),
             chatgpt: Upstream::parse("https://chatgpt.com/backend-api/codex").unwrap(),
+            gemini: Upstream::parse("https://generativelanguage.googleapis.com").unwrap(),
         };
         (all.clone(), all)
     }
@@ -273,6 +312,73 @@ mod tests {
         assert_eq!(r.api, ApiKind::Responses);
         let r = route(&http::Method::POST, "/openai/v1/responses/compact", &a, &o).unwrap();
         assert_eq!(r.api, ApiKind::Responses);
+    }
+
+    #[test]
+    fn gemini_prefix_goes_to_the_gemini_upstream() {
+        let (a, o) = upstreams();
+        let r = route(
+            &http::Method::POST,
+            "/gemini/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse",
+            &a,
+            &o,
+        )
+        .unwrap();
+        assert_eq!(r.provider, Provider::Gemini);
+        assert_eq!(r.api, ApiKind::GenerateContent);
+        assert_eq!(
+            r.api_path,
+            "/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(
+            r.uri.to_string(),
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse"
+        );
+        for (path, api) in [
+            (
+                "/gemini/v1/models/gemini-2.5-pro:generateContent",
+                ApiKind::GenerateContent,
+            ),
+            (
+                "/gemini/v1beta/models/gemini-2.5-pro:countTokens",
+                ApiKind::Other,
+            ),
+            ("/gemini/v1beta/models", ApiKind::Other),
+            ("/gemini/v1beta/models/x:unknownMethod", ApiKind::Other),
+        ] {
+            let r = route(&http::Method::POST, path, &a, &o).unwrap();
+            assert_eq!((r.provider, r.api), (Provider::Gemini, api), "{path}");
+        }
+        let r = route(
+            &http::Method::POST,
+            "/geminiX/v1beta/models/m:generateContent",
+            &a,
+            &o,
+        )
+        .unwrap();
+        assert_eq!(r.provider, Provider::Anthropic);
+    }
+
+    #[test]
+    fn gemini_paths_name_their_model_and_method() {
+        assert_eq!(
+            gemini_model_method("/v1beta/models/gemini-3.5-flash-lite:generateContent"),
+            Some(("gemini-3.5-flash-lite", "generateContent"))
+        );
+        assert_eq!(
+            gemini_model_method(
+                "/v1/projects/p/locations/us/publishers/google/models/gemini-3-pro:streamGenerateContent"
+            ),
+            Some(("gemini-3-pro", "streamGenerateContent"))
+        );
+        assert_eq!(
+            gemini_model_method("/v1beta/tunedModels/mine-1:generateContent"),
+            Some(("mine-1", "generateContent"))
+        );
+        assert_eq!(gemini_model_method("/v1beta/models"), None);
+        assert_eq!(gemini_model_method("/v1beta/models/:generateContent"), None);
+        assert!(gemini_streams("/v1beta/models/m:streamGenerateContent"));
+        assert!(!gemini_streams("/v1beta/models/m:generateContent"));
     }
 
     #[test]

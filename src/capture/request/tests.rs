@@ -423,3 +423,77 @@ fn reminder_blocks_before_the_prompt_are_skipped() {
         Some("<system-reminder>a</system-reminder>")
     );
 }
+
+/// A Gemini CLI–shaped request as Google's SDK writes it: `parts` before `role`, the system
+/// prompt in `systemInstruction` (with a leading newline, as the router's has), a function call
+/// and its response, thinking parts, and `maxOutputTokens` under `generationConfig`.
+const GEMINI_TOOL_LOOP: &str = r#"{"contents":[{"parts":[{"text":"<session_context>\nThis is the Gemini CLI.</session_context>"}],"role":"user"},{"parts":[{"text":"list the files here"}],"role":"user"},{"parts":[{"text":"I should list them.","thought":true},{"functionCall":{"name":"list_directory","args":{"dir_path":"."}}}],"role":"model"},{"parts":[{"functionResponse":{"name":"list_directory","response":{"output":"a.rs\nb.rs"}}}],"role":"user"}],"systemInstruction":{"parts":[{"text":"\nYou are Gemini CLI, an autonomous CLI agent specializing in software engineering tasks."}],"role":"user"},"tools":[{"functionDeclarations":[{"name":"list_directory","parametersJsonSchema":{"type":"object"}}]}],"generationConfig":{"temperature":1,"topP":0.95,"maxOutputTokens":8192,"thinkingConfig":{"includeThoughts":true,"thinkingLevel":"HIGH"}}}"#;
+
+#[test]
+fn gemini_request_parts_system_instruction_and_tool_results() {
+    let s = inspect(ApiKind::GenerateContent, GEMINI_TOOL_LOOP);
+    assert_eq!(
+        s,
+        RequestSummary {
+            api: ApiKind::GenerateContent,
+            // The model and `stream` are in the path, not the body (see the proxy's route).
+            model: None,
+            stream: false,
+            max_tokens: Some(8192),
+            has_tools: true,
+            message_count: 4,
+            system_prefix: Some(
+                "\nYou are Gemini CLI, an autonomous CLI agent specializing in software engineering tasks."
+                    .into()
+            ),
+            last_user_prefix: None,
+            last_user_final_prefix: None,
+            last_user_is_tool_result: true,
+            metadata_user_id: None,
+            include_usage: None,
+            stream_options: StreamOptionsShape::Absent,
+        }
+    );
+    // The user's own text, the thought skipped, in a message written role-first or role-last.
+    let typed = GEMINI_TOOL_LOOP.replace(
+        r#",{"parts":[{"functionResponse":{"name":"list_directory","response":{"output":"a.rs\nb.rs"}}}],"role":"user"}"#,
+        r#",{"role":"user","parts":[{"text":"thinking aloud","thought":true},{"text":"now fix b.rs"}]}"#,
+    );
+    let s = inspect(ApiKind::GenerateContent, &typed);
+    assert_eq!(s.last_user_prefix.as_deref(), Some("now fix b.rs"));
+    assert!(!s.last_user_is_tool_result);
+    // The skim, cut anywhere, reads what serde reads from the whole body.
+    for body in [GEMINI_TOOL_LOOP, typed.as_str()] {
+        let whole = RequestSummary::inspect_whole(ApiKind::GenerateContent, &one(body)).unwrap();
+        let bytes = body.as_bytes();
+        for cut in 0..=bytes.len() {
+            let two = [
+                Bytes::copy_from_slice(&bytes[..cut]),
+                Bytes::copy_from_slice(&bytes[cut..]),
+            ];
+            let mut skim = BodySkim::default();
+            for c in &two {
+                skim.feed(c);
+            }
+            assert_eq!(
+                RequestSummary::from_skim(ApiKind::GenerateContent, skim),
+                Some(whole.clone()),
+                "cut {cut}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gemini_string_system_instruction_and_a_thought_only_message() {
+    let s = inspect(
+        ApiKind::GenerateContent,
+        r#"{"systemInstruction":"You are a specialized Task Routing AI.","contents":[{"role":"user","parts":[{"text":"hidden","thought":true}]}]}"#,
+    );
+    assert_eq!(
+        s.system_prefix.as_deref(),
+        Some("You are a specialized Task Routing AI.")
+    );
+    assert_eq!(s.last_user_prefix, None);
+    assert!(!s.has_tools);
+}

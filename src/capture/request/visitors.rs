@@ -47,7 +47,7 @@ macro_rules! ignore_visits {
 // Declared after the macro, which it uses too.
 mod content;
 
-use content::{Content, Messages};
+use content::{Content, Instruction, Messages};
 
 /// The top-level members agentprof reads.
 #[derive(Deserialize)]
@@ -65,6 +65,14 @@ enum TopKey {
     Instructions,
     Metadata,
     StreamOptions,
+    /// Gemini: the messages.
+    Contents,
+    /// Gemini: the system prompt, `{"parts": [{"text": …}]}`.
+    #[serde(rename = "systemInstruction")]
+    SystemInstruction,
+    /// Gemini: `maxOutputTokens` and the other generation settings.
+    #[serde(rename = "generationConfig")]
+    GenerationConfig,
     #[serde(other)]
     Other,
 }
@@ -100,7 +108,17 @@ impl<'de> Visitor<'de> for Root<'_> {
                     st.max_output_tokens = map.next_value_seed(Scalar(0))?.u64();
                 }
                 TopKey::Tools => st.tools = map.next_value_seed(CountSeq)?,
-                TopKey::Messages | TopKey::Input => map.next_value_seed(Messages(&mut *st))?,
+                TopKey::Messages | TopKey::Input | TopKey::Contents => {
+                    map.next_value_seed(Messages(&mut *st))?
+                }
+                TopKey::SystemInstruction => {
+                    st.scratch.reset(false);
+                    map.next_value_seed(Instruction(&mut st.scratch))?;
+                    st.system_field = st.scratch.text();
+                }
+                TopKey::GenerationConfig => {
+                    map.next_value_seed(GenerationConfig(&mut *st))?;
+                }
                 TopKey::System => {
                     st.scratch.reset(false);
                     map.next_value_seed(Content(&mut st.scratch))?;
@@ -236,6 +254,47 @@ impl<'de> Visitor<'de> for Metadata<'_> {
                         map.next_value_seed(Scalar(SHORT_STRING_BYTES))?.string();
                 }
                 MetadataKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    ignore_visits!(() => bool i64 u64 f64 unit str seq);
+}
+
+/// The members of Gemini's `generationConfig` agentprof reads.
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum GenerationConfigKey {
+    #[serde(rename = "maxOutputTokens")]
+    MaxOutputTokens,
+    #[serde(other)]
+    Other,
+}
+
+/// Gemini `generationConfig`: only `maxOutputTokens`.
+struct GenerationConfig<'s>(&'s mut State);
+
+impl<'de> DeserializeSeed<'de> for GenerationConfig<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GenerationConfig<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a generationConfig object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<GenerationConfigKey>()? {
+            match key {
+                GenerationConfigKey::MaxOutputTokens => {
+                    self.0.max_output_tokens = map.next_value_seed(Scalar(0))?.u64();
+                }
+                GenerationConfigKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }

@@ -21,9 +21,14 @@ pub const CODEX_RESPONSE_COMPLETED: &str = "codex.sse_event";
 /// Codex's event for a prompt the user typed.
 pub const CODEX_USER_PROMPT: &str = "codex.user_prompt";
 
+/// Gemini CLI's event for a finished model call, with its token counts and role.
+pub use crate::agents::gemini_telemetry::API_RESPONSE as GEMINI_API_RESPONSE;
+/// Gemini CLI's event for a prompt the user typed.
+pub use crate::agents::gemini_telemetry::USER_PROMPT as GEMINI_USER_PROMPT;
+
 /// Whether an event stands for one model call (and is joined to one).
 pub fn is_call_event(name: &str) -> bool {
-    name == API_REQUEST || name == CODEX_RESPONSE_COMPLETED
+    name == API_REQUEST || name == CODEX_RESPONSE_COMPLETED || name == GEMINI_API_RESPONSE
 }
 
 /// An attribute or body value, reduced to what extraction can use.
@@ -75,6 +80,11 @@ const WANTED: &[&str] = &[
     "output_token_count",
     "cached_token_count",
     "cache_write_token_count",
+    // Gemini CLI (see `agents::gemini_telemetry`).
+    "role",
+    "cached_content_token_count",
+    "thoughts_token_count",
+    "tool_token_count",
 ];
 
 /// Whether an attribute with this key is kept in a [`LogRecordView`].
@@ -101,10 +111,11 @@ fn known_event(name: &str) -> Option<&'static str> {
 }
 
 /// The event for a record that is an `api_request` or `user_prompt` (Claude Code), or Codex's
-/// finished call or typed prompt; `None` for any other.
+/// or Gemini CLI's finished call or typed prompt; `None` for any other.
 pub(crate) fn to_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent> {
     let Some(event) = event_kind(record) else {
-        return codex_event(record, t);
+        return codex_event(record, t)
+            .or_else(|| crate::agents::gemini_telemetry::to_event(record, t));
     };
     let string = |keys: &[&str]| {
         keys.iter()
@@ -180,7 +191,7 @@ fn codex_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent> {
 }
 
 impl LogRecordView {
-    fn attribute(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn attribute(&self, key: &str) -> Option<&Value> {
         self.attributes
             .iter()
             .find(|(k, _)| k == key)
@@ -190,7 +201,7 @@ impl LogRecordView {
 
 /// The record's time as RFC 3339: `timeUnixNano`, else `observedTimeUnixNano`, else the
 /// `event.timestamp` attribute Claude Code adds (normalized when it parses).
-fn timestamp(record: &LogRecordView) -> Option<String> {
+pub(crate) fn timestamp(record: &LogRecordView) -> Option<String> {
     let nanos = [record.time_unix_nano, record.observed_time_unix_nano]
         .into_iter()
         .find(|&n| n > 0);
@@ -206,7 +217,7 @@ fn timestamp(record: &LogRecordView) -> Option<String> {
     )
 }
 
-fn as_str(value: &Value) -> Option<&str> {
+pub(crate) fn as_str(value: &Value) -> Option<&str> {
     match value {
         Value::Str(s) => Some(s.as_str()),
         _ => None,

@@ -142,6 +142,16 @@ impl ForwardTarget {
         (!target.is_empty()).then_some(target)
     }
 
+    /// This target, with the signals it lacks taken from `other`.
+    pub fn or(mut self, other: ForwardTarget) -> ForwardTarget {
+        for signal in Signal::ALL {
+            if self.get(signal).is_none() {
+                *self.slot(signal) = other.get(signal).cloned();
+            }
+        }
+        self
+    }
+
     /// The URL a signal is forwarded to, if it is.
     pub fn endpoint(&self, signal: Signal) -> Option<&Uri> {
         self.get(signal).map(|t| &t.url)

@@ -31,7 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 pub use extract::{
-    API_REQUEST, CODEX_RESPONSE_COMPLETED, CODEX_USER_PROMPT, USER_PROMPT, is_call_event,
+    API_REQUEST, CODEX_RESPONSE_COMPLETED, CODEX_USER_PROMPT, GEMINI_API_RESPONSE,
+    GEMINI_USER_PROMPT, USER_PROMPT, is_call_event,
 };
 pub use forward::{DEFAULT_TIMEOUT, ForwardTarget, MAX_IN_FLIGHT, Signal};
 pub use receiver::RunningReceiver;

@@ -208,6 +208,7 @@ impl StreamState {
             response_id: self.response_id,
             stop_reason: self.stop_reason,
             stream_error: self.stream_error,
+            unreadable_usage: None,
             torn: !self.terminal,
             events: 0,
         }
@@ -240,6 +241,7 @@ pub(super) fn parse_body(body: &[u8]) -> ResponseSummary {
         response_id: text_field(&m.id),
         stop_reason: text_field(&m.stop_reason),
         stream_error,
+        unreadable_usage: None,
         torn: false,
         events: 0,
     }

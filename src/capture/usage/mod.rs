@@ -1,9 +1,9 @@
 //! Usage extraction: response bytes in, a [`ResponseSummary`] (token usage, ids, stop reason,
 //! errors, whether the stream was cut off) out.
 //!
-//! This module owns the dispatch on [`ApiKind`] and the pieces the three wire formats share; each
+//! This module owns the dispatch on [`ApiKind`] and the pieces the wire formats share; each
 //! submodule owns one format ([`anthropic`] for Messages, [`openai_chat`] for Chat Completions,
-//! [`openai_responses`] for Responses). [`strip`] hides a proxy-added `include_usage` from an
+//! [`openai_responses`] for Responses, [`gemini`] for Gemini's generateContent). [`strip`] hides a proxy-added `include_usage` from an
 //! OpenAI client while still capturing the usage.
 //!
 //! Parsing is best-effort by design: a response agentprof cannot read is still relayed, so
@@ -13,6 +13,7 @@
 //! skipped.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod strip;
@@ -39,6 +40,9 @@ pub struct ResponseSummary {
     /// An error the response carried despite its status, as `"<type>: <message>"` (e.g.
     /// `"overloaded_error: Overloaded"`).
     pub stream_error: Option<String>,
+    /// The response reported a usage agentprof could not read (why, for the trace); `usage`
+    /// is then `None`. Only formats whose usage can be malformed on its own set it.
+    pub unreadable_usage: Option<String>,
     /// The stream ended inside an event, or without its terminal event (`message_stop`,
     /// `[DONE]`, `response.completed`/`.incomplete`/`.failed`, or an error event, which ends a
     /// stream on purpose). For a non-streaming body: the JSON ended before it was complete.
@@ -71,6 +75,7 @@ enum Format {
     Messages(anthropic::StreamState),
     Chat(openai_chat::StreamState),
     Responses(openai_responses::StreamState),
+    Gemini(gemini::StreamState),
     /// No usage expected; events are still counted and tearing detected.
     Other,
 }
@@ -82,7 +87,8 @@ impl StreamUsageParser {
             ApiKind::Messages => Format::Messages(anthropic::StreamState::default()),
             ApiKind::ChatCompletions => Format::Chat(openai_chat::StreamState::default()),
             ApiKind::Responses => Format::Responses(openai_responses::StreamState::default()),
-            ApiKind::GenerateContent | ApiKind::Other => Format::Other,
+            ApiKind::GenerateContent => Format::Gemini(gemini::StreamState::default()),
+            ApiKind::Other => Format::Other,
         };
         Self {
             decoder: SseDecoder::new(),
@@ -104,6 +110,7 @@ impl StreamUsageParser {
                 Format::Messages(s) => s.on_event(ev),
                 Format::Chat(s) => s.on_event(ev),
                 Format::Responses(s) => s.on_event(ev),
+                Format::Gemini(s) => s.on_event(ev),
                 Format::Other => {}
             }
         });
@@ -121,6 +128,7 @@ impl StreamUsageParser {
             Format::Messages(s) => s.on_event(ev),
             Format::Chat(s) => s.on_event(ev),
             Format::Responses(s) => s.on_event(ev),
+            Format::Gemini(s) => s.on_event(ev),
             Format::Other => {}
         }
     }
@@ -138,6 +146,7 @@ impl StreamUsageParser {
             Format::Messages(s) => s.finish(),
             Format::Chat(s) => s.finish(),
             Format::Responses(s) => s.finish(),
+            Format::Gemini(s) => s.finish(),
             Format::Other => ResponseSummary::default(),
         };
         summary.torn |= partial;
@@ -152,7 +161,8 @@ pub fn parse_json_body(api: ApiKind, body: &[u8]) -> ResponseSummary {
         ApiKind::Messages => anthropic::parse_body(body),
         ApiKind::ChatCompletions => openai_chat::parse_body(body),
         ApiKind::Responses => openai_responses::parse_body(body),
-        ApiKind::GenerateContent | ApiKind::Other => ResponseSummary::default(),
+        ApiKind::GenerateContent => gemini::parse_body(body),
+        ApiKind::Other => ResponseSummary::default(),
     }
 }
 

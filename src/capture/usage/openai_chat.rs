@@ -168,6 +168,7 @@ impl StreamState {
             response_id: self.response_id,
             stop_reason: self.stop_reason,
             stream_error: self.stream_error,
+            unreadable_usage: None,
             torn: !self.terminal,
             events: 0,
         }
@@ -200,6 +201,7 @@ pub(super) fn parse_body(body: &[u8]) -> ResponseSummary {
         response_id: text_field(&c.id),
         stop_reason: first_finish_reason(&c),
         stream_error: c.error.as_ref().map(ApiErrorJson::describe),
+        unreadable_usage: None,
         torn: false,
         events: 0,
     }

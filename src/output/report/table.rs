@@ -112,6 +112,18 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
             .collect();
         writeln!(out, "Sub-agent types: {}", types.join("; "))?;
     }
+    if !summary.agent_roles.is_empty() {
+        let roles: Vec<String> = summary
+            .agent_roles
+            .iter()
+            .map(|(r, u)| format!("{r} {} calls, {} tokens", u.requests, u.total_tokens()))
+            .collect();
+        writeln!(
+            out,
+            "By the agent's own role (its telemetry): {}",
+            roles.join("; ")
+        )?;
+    }
     if summary.other_requests.requests > 0 {
         writeln!(
             out,

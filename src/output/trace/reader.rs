@@ -237,6 +237,7 @@ mod tests {
                 anthropic: "http://a".into(),
                 openai: "http://o".into(),
                 chatgpt: None,
+                gemini: None,
             },
             listen: "127.0.0.1:0".into(),
             sample_interval_s: 0.25,

@@ -54,6 +54,9 @@ pub struct Upstreams {
     /// Where Codex's ChatGPT-login calls went (traces from before it was recorded lack it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chatgpt: Option<String>,
+    /// Where Gemini API calls went (traces from before Gemini support lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemini: Option<String>,
 }
 
 /// The machine the trace was taken on.
@@ -108,6 +111,7 @@ impl TraceHeader {
                 anthropic: String::new(),
                 openai: String::new(),
                 chatgpt: None,
+                gemini: None,
             },
             listen: String::new(),
             // Nothing was sampled: an import has no memory figures.

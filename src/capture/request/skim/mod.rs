@@ -134,7 +134,7 @@ enum Lex {
 /// What a member holds, as far as the skim cares.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Member {
-    /// Top-level `messages` or `input`.
+    /// Top-level `messages`, `input` or (Gemini) `contents`.
     Messages,
     /// Top-level `tools`.
     Tools,
@@ -386,7 +386,8 @@ impl BodySkim {
     fn end_key(&mut self) {
         let name = self.token.as_slice();
         self.member = match (self.place, name) {
-            (Place::Body, b"messages" | b"input") => Member::Messages,
+            // Gemini's `contents` holds its messages (roles `user` and `model`).
+            (Place::Body, b"messages" | b"input" | b"contents") => Member::Messages,
             (Place::Body, b"tools") => Member::Tools,
             (Place::Message, b"role") => Member::Role,
             _ => Member::Other,

@@ -1,5 +1,8 @@
-//! The serde visitors for `messages` (or `input`): each message's role and content, and the
-//! content blocks whose text is kept (the first real one, and in messages the last one too).
+//! The serde visitors for `messages` (or `input`, or Gemini's `contents`): each message's role
+//! and content, and the content blocks whose text is kept (the first real one, and in messages
+//! the last one too). A Gemini message holds `parts` where the others hold `content`, and a
+//! part has no `type`: `{"text": …}` is text (unless it is a `thought`), `{"functionResponse":
+//! …}` a tool result.
 
 use std::fmt;
 
@@ -49,6 +52,8 @@ impl<'de> Visitor<'de> for Messages<'_> {
 enum MessageKey {
     Role,
     Content,
+    /// Gemini's content.
+    Parts,
     #[serde(other)]
     Other,
 }
@@ -75,7 +80,9 @@ impl<'de> Visitor<'de> for Message<'_> {
         while let Some(key) = map.next_key::<MessageKey>()? {
             match key {
                 MessageKey::Role => role = map.next_value_seed(RoleSeed)?,
-                MessageKey::Content => map.next_value_seed(Content(&mut st.scratch))?,
+                MessageKey::Content | MessageKey::Parts => {
+                    map.next_value_seed(Content(&mut st.scratch))?
+                }
                 MessageKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -142,6 +149,42 @@ impl<'de> Visitor<'de> for Content<'_> {
     ignore_visits!(() => bool i64 u64 f64 unit map);
 }
 
+/// Gemini's `systemInstruction`: a content object (`{"role"?, "parts": […]}`) whose parts are
+/// read like Anthropic's `system` blocks, or a bare string. Writes into the scratch; the caller
+/// resets it first.
+pub(super) struct Instruction<'s>(pub(super) &'s mut ContentScratch);
+
+impl<'de> DeserializeSeed<'de> for Instruction<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Instruction<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a content object or a string")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<MessageKey>()? {
+            match key {
+                MessageKey::Parts | MessageKey::Content => {
+                    map.next_value_seed(Content(&mut *self.0))?
+                }
+                MessageKey::Role | MessageKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        Content(self.0).visit_str(v)
+    }
+    ignore_visits!(() => bool i64 u64 f64 unit seq);
+}
+
 /// Block types that matter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BlockType {
@@ -157,6 +200,11 @@ enum BlockType {
 enum BlockKey {
     Type,
     Text,
+    /// Gemini: a part that is the model's thinking, not text.
+    Thought,
+    /// Gemini: a part holding a tool's result.
+    #[serde(rename = "functionResponse")]
+    FunctionResponse,
     #[serde(other)]
     Other,
 }
@@ -180,10 +228,20 @@ impl<'de> Visitor<'de> for Block<'_> {
         let s = self.0;
         s.block_text.clear();
         s.block_has_text = false;
-        let mut kind = BlockType::Other;
+        // `None` until a `type` says: a Gemini part has none, and is what its members make it.
+        let mut kind = None;
+        let mut thought = false;
+        let mut function_response = false;
         while let Some(key) = map.next_key::<BlockKey>()? {
             match key {
-                BlockKey::Type => kind = map.next_value_seed(BlockTypeSeed)?,
+                BlockKey::Type => kind = Some(map.next_value_seed(BlockTypeSeed)?),
+                BlockKey::Thought => {
+                    thought = map.next_value_seed(super::Scalar(0))?.bool() == Some(true);
+                }
+                BlockKey::FunctionResponse => {
+                    function_response = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
                 // Only kept once the type says it is a text block: the first one, and for
                 // message content the latest one too.
                 BlockKey::Text if !s.has_text || s.text_is_reminder || s.keep_last => {
@@ -195,6 +253,13 @@ impl<'de> Visitor<'de> for Block<'_> {
             }
         }
         s.blocks += 1;
+        let kind = kind.unwrap_or(if function_response {
+            BlockType::ToolResult
+        } else if s.block_has_text && !thought {
+            BlockType::Text
+        } else {
+            BlockType::Other
+        });
         match kind {
             BlockType::ToolResult => s.tool_results += 1,
             BlockType::Text if s.block_has_text => {
