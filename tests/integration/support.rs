@@ -69,6 +69,8 @@ pub fn run_under_agentprof(mock: &Mock, dir: &Path, command: &[&str]) -> Output 
         .arg(mock.url())
         .arg("--openai-upstream")
         .arg(mock.url())
+        .arg("--gemini-upstream")
+        .arg(mock.url())
         .arg("--sample-interval")
         .arg("50ms")
         .arg("--")
