@@ -13,6 +13,7 @@ mod body;
 mod cache;
 pub mod canned;
 mod faults;
+mod gemini;
 mod openai;
 mod record;
 mod reply;
