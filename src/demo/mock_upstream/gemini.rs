@@ -120,6 +120,27 @@ pub(crate) fn parse_path(path: &str) -> Option<(String, Method)> {
     }
 }
 
+/// Member `name` (camelCase) of `v`, or its snake_case spelling: the API parses JSON the
+/// protobuf way, accepting both, and the Python SDK sends some nested members (`thinkingConfig`'s)
+/// in snake_case.
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    v.get(name).or_else(|| v.get(snake(name)))
+}
+
+/// `camelCase` → `camel_case`.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Google's error object: `{"error":{"code","message","status"}}`.
 pub(crate) fn error_body(code: u16, status: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message, "status": status}})
@@ -152,7 +173,7 @@ pub(crate) fn tool_count(req: &Value) -> u32 {
         .filter_map(Value::as_object)
         .flat_map(|t| t.iter())
         .map(|(k, v)| match (k.as_str(), v.as_array()) {
-            ("functionDeclarations", Some(decls)) => decls.len(),
+            ("functionDeclarations" | "function_declarations", Some(decls)) => decls.len(),
             _ => 1,
         })
         .sum();
@@ -164,7 +185,7 @@ fn function_names(req: &Value) -> Vec<String> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|t| t.get("functionDeclarations").and_then(Value::as_array))
+        .filter_map(|t| field(t, "functionDeclarations").and_then(Value::as_array))
         .flatten()
         .filter_map(|d| d.get("name").and_then(Value::as_str))
         .map(str::to_string)
@@ -178,7 +199,11 @@ fn tool_use_prompt_tokens(req: &Value) -> u64 {
         .flatten()
         .filter_map(Value::as_object)
         .flat_map(|t| t.keys())
-        .filter(|k| BUILTIN_TOOLS.contains(&k.as_str()))
+        .filter(|k| {
+            BUILTIN_TOOLS
+                .iter()
+                .any(|b| *b == k.as_str() || snake(b) == **k)
+        })
         .count() as u64
         * TOOL_USE_TOKENS_PER_BUILTIN
 }
@@ -206,9 +231,9 @@ pub(crate) fn last_user_text(contents: &[Value]) -> String {
 /// The part of a request the prompt prefix is made of.
 fn prefix(req: &Value) -> [Option<&Value>; 3] {
     [
-        req.get("systemInstruction"),
+        field(req, "systemInstruction"),
         req.get("tools"),
-        req.get("toolConfig"),
+        field(req, "toolConfig"),
     ]
 }
 
@@ -223,16 +248,15 @@ pub(crate) struct Thinking {
 
 impl Thinking {
     pub(crate) fn of(generation_config: Option<&Value>) -> Thinking {
-        let Some(tc) = generation_config.and_then(|g| g.get("thinkingConfig")) else {
+        let Some(tc) = generation_config.and_then(|g| field(g, "thinkingConfig")) else {
             return Thinking::default();
         };
-        let budget = tc.get("thinkingBudget").and_then(Value::as_i64);
+        let budget = field(tc, "thinkingBudget").and_then(Value::as_i64);
         if budget == Some(0) {
             return Thinking::default();
         }
-        let include = tc.get("includeThoughts").and_then(Value::as_bool) == Some(true);
-        let level = tc
-            .get("thinkingLevel")
+        let include = field(tc, "includeThoughts").and_then(Value::as_bool) == Some(true);
+        let level = field(tc, "thinkingLevel")
             .and_then(Value::as_str)
             .is_some_and(|l| !l.is_empty());
         let on = include || level || budget.is_some_and(|b| b > 0 || b == -1);
@@ -331,7 +355,7 @@ fn prompt_of(model: &str, req: &Value, contents: &[Value]) -> u64 {
 
 /// `:countTokens`: `{contents}` or `{generateContentRequest: {...}}`.
 pub(crate) fn count_tokens(req: &Value, model: &str) -> Reply {
-    let inner = req.get("generateContentRequest").unwrap_or(req);
+    let inner = field(req, "generateContentRequest").unwrap_or(req);
     let contents = inner
         .get("contents")
         .and_then(Value::as_array)
@@ -348,15 +372,15 @@ pub(crate) fn count_tokens(req: &Value, model: &str) -> Reply {
 /// Whether the request asks for a JSON answer.
 fn wants_json(generation_config: Option<&Value>) -> bool {
     generation_config
-        .and_then(|g| g.get("responseMimeType"))
+        .and_then(|g| field(g, "responseMimeType"))
         .and_then(Value::as_str)
         .is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
 }
 
 fn schema_of(generation_config: Option<&Value>) -> Option<&Value> {
     let g = generation_config?;
-    g.get("responseJsonSchema")
-        .or_else(|| g.get("responseSchema"))
+    field(g, "responseJsonSchema")
+        .or_else(|| field(g, "responseSchema"))
         .or_else(|| g.get("response_json_schema"))
 }
 
@@ -385,7 +409,7 @@ fn answer(view: &RequestView<'_>, env: &Env<'_>, ids: Ids, gc: Option<&Value>) -
     }
     // One token under the cap: the answer ends on its own, with STOP (module docs).
     let max = gc
-        .and_then(|g| g.get("maxOutputTokens"))
+        .and_then(|g| field(g, "maxOutputTokens"))
         .and_then(Value::as_u64)
         .map(|m| m.saturating_sub(1).max(1));
     generate(None, view, ids, max)
@@ -421,7 +445,7 @@ pub(crate) fn generate_content(
         tool_names: function_names(req),
         headers: env.headers,
     };
-    let gc = req.get("generationConfig");
+    let gc = field(req, "generationConfig");
     let generated = answer(&view, env, ids, gc);
     env.delay = generated.delay;
     let thinking = Thinking::of(gc);
@@ -551,8 +575,7 @@ fn value_for(schema: &Value, root: &Value, depth: usize) -> Value {
         return value.clone();
     }
     for key in ["anyOf", "oneOf", "allOf"] {
-        if let Some(first) = schema
-            .get(key)
+        if let Some(first) = field(schema, key)
             .and_then(Value::as_array)
             .and_then(|b| b.first())
         {
@@ -594,8 +617,7 @@ fn value_for(schema: &Value, root: &Value, depth: usize) -> Value {
             Value::Object(out)
         }
         "array" => {
-            let min = schema
-                .get("minItems")
+            let min = field(schema, "minItems")
                 .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
                 .unwrap_or(1);
             let n = min.clamp(1, 3);
@@ -607,7 +629,9 @@ fn value_for(schema: &Value, root: &Value, depth: usize) -> Value {
         "boolean" => json!(false),
         "null" => Value::Null,
         _ => {
-            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            let min = field(schema, "minLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             let mut s = String::from("mock answer");
             while (s.len() as u64) < min {
                 s.push_str(" mock");

@@ -227,6 +227,12 @@ async fn thinking_rules_and_tool_use_tokens() {
             true,
             true,
         ),
+        // The Python SDK sends thinkingConfig's members in snake_case; the API takes both.
+        (
+            json!({"thinking_config": {"include_thoughts": true, "thinking_budget": 1024}}),
+            true,
+            true,
+        ),
     ];
     for (i, (gc, thinks, shows)) in cases.into_iter().enumerate() {
         let got = send(&mock, "POST", GENERATE, &KEY, Some(&with(gc.clone(), None)))
@@ -258,7 +264,7 @@ async fn thinking_rules_and_tool_use_tokens() {
         .json();
     let m = &got["usageMetadata"];
     assert_eq!(m["toolUsePromptTokenCount"], 128);
-    let rec = record(&mock, 8);
+    let rec = record(&mock, 9);
     assert_eq!(rec.tools, 1);
     let u = rec.usage.unwrap();
     assert_eq!(u.tool_use_input_tokens, 128);
