@@ -53,7 +53,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
     Completions(CompletionsArgs),
-    /// The built-in mock upstream (Anthropic + OpenAI APIs) on its own.
+    /// The built-in mock upstream (Anthropic, OpenAI and Gemini APIs) on its own.
     #[command(hide = true)]
     MockUpstream(MockArgs),
     /// The built-in synthetic agent (used by `demo`; needs ANTHROPIC_BASE_URL, or OPENAI_BASE_URL with --shape codex).

@@ -10,6 +10,9 @@
 //!   breakpoint caches everything before it), else 5 minutes. Reads refresh the TTL.
 //! * OpenAI (automatic): every prefix of every prompt is stored for 5 minutes; the cached tokens
 //!   are the longest stored prefix, rounded down to a multiple of 128, and 0 below 1024.
+//! * Gemini (implicit caching): every prefix of every prompt is stored for 5 minutes; the cached
+//!   tokens are the longest stored prefix that ends before the last content, 0 below 1024, in
+//!   whole segments (no rounding). Gemini reports no cache writes: storing is free and silent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ pub(crate) const TTL_5M: Duration = Duration::from_secs(5 * 60);
 pub(crate) const TTL_1H: Duration = Duration::from_secs(60 * 60);
 const OPENAI_MIN_CACHED: u64 = 1024;
 const OPENAI_CACHE_UNIT: u64 = 128;
+const GEMINI_MIN_CACHED: u64 = 1024;
 /// Above this many entries, expired ones are purged on the next write.
 const PURGE_ABOVE: usize = 50_000;
 
@@ -179,6 +183,29 @@ impl PromptCache {
     }
 }
 
+impl PromptCache {
+    /// Gemini implicit caching: the cached tokens read (module docs).
+    pub(crate) fn gemini(&mut self, segs: &[Segment], now: Duration) -> u64 {
+        let readable = segs.len().saturating_sub(1);
+        let mut longest = 0;
+        let mut running = 0;
+        for (j, seg) in segs.iter().enumerate() {
+            running += seg.tokens;
+            if j < readable && self.live(seg.prefix_hash, now) {
+                longest = running;
+                self.refresh(seg.prefix_hash, now);
+            } else if !self.live(seg.prefix_hash, now) {
+                self.store(seg.prefix_hash, now, TTL_5M);
+            }
+        }
+        if longest < GEMINI_MIN_CACHED {
+            0
+        } else {
+            longest
+        }
+    }
+}
+
 /// One OpenAI request's prompt-cache use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OpenAiCache {
@@ -274,5 +301,22 @@ mod tests {
         );
         clock.advance(TTL_5M);
         assert_eq!(cache.openai(&big, clock.clock().now()), use_of(0, 1280));
+    }
+
+    #[test]
+    fn gemini_reads_the_longest_prefix_before_the_last_content_and_never_writes() {
+        let clock = ManualClock::new();
+        let mut cache = PromptCache::default();
+        let first = segs(&[1200, 100, 7], &[false; 3]);
+        assert_eq!(cache.gemini(&first, clock.clock().now()), 0);
+        // The same prompt again: everything but the last content.
+        assert_eq!(cache.gemini(&first, clock.clock().now()), 1300);
+        let longer = segs(&[1200, 100, 7, 300], &[false; 4]);
+        assert_eq!(cache.gemini(&longer, clock.clock().now()), 1307);
+        let small = segs(&[500, 100, 1], &[false; 3]);
+        cache.gemini(&small, clock.clock().now());
+        assert_eq!(cache.gemini(&small, clock.clock().now()), 0, "under 1024");
+        clock.advance(TTL_5M);
+        assert_eq!(cache.gemini(&longer, clock.clock().now()), 0, "expired");
     }
 }

@@ -15,6 +15,9 @@
 //!   still arrives as it is produced.
 //! * `huge-headers:KIB` — KIB KiB of extra response headers (`x-mock-padding-N`, 4 KiB each).
 //!
+//! Gemini's streamed JSON array (`:streamGenerateContent` without `alt=sse`) takes the stream
+//! faults element by element; its `error-event` closes the array with an error element.
+//!
 //! Stream-only faults leave non-streaming replies unchanged (the record still names the fault).
 //! An abort is delivered as a body error, on which hyper drops the connection without the
 //! terminating chunk: the client sees the bytes sent so far, then a broken body.
@@ -26,7 +29,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::reply::{Payload, Reply, SseChunk, sse};
-use super::{anthropic, openai};
+use super::{anthropic, gemini, openai};
 use crate::observation::{Provider, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +115,7 @@ pub(crate) fn status_reply(code: u16, provider: Provider) -> Reply {
             openai::error_body(kind, Some(code_s), msg)
         }
         Provider::Gemini => {
-            let (kind, msg) = match code {
+            let (status, msg) = match code {
                 400 => ("INVALID_ARGUMENT", "Injected invalid request"),
                 403 => ("PERMISSION_DENIED", "Injected permission error"),
                 404 => ("NOT_FOUND", "Injected not found"),
@@ -120,7 +123,7 @@ pub(crate) fn status_reply(code: u16, provider: Provider) -> Reply {
                 503 => ("UNAVAILABLE", "The model is overloaded."),
                 _ => ("INTERNAL", "Internal error encountered."),
             };
-            json!({"error": {"code": code, "message": msg, "status": kind}})
+            gemini::error_body(code, status, msg)
         }
     };
     Reply::json(status, body)
@@ -131,6 +134,8 @@ pub(crate) fn status_reply(code: u16, provider: Provider) -> Reply {
 pub(crate) struct Delivery {
     pub(crate) status: StatusCode,
     pub(crate) sse: bool,
+    /// A non-SSE body sent in pieces (Gemini's streamed JSON array).
+    pub(crate) chunked: bool,
     pub(crate) chunks: Vec<Bytes>,
     /// End the body with an error (connection abort) after the chunks.
     pub(crate) abort: bool,
@@ -152,6 +157,7 @@ pub(crate) fn deliver(reply: Reply, fault: Option<Fault>, provider: Provider) ->
     let mut d = Delivery {
         status: reply.status,
         sse: matches!(reply.payload, Payload::Sse(_)),
+        chunked: matches!(reply.payload, Payload::Chunked(_)),
         chunks: Vec::new(),
         abort: false,
         pace: None,
@@ -179,7 +185,12 @@ pub(crate) fn deliver(reply: Reply, fault: Option<Fault>, provider: Provider) ->
                 _ => (d.chunks, d.usage) = (vec![bytes], usage),
             }
         }
-        Payload::Sse(mut events) => {
+        Payload::Sse(mut events) | Payload::Chunked(mut events) => {
+            let error = if d.chunked {
+                gemini::json_array_error(&gemini_overloaded())
+            } else {
+                error_event(provider)
+            };
             match fault {
                 Some(Fault::ResetMidStream(n)) => {
                     events.truncate(n);
@@ -189,7 +200,7 @@ pub(crate) fn deliver(reply: Reply, fault: Option<Fault>, provider: Provider) ->
                     events.truncate(1);
                     let usage = events.first().and_then(|e| e.usage);
                     events.push(SseChunk {
-                        bytes: error_event(provider),
+                        bytes: error,
                         usage,
                     });
                 }
@@ -252,11 +263,12 @@ fn error_event(provider: Provider) -> Bytes {
             &openai::error_body("server_error", Some("server_error"), "Overloaded"),
         ),
         // Gemini streams carry an error as a data line holding Google's error object.
-        Provider::Gemini => sse(
-            None,
-            &json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
-        ),
+        Provider::Gemini => gemini::sse_event(&gemini_overloaded()),
     }
+}
+
+fn gemini_overloaded() -> serde_json::Value {
+    gemini::error_body(503, "UNAVAILABLE", "The model is overloaded.")
 }
 
 /// A torn copy of `model_event` (its data line cut mid-JSON) and some lines that are not SSE.

@@ -1,6 +1,8 @@
-//! A mock model API: Anthropic `POST /v1/messages` (+ `count_tokens`, `GET /v1/models`) and
-//! OpenAI `POST /v1/chat/completions` and `POST /v1/responses`, streaming and not, shaped so the
-//! official SDKs and Claude Code accept them.
+//! A mock model API: Anthropic `POST /v1/messages` (+ `count_tokens`, `GET /v1/models`),
+//! OpenAI `POST /v1/chat/completions` and `POST /v1/responses` (also over WebSocket), and the
+//! Gemini API `…/models/{model}:generateContent`, `:streamGenerateContent` and `:countTokens`
+//! under any path prefix (`gemini`), streaming and not, shaped so the official SDKs, Claude Code,
+//! Codex and Gemini CLI accept them.
 //!
 //! Answers are deterministic functions of the request and the mock's cache state (see `tokens`
 //! for the token model and `cache` for simulated prompt caching); ids carry an arrival counter so
@@ -13,6 +15,7 @@ mod body;
 mod cache;
 pub mod canned;
 mod faults;
+mod gemini;
 mod openai;
 mod record;
 mod reply;

@@ -1,10 +1,12 @@
 //! What the mock remembers about each request: the ground truth tests compare the proxy against.
 //!
 //! `usage` is exactly what the mock *sent*, converted to agentprof's convention (OpenAI
-//! `input_tokens = prompt − cached`). When a fault cuts a stream short, it is the usage the client
+//! `input_tokens = prompt − cached`; Gemini `input_tokens = prompt − cached + toolUse`,
+//! `output_tokens = candidates + thoughts`). When a fault cuts a stream short, it is the usage the client
 //! could have read from the events it received: for an Anthropic stream cut before
 //! `message_delta`, that is `message_start`'s usage (with its placeholder `output_tokens: 1`);
-//! for an OpenAI stream without `include_usage`, or cut before its usage chunk, it is `None`.
+//! for an OpenAI stream without `include_usage`, or cut before its usage chunk, it is `None`;
+//! for a Gemini stream, the last running `usageMetadata` snapshot received.
 //! Records are appended in arrival order, under the same lock that updates the cache.
 
 use std::fs::File;
@@ -52,26 +54,27 @@ impl MockRecord {
 pub struct MockRecord {
     /// Arrival order, from 1.
     pub seq: u64,
-    /// `anthropic` or `openai`.
+    /// `anthropic`, `openai` or `gemini`.
     pub provider: String,
     /// HTTP method (`POST` for every model call; `HEAD /api/hello` probes and unknown paths
     /// are recorded too, with their status and nothing else).
     #[serde(default = "post")]
     pub method: String,
-    /// Path with query, as received.
+    /// Path with query, as received (credential-looking query values such as Gemini's `key=`
+    /// masked as `***`).
     pub path: String,
     pub model: Option<String>,
     pub stream: bool,
     /// Status sent; `None` when the connection was closed before any response.
     pub status: Option<u16>,
     pub usage: Option<Usage>,
-    /// The `request-id` / `x-request-id` header value, also for failures.
+    /// The `request-id` / `x-request-id` / `x-goog-request-id` header value, also for failures.
     pub request_id: String,
-    /// The response body's id (`msg_…`, `chatcmpl-…`, `resp_…`) when one was generated.
+    /// The response body's id (`msg_…`, `chatcmpl-…`, `resp_…`, Gemini's `responseId`) when one was generated.
     pub response_id: Option<String>,
     /// Header `x-agentprof-truth-category`: the synthetic agent's test-only ground truth.
     pub truth_category: Option<String>,
-    /// Header `x-claude-code-session-id`.
+    /// Header `x-claude-code-session-id` (Gemini CLI sends no session header: `None`).
     pub session_id: Option<String>,
     /// Header `x-claude-code-agent-id`.
     pub agent_id: Option<String>,

@@ -22,6 +22,9 @@ pub(crate) enum Payload {
     Json(Value, Option<Usage>),
     /// An SSE stream.
     Sse(Vec<SseChunk>),
+    /// A JSON body sent in pieces (Gemini's streamed JSON array), each with the usage a client
+    /// knows once it has read it.
+    Chunked(Vec<SseChunk>),
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +95,10 @@ impl Ids {
     }
     pub(crate) fn response(&self) -> String {
         format!("resp_mock_{}", self.tag())
+    }
+    /// Gemini's `responseId` (the real ones are opaque base64-like strings).
+    pub(crate) fn gemini_response(&self) -> String {
+        format!("gmresp_mock_{}", self.tag())
     }
     /// OpenAI `created` timestamps: a fixed epoch plus the arrival number, never the wall clock.
     pub(crate) fn created(&self) -> u64 {

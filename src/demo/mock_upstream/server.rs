@@ -23,7 +23,7 @@ use super::faults::{Delivery, Fault, deliver, status_reply};
 use super::record::{MockRecord, RecordLog};
 use super::reply::{Env, Ids, Reply};
 use super::script::Script;
-use super::{anthropic, openai, responses};
+use super::{anthropic, gemini, openai, responses};
 use crate::capture::request::coding::{RequestCoding, decode_zstd};
 use crate::demo::det;
 use crate::observation::Provider;
@@ -71,6 +71,8 @@ enum Endpoint {
     ChatCompletions,
     Responses,
     ResponsesCompact,
+    /// `…/models/{model}:{method}`; the model is read from the path again when answering.
+    Gemini(gemini::Method),
 }
 
 impl Endpoint {
@@ -79,6 +81,7 @@ impl Endpoint {
             Endpoint::Messages | Endpoint::CountTokens | Endpoint::AnthropicModels => {
                 Provider::Anthropic
             }
+            Endpoint::Gemini(_) => Provider::Gemini,
             _ => Provider::OpenAi,
         }
     }
@@ -114,6 +117,11 @@ fn route(method: &Method, path: &str, headers: &HeaderMap) -> Route {
         ("POST", "/v1/chat/completions") => Route::Api(Endpoint::ChatCompletions),
         ("POST", "/v1/responses") => Route::Api(Endpoint::Responses),
         ("POST", "/v1/responses/compact") => Route::Api(Endpoint::ResponsesCompact),
+        // Gemini's paths end in `/models/{model}:{method}` under any prefix: no other API's do.
+        ("POST", _) => match gemini::parse_path(path) {
+            Some((_, method)) => Route::Api(Endpoint::Gemini(method)),
+            None => Route::NotFound,
+        },
         _ => Route::NotFound,
     }
 }
@@ -253,8 +261,12 @@ fn record_unrouted(shared: &Shared, parts: &http::request::Parts, status: Status
     // header, and the probe is Claude Code's.
     let anthropic =
         parts.headers.contains_key("anthropic-version") || parts.uri.path().starts_with("/api/");
+    let gemini = parts.headers.contains_key("x-goog-api-key")
+        || parts.headers.contains_key("x-goog-api-client");
     let provider = if anthropic {
         Provider::Anthropic
+    } else if gemini {
+        Provider::Gemini
     } else {
         Provider::OpenAi
     };
@@ -267,11 +279,14 @@ fn record_unrouted(shared: &Shared, parts: &http::request::Parts, status: Status
     state.log.push(record);
 }
 
+/// The request's path and query as received, credential-looking query values (Gemini's
+/// `?key=`) masked as agentprof's proxy masks them: records never hold a secret.
 pub(crate) fn path_and_query(parts: &http::request::Parts) -> String {
-    parts
+    let raw = parts
         .uri
         .path_and_query()
-        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string())
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
+    crate::capture::proxy::route::redact_query(&raw)
 }
 
 enum Outcome {
@@ -290,11 +305,19 @@ fn process(
     fault_raw: Option<String>,
 ) -> Outcome {
     let provider = endpoint.provider();
-    let stream = json
-        .as_ref()
-        .and_then(|j| j.get("stream"))
-        .and_then(Value::as_bool)
-        == Some(true);
+    let gemini_path = match endpoint {
+        Endpoint::Gemini(_) => gemini::parse_path(parts.uri.path()),
+        _ => None,
+    };
+    let stream = match endpoint {
+        Endpoint::Gemini(method) => method == gemini::Method::Stream,
+        _ => {
+            json.as_ref()
+                .and_then(|j| j.get("stream"))
+                .and_then(Value::as_bool)
+                == Some(true)
+        }
+    };
     let fault = fault_raw.as_deref().map(Fault::parse).transpose();
     let mut state = shared.lock();
     state.seq += 1;
@@ -309,11 +332,14 @@ fn process(
         provider: provider.as_str().to_string(),
         method: parts.method.to_string(),
         path: path_and_query(parts),
-        model: json
-            .as_ref()
-            .and_then(|j| j.get("model"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        model: match &gemini_path {
+            Some((model, _)) => Some(model.clone()),
+            None => json
+                .as_ref()
+                .and_then(|j| j.get("model"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
         stream,
         status: None,
         usage: None,
@@ -323,24 +349,19 @@ fn process(
         session_id: header_str(&parts.headers, "x-claude-code-session-id"),
         agent_id: header_str(&parts.headers, "x-claude-code-agent-id"),
         fault: fault_raw,
-        tools: json
-            .as_ref()
-            .and_then(|j| j.get("tools"))
-            .and_then(Value::as_array)
-            .map_or(0, |t| t.len() as u32),
+        tools: match (endpoint, json.as_ref()) {
+            (Endpoint::Gemini(_), Some(j)) => gemini::tool_count(j),
+            (_, j) => j
+                .and_then(|j| j.get("tools"))
+                .and_then(Value::as_array)
+                .map_or(0, |t| t.len() as u32),
+        },
         compaction: endpoint_asks_compaction(endpoint, json.as_ref()),
         body_bytes: 0,
         body_fnv1a64: String::new(),
     };
     let (fault, reply, delay) = match fault {
-        Err(msg) => (
-            None,
-            Reply::json(
-                StatusCode::BAD_REQUEST,
-                anthropic::error_body("invalid_request_error", &msg),
-            ),
-            None,
-        ),
+        Err(msg) => (None, bad_request(provider, &msg), None),
         Ok(Some(Fault::ResetBeforeHeaders)) => {
             state.log.push(record);
             return Outcome::Reset;
@@ -353,13 +374,9 @@ fn process(
         Ok(fault) => {
             let mut delay = None;
             let reply = match json {
-                None if parts.method == Method::POST => Reply::json(
-                    StatusCode::BAD_REQUEST,
-                    anthropic::error_body(
-                        "invalid_request_error",
-                        "request body is not valid JSON",
-                    ),
-                ),
+                None if parts.method == Method::POST => {
+                    bad_request(provider, "request body is not valid JSON")
+                }
                 json => {
                     let req = json.unwrap_or(Value::Null);
                     let State { cache, .. } = &mut *state;
@@ -381,6 +398,16 @@ fn process(
                         }
                         Endpoint::Responses => responses::responses(&req, stream, &mut env),
                         Endpoint::ResponsesCompact => responses::compact(&req, &mut env),
+                        Endpoint::Gemini(method) => {
+                            let model = gemini_path.as_ref().map_or("", |(m, _)| m.as_str());
+                            match method {
+                                gemini::Method::CountTokens => gemini::count_tokens(&req, model),
+                                _ => {
+                                    let framing = gemini::Framing::of(method, parts.uri.query());
+                                    gemini::generate_content(&req, model, framing, &mut env)
+                                }
+                            }
+                        }
                     };
                     delay = env.delay;
                     reply
@@ -400,6 +427,17 @@ fn process(
     Outcome::Deliver(delivery, request_id)
 }
 
+/// A 400 in the provider's error shape.
+fn bad_request(provider: Provider, message: &str) -> Reply {
+    match provider {
+        Provider::Gemini => gemini::bad_request(message),
+        _ => Reply::json(
+            StatusCode::BAD_REQUEST,
+            anthropic::error_body("invalid_request_error", message),
+        ),
+    }
+}
+
 /// Whether the request asks for compaction (see [`MockRecord::compaction`]).
 fn endpoint_asks_compaction(endpoint: Endpoint, json: Option<&Value>) -> bool {
     match endpoint {
@@ -410,7 +448,7 @@ fn endpoint_asks_compaction(endpoint: Endpoint, json: Option<&Value>) -> bool {
 }
 
 fn respond(d: Delivery, provider: Provider, request_id: &str) -> Response<MockBody> {
-    let body = if d.sse || d.abort || d.pace.is_some() {
+    let body = if d.sse || d.chunked || d.abort || d.pace.is_some() {
         MockBody::chunks(d.chunks, d.pace, d.abort)
     } else {
         MockBody::full(d.chunks.concat())

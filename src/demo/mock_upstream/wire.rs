@@ -9,7 +9,7 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-const RANK: [&str; 46] = [
+const RANK: [&str; 59] = [
     "id",
     "type",
     "object",
@@ -56,6 +56,20 @@ const RANK: [&str; 46] = [
     "service_tier",
     "system_fingerprint",
     "usage",
+    // Gemini: the body's members and `usageMetadata`'s counts in the real API's order.
+    "candidates",
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "totalTokenCount",
+    "cachedContentTokenCount",
+    "promptTokensDetails",
+    "cacheTokensDetails",
+    "thoughtsTokenCount",
+    "toolUsePromptTokenCount",
+    "toolUsePromptTokensDetails",
+    "usageMetadata",
+    "modelVersion",
+    "responseId",
 ];
 
 fn rank(key: &str) -> usize {

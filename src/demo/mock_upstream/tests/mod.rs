@@ -3,6 +3,7 @@
 
 mod faults;
 mod formats;
+mod gemini;
 mod openai;
 
 use bytes::Bytes;
