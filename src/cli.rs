@@ -28,9 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Run an agent behind the measuring proxy: `agentprof run -- claude`.
     ///
-    /// Every command gets ANTHROPIC_BASE_URL and OPENAI_BASE_URL pointing at the proxy and, with
-    /// the telemetry receiver on, OpenTelemetry settings pointing at it (OTEL_*, and
-    /// CLAUDE_CODE_ENABLE_TELEMETRY=1). A command run as `codex` also gets
+    /// Every command gets ANTHROPIC_BASE_URL, OPENAI_BASE_URL and GOOGLE_GEMINI_BASE_URL pointing
+    /// at the proxy and, with the telemetry receiver on, OpenTelemetry settings pointing at it
+    /// (OTEL_*, CLAUDE_CODE_ENABLE_TELEMETRY=1, GEMINI_TELEMETRY_* unless Gemini CLI's own
+    /// telemetry goes where agentprof cannot forward it). A command run as `codex` also gets
     /// `-c openai_base_url="<proxy>/openai/v1"` before its own arguments, since Codex reads no
     /// base URL from the environment (with a ChatGPT login its calls then go on to
     /// --chatgpt-upstream), and, with the receiver on, `-c otel.exporter=…` pointing its log

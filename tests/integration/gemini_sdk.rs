@@ -1,6 +1,7 @@
 //! The official `google-genai` Python SDK as a client of the mock upstream's Gemini API, direct
-//! (no proxy): the SDK must parse every answer (SSE framing, JSON mode, countTokens), and its
-//! `usage_metadata` must equal, field by field, what the mock recorded it sent.
+//! and through `agentprof run`: the SDK must parse every answer (SSE framing, JSON mode,
+//! countTokens), and its `usage_metadata` must equal, field by field, what the mock recorded it
+//! sent — and, through the proxy, what the trace says.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -9,7 +10,7 @@ use agentprof::demo::mock_upstream::MockRecord;
 use agentprof::observation::Usage;
 use serde_json::Value;
 
-use crate::support::{Mock, python, python_script, stderr};
+use crate::support::{Mock, python, python_script, run_under_agentprof, stderr, trace};
 
 /// The SDK's `usage_metadata` in agentprof's convention: `input = prompt − cached + toolUse`,
 /// `output = candidates + thoughts`.
@@ -139,4 +140,59 @@ fn google_genai_sdk_parses_the_mock_and_its_usage_matches_the_records() {
     assert_eq!(counted.usage, None);
     assert_eq!(counted.status, Some(200));
     assert_eq!(records.len(), 5, "one record per call, no retries");
+}
+
+/// A user's script under `agentprof run`: the SDK finds the proxy by itself (it reads the
+/// `GOOGLE_GEMINI_BASE_URL` agentprof sets), gets every byte the mock sent, and the trace has each
+/// call with the usage the SDK read; countTokens is an other request.
+#[test]
+fn google_genai_sdk_under_agentprof_run_is_measured_exactly() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("seen.json");
+    let script = python_script("gemini_client.py");
+    let python = python();
+    let output = run_under_agentprof(
+        &mock,
+        dir.path(),
+        &[
+            python.to_str().unwrap(),
+            &script,
+            "env",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let seen: Vec<Value> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let trace = trace(dir.path());
+    let records = mock.records();
+    for kind in ["generate", "stream", "json", "search"] {
+        let s = by_kind(&seen, kind);
+        let call = trace
+            .calls
+            .iter()
+            .find(|c| c.response_id.as_deref() == s["response_id"].as_str())
+            .unwrap_or_else(|| panic!("{kind} not in the trace"));
+        let record = records
+            .iter()
+            .find(|r| r.response_id == call.response_id)
+            .unwrap();
+        assert_eq!(call.usage, Some(convention(&s["usage"])), "{kind}");
+        assert_eq!(call.usage, record.usage, "{kind}");
+        assert_eq!(call.api, agentprof::observation::ApiKind::GenerateContent);
+        assert_eq!(call.model, record.model, "{kind}");
+        assert_eq!(call.stream, kind == "stream", "{kind}");
+        assert_eq!(call.client_bytes, Some(call.response_bytes), "{kind}");
+        assert!(call.error.is_none(), "{kind}: {:?}", call.error);
+    }
+    let counted: Vec<_> = trace
+        .calls
+        .iter()
+        .filter(|c| c.path.contains(":countTokens"))
+        .collect();
+    assert_eq!(counted.len(), 1);
+    assert!(!counted[0].is_model_call() && counted[0].usage.is_none());
+    assert_eq!(trace.calls.len(), 5);
+    let text = std::fs::read_to_string(dir.path().join("trace.jsonl")).unwrap();
+    assert!(!text.contains("SECRETKEY"));
 }

@@ -1,6 +1,7 @@
 """Drives the official `google-genai` SDK against a Gemini API base URL and records what it saw.
 
-Usage: gemini_client.py BASE_URL OUT_PATH. Writes a JSON list of observations (one per call) to
+Usage: gemini_client.py BASE_URL OUT_PATH (BASE_URL `env`: the SDK's own default, which reads
+GOOGLE_GEMINI_BASE_URL, as a user's script under `agentprof run` does). Writes a JSON list of observations (one per call) to
 OUT_PATH; the Rust test compares them with the mock upstream's own record of what it sent.
 """
 
@@ -47,10 +48,8 @@ def text_of(response):
 
 def main() -> None:
     base_url, out_path = sys.argv[1], sys.argv[2]
-    client = genai.Client(
-        api_key="test-SECRETKEY-gemini-0123456789",
-        http_options=types.HttpOptions(base_url=base_url),
-    )
+    options = None if base_url == "env" else types.HttpOptions(base_url=base_url)
+    client = genai.Client(api_key="test-SECRETKEY-gemini-0123456789", http_options=options)
     model = "gemini-3.8-flash"
     system = "You are a careful assistant. " * 200
     seen = []

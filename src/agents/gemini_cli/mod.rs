@@ -137,10 +137,11 @@ fn notes(
             "Gemini CLI has no auth type saved. With GOOGLE_GEMINI_BASE_URL set (agentprof sets \
              it to {}), Gemini CLI 0.44 and later refuse to run headless (\"Invalid auth method \
              selected.\", exit 41) and ask interactively. Add \
-             {{\"security\":{{\"auth\":{{\"selectedType\":\"gemini-api-key\"}}}}}} to \
-             ~/.gemini/settings.json (what its own \"Use Gemini API Key\" choice saves), with \
-             your key in GEMINI_API_KEY",
-            endpoints.gemini_base_url
+             {{\"security\":{{\"auth\":{{\"selectedType\":\"gemini-api-key\"}}}}}} to {} \
+             (what its own \"Use Gemini API Key\" choice saves), with your key in \
+             GEMINI_API_KEY",
+            endpoints.gemini_base_url,
+            settings.user_file.display()
         )),
     }
     if let (Some(_), Some(Err(why))) = (&endpoints.telemetry, settings.telemetry.forwardable()) {
@@ -170,6 +171,7 @@ mod tests {
         GeminiSettings {
             selected_auth: Some(("gemini-api-key".into(), "/h/.gemini/settings.json".into())),
             telemetry: Telemetry::default(),
+            user_file: "/h/.gemini/settings.json".into(),
         }
     }
 
@@ -233,6 +235,7 @@ mod tests {
         let with = |kind: Option<&str>| GeminiSettings {
             selected_auth: kind.map(|k| (k.to_string(), "/h/.gemini/settings.json".into())),
             telemetry: Telemetry::default(),
+            user_file: "/h/.gemini/settings.json".into(),
         };
         let one = |settings: GeminiSettings, env: &[(&str, &str)]| {
             let env = env
@@ -247,6 +250,7 @@ mod tests {
         assert!(one(with(Some("vertex-ai")), &[]).contains("GOOGLE_VERTEX_BASE_URL"));
         let none = one(with(None), &[]);
         assert!(none.contains("exit 41") && none.contains("\"selectedType\":\"gemini-api-key\""));
+        assert!(none.contains("to /h/.gemini/settings.json"), "{none}");
         assert!(one(with(None), &[("GOOGLE_GENAI_USE_GCA", "true")]).contains("bypass"));
         assert!(notes(&endpoints(false), &with(Some("gateway")), &HashMap::new()).is_empty());
     }

@@ -22,6 +22,8 @@ pub struct GeminiSettings {
     pub selected_auth: Option<(String, PathBuf)>,
     /// The user's own telemetry settings (files, then their environment).
     pub telemetry: Telemetry,
+    /// The user's settings file (`<home>/.gemini/settings.json`), whether it exists or not.
+    pub user_file: PathBuf,
 }
 
 /// Where Gemini CLI's telemetry would go without agentprof.
@@ -102,7 +104,10 @@ impl GeminiSettings {
     /// Reads the settings files at `at` (lowest precedence first), then the telemetry
     /// variables of `env`.
     pub fn read(at: &Locations, env: &HashMap<String, String>) -> GeminiSettings {
-        let mut settings = GeminiSettings::default();
+        let mut settings = GeminiSettings {
+            user_file: at.user.clone(),
+            ..GeminiSettings::default()
+        };
         for path in [&at.system_defaults, &at.user, &at.workspace, &at.system] {
             if let Some(value) = std::fs::read_to_string(path)
                 .ok()

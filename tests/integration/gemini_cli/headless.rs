@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use agentprof::observation::{Category, Provider};
 
 use super::{
-    GeminiUser, KEY, NEWEST, OLDEST, RoleTokens, as_role_tokens, category_of_role,
-    gemini_package, report, stats_roles,
+    GeminiUser, KEY, NEWEST, OLDEST, RoleTokens, as_role_tokens, category_of_role, gemini_package,
+    report, stats_roles,
 };
 use crate::support::Mock;
 
@@ -71,7 +71,9 @@ fn headless_is_exact(pin: &str) {
     let user = GeminiUser::new(pin, serde_json::json!({}));
     let ran = user.run(&mock, "trace.jsonl", &[], &["-p", "say hi"]);
     assert!(
-        ran.answer["response"].as_str().is_some_and(|r| !r.is_empty()),
+        ran.answer["response"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
         "{}",
         ran.answer
     );
@@ -82,7 +84,12 @@ fn headless_is_exact(pin: &str) {
         .into_iter()
         .filter(|r| r.provider == "gemini" && r.response_id.is_some())
         .collect();
-    let calls: Vec<_> = ran.trace.calls.iter().filter(|c| c.is_model_call()).collect();
+    let calls: Vec<_> = ran
+        .trace
+        .calls
+        .iter()
+        .filter(|c| c.is_model_call())
+        .collect();
     assert_eq!(calls.len(), served.len(), "{:#?}", ran.trace.calls);
     for record in &served {
         let call = calls
@@ -109,7 +116,11 @@ fn headless_is_exact(pin: &str) {
         .filter(|c| c.classified_by == "rule:gemini-router")
         .collect();
     assert_eq!(router.len(), 1, "{calls:#?}");
-    assert!(router.iter().all(|c| !c.stream && c.category == Category::Utility));
+    assert!(
+        router
+            .iter()
+            .all(|c| !c.stream && c.category == Category::Utility)
+    );
 
     // Its telemetry, joined: each role agentprof reports equals Gemini CLI's own count.
     let report = report(&ran.trace_path, &[]);
@@ -153,7 +164,11 @@ fn headless_is_exact(pin: &str) {
     // The session Gemini CLI names in its telemetry is the session of every call.
     let session = ran.answer["session_id"].as_str().unwrap();
     assert_eq!(
-        report["sessions"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        report["sessions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         vec![session],
         "{:#}",
         report["sessions"]
@@ -162,4 +177,33 @@ fn headless_is_exact(pin: &str) {
     // The key is in no output.
     let trace_text = std::fs::read_to_string(&ran.trace_path).unwrap();
     assert!(!trace_text.contains(KEY) && !ran.stderr.contains(KEY));
+}
+
+/// With no auth type saved, Gemini CLI 0.44 and later refuse the `gateway` type the base URL
+/// selects, headless: `run` says before the run what to add and where, and passes the agent's
+/// exit code on; nothing reaches the upstream and nothing is made up.
+#[test]
+fn gemini_without_a_saved_auth_type_is_told_what_to_add() {
+    let mock = Mock::start();
+    let user = GeminiUser::new(NEWEST, serde_json::json!({}));
+    user.write_settings(&serde_json::json!({"privacy": {"usageStatisticsEnabled": false}}));
+    let output = user.command_output(&mock, "trace.jsonl", &[], &["-p", "say hi"]);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(41), "{stderr}");
+    let settings = user.home().join(".gemini/settings.json");
+    assert!(
+        stderr.contains("Gemini CLI has no auth type saved")
+            && stderr.contains(&format!("to {}", settings.display()))
+            && stderr.contains(r#""selectedType":"gemini-api-key""#),
+        "{stderr}"
+    );
+    assert!(mock.records().is_empty());
+    // The user's settings are theirs: not rewritten.
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        serde_json::to_string_pretty(
+            &serde_json::json!({"privacy": {"usageStatisticsEnabled": false}})
+        )
+        .unwrap()
+    );
 }

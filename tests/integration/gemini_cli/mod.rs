@@ -95,8 +95,7 @@ impl GeminiUser {
             "privacy": {"usageStatisticsEnabled": false},
             "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},
         });
-        if let (Some(base), serde_json::Value::Object(extra)) = (settings.as_object_mut(), extra)
-        {
+        if let (Some(base), serde_json::Value::Object(extra)) = (settings.as_object_mut(), extra) {
             base.extend(extra);
         }
         user.write_settings(&settings);

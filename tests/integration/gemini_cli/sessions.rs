@@ -127,7 +127,12 @@ fn gemini_codebase_investigator_is_a_subagent_on_the_newest_pinned_gemini_cli() 
         ..MockConfig::default()
     });
     let user = GeminiUser::new(NEWEST, serde_json::json!({}));
-    let ran = user.run(&mock, "trace.jsonl", &[], &["-p", "investigate the code base"]);
+    let ran = user.run(
+        &mock,
+        "trace.jsonl",
+        &[],
+        &["-p", "investigate the code base"],
+    );
     let roles = stats_roles(&ran.answer);
     let subagent = roles
         .get("subagent")
