@@ -18,6 +18,7 @@ mod demo_e2e;
 mod fault_suite;
 mod faults;
 mod gemini_cli;
+mod gemini_proxy;
 mod gemini_sdk;
 mod html_chromium;
 mod html_report;

@@ -1,0 +1,139 @@
+//! The Gemini API through `agentprof proxy`, bad input: a path agentprof does not know passes
+//! through and is an other request; a `usageMetadata` it cannot read reaches the client byte for
+//! byte and is recorded as unread usage, never a crash or a made-up count.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use agentprof::observation::{ApiKind, CallErrorKind, Provider};
+
+use crate::client::ProxyProcess;
+use crate::support::Mock;
+
+/// `curl` through the proxy: the status and the body it received.
+fn curl(args: &[&str], url: &str) -> (String, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "-o"])
+        .arg(&body)
+        .args([
+            "-w",
+            "%{http_code}",
+            "-H",
+            "x-goog-api-key: AIza-SECRETKEY-x",
+        ])
+        .args(args)
+        .arg(url)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        std::fs::read(&body).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn unknown_gemini_paths_pass_through_as_other_requests() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy = ProxyProcess::start(&trace_path, &["--gemini-upstream", &mock.url()]);
+    let (status, _) = curl(
+        &[],
+        &format!("{}/gemini/v1beta/models?key=AIza-SECRETKEY-q", proxy.base),
+    );
+    assert_eq!(
+        status, "404",
+        "the mock knows no model list; the client sees its answer"
+    );
+    let (status, body) = curl(
+        &[
+            "-H",
+            "content-type: application/json",
+            "--data",
+            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+        ],
+        &format!(
+            "{}/gemini/v1beta/models/gemini-3-flash-preview:countTokens",
+            proxy.base
+        ),
+    );
+    assert_eq!(status, "200");
+    assert!(String::from_utf8_lossy(&body).contains("totalTokens"));
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 2, "{:#?}", trace.calls);
+    for call in &trace.calls {
+        assert_eq!(call.provider, Provider::Gemini);
+        assert_eq!(call.api, ApiKind::Other);
+        assert!(!call.is_model_call() && call.usage.is_none());
+    }
+    assert_eq!(
+        trace.calls[0].path, "/v1beta/models?key=***",
+        "the key is masked"
+    );
+    let text = std::fs::read_to_string(&trace_path).unwrap();
+    assert!(!text.contains("SECRETKEY"));
+}
+
+#[test]
+fn an_unreadable_usage_metadata_is_recorded_as_unread_and_the_bytes_pass_untouched() {
+    const BODY: &str = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"hi\"}],\"role\": \"model\"},\"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": \"many\",\"candidatesTokenCount\": 2},\"modelVersion\": \"gemini-3-flash-preview\",\"responseId\": \"r-bad\"}\r\n\r\n";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        let mut length = 0;
+        while reader.read_line(&mut line).unwrap() > 2 {
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            line.clear();
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n",
+            BODY.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(BODY.as_bytes()).unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy = ProxyProcess::start(&trace_path, &["--gemini-upstream", &upstream]);
+    let (status, body) = curl(
+        &[
+            "-H",
+            "content-type: application/json",
+            "--data",
+            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+        ],
+        &format!(
+            "{}/gemini/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse",
+            proxy.base
+        ),
+    );
+    assert_eq!(status, "200");
+    assert_eq!(String::from_utf8(body).unwrap(), BODY);
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    assert_eq!(trace.calls.len(), 1);
+    let call = &trace.calls[0];
+    assert_eq!(call.api, ApiKind::GenerateContent);
+    assert_eq!(call.model.as_deref(), Some("gemini-3-flash-preview"));
+    assert!(call.stream);
+    assert_eq!(call.usage, None);
+    assert_eq!(call.response_id.as_deref(), Some("r-bad"));
+    let error = call.error.as_ref().unwrap();
+    assert_eq!(error.kind, CallErrorKind::Unreadable);
+    assert!(
+        error.message.starts_with("usageMetadata not readable"),
+        "{error:?}"
+    );
+    assert_eq!(call.client_bytes, Some(BODY.len() as u64));
+}
