@@ -207,3 +207,107 @@ fn gemini_without_a_saved_auth_type_is_told_what_to_add() {
         .unwrap()
     );
 }
+
+/// An OTLP/HTTP collector of the user's own: every request's path and body, as received.
+fn collector() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split(' ').nth(1).unwrap_or_default().to_string();
+            let mut length = 0;
+            line.clear();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut stream = stream;
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            );
+            if tx.send((path, body)).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// A user who sends Gemini CLI's telemetry to their own collector over OTLP/HTTP keeps it: the
+/// receiver passes every request on, prompts included (agentprof only turns them off when no
+/// one else reads them), and still joins the roles.
+#[test]
+fn gemini_users_own_http_telemetry_is_forwarded_and_its_roles_joined() {
+    let mock = Mock::start();
+    let (collector, received) = collector();
+    let user = GeminiUser::new(
+        NEWEST,
+        serde_json::json!({"telemetry": {
+            "enabled": true, "otlpProtocol": "http", "otlpEndpoint": collector}}),
+    );
+    let ran = user.run(&mock, "trace.jsonl", &[], &["-p", "say hi"]);
+    assert!(!ran.stderr.contains("left as it is"), "{}", ran.stderr);
+    let report = report(&ran.trace_path, &[]);
+    assert_eq!(
+        report["agent_roles"].as_object().map(|r| r.len()),
+        Some(2),
+        "main and the router: {:#}",
+        report["agent_roles"]
+    );
+    let logs: Vec<String> = received
+        .try_iter()
+        .filter(|(path, _)| path == "/v1/logs")
+        .map(|(_, body)| String::from_utf8_lossy(&body).into_owned())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("gemini_cli.api_response")),
+        "the collector got no api_response: {logs:?}"
+    );
+    assert!(
+        logs.iter().any(|l| l.contains("say hi")),
+        "the user's prompts stay logged for their collector"
+    );
+}
+
+/// Telemetry agentprof cannot forward (gRPC, Gemini CLI's default protocol) is left alone and
+/// the user told; the run is still measured, by the rules.
+#[test]
+fn gemini_grpc_telemetry_is_left_alone_and_said() {
+    let mock = Mock::start();
+    let user = GeminiUser::new(
+        NEWEST,
+        // Nothing listens there: Gemini CLI's exporter fails quietly, as it would without us.
+        serde_json::json!({"telemetry": {"enabled": true, "otlpEndpoint": "http://127.0.0.1:9"}}),
+    );
+    let ran = user.run(&mock, "trace.jsonl", &[], &["-p", "say hi"]);
+    assert!(
+        ran.stderr.contains(
+            "Gemini CLI's telemetry is on and it goes to http://127.0.0.1:9 over OTLP/gRPC"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.trace.telemetry.is_empty(), "{:?}", ran.trace.telemetry);
+    let calls: Vec<_> = ran
+        .trace
+        .calls
+        .iter()
+        .filter(|c| c.is_model_call())
+        .collect();
+    assert!(calls.len() >= 2);
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.classified_by.starts_with("rule:gemini-"))
+    );
+}
