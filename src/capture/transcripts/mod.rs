@@ -29,7 +29,7 @@ pub(crate) mod route;
 mod scan;
 mod skim;
 pub mod stats;
-mod timestamp;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
