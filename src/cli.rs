@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::codex_rollouts::GenCodexArgs;
+use crate::demo::gemini_chats::GenGeminiArgs;
 use crate::demo::mock_upstream::MockArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
 use crate::demo::transcript_corpus::GenTranscriptsArgs;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Write a generated Codex history with its ground truth (tests and benchmarks).
     #[command(hide = true)]
     GenCodexRollouts(GenCodexArgs),
+    /// Write a generated Gemini CLI history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenGeminiChats(GenGeminiArgs),
 }
 
 /// Options shared by `run` and `proxy`.

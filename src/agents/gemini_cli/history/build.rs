@@ -238,7 +238,7 @@ fn notes(found: &Found, report: &ImportReport, counts: &Counts) -> Vec<String> {
     ));
     if counts.no_longer_in_conversation > 0 {
         notes.push(format!(
-            "{} counted calls are no longer in the conversation Gemini CLI would resume ({} rewinds, {} history replacements: a rewind, an aborted turn rolled back, a compression): they were made, so they are counted",
+            "{} counted calls are no longer in the conversation Gemini CLI would resume ({} $rewindTo records; {} $set.messages lists replacing it: each session's first, compressions, aborted turns rolled back): they were made, so they are counted",
             counts.no_longer_in_conversation, counts.rewinds, counts.replaced_lists
         ));
     }
