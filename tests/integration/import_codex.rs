@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::codex::{NEWEST, OLDEST};
 use crate::codex_user::CodexUser;
-use crate::support::{Mock, agentprof, stderr};
+use crate::support::{Mock, agentprof, assert_trace_reports_the_same, stderr};
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
@@ -157,27 +157,7 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
     assert_eq!(lines as u64, truth.totals.requests + 2);
-    let again = agentprof()
-        .arg("report")
-        .arg(&trace)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{}", stderr(&again));
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    for key in [
-        "totals",
-        "categories",
-        "models",
-        "sessions",
-        "subagent_types",
-        "turns",
-        "kv",
-        "overhead_ratio",
-        "classification",
-    ] {
-        assert_eq!(again[key], report[key], "{key}");
-    }
+    let again = assert_trace_reports_the_same(&trace, &report);
     assert!(
         again["assumptions"]
             .as_array()

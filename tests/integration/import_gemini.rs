@@ -9,7 +9,7 @@ use agentprof::demo::gemini_chats::GeminiTruth;
 use agentprof::demo::transcript_corpus::Tokens;
 use serde_json::Value;
 
-use crate::support::{agentprof, import_json, stderr};
+use crate::support::{agentprof, assert_trace_reports_the_same, import_json, stderr};
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-gemini-chats` into `dir`; returns the ground truth it wrote.
@@ -147,27 +147,7 @@ fn gemini_import_is_exact_per_category_model_and_session_and_its_trace_reports_t
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
     assert_eq!(lines as u64, truth.totals.requests + 2);
-    let again = agentprof()
-        .arg("report")
-        .arg(&trace)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{}", stderr(&again));
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    for key in [
-        "totals",
-        "categories",
-        "models",
-        "sessions",
-        "subagent_types",
-        "turns",
-        "kv",
-        "overhead_ratio",
-        "classification",
-    ] {
-        assert_eq!(again[key], report[key], "{key}");
-    }
+    let again = assert_trace_reports_the_same(&trace, &report);
     assert!(said(&again, "assumptions", "no utility call is recorded"));
 
     // --since leaves out the calls before the date, and says how many.

@@ -168,3 +168,33 @@ pub fn assert_categories_equal(
         );
     }
 }
+
+/// `agentprof report --json TRACE` gives the figures of `report` (an import's JSON); returns
+/// the report of the trace.
+pub fn assert_trace_reports_the_same(
+    trace: &Path,
+    report: &serde_json::Value,
+) -> serde_json::Value {
+    let again = agentprof()
+        .arg("report")
+        .arg(trace)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    for key in [
+        "totals",
+        "categories",
+        "models",
+        "sessions",
+        "subagent_types",
+        "turns",
+        "kv",
+        "overhead_ratio",
+        "classification",
+    ] {
+        assert_eq!(again[key], report[key], "{key}");
+    }
+    again
+}

@@ -13,6 +13,18 @@ use crate::output::trace::{
     ReadTrace, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
 };
 
+/// What to import and how (the Codex and Gemini CLI imports).
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// The agent's directory; default: the agent's own (`$CODEX_HOME` or `~/.codex`,
+    /// `$GEMINI_CLI_HOME` or `~`).
+    pub dir: Option<PathBuf>,
+    /// Only calls answered on or after this UTC date.
+    pub since: Option<jiff::civil::Date>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+}
+
 /// A whole imported history.
 #[derive(Debug)]
 pub struct History {
@@ -137,6 +149,42 @@ pub fn damage_report(
     }
 }
 
+/// `file:line: what` for an example in `path` (of `files`, by the example's index), the path
+/// relative to the directory read.
+pub fn describe_in(example: &Example, root: &Path, path: Option<&Path>) -> String {
+    at_line(
+        &path.map_or_else(String::new, |p| relative(root, p)),
+        example,
+    )
+}
+
+/// `path` below `root`, as shown in reports.
+pub fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Calls `each(number, line, complete)` for every line of `bytes` that is not blank, numbered
+/// from 1 counting blank ones; `complete` is false for a last line without its newline.
+pub fn each_line(bytes: &[u8], mut each: impl FnMut(u64, &[u8], bool)) {
+    let mut start = 0;
+    let mut number = 0u64;
+    while start < bytes.len() {
+        let (end, next, complete) = match memchr::memchr(b'\n', &bytes[start..]) {
+            Some(at) => (start + at, start + at + 1, true),
+            None => (bytes.len(), bytes.len(), false),
+        };
+        number += 1;
+        let line = &bytes[start..end];
+        start = next;
+        if !line.trim_ascii().is_empty() {
+            each(number, line, complete);
+        }
+    }
+}
+
 /// `path:line: what`, or `path: what` for a whole-file problem.
 pub fn at_line(path: &str, example: &Example) -> String {
     match example.line {
@@ -209,6 +257,22 @@ mod tests {
             line,
             call: Call::blank(),
         }
+    }
+
+    #[test]
+    fn lines_are_numbered_with_blank_ones_and_the_last_may_be_cut() {
+        let mut seen = Vec::new();
+        each_line(b"a\n\n  \nb\nc", |n, line, complete| {
+            seen.push((n, line.to_vec(), complete));
+        });
+        assert_eq!(
+            seen,
+            [
+                (1, b"a".to_vec(), true),
+                (4, b"b".to_vec(), true),
+                (5, b"c".to_vec(), false)
+            ]
+        );
     }
 
     #[test]

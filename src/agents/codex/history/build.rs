@@ -8,7 +8,9 @@ use super::count::{self, Tally};
 use super::discover::Found;
 use super::scan::Scanned;
 use crate::capture::transcripts::ImportReport;
-use crate::capture::transcripts::history::{History, Pending, at_line, damage_report, place};
+use crate::capture::transcripts::history::{
+    History, Pending, damage_report, describe_in, place, relative,
+};
 use crate::capture::transcripts::problems::{self, Problems};
 use crate::capture::transcripts::stats::{Duplicates, FileCounts, versions_seen};
 use crate::observation::{ApiKind, Call, Category, Provider};
@@ -151,7 +153,11 @@ fn count_all(scanned: &[Scanned], found: &Found) -> (Vec<Tally>, Vec<String>) {
                     count::replayed_prefix(&file.events, &count::totals(&parent.events))
                 }
                 Some((id, None)) => {
-                    orphans.push(format!("{} (forked from {id})", path_of(found, file.file)));
+                    let path = found
+                        .files
+                        .get(file.file as usize)
+                        .map_or_else(String::new, |f| relative(&found.root, &f.path));
+                    orphans.push(format!("{path} (forked from {id})"));
                     0
                 }
                 None => 0,
@@ -189,20 +195,11 @@ fn versions(scanned: &[Scanned], tallies: &[Tally]) -> BTreeMap<String, u64> {
     out
 }
 
-fn path_of(found: &Found, file: u32) -> String {
-    found
-        .files
-        .get(file as usize)
-        .map_or_else(String::new, |f| {
-            f.path
-                .strip_prefix(&found.root)
-                .unwrap_or(&f.path)
-                .display()
-                .to_string()
-        })
-}
-
 /// `file:line: what`, the file relative to the Codex directory.
 fn describe(example: &problems::Example, found: &Found) -> String {
-    at_line(&path_of(found, example.file), example)
+    let path = found
+        .files
+        .get(example.file as usize)
+        .map(|f| f.path.as_path());
+    describe_in(example, &found.root, path)
 }

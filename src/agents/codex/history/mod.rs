@@ -19,25 +19,12 @@ pub mod discover;
 mod line;
 mod scan;
 
-use std::path::PathBuf;
-
-pub use crate::capture::transcripts::history::History;
+pub use crate::capture::transcripts::history::{History, HistoryOptions};
 pub use discover::DiscoverError;
 
 use crate::capture::transcripts::parallel::{largest_first, worker_count};
 use discover::{codex_home, discover};
 use scan::scan;
-
-/// What to import and how.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryOptions {
-    /// A Codex home (or its `sessions`); default `$CODEX_HOME`, else `~/.codex`.
-    pub dir: Option<PathBuf>,
-    /// Only calls answered on or after this UTC date.
-    pub since: Option<jiff::civil::Date>,
-    /// Worker threads; 0 means one per core.
-    pub threads: usize,
-}
 
 /// Reads a whole Codex history.
 pub fn import(options: &HistoryOptions) -> Result<History, DiscoverError> {

@@ -8,7 +8,7 @@ use super::discover::{ChatFile, Found};
 use super::line::{Kind, Message};
 use super::scan::Scanned;
 use crate::capture::transcripts::ImportReport;
-use crate::capture::transcripts::history::{History, Pending, at_line, damage_report, place};
+use crate::capture::transcripts::history::{History, Pending, damage_report, describe_in, place};
 use crate::capture::transcripts::problems::{Damage, Example, Problems};
 use crate::capture::transcripts::stats::{Duplicates, FileCounts};
 use crate::observation::{ApiKind, Call, Category, Provider};
@@ -257,20 +257,11 @@ fn notes(found: &Found, report: &ImportReport, counts: &Counts) -> Vec<String> {
     notes
 }
 
-fn path_of(found: &Found, file: u32) -> String {
-    found
-        .files
-        .get(file as usize)
-        .map_or_else(String::new, |f| {
-            f.path
-                .strip_prefix(&found.root)
-                .unwrap_or(&f.path)
-                .display()
-                .to_string()
-        })
-}
-
 /// `file:line: what`, the file relative to the directory read.
 fn describe(example: &Example, found: &Found) -> String {
-    at_line(&path_of(found, example.file), example)
+    let path = found
+        .files
+        .get(example.file as usize)
+        .map(|f| f.path.as_path());
+    describe_in(example, &found.root, path)
 }

@@ -19,26 +19,13 @@ pub mod line;
 pub mod records;
 mod scan;
 
-use std::path::PathBuf;
-
-pub use crate::capture::transcripts::history::History;
+pub use crate::capture::transcripts::history::{History, HistoryOptions};
 pub use build::AGENT;
 pub use discover::DiscoverError;
 
 use crate::capture::transcripts::parallel::{largest_first, worker_count};
 use discover::{discover, gemini_home};
 use scan::scan;
-
-/// What to import and how.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryOptions {
-    /// A Gemini home (or its `.gemini`, or its `tmp`); default `$GEMINI_CLI_HOME`, else `~`.
-    pub dir: Option<PathBuf>,
-    /// Only calls answered on or after this UTC date.
-    pub since: Option<jiff::civil::Date>,
-    /// Worker threads; 0 means one per core.
-    pub threads: usize,
-}
 
 /// Reads a whole Gemini CLI history.
 pub fn import(options: &HistoryOptions) -> Result<History, DiscoverError> {

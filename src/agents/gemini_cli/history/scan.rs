@@ -4,6 +4,7 @@
 use super::discover::ChatFile;
 use super::line::{LineError, Record, read, read_legacy};
 use super::records::Log;
+use crate::capture::transcripts::history::each_line;
 use crate::capture::transcripts::problems::{Damage, Problems};
 
 /// One file, read.
@@ -58,19 +59,7 @@ fn legacy(bytes: &[u8], out: &mut Scanned) {
 }
 
 fn lines(bytes: &[u8], out: &mut Scanned) {
-    let mut start = 0;
-    let mut number = 0u64;
-    while start < bytes.len() {
-        let (end, next, complete) = match memchr::memchr(b'\n', &bytes[start..]) {
-            Some(at) => (start + at, start + at + 1, true),
-            None => (bytes.len(), bytes.len(), false),
-        };
-        number += 1;
-        let line = &bytes[start..end];
-        start = next;
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
+    each_line(bytes, |number, line, complete| {
         out.lines += 1;
         match read(line) {
             Ok(record) => {
@@ -81,7 +70,7 @@ fn lines(bytes: &[u8], out: &mut Scanned) {
             }
             Err(err) => damaged(out, number, err, complete),
         }
-    }
+    });
 }
 
 fn damaged(out: &mut Scanned, line: u64, err: LineError, complete: bool) {
