@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use agentprof::demo::gemini_chats::GeminiTruth;
-use agentprof::demo::transcript_corpus::Tokens;
 use serde_json::Value;
 
-use crate::support::{agentprof, assert_trace_reports_the_same, import_json, stderr};
+use crate::support::{
+    agentprof, assert_trace_reports_the_same, import_json, stderr, tokens_of, truth_tokens,
+};
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-gemini-chats` into `dir`; returns the ground truth it wrote.
@@ -22,31 +23,6 @@ fn generate(dir: &Path, size_mb: &str, seed: u64) -> GeminiTruth {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
-}
-
-fn tokens_of(usage: &Value) -> [u64; 5] {
-    [
-        "requests",
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-    ]
-    .map(|k| {
-        usage[k]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{k} in {usage}"))
-    })
-}
-
-fn truth_tokens(t: &Tokens) -> [u64; 5] {
-    [
-        t.requests,
-        t.input_tokens,
-        t.output_tokens,
-        t.cache_creation_input_tokens,
-        t.cache_read_input_tokens,
-    ]
 }
 
 fn said(report: &Value, key: &str, needle: &str) -> bool {

@@ -198,3 +198,30 @@ pub fn assert_trace_reports_the_same(
     }
     again
 }
+
+/// A report bucket's requests and tokens by type.
+pub fn tokens_of(usage: &serde_json::Value) -> [u64; 5] {
+    [
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .map(|k| {
+        usage[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {usage}"))
+    })
+}
+
+/// A ground truth's requests and tokens by type, as [`tokens_of`] gives a report's.
+pub fn truth_tokens(t: &agentprof::demo::transcript_corpus::Tokens) -> [u64; 5] {
+    [
+        t.requests,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_creation_input_tokens,
+        t.cache_read_input_tokens,
+    ]
+}

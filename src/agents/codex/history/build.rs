@@ -84,17 +84,13 @@ pub(super) fn build(
         lines: scanned.iter().map(|s| s.lines).sum(),
         lines_parsed: scanned.iter().map(|s| s.lines_parsed).sum(),
         calls: calls.len() as u64,
-        // Claude Code's fields; a Codex import has none of these.
-        claude_code_versions: BTreeMap::new(),
-        calls_before_2_1_97: 0,
         duplicates,
-        synthetic_entries: 0,
-        unmatched_request_refs: 0,
-        calls_without_message_id: 0,
         since: since.map(|d| d.to_string()),
         calls_before_since: placed.before_since,
         damaged: damage.damaged,
         damage_examples: damage.examples,
+        // Claude Code's fields (versions, synthetic entries, request refs): none here.
+        ..ImportReport::default()
     };
     let mut notes = vec![versions_seen("Codex", &versions)];
     notes.push(format!(
