@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::codex_rollouts::GenCodexArgs;
+use crate::demo::gemini_chats::GenGeminiArgs;
 use crate::demo::mock_upstream::MockArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
 use crate::demo::transcript_corpus::GenTranscriptsArgs;
@@ -42,7 +43,7 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
-    /// Import an agent's local history (Claude Code transcripts, Codex rollouts) into the same report.
+    /// Import an agent's local history (Claude Code transcripts, Codex rollouts, Gemini CLI chats) into the same report.
     Import(ImportArgs),
     /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
     /// files, overrides, sweeps, calibration from a trace.
@@ -66,6 +67,9 @@ pub enum Command {
     /// Write a generated Codex history with its ground truth (tests and benchmarks).
     #[command(hide = true)]
     GenCodexRollouts(GenCodexArgs),
+    /// Write a generated Gemini CLI history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenGeminiChats(GenGeminiArgs),
 }
 
 /// Options shared by `run` and `proxy`.
@@ -254,6 +258,19 @@ pub enum ImportSource {
     ClaudeCode(ClaudeCodeImportArgs),
     /// Codex CLI's rollouts: $CODEX_HOME or ~/.codex (or DIR), sessions/ and archived_sessions/.
     Codex(CodexImportArgs),
+    /// Gemini CLI's chat files: $GEMINI_CLI_HOME or ~ (or DIR), .gemini/tmp/<project>/chats/.
+    Gemini(GeminiImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GeminiImportArgs {
+    /// A Gemini home, or its .gemini/ or .gemini/tmp/ directory [default: $GEMINI_CLI_HOME,
+    /// else ~].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -293,12 +293,20 @@ pub const CODEX_IMPORT_LIMITS: [&str; 3] = [
     "imported calls have no memory samples (memory figures are null) and their times are when the rollout was written",
 ];
 
-/// The limits an import trace's command names (`agentprof import codex …` or claude-code).
+/// What an import from Gemini CLI's chat files cannot see or count right.
+pub const GEMINI_IMPORT_LIMITS: [&str; 3] = [
+    "imported from Gemini CLI chat files: they record only the model turns of the conversation and its sub-agents; no utility call is recorded (model router, chat compression and its verify call, loop detection, tool-output and session summaries, next-speaker check, web search and fetch, edit fixer, auto-memory extraction), nor retries and failed calls: the import undercounts by exactly those; only a live `agentprof run` sees them",
+    "a chat file records a call's usage when its response was complete, not when it was sent, nor its latency, request id or served model version: imported calls have no duration and no request id, their model is the one Gemini CLI asked for; thoughts are inside output_tokens (shown apart as reasoning_output_tokens) and the tool-use prompt inside input_tokens (shown apart as tool_use_input_tokens)",
+    "imported calls have no memory samples (memory figures are null) and their times are when the chat file was written",
+];
+
+/// The limits an import trace's command names (`agentprof import codex …`, gemini, or
+/// claude-code).
 fn import_limits(command: &[String]) -> &'static [&'static str] {
-    if command.get(2).map(String::as_str) == Some("codex") {
-        &CODEX_IMPORT_LIMITS
-    } else {
-        &IMPORT_LIMITS
+    match command.get(2).map(String::as_str) {
+        Some("codex") => &CODEX_IMPORT_LIMITS,
+        Some("gemini") => &GEMINI_IMPORT_LIMITS,
+        _ => &IMPORT_LIMITS,
     }
 }
 

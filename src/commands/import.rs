@@ -1,34 +1,51 @@
-//! `agentprof import claude-code [DIR]` and `agentprof import codex [DIR]`: a history read from
-//! an agent's local files, reported like a trace.
+//! `agentprof import claude-code [DIR]`, `agentprof import codex [DIR]` and `agentprof import
+//! gemini [DIR]`: a history read from an agent's local files, reported like a trace.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::options;
-use crate::agents::codex_history::{self, HistoryOptions};
+use crate::agents::{codex_history, gemini_history};
 use crate::attribute::summary::ReportOptions;
+use crate::capture::transcripts::history::History;
 use crate::capture::transcripts::{ImportOptions, Progress, import};
-use crate::cli::{ClaudeCodeImportArgs, CodexImportArgs, ImportArgs, ImportSource};
+use crate::cli::{
+    ClaudeCodeImportArgs, CodexImportArgs, GeminiImportArgs, ImportArgs, ImportCommonArgs,
+    ImportSource,
+};
 use crate::error::InputError;
 
 /// The `import` command.
 pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
     match args.source {
         ImportSource::ClaudeCode(args) => claude_code(args),
-        ImportSource::Codex(args) => codex(args),
+        ImportSource::Codex(CodexImportArgs { dir, common }) => history(&common, || {
+            codex_history::import(&codex_history::HistoryOptions {
+                dir,
+                since: common.since,
+                threads: common.threads,
+            })
+        }),
+        ImportSource::Gemini(GeminiImportArgs { dir, common }) => history(&common, || {
+            gemini_history::import(&gemini_history::HistoryOptions {
+                dir,
+                since: common.since,
+                threads: common.threads,
+            })
+        }),
     }
 }
 
-fn codex(CodexImportArgs { dir, common: args }: CodexImportArgs) -> anyhow::Result<i32> {
+/// An import read whole into calls (Codex, Gemini CLI): `read` runs once the options are
+/// checked; its error is the user's input (a missing directory).
+fn history<E: std::fmt::Display>(
+    args: &ImportCommonArgs,
+    read: impl FnOnce() -> Result<History, E>,
+) -> anyhow::Result<i32> {
     // Options are checked before the reading, not after.
     let prices = options::prices(args.prices.as_deref())?;
     let kv_profile = options::kv_profile(&args.kv_profile)?;
-    let history = codex_history::import(&HistoryOptions {
-        dir,
-        since: args.since,
-        threads: args.threads,
-    })
-    .map_err(|e| InputError::new(e.to_string()))?;
+    let history = read().map_err(|e| InputError::new(e.to_string()))?;
     if let Some(path) = &args.trace {
         history.write_trace(path)?;
         eprintln!(

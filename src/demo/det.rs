@@ -62,6 +62,33 @@ impl Rng {
         lo + self.next_u64() % (hi - lo + 1)
     }
 
+    /// A UUID in v4 layout, from two draws.
+    pub(crate) fn uuid(&mut self) -> String {
+        let a = self.next_u64();
+        let b = self.next_u64();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Between `min` and `max` bytes of `text` repeated from a random start in its first half
+    /// (`text` is ASCII).
+    pub(crate) fn filler(&mut self, text: &str, min: u64, max: u64) -> String {
+        let len = self.range(min, max) as usize;
+        let start = self.range(0, text.len() as u64 / 2) as usize;
+        let mut out = String::with_capacity(len);
+        while out.len() < len {
+            out.push_str(&text[start..]);
+        }
+        out.truncate(len);
+        out
+    }
+
     /// Picks one element of a non-empty slice.
     pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         if items.is_empty() {

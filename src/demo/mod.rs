@@ -9,6 +9,7 @@
 
 pub mod codex_rollouts;
 mod det;
+pub mod gemini_chats;
 pub mod mock_upstream;
 mod sse;
 pub mod synthetic_agent;

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use agentprof::demo::codex_rollouts::CodexTruth;
-use agentprof::demo::transcript_corpus::Tokens;
 use serde_json::Value;
 
 use crate::codex::{NEWEST, OLDEST};
 use crate::codex_user::CodexUser;
-use crate::support::{Mock, agentprof, stderr};
+use crate::support::{
+    Mock, agentprof, assert_trace_reports_the_same, stderr, tokens_of, truth_tokens,
+};
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
@@ -30,31 +31,6 @@ fn generate(dir: &Path, size_mb: &str, seed: u64) -> CodexTruth {
 /// `agentprof import codex DIR --json …`: the JSON and the run.
 fn import_json(dir: &Path, extra: &[&str]) -> (Value, Output) {
     crate::support::import_json("codex", dir, extra)
-}
-
-fn tokens_of(usage: &Value) -> [u64; 5] {
-    [
-        "requests",
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-    ]
-    .map(|k| {
-        usage[k]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{k} in {usage}"))
-    })
-}
-
-fn truth_tokens(t: &Tokens) -> [u64; 5] {
-    [
-        t.requests,
-        t.input_tokens,
-        t.output_tokens,
-        t.cache_creation_input_tokens,
-        t.cache_read_input_tokens,
-    ]
 }
 
 #[test]
@@ -157,27 +133,7 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
     assert_eq!(lines as u64, truth.totals.requests + 2);
-    let again = agentprof()
-        .arg("report")
-        .arg(&trace)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{}", stderr(&again));
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    for key in [
-        "totals",
-        "categories",
-        "models",
-        "sessions",
-        "subagent_types",
-        "turns",
-        "kv",
-        "overhead_ratio",
-        "classification",
-    ] {
-        assert_eq!(again[key], report[key], "{key}");
-    }
+    let again = assert_trace_reports_the_same(&trace, &report);
     assert!(
         again["assumptions"]
             .as_array()

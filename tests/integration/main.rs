@@ -24,6 +24,7 @@ mod html_chromium;
 mod html_report;
 mod import;
 mod import_codex;
+mod import_gemini;
 mod load;
 mod otlp_export;
 mod prices;

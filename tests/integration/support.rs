@@ -170,3 +170,60 @@ pub fn assert_categories_equal(
         );
     }
 }
+
+/// `agentprof report --json TRACE` gives the figures of `report` (an import's JSON); returns
+/// the report of the trace.
+pub fn assert_trace_reports_the_same(
+    trace: &Path,
+    report: &serde_json::Value,
+) -> serde_json::Value {
+    let again = agentprof()
+        .arg("report")
+        .arg(trace)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    for key in [
+        "totals",
+        "categories",
+        "models",
+        "sessions",
+        "subagent_types",
+        "turns",
+        "kv",
+        "overhead_ratio",
+        "classification",
+    ] {
+        assert_eq!(again[key], report[key], "{key}");
+    }
+    again
+}
+
+/// A report bucket's requests and tokens by type.
+pub fn tokens_of(usage: &serde_json::Value) -> [u64; 5] {
+    [
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .map(|k| {
+        usage[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {usage}"))
+    })
+}
+
+/// A ground truth's requests and tokens by type, as [`tokens_of`] gives a report's.
+pub fn truth_tokens(t: &agentprof::demo::transcript_corpus::Tokens) -> [u64; 5] {
+    [
+        t.requests,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_creation_input_tokens,
+        t.cache_read_input_tokens,
+    ]
+}

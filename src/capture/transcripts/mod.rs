@@ -19,6 +19,8 @@
 mod calls;
 pub mod discover;
 mod entry;
+pub mod history;
+pub mod parallel;
 pub mod problems;
 mod reader;
 pub(crate) mod record;
@@ -27,7 +29,7 @@ pub(crate) mod route;
 mod scan;
 mod skim;
 pub mod stats;
-mod timestamp;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -264,7 +266,7 @@ fn assemble(
         damaged: problems
             .counts
             .iter()
-            .map(|(k, n)| (damage_key(*k), *n))
+            .map(|(k, n)| (k.key().to_string(), *n))
             .collect(),
         // Unreadable paths first: a whole file missing matters more than a line.
         damage_examples: found
@@ -306,23 +308,13 @@ fn flagged(entries: &[Entry], flag: u8) -> u64 {
     entries.iter().filter(|e| e.flags & flag != 0).count() as u64
 }
 
-fn damage_key(damage: Damage) -> String {
-    serde_json::to_value(damage)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 /// `file:line: what` with the file relative to the projects directory.
 fn describe(example: &problems::Example, files: &[TranscriptFile], root: &Path) -> String {
     let Some(file) = files.get(example.file as usize) else {
         return example.detail.clone();
     };
     let path = file.path.strip_prefix(root).unwrap_or(&file.path).display();
-    match example.line {
-        0 => format!("{path}: {}", example.detail),
-        line => format!("{path}:{line}: {}", example.detail),
-    }
+    history::at_line(&path.to_string(), example)
 }
 
 fn warnings(report: &ImportReport, problems: &Problems) -> Vec<String> {

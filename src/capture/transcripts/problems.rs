@@ -21,6 +21,8 @@ pub enum Damage {
     MissingFields,
     /// A line too long to read whole.
     TooLong,
+    /// A record whose token total is not the sum of its parts: reported, and used as written.
+    TotalMismatch,
 }
 
 impl Damage {
@@ -32,6 +34,29 @@ impl Damage {
             Damage::Unparsable => "lines that do not parse",
             Damage::MissingFields => "records missing a needed field",
             Damage::TooLong => "lines too long to read",
+            Damage::TotalMismatch => "token counts whose total is not the sum of their parts",
+        }
+    }
+
+    /// What became of the damaged input: `skipped`, or `used as written` for a record that
+    /// is only inconsistent.
+    pub fn fate(self) -> &'static str {
+        match self {
+            Damage::TotalMismatch => "used as written",
+            _ => "skipped",
+        }
+    }
+
+    /// The kind's name in the report's `damaged` object (`not_json`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Damage::UnreadableFile => "unreadable_file",
+            Damage::TornLastLine => "torn_last_line",
+            Damage::NotJson => "not_json",
+            Damage::Unparsable => "unparsable",
+            Damage::MissingFields => "missing_fields",
+            Damage::TooLong => "too_long",
+            Damage::TotalMismatch => "total_mismatch",
         }
     }
 }
@@ -112,5 +137,20 @@ mod tests {
         assert_eq!(a.examples.len(), EXAMPLES);
         assert_eq!((a.examples[0].file, a.examples[0].line), (0, 0));
         assert_eq!((a.examples[1].file, a.examples[1].line), (0, 103));
+    }
+
+    #[test]
+    fn keys_are_the_serialized_names() {
+        for damage in [
+            Damage::UnreadableFile,
+            Damage::TornLastLine,
+            Damage::NotJson,
+            Damage::Unparsable,
+            Damage::MissingFields,
+            Damage::TooLong,
+            Damage::TotalMismatch,
+        ] {
+            assert_eq!(serde_json::to_value(damage).unwrap(), damage.key());
+        }
     }
 }

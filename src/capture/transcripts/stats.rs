@@ -54,11 +54,12 @@ pub fn versions_seen(agent: &str, versions: &BTreeMap<String, u64>) -> String {
 }
 
 impl ImportReport {
-    /// Damaged lines skipped (unreadable whole files are counted apart).
+    /// Damaged lines skipped (unreadable whole files are counted apart, and inconsistent
+    /// records were used).
     pub fn skipped_lines(&self) -> u64 {
         self.damaged
             .iter()
-            .filter(|(kind, _)| kind.as_str() != "unreadable_file")
+            .filter(|(kind, _)| !matches!(kind.as_str(), "unreadable_file" | "total_mismatch"))
             .map(|(_, n)| n)
             .sum()
     }

@@ -49,27 +49,11 @@ impl Generator {
     }
 
     pub fn uuid(&mut self) -> String {
-        let a = self.rng.next_u64();
-        let b = self.rng.next_u64();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            b >> 52,
-            b & 0xffff_ffff_ffff
-        )
+        self.rng.uuid()
     }
 
     fn filler(&mut self, min: u64, max: u64) -> String {
-        let len = self.rng.range(min, max) as usize;
-        let start = self.rng.range(0, FILLER.len() as u64 / 2) as usize;
-        let mut out = String::with_capacity(len);
-        while out.len() < len {
-            out.push_str(&FILLER[start..]);
-        }
-        out.truncate(len);
-        out
+        self.rng.filler(FILLER, min, max)
     }
 
     fn usage(&mut self, context: &mut u64) -> CodexUsage {

@@ -2,44 +2,18 @@
 //! report, and the trace that gives `agentprof report` the same figures.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
 
 use super::classify::label;
 use super::count::{self, Tally};
 use super::discover::Found;
 use super::scan::Scanned;
-use crate::attribute::summary::{ReportOptions, Summary, summarize};
 use crate::capture::transcripts::ImportReport;
-use crate::capture::transcripts::problems::{self, Damage, Problems};
+use crate::capture::transcripts::history::{
+    History, Pending, damage_report, describe_in, place, relative,
+};
+use crate::capture::transcripts::problems::{self, Problems};
 use crate::capture::transcripts::stats::{Duplicates, FileCounts, versions_seen};
 use crate::observation::{ApiKind, Call, Category, Provider};
-use crate::output::trace::{
-    ReadTrace, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
-};
-
-/// A whole imported Codex history.
-#[derive(Debug)]
-pub struct History {
-    /// The Codex directory read.
-    pub dir: PathBuf,
-    /// One per model call, in time order, ids from 1: exactly the records its trace holds.
-    pub calls: Vec<Call>,
-    /// Milliseconds since the epoch of offset 0: the earliest call.
-    pub origin_ms: i64,
-    pub report: ImportReport,
-    /// Sentences about damaged or partial input, for the report's warnings.
-    pub warnings: Vec<String>,
-    /// Sentences about what was read, for the report's assumptions.
-    pub notes: Vec<String>,
-}
-
-/// One call before it gets its time offset.
-struct Pending {
-    t_ms: i64,
-    file: u32,
-    line: u64,
-    call: Call,
-}
 
 pub(super) fn build(
     found: Found,
@@ -50,10 +24,6 @@ pub(super) fn build(
     for file in &scanned {
         problems.merge(file.problems.clone(), 0);
     }
-    for _ in &found.unreadable {
-        *problems.counts.entry(Damage::UnreadableFile).or_default() += 1;
-    }
-    problems.settle();
     let (tallies, mut warnings) = count_all(&scanned, &found);
 
     let mut pending = Vec::new();
@@ -100,49 +70,12 @@ pub(super) fn build(
             });
         }
     }
-    let counted = pending.len() as u64;
-    if let Some(since) = since.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok()) {
-        let since_ms = since.timestamp().as_millisecond();
-        pending.retain(|p| p.t_ms >= since_ms);
-    }
-    let calls_before_since = counted - pending.len() as u64;
-    pending.sort_by_key(|p| (p.t_ms, p.file, p.line));
-    let origin_ms = pending
-        .first()
-        .map_or_else(|| jiff::Timestamp::now().as_millisecond(), |p| p.t_ms);
-    // Codex writes a token count when the response has completed: its time is the call's end,
-    // and the rollout does not say when the request went out.
-    let calls: Vec<Call> = pending
-        .into_iter()
-        .enumerate()
-        .map(|(index, p)| {
-            let mut call = p.call;
-            call.id = index as u64 + 1;
-            call.t_start = (p.t_ms - origin_ms) as f64 / 1000.0;
-            call.t_end = Some(call.t_start);
-            call
-        })
-        .collect();
-
+    let placed = place(pending, since);
+    let calls = placed.calls;
     let versions = versions(&scanned, &tallies);
-    let damage_examples: Vec<String> = found
-        .unreadable
-        .iter()
-        .map(|(path, reason)| format!("{}: {reason}", path.display()))
-        .chain(problems.examples.iter().map(|e| describe(e, &found)))
-        .take(problems::EXAMPLES)
-        .collect();
-    for (damage, count) in &problems.counts {
-        warnings.push(format!("{count} {} skipped", damage.describe()));
-    }
-    for example in &damage_examples {
-        warnings.push(format!("skipped: {example}"));
-    }
-    files.unreadable = problems
-        .counts
-        .get(&Damage::UnreadableFile)
-        .copied()
-        .unwrap_or(0);
+    let damage = damage_report(problems, &found.unreadable, |e| describe(e, &found));
+    warnings.extend(damage.warnings);
+    files.unreadable = damage.unreadable_files;
     let report = ImportReport {
         agent: "codex".into(),
         dir: found.root.display().to_string(),
@@ -151,21 +84,13 @@ pub(super) fn build(
         lines: scanned.iter().map(|s| s.lines).sum(),
         lines_parsed: scanned.iter().map(|s| s.lines_parsed).sum(),
         calls: calls.len() as u64,
-        // Claude Code's fields; a Codex import has none of these.
-        claude_code_versions: BTreeMap::new(),
-        calls_before_2_1_97: 0,
         duplicates,
-        synthetic_entries: 0,
-        unmatched_request_refs: 0,
-        calls_without_message_id: 0,
         since: since.map(|d| d.to_string()),
-        calls_before_since,
-        damaged: problems
-            .counts
-            .iter()
-            .map(|(k, n)| (damage_key(*k), *n))
-            .collect(),
-        damage_examples,
+        calls_before_since: placed.before_since,
+        damaged: damage.damaged,
+        damage_examples: damage.examples,
+        // Claude Code's fields (versions, synthetic entries, request refs): none here.
+        ..ImportReport::default()
     };
     let mut notes = vec![versions_seen("Codex", &versions)];
     notes.push(format!(
@@ -197,9 +122,10 @@ pub(super) fn build(
         ));
     }
     History {
+        agent: "codex",
         dir: found.root,
         calls,
-        origin_ms,
+        origin_ms: placed.origin_ms,
         report,
         warnings,
         notes,
@@ -223,7 +149,11 @@ fn count_all(scanned: &[Scanned], found: &Found) -> (Vec<Tally>, Vec<String>) {
                     count::replayed_prefix(&file.events, &count::totals(&parent.events))
                 }
                 Some((id, None)) => {
-                    orphans.push(format!("{} (forked from {id})", path_of(found, file.file)));
+                    let path = found
+                        .files
+                        .get(file.file as usize)
+                        .map_or_else(String::new, |f| relative(&found.root, &f.path));
+                    orphans.push(format!("{path} (forked from {id})"));
                     0
                 }
                 None => 0,
@@ -261,84 +191,11 @@ fn versions(scanned: &[Scanned], tallies: &[Tally]) -> BTreeMap<String, u64> {
     out
 }
 
-fn path_of(found: &Found, file: u32) -> String {
-    found
-        .files
-        .get(file as usize)
-        .map_or_else(String::new, |f| {
-            f.path
-                .strip_prefix(&found.root)
-                .unwrap_or(&f.path)
-                .display()
-                .to_string()
-        })
-}
-
 /// `file:line: what`, the file relative to the Codex directory.
 fn describe(example: &problems::Example, found: &Found) -> String {
-    let path = path_of(found, example.file);
-    match example.line {
-        0 => format!("{path}: {}", example.detail),
-        line => format!("{path}:{line}: {}", example.detail),
-    }
-}
-
-fn damage_key(damage: Damage) -> String {
-    serde_json::to_value(damage)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-impl History {
-    fn origin(&self) -> jiff::Timestamp {
-        jiff::Timestamp::from_millisecond(self.origin_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-    }
-
-    /// Seconds from offset 0 to the last call (a trace's `duration_s`).
-    pub fn duration_s(&self) -> f64 {
-        self.calls
-            .iter()
-            .map(|c| c.t_end.unwrap_or(c.t_start))
-            .fold(0.0, f64::max)
-    }
-
-    /// The trace header an import writes.
-    pub fn header(&self) -> TraceHeader {
-        TraceHeader::for_import("codex", &self.dir, self.origin())
-    }
-
-    fn footer(&self) -> TraceFooter {
-        TraceFooter::for_import(self.origin(), self.duration_s(), self.calls.len() as u64)
-    }
-
-    /// Writes the history as a trace (`mode: "import"`).
-    pub fn write_trace(&self, path: &Path) -> Result<u64, TraceWriteError> {
-        let calls = self.calls.iter().cloned().map(TraceRecord::Call);
-        write_trace_file(path, self.header(), calls, self.footer())
-    }
-
-    /// The report: `report`'s own computation on these calls as a trace, plus what the import
-    /// found (the `import` object, damage warnings, versions).
-    pub fn summarize(self, options: &ReportOptions<'_>) -> Summary {
-        let trace = ReadTrace {
-            path: self.dir.clone(),
-            header: self.header(),
-            footer: Some(self.footer()),
-            calls: self.calls,
-            samples: Vec::new(),
-            process_events: Vec::new(),
-            telemetry: Vec::new(),
-            torn_last_line: None,
-            bad_lines: Vec::new(),
-            unknown_records: 0,
-        };
-        let mut summary = summarize(std::slice::from_ref(&trace), options);
-        summary.source.traces = vec![self.dir.display().to_string()];
-        summary.source.skipped_lines = self.report.skipped_lines();
-        summary.warnings.extend(self.warnings);
-        summary.assumptions.extend(self.notes);
-        summary.import = Some(self.report);
-        summary
-    }
+    let path = found
+        .files
+        .get(example.file as usize)
+        .map(|f| f.path.as_path());
+    describe_in(example, &found.root, path)
 }

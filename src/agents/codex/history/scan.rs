@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::discover::RolloutFile;
 use super::line::{LineError, Record, SourceKind, TokenUsage, read};
+use crate::capture::transcripts::history::each_line;
 use crate::capture::transcripts::problems::{Damage, Problems};
 
 /// The first `session_meta` of a file: whose rollout it is.
@@ -79,19 +80,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
     out.bytes = bytes.len() as u64;
     let mut model: Option<Arc<str>> = None;
     let mut response_id: Option<Box<str>> = None;
-    let mut start = 0;
-    let mut number = 0u64;
-    while start < bytes.len() {
-        let (end, next, complete) = match memchr::memchr(b'\n', &bytes[start..]) {
-            Some(at) => (start + at, start + at + 1, true),
-            None => (bytes.len(), bytes.len(), false),
-        };
-        number += 1;
-        let line = &bytes[start..end];
-        start = next;
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
+    each_line(&bytes, |number, line, complete| {
         out.lines += 1;
         let record = match read(line) {
             Ok(record) => record,
@@ -103,7 +92,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                     LineError::Unparsable(d) => (Damage::Unparsable, d),
                 };
                 out.problems.add(index, number, damage, || detail);
-                continue;
+                return;
             }
         };
         if record != Record::Other {
@@ -164,7 +153,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
             Record::TokenCount { usage: None, .. } => out.null_counts += 1,
             Record::TurnContext { model: None } | Record::Other => {}
         }
-    }
+    });
     out
 }
 

@@ -1,0 +1,131 @@
+//! A generated Gemini CLI history with its ground truth, for tests and benchmarks of
+//! `agentprof import gemini` (hidden command `agentprof gen-gemini-chats`).
+//!
+//! Shapes follow the chat files Gemini CLI 0.61.0 wrote against a mock API and its
+//! `chatRecordingService.js`: a Gemini home with `.gemini/projects.json` and
+//! `.gemini/tmp/<project>/chats/`, projects named by slug and by sha256 (both layouts). Every
+//! trap is in it: gemini messages written again when tool calls are added, tool results as
+//! user records, `$set` updates, compressions (`$set.messages` replacing the list, synthetic
+//! messages without tokens), `$rewindTo`, sub-agent files under their parent's id, legacy
+//! `.json` sessions (one beside the `.jsonl` a resume converted it to), a line that is not
+//! JSON and a total that does not add up. `ground-truth.json` says what a correct import
+//! must count.
+
+mod session;
+pub mod truth;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+
+pub use truth::GeminiTruth;
+
+/// The project directories: a slug (0.61.0) and a sha256 of a project root (older).
+pub const PROJECTS: [&str; 2] = [
+    "proj-a",
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+];
+
+/// `agentprof gen-gemini-chats`.
+#[derive(Debug, Clone, Args)]
+pub struct GenGeminiArgs {
+    /// Directory to write: it becomes a Gemini home (.gemini/tmp/…) with ground-truth.json
+    /// in it.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Approximate size of the history in MB (fractions allowed).
+    #[arg(long, value_name = "N", default_value_t = 20.0)]
+    pub size_mb: f64,
+
+    /// Seed: the same seed writes the same bytes.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// The CLI entry point: generates, writes `ground-truth.json`, says where.
+pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
+    let size = (args.size_mb.max(0.0) * 1_048_576.0) as u64;
+    let truth = generate(&args.out, size, args.seed)?;
+    eprintln!(
+        "wrote {} MB in {} files ({} calls) to {}",
+        truth.bytes >> 20,
+        truth.files,
+        truth.totals.requests,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Writes a Gemini home of about `size_bytes` under `out` and its ground truth
+/// (`out/ground-truth.json`).
+pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<GeminiTruth> {
+    let mut generator = session::Generator::new(seed);
+    let mut index = 0;
+    // At least eight sessions: every trap is in the first few.
+    while generator.written < size_bytes || index < 8 {
+        let before = generator.chats.len();
+        generator.session(PROJECTS[index % PROJECTS.len()]);
+        index += 1;
+        generator.written += generator.chats[before..]
+            .iter()
+            .map(|c| c.lines.iter().map(|l| l.len() as u64 + 1).sum::<u64>())
+            .sum::<u64>();
+    }
+    let session::Generator {
+        mut truth, chats, ..
+    } = generator;
+    for chat in &chats {
+        let path = out.join(&chat.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let bytes = chat.bytes();
+        std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        truth.bytes += bytes.len() as u64;
+        truth.files += 1;
+    }
+    let projects = serde_json::json!({"projects": {"/work/proj-a": PROJECTS[0]}});
+    let path = out.join(".gemini/projects.json");
+    std::fs::write(&path, projects.to_string())
+        .with_context(|| format!("writing {}", path.display()))?;
+    truth.settle();
+    let path = out.join("ground-truth.json");
+    let text = serde_json::to_vec_pretty(&truth)?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(truth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::gemini_history::{HistoryOptions, import};
+
+    #[test]
+    fn the_import_equals_the_ground_truth() {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate(dir.path(), 200_000, 3).unwrap();
+        let again = generate(&dir.path().join("again"), 200_000, 3).unwrap();
+        assert_eq!(truth, again, "deterministic");
+        assert!(truth.dropped_from_conversation > 0 && truth.copies > 0);
+        assert!(truth.without_tokens > 0 && truth.repeats > 0);
+        assert!(truth.categories["subagent"].requests > 0);
+        let history = import(&HistoryOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..HistoryOptions::default()
+        })
+        .unwrap();
+        assert_eq!(history.calls.len() as u64, truth.totals.requests);
+        let mut total = crate::demo::transcript_corpus::Tokens::default();
+        for call in &history.calls {
+            total.add(call.usage.as_ref().unwrap());
+        }
+        assert_eq!(total, truth.totals);
+        assert_eq!(history.report.damaged, truth.damaged);
+        let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
+        assert_eq!(turns, truth.turns);
+        assert_eq!(history.report.duplicates.repeated_lines, truth.repeats);
+        assert_eq!(history.report.duplicates.copies, truth.copies);
+    }
+}
