@@ -262,3 +262,73 @@ pub(crate) fn report(trace: &Path, extra: &[&str]) -> serde_json::Value {
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
 }
+
+/// `agentprof import gemini` of the user's home equals what the proxy saw of the calls Gemini
+/// CLI records in its chat files — the main loop (`user_turn`) and sub-agents (`subagent`), per
+/// category and per session — and records none of the rest (utility, compaction), as its report
+/// says.
+pub(crate) fn assert_import_matches_the_proxy(user: &GeminiUser, runs: &[&Ran]) {
+    let (import, _) = crate::support::import_json("gemini", &user.home(), &[]);
+    let mut proxy: BTreeMap<(String, String), RoleTokens> = BTreeMap::new();
+    for ran in runs {
+        let report = report(&ran.trace_path, &[]);
+        let session = ran.answer["session_id"].as_str().unwrap().to_string();
+        for category in ["user_turn", "subagent"] {
+            let t = as_role_tokens(&report["categories"][category]);
+            let sum = proxy
+                .entry((session.clone(), category.to_string()))
+                .or_default();
+            sum.requests += t.requests;
+            sum.input += t.input;
+            sum.cached += t.cached;
+            sum.candidates += t.candidates;
+            sum.thoughts += t.thoughts;
+            sum.tool += t.tool;
+            sum.total += t.total;
+        }
+    }
+    // A resumed session is the same session: per category, the import's total is every run's.
+    let mut per_category: BTreeMap<String, RoleTokens> = BTreeMap::new();
+    for ((_, category), t) in &proxy {
+        let sum = per_category.entry(category.clone()).or_default();
+        sum.requests += t.requests;
+        sum.input += t.input;
+        sum.cached += t.cached;
+        sum.candidates += t.candidates;
+        sum.thoughts += t.thoughts;
+        sum.tool += t.tool;
+        sum.total += t.total;
+    }
+    for (category, expected) in &per_category {
+        assert_eq!(
+            as_role_tokens(&import["categories"][category]),
+            *expected,
+            "import vs proxy, {category}"
+        );
+    }
+    for category in [
+        "utility",
+        "compaction",
+        "memory_extraction",
+        "dream",
+        "away_summary",
+    ] {
+        assert_eq!(import["categories"][category]["requests"], 0, "{category}");
+    }
+    let sessions: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .map(|r| r.answer["session_id"].as_str().unwrap())
+        .collect();
+    let imported: std::collections::BTreeSet<&str> = import["sessions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(imported, sessions);
+    let said = import["assumptions"].to_string();
+    assert!(
+        said.contains("router"),
+        "the import says what it misses: {said}"
+    );
+}

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use agentprof::demo::mock_upstream::MockConfig;
 use agentprof::observation::Category;
 
-use super::{GeminiUser, NEWEST, OLDEST, RoleTokens, as_role_tokens, report, script, stats_roles};
+use super::{
+    GeminiUser, NEWEST, OLDEST, RoleTokens, as_role_tokens, assert_import_matches_the_proxy,
+    report, script, stats_roles,
+};
 use crate::support::Mock;
 
 /// A mock that answers the main loop's first call of a prompt containing `marker` with a
@@ -107,6 +110,8 @@ fn compression_is_compaction(pin: &str) {
             .unwrap();
         assert_eq!(call.usage, record.usage);
     }
+    // The chat files Gemini CLI wrote hold its main calls, resumed session and all.
+    assert_import_matches_the_proxy(&user, &[&first, &second]);
 }
 
 #[test]
@@ -163,4 +168,6 @@ fn gemini_codebase_investigator_is_a_subagent_on_the_newest_pinned_gemini_cli() 
             .unwrap();
         assert_eq!(call.usage, record.usage);
     }
+    // The sub-agent's own chat file holds its calls: the import counts them as `subagent`.
+    assert_import_matches_the_proxy(&user, &[&ran]);
 }
