@@ -118,6 +118,27 @@ pub fn raw_exchange(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
     (status, text)
 }
 
+/// Reads one HTTP/1.1 request from a server's side of a connection: its path and its body
+/// (`Content-Length` bodies only), for small servers a test writes by hand.
+pub fn read_request(stream: &TcpStream) -> (String, Vec<u8>) {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let path = line.split(' ').nth(1).unwrap_or_default().to_string();
+    let mut length = 0;
+    line.clear();
+    while reader.read_line(&mut line).unwrap() > 2 {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+        line.clear();
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (path, body)
+}
+
 /// `agentprof proxy` as a child process; killed on drop if still running.
 pub struct ProxyProcess {
     pub child: Child,

@@ -20,37 +20,15 @@ pub(crate) const NEWEST: &str = "codex-newest";
 /// The installed package of the pinned Codex `pin`, checked to be `@openai/codex`; returns its
 /// directory and version.
 pub(crate) fn codex_package(pin: &str) -> (PathBuf, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/agents/node_modules")
-        .join(pin);
-    let manifest = dir.join("package.json");
-    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: scripts/test installs the pinned agents (npm ci in tests/agents)",
-            manifest.display()
-        )
-    });
-    let package: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(package["name"], "@openai/codex", "{manifest:?}");
-    let version = package["version"].as_str().unwrap().to_string();
-    (dir, version)
+    let (dir, package) = crate::agents::pinned_package(pin, "@openai/codex");
+    (dir, crate::agents::version(&package))
 }
 
 /// `codex` on a PATH of its own: a link named as users call it, to the pinned package `pin`
 /// (`OLDEST` or `NEWEST`).
 pub(crate) fn codex_bin_at(dir: &Path, pin: &str) -> PathBuf {
     let (package, _) = codex_package(pin);
-    let package = package.join("bin/codex.js");
-    assert!(
-        package.exists(),
-        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
-        package.display()
-    );
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let link = bin.join("codex");
-    std::os::unix::fs::symlink(&package, &link).unwrap();
-    link
+    crate::agents::link_as(dir, &package.join("bin/codex.js"), "codex")
 }
 
 /// The README names both pinned Codex versions, and each prints the version its package says.

@@ -2,17 +2,24 @@
 //! through and is an other request; a `usageMetadata` it cannot read reaches the client byte for
 //! byte and is recorded as unread usage, never a crash or a made-up count.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 
 use agentprof::observation::{ApiKind, CallErrorKind, Provider};
 
 use crate::client::ProxyProcess;
 use crate::support::Mock;
 
-/// `curl` through the proxy: the status and the body it received.
-fn curl(args: &[&str], url: &str) -> (String, Vec<u8>) {
+/// A Gemini request body.
+const HI: &str = r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
+
+/// `curl` through the proxy, with a key and `--data` `body` if given: the status and the body
+/// it received.
+fn curl(url: &str, data: Option<&str>) -> (String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body");
+    let data = data.map_or_else(Vec::new, |d| {
+        vec!["-H", "content-type: application/json", "--data", d]
+    });
     let output = std::process::Command::new("curl")
         .args(["-sS", "-o"])
         .arg(&body)
@@ -22,7 +29,7 @@ fn curl(args: &[&str], url: &str) -> (String, Vec<u8>) {
             "-H",
             "x-goog-api-key: AIza-SECRETKEY-x",
         ])
-        .args(args)
+        .args(data)
         .arg(url)
         .output()
         .unwrap();
@@ -39,24 +46,19 @@ fn unknown_gemini_paths_pass_through_as_other_requests() {
     let trace_path = dir.path().join("trace.jsonl");
     let proxy = ProxyProcess::start(&trace_path, &["--gemini-upstream", &mock.url()]);
     let (status, _) = curl(
-        &[],
         &format!("{}/gemini/v1beta/models?key=AIza-SECRETKEY-q", proxy.base),
+        None,
     );
     assert_eq!(
         status, "404",
         "the mock knows no model list; the client sees its answer"
     );
     let (status, body) = curl(
-        &[
-            "-H",
-            "content-type: application/json",
-            "--data",
-            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
-        ],
         &format!(
             "{}/gemini/v1beta/models/gemini-3-flash-preview:countTokens",
             proxy.base
         ),
+        Some(HI),
     );
     assert_eq!(status, "200");
     assert!(String::from_utf8_lossy(&body).contains("totalTokens"));
@@ -83,17 +85,7 @@ fn an_unreadable_usage_metadata_is_recorded_as_unread_and_the_bytes_pass_untouch
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        let mut length = 0;
-        while reader.read_line(&mut line).unwrap() > 2 {
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-            line.clear();
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+        crate::client::read_request(&stream);
         let mut stream = stream;
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\
@@ -107,16 +99,11 @@ fn an_unreadable_usage_metadata_is_recorded_as_unread_and_the_bytes_pass_untouch
     let trace_path = dir.path().join("trace.jsonl");
     let proxy = ProxyProcess::start(&trace_path, &["--gemini-upstream", &upstream]);
     let (status, body) = curl(
-        &[
-            "-H",
-            "content-type: application/json",
-            "--data",
-            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
-        ],
         &format!(
             "{}/gemini/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse",
             proxy.base
         ),
+        Some(HI),
     );
     assert_eq!(status, "200");
     assert_eq!(String::from_utf8(body).unwrap(), BODY);

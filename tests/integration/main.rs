@@ -1,5 +1,6 @@
 //! Integration tests: agentprof as users run it, against real clients and loopback servers.
 
+mod agents;
 mod attribution;
 mod claude_code;
 mod cli_errors;

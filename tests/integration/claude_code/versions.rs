@@ -21,19 +21,9 @@ pub const NEWEST: &str = "newest";
 
 /// The pinned Claude Code `pin` (`oldest` or `newest`), checked to be what it says it is.
 pub fn claude_code(pin: &'static str) -> ClaudeCode {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/agents/node_modules")
-        .join(format!("claude-code-{pin}"));
-    let manifest = dir.join("package.json");
-    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: run scripts/test, which installs the pinned agents with npm",
-            manifest.display()
-        )
-    });
-    let package: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(package["name"], "@anthropic-ai/claude-code", "{manifest:?}");
-    let version = package["version"].as_str().unwrap().to_string();
+    let (dir, package) =
+        crate::agents::pinned_package(&format!("claude-code-{pin}"), "@anthropic-ai/claude-code");
+    let version = crate::agents::version(&package);
     let bin = match &package["bin"] {
         serde_json::Value::String(path) => path.clone(),
         bin => bin["claude"].as_str().unwrap().to_string(),

@@ -54,14 +54,7 @@ fn gemini_headless_is_exact_per_call_role_and_category_on_the_newest_pinned_gemi
 fn by_category(roles: &BTreeMap<String, RoleTokens>) -> BTreeMap<&'static str, RoleTokens> {
     let mut out: BTreeMap<&'static str, RoleTokens> = BTreeMap::new();
     for (role, t) in roles {
-        let c = out.entry(category_of_role(role)).or_default();
-        c.requests += t.requests;
-        c.input += t.input;
-        c.cached += t.cached;
-        c.candidates += t.candidates;
-        c.thoughts += t.thoughts;
-        c.tool += t.tool;
-        c.total += t.total;
+        out.entry(category_of_role(role)).or_default().add(t);
     }
     out
 }
@@ -210,27 +203,14 @@ fn gemini_without_a_saved_auth_type_is_told_what_to_add() {
 
 /// An OTLP/HTTP collector of the user's own: every request's path and body, as received.
 fn collector() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let path = line.split(' ').nth(1).unwrap_or_default().to_string();
-            let mut length = 0;
-            line.clear();
-            while reader.read_line(&mut line).unwrap() > 2 {
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                line.clear();
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
+            let (path, body) = crate::client::read_request(&stream);
             let mut stream = stream;
             let _ = stream.write_all(
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",

@@ -27,35 +27,14 @@ pub(crate) const KEY: &str = "AIzaTEST-SECRETKEY-gemini-0123456789";
 /// The installed package of the pinned Gemini CLI `pin`, checked to be `@google/gemini-cli`;
 /// returns its directory and version.
 pub(crate) fn gemini_package(pin: &str) -> (PathBuf, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/agents/node_modules")
-        .join(pin);
-    let manifest = dir.join("package.json");
-    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: scripts/test installs the pinned agents (npm ci in tests/agents)",
-            manifest.display()
-        )
-    });
-    let package: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(package["name"], "@google/gemini-cli", "{manifest:?}");
-    (dir, package["version"].as_str().unwrap().to_string())
+    let (dir, package) = crate::agents::pinned_package(pin, "@google/gemini-cli");
+    (dir, crate::agents::version(&package))
 }
 
 /// `gemini` on a PATH of its own: a link named as users call it, to the pinned package `pin`.
 pub(crate) fn gemini_bin_at(dir: &Path, pin: &str) -> PathBuf {
     let (package, _) = gemini_package(pin);
-    let script = package.join("bundle/gemini.js");
-    assert!(
-        script.exists(),
-        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
-        script.display()
-    );
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let link = bin.join("gemini");
-    std::os::unix::fs::symlink(&script, &link).unwrap();
-    link
+    crate::agents::link_as(dir, &package.join("bundle/gemini.js"), "gemini")
 }
 
 /// A Gemini CLI user: a `GEMINI_CLI_HOME` with the settings an API-key user has (the auth type
@@ -195,6 +174,19 @@ pub(crate) struct RoleTokens {
     pub(crate) total: u64,
 }
 
+impl RoleTokens {
+    /// Adds another bucket's counts.
+    pub(crate) fn add(&mut self, other: &RoleTokens) {
+        self.requests += other.requests;
+        self.input += other.input;
+        self.cached += other.cached;
+        self.candidates += other.candidates;
+        self.thoughts += other.thoughts;
+        self.tool += other.tool;
+        self.total += other.total;
+    }
+}
+
 /// [`RoleTokens`] of every role in an `--output-format json` answer.
 pub(crate) fn stats_roles(answer: &serde_json::Value) -> BTreeMap<String, RoleTokens> {
     let mut roles: BTreeMap<String, RoleTokens> = BTreeMap::new();
@@ -290,14 +282,7 @@ pub(crate) fn assert_import_matches_the_proxy(user: &GeminiUser, runs: &[&Ran]) 
     // A resumed session is the same session: per category, the import's total is every run's.
     let mut per_category: BTreeMap<String, RoleTokens> = BTreeMap::new();
     for ((_, category), t) in &proxy {
-        let sum = per_category.entry(category.clone()).or_default();
-        sum.requests += t.requests;
-        sum.input += t.input;
-        sum.cached += t.cached;
-        sum.candidates += t.candidates;
-        sum.thoughts += t.thoughts;
-        sum.tool += t.tool;
-        sum.total += t.total;
+        per_category.entry(category.clone()).or_default().add(t);
     }
     for (category, expected) in &per_category {
         assert_eq!(
