@@ -6,6 +6,7 @@
 //! the ground truth its roles are checked against, beside the mock's record of every call.
 
 mod headless;
+mod interactive;
 mod sessions;
 
 use std::collections::BTreeMap;
