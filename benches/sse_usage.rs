@@ -1,7 +1,8 @@
 //! Benchmarks for the capture parsers on realistic payloads: streaming usage extraction
-//! (Anthropic and OpenAI chat, fed in 1 KiB chunks as a proxy sees them), the include-usage
-//! stripper, and request inspection of a 44 KB and a 4 MB Anthropic body (with the skim that
-//! shrinks the body first, and with serde alone).
+//! (Anthropic, OpenAI chat and Gemini, fed in 1 KiB chunks as a proxy sees them), the
+//! include-usage stripper, and request inspection of a 44 KB and a 4 MB Anthropic body (with the
+//! skim that shrinks the body first, and with serde alone) and of a 4 MB Gemini body (whose
+//! messages name their role last, as Google's SDK writes them).
 
 use std::hint::black_box;
 
@@ -59,6 +60,45 @@ data: [DONE]\n\n"
     s.into_bytes()
 }
 
+/// A Gemini stream as the API sends it to Gemini CLI: ~400 chunks, each with a running
+/// `usageMetadata` snapshot, the last with the finish reason.
+fn gemini_stream() -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..400 {
+        let finish = if i == 399 {
+            "\"finishReason\": \"STOP\","
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": \"{}\"}}],\"role\": \"model\"}},{finish}\"index\": 0}}],\"usageMetadata\": {{\"promptTokenCount\": 18420,\"candidatesTokenCount\": {},\"totalTokenCount\": {},\"cachedContentTokenCount\": 13596,\"thoughtsTokenCount\": 212}},\"modelVersion\": \"gemini-3-flash-preview\",\"responseId\": \"Xb0zacHZLpWo1MkP0c2B6Ak\"}}\r\n\r\n",
+            delta_text(i),
+            i * 2 + 2,
+            18420 + 212 + i * 2 + 2
+        ));
+    }
+    s.into_bytes()
+}
+
+/// A Gemini CLI–shaped request of at least `target` bytes: its system instruction, tools, and
+/// a long tool loop of model function calls and user function responses, each message with its
+/// `parts` before its `role`.
+fn gemini_request(target: usize) -> Vec<u8> {
+    let code = "fn main() {\\n    println!(\\\"hello, world\\\");\\n}\\n".repeat(24);
+    let mut s = String::from(
+        r#"{"contents":[{"parts":[{"text":"<session_context>This is the Gemini CLI.</session_context>fix the failing test"}],"role":"user"}"#,
+    );
+    let mut i = 0;
+    while s.len() < target {
+        s.push_str(&format!(
+            r#",{{"parts":[{{"functionCall":{{"name":"read_file","args":{{"file_path":"/src/file{i}.rs"}}}}}}],"role":"model"}},{{"parts":[{{"functionResponse":{{"name":"read_file","response":{{"output":"{code}"}}}}}}],"role":"user"}}"#
+        ));
+        i += 1;
+    }
+    s.push_str(r#"],"systemInstruction":{"parts":[{"text":"You are Gemini CLI, an autonomous CLI agent specializing in software engineering tasks."}],"role":"user"},"tools":[{"functionDeclarations":[{"name":"read_file","parametersJsonSchema":{"type":"object"}}]}],"generationConfig":{"temperature":1,"maxOutputTokens":65536}}"#);
+    s.into_bytes()
+}
+
 /// A Claude Code–shaped request of at least `target` bytes: system blocks, tools, and a long
 /// tool loop of user/assistant turns with code in the tool results.
 fn anthropic_request(target: usize) -> Vec<u8> {
@@ -88,10 +128,12 @@ fn anthropic_request(target: usize) -> Vec<u8> {
 fn bench_streams(c: &mut Criterion) {
     let anthropic = anthropic_stream();
     let openai = openai_stream();
-    // Make sure the benches measure the real path: both streams yield usage.
+    let gemini = gemini_stream();
+    // Make sure the benches measure the real path: every stream yields usage.
     for (api, stream) in [
         (ApiKind::Messages, &anthropic),
         (ApiKind::ChatCompletions, &openai),
+        (ApiKind::GenerateContent, &gemini),
     ] {
         let mut p = StreamUsageParser::new(api);
         p.feed(stream);
@@ -122,6 +164,18 @@ fn bench_streams(c: &mut Criterion) {
         })
     });
 
+    g.throughput(Throughput::Bytes(gemini.len() as u64));
+    g.bench_function("gemini_1k_chunks", |b| {
+        b.iter(|| {
+            let mut p = StreamUsageParser::new(ApiKind::GenerateContent);
+            for chunk in gemini.chunks(1024) {
+                p.feed(black_box(chunk));
+            }
+            black_box(p.finish())
+        })
+    });
+
+    g.throughput(Throughput::Bytes(openai.len() as u64));
     let frames: Vec<Bytes> = openai.chunks(1024).map(Bytes::copy_from_slice).collect();
     g.bench_function("openai_chat_strip_1k_frames", |b| {
         let mut out = Vec::with_capacity(1024);
@@ -222,6 +276,39 @@ fn bench_inspect(c: &mut Criterion) {
         b.iter(|| {
             let joined = vec![Bytes::from(black_box(&large_chunks).concat())];
             black_box(RequestSummary::inspect(ApiKind::Messages, &joined))
+        })
+    });
+    g.finish();
+
+    // Gemini: every message names its role after its parts, so the skim holds each one until
+    // it knows whether to keep it.
+    let gemini = gemini_request(4 * 1024 * 1024);
+    let gemini_chunks: Vec<Bytes> = gemini
+        .chunks(64 * 1024)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    match RequestSummary::inspect(ApiKind::GenerateContent, &gemini_chunks) {
+        Ok(s) => assert!(s.has_tools && s.message_count > 1000 && s.last_user_is_tool_result),
+        Err(e) => panic!("bench body does not parse: {e}"),
+    }
+    let gemini_one = vec![Bytes::from(gemini.clone())];
+    let mut g = c.benchmark_group("inspect");
+    g.throughput(Throughput::Bytes(gemini.len() as u64));
+    g.sample_size(20);
+    g.bench_function("gemini_4m_64k_chunks", |b| {
+        b.iter(|| {
+            black_box(RequestSummary::inspect(
+                ApiKind::GenerateContent,
+                black_box(&gemini_chunks),
+            ))
+        })
+    });
+    g.bench_function("gemini_4m_one_chunk_serde_only", |b| {
+        b.iter(|| {
+            black_box(RequestSummary::inspect_whole(
+                ApiKind::GenerateContent,
+                black_box(&gemini_one),
+            ))
         })
     });
     g.finish();
