@@ -1,6 +1,7 @@
 //! The Gemini API through `agentprof proxy`, bad input: a path agentprof does not know passes
 //! through and is an other request; a `usageMetadata` it cannot read reaches the client byte for
-//! byte and is recorded as unread usage, never a crash or a made-up count.
+//! byte and is recorded as unread usage, never a crash or a made-up count; every fault the mock
+//! injects reaches the client as upstream sent it.
 
 use std::io::Write;
 
@@ -123,4 +124,84 @@ fn an_unreadable_usage_metadata_is_recorded_as_unread_and_the_bytes_pass_untouch
         "{error:?}"
     );
     assert_eq!(call.client_bytes, Some(BODY.len() as u64));
+}
+
+/// Every fault the mock can inject into a Gemini answer, through one `agentprof proxy`: the
+/// client gets exactly the bytes upstream sent, the trace records each failure with its kind,
+/// and the usage counted is what the client could read (a cut stream: its last snapshot).
+#[test]
+fn every_gemini_fault_passes_through_byte_for_byte() {
+    use crate::client::{client, fnv1a64, post, runtime};
+    const STREAM_PATH: &str =
+        "/gemini/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse";
+    const PLAIN_PATH: &str = "/gemini/v1beta/models/gemini-3-flash-preview:generateContent";
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_path = dir.path().join("trace.jsonl");
+    let proxy = ProxyProcess::start(&trace_path, &["--gemini-upstream", &mock.url()]);
+    let rt = runtime(2);
+    let http = client(4);
+    use CallErrorKind::*;
+    let cases: &[(&str, &str, u16, Option<CallErrorKind>)] = &[
+        ("", STREAM_PATH, 200, None),
+        ("", PLAIN_PATH, 200, None),
+        ("reset-mid-stream:0", STREAM_PATH, 200, Some(UpstreamBody)),
+        ("reset-mid-stream:2", STREAM_PATH, 200, Some(UpstreamBody)),
+        ("reset-mid-stream:1", PLAIN_PATH, 200, Some(UpstreamBody)),
+        ("status:429", STREAM_PATH, 429, Some(UpstreamStatus)),
+        ("status:503", PLAIN_PATH, 503, Some(UpstreamStatus)),
+        ("error-event", STREAM_PATH, 200, Some(StreamError)),
+        ("slow:40", STREAM_PATH, 200, None),
+        ("malformed-sse", STREAM_PATH, 200, None),
+        ("gzip", STREAM_PATH, 200, None),
+        ("gzip", PLAIN_PATH, 200, None),
+    ];
+    let key = ("x-goog-api-key", "AIza-SECRETKEY-faults");
+    let mut ids = Vec::new();
+    for (fault, path, status, _) in cases {
+        let mut headers = vec![key, ("accept-encoding", "gzip")];
+        if !fault.is_empty() {
+            headers.push(("x-mock-fault", fault));
+        }
+        let url = format!("{}{path}", proxy.base);
+        let reply = rt.block_on(post(&http, &url, &headers, HI)).unwrap();
+        let what = format!("{fault} {path}");
+        assert_eq!(reply.status, *status, "{what}");
+        let id = reply.header("x-goog-request-id").unwrap().to_string();
+        let record = mock
+            .records()
+            .into_iter()
+            .find(|r| r.request_id == id)
+            .unwrap();
+        assert_eq!(reply.body.len() as u64, record.body_bytes, "{what}");
+        assert_eq!(
+            fnv1a64(&reply.body),
+            record.body_fnv1a64,
+            "{what}: other bytes"
+        );
+        ids.push(id);
+    }
+    proxy.stop();
+    let trace = agentprof::output::trace::read_trace(&trace_path).unwrap();
+    let mut calls = trace.calls.clone();
+    calls.sort_by_key(|c| c.id);
+    assert_eq!(calls.len(), cases.len());
+    let records = mock.records();
+    for ((call, (fault, path, _, error)), id) in calls.iter().zip(cases).zip(&ids) {
+        let what = format!("{fault} {path}");
+        let record = records.iter().find(|r| &r.request_id == id).unwrap();
+        assert_eq!(
+            call.error.as_ref().map(|e| e.kind),
+            *error,
+            "{what}: {call:?}"
+        );
+        assert_eq!(call.response_bytes, record.body_bytes, "{what}");
+        assert_eq!(call.client_bytes, Some(record.body_bytes), "{what}");
+        if error.is_none() || *error == Some(UpstreamBody) {
+            // What the client could read is what agentprof counted (a cut stream: the last
+            // snapshot that arrived).
+            assert_eq!(call.usage, record.usage, "{what}");
+        }
+        assert_eq!(call.api, ApiKind::GenerateContent, "{what}");
+    }
 }
