@@ -68,12 +68,32 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
     let codex = c.by_decider.keys().any(|d| {
         d.starts_with("transcript:codex:") || d.starts_with("transcript:agent:thread_spawn")
     }) || summary.import.as_ref().is_some_and(|i| i.agent == "codex");
+    let gemini = c
+        .by_decider
+        .keys()
+        .any(|d| d.starts_with("transcript:gemini:"))
+        || summary.import.as_ref().is_some_and(|i| i.agent == "gemini");
     if method("transcript") > 0 && codex {
         // An imported Codex history: each rollout's session_meta source says whose calls.
         writeln!(
             out,
             "\nClassified from the rollouts: {} calls by their thread's session_meta source",
             method("transcript"),
+        )?;
+    } else if method("transcript") > 0 && gemini {
+        // An imported Gemini CLI history: main session files hold the main loop, sub-agent
+        // files their agent's calls.
+        let subagents = c
+            .by_decider
+            .iter()
+            .filter(|(d, _)| d.starts_with("transcript:agent:"))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        writeln!(
+            out,
+            "\nClassified from the chat files: {} calls of main sessions, {} of sub-agents' files",
+            method("transcript").saturating_sub(subagents),
+            subagents,
         )?;
     } else if method("transcript") > 0 {
         // Imported history: every call was classified from the transcript itself.
@@ -133,7 +153,19 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
     }
     if let Some(import) = &summary.import {
         let d = &import.duplicates;
-        if import.agent == "codex" {
+        if import.agent == "gemini" {
+            writeln!(
+                out,
+                "Imported {} calls from {} session and {} sub-agent chat files ({}, {} lines); not counted again: {} records repeating a message, {} copies in another file of the session",
+                import.calls,
+                import.files.sessions,
+                import.files.subagents,
+                bytes(import.bytes),
+                import.lines,
+                d.repeated_lines,
+                d.copies,
+            )?;
+        } else if import.agent == "codex" {
             writeln!(
                 out,
                 "Imported {} calls from {} session and {} sub-agent rollouts ({}, {} lines); not counted again: {} repeated token counts, {} replayed from forks' parents",
