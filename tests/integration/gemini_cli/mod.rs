@@ -317,4 +317,15 @@ pub(crate) fn assert_import_matches_the_proxy(user: &GeminiUser, runs: &[&Ran]) 
         said.contains("router"),
         "the import says what it misses: {said}"
     );
+    // The tables say it in Gemini CLI's terms.
+    let text = crate::support::agentprof()
+        .args(["import", "gemini"])
+        .arg(user.home())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Classified from the chat files:") && text.contains("sub-agent chat files"),
+        "{text}"
+    );
 }
