@@ -10,7 +10,7 @@ use agentprof::demo::transcript_corpus::{GroundTruth, Tokens};
 use serde_json::Value;
 
 use crate::support::{
-    agentprof, assert_report_matches_tally, assert_trace_reports_the_same, stderr,
+    agentprof, assert_report_matches_tally, assert_trace_reports_the_same, generate_history, stderr,
 };
 use crate::trace_schema::{validate_file, validator};
 
@@ -34,15 +34,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `agentprof gen-transcripts` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64, extra: &[&str]) -> GroundTruth {
-    let output = agentprof()
-        .args(["gen-transcripts", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-transcripts", dir, size_mb, seed, extra)
 }
 
 /// `agentprof import claude-code DIR --json …`: the JSON and the run.

@@ -12,20 +12,14 @@ use serde_json::Value;
 use crate::codex::{NEWEST, OLDEST};
 use crate::codex_user::CodexUser;
 use crate::support::{
-    Mock, agentprof, assert_report_matches_tally, assert_trace_reports_the_same, stderr,
+    Mock, agentprof, assert_report_matches_tally, assert_since_leaves_out_the_calls_before,
+    assert_trace_reports_the_same, generate_history, stderr,
 };
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64) -> CodexTruth {
-    let output = agentprof()
-        .args(["gen-codex-rollouts", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-codex-rollouts", dir, size_mb, seed, &[])
 }
 
 /// `agentprof import codex DIR --json …`: the JSON and the run.
@@ -109,13 +103,7 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
     );
 
     // --since leaves out the calls before the date, and says how many.
-    let (first_day, after) = truth.tally.calls_since.iter().nth(1).unwrap();
-    let (since, _) = import_json(&history, &["--since", first_day]);
-    assert_eq!(since["totals"]["requests"], *after);
-    assert_eq!(
-        since["import"]["calls_before_since"].as_u64().unwrap(),
-        truth.tally.totals.requests - after
-    );
+    assert_since_leaves_out_the_calls_before("codex", &history, &truth.tally);
 }
 
 #[test]

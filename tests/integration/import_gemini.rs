@@ -9,21 +9,14 @@ use agentprof::demo::gemini_chats::GeminiTruth;
 use serde_json::Value;
 
 use crate::support::{
-    agentprof, assert_report_matches_tally, assert_trace_reports_the_same, import_json, stderr,
-    tokens_of,
+    agentprof, assert_report_matches_tally, assert_since_leaves_out_the_calls_before,
+    assert_trace_reports_the_same, generate_history, import_json, stderr, tokens_of,
 };
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-gemini-chats` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64) -> GeminiTruth {
-    let output = agentprof()
-        .args(["gen-gemini-chats", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-gemini-chats", dir, size_mb, seed, &[])
 }
 
 fn said(report: &Value, key: &str, needle: &str) -> bool {
@@ -90,13 +83,7 @@ fn gemini_import_is_exact_per_category_model_and_session_and_its_trace_reports_t
     assert!(said(&again, "assumptions", "no utility call is recorded"));
 
     // --since leaves out the calls before the date, and says how many.
-    let (first_day, after) = truth.tally.calls_since.iter().nth(1).unwrap();
-    let (since, _) = import_json("gemini", &home, &["--since", first_day]);
-    assert_eq!(since["totals"]["requests"], *after);
-    assert_eq!(
-        since["import"]["calls_before_since"].as_u64().unwrap(),
-        truth.tally.totals.requests - after
-    );
+    assert_since_leaves_out_the_calls_before("gemini", &home, &truth.tally);
 }
 
 #[test]

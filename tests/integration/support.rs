@@ -262,3 +262,35 @@ pub fn assert_report_matches_tally(report: &serde_json::Value, tally: &CallTally
         "turns"
     );
 }
+
+/// `agentprof GENERATOR --out DIR --size-mb N --seed S EXTRA…` (gen-transcripts,
+/// gen-codex-rollouts, gen-gemini-chats); returns the ground truth it wrote.
+pub fn generate_history<T: serde::de::DeserializeOwned>(
+    generator: &str,
+    dir: &Path,
+    size_mb: &str,
+    seed: u64,
+    extra: &[&str],
+) -> T {
+    let output = agentprof()
+        .args([generator, "--out"])
+        .arg(dir)
+        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+}
+
+/// `agentprof import AGENT DIR --since` the history's second day leaves out the calls before
+/// it, and says how many.
+pub fn assert_since_leaves_out_the_calls_before(agent: &str, dir: &Path, tally: &CallTally) {
+    let (first_day, after) = tally.calls_since.iter().nth(1).unwrap();
+    let (since, _) = import_json(agent, dir, &["--since", first_day]);
+    assert_eq!(since["totals"]["requests"], *after);
+    assert_eq!(
+        since["import"]["calls_before_since"].as_u64().unwrap(),
+        tally.totals.requests - after
+    );
+}
