@@ -140,13 +140,13 @@ pub fn write_truth(out: &Path, truth: &impl Serialize) -> anyhow::Result<()> {
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Says on stderr what a generator wrote to `out`.
-pub fn say_written(bytes: u64, files: u64, calls: u64, out: &Path) {
+/// Says on stderr what a generator wrote to `out`: `bytes` in `files`, the calls of `tally`.
+pub fn say_written(out: &Path, bytes: u64, files: u64, tally: &CallTally) {
     eprintln!(
         "wrote {} MB in {} files ({} calls) to {}",
         bytes >> 20,
         files,
-        calls,
+        tally.totals.requests,
         out.display()
     );
 }

@@ -59,12 +59,7 @@ pub fn run_cli(args: &GenCodexArgs) -> anyhow::Result<()> {
             plain: args.plain,
         },
     )?;
-    say_written(
-        truth.bytes,
-        truth.files,
-        truth.tally.totals.requests,
-        &args.out,
-    );
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 

@@ -44,12 +44,7 @@ pub struct GenGeminiArgs {
 /// The CLI entry point: generates, writes `ground-truth.json`, says where.
 pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
     let truth = generate(&args.out, args.size.size_bytes(), args.size.seed)?;
-    say_written(
-        truth.bytes,
-        truth.files,
-        truth.tally.totals.requests,
-        &args.out,
-    );
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 

@@ -71,12 +71,7 @@ impl From<&GenTranscriptsArgs> for CorpusOptions {
 /// The CLI entry point: generates, writes `ground-truth.json`, says where.
 pub fn run_cli(args: &GenTranscriptsArgs) -> anyhow::Result<()> {
     let truth = generate(&args.out, &CorpusOptions::from(args))?;
-    say_written(
-        truth.bytes,
-        truth.files,
-        truth.tally.totals.requests,
-        &args.out,
-    );
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 
