@@ -5,11 +5,14 @@
 //! Claude Code) under the proxy against [`mock_upstream`] (which answers like the Anthropic and
 //! OpenAI APIs, with deterministic usage and simulated prompt caching). Tests use the same two
 //! pieces, and point the official SDKs and real Claude Code at the mock. [`transcript_corpus`]
-//! writes a Claude Code history with its ground truth for `import`'s tests and benchmark.
+//! writes a Claude Code history with its ground truth for `import`'s tests and benchmark
+//! ([`codex_rollouts`] and [`gemini_chats`] likewise for Codex and Gemini CLI; what their truths
+//! share is in [`import_truth`]).
 
 pub mod codex_rollouts;
 mod det;
 pub mod gemini_chats;
+pub mod import_truth;
 pub mod mock_upstream;
 mod sse;
 pub mod synthetic_agent;

@@ -9,7 +9,9 @@ use std::process::{Command, Output};
 use agentprof::demo::transcript_corpus::{GroundTruth, Tokens};
 use serde_json::Value;
 
-use crate::support::{agentprof, stderr};
+use crate::support::{
+    agentprof, assert_report_matches_tally, assert_trace_reports_the_same, generate_history, stderr,
+};
 use crate::trace_schema::{validate_file, validator};
 
 fn ccusage() -> PathBuf {
@@ -32,15 +34,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `agentprof gen-transcripts` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64, extra: &[&str]) -> GroundTruth {
-    let output = agentprof()
-        .args(["gen-transcripts", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-transcripts", dir, size_mb, seed, extra)
 }
 
 /// `agentprof import claude-code DIR --json …`: the JSON and the run.
@@ -108,20 +102,7 @@ fn import_json_is_exact_and_its_trace_reports_the_same() {
     let (report, output) = import_json(&history, &["--trace", trace.to_str().unwrap()]);
 
     assert_eq!(report["schema"], "agentprof.report/v1");
-    assert_eq!(tokens_of(&report["totals"]), truth_tokens(&truth.totals));
-    assert_eq!(report["totals"]["requests"], truth.totals.requests);
-    for (category, tokens) in &truth.categories {
-        assert_eq!(
-            tokens_of(&report["categories"][category]),
-            truth_tokens(tokens),
-            "{category}"
-        );
-        assert_eq!(report["categories"][category]["requests"], tokens.requests);
-    }
-    assert_eq!(
-        report["turns"].as_array().unwrap().len() as u64,
-        truth.turns
-    );
+    assert_report_matches_tally(&report, &truth.tally);
     assert_eq!(report["memory"]["samples"], 0);
     assert!(report["memory"]["peak_rss_bytes"].is_null());
     let import = &report["import"];
@@ -148,27 +129,8 @@ fn import_json_is_exact_and_its_trace_reports_the_same() {
 
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
-    assert_eq!(lines as u64, truth.totals.requests + 2);
-    let again = agentprof()
-        .arg("report")
-        .arg(&trace)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{}", stderr(&again));
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
-    for key in [
-        "totals",
-        "categories",
-        "models",
-        "sessions",
-        "subagent_types",
-        "turns",
-        "kv",
-        "overhead_ratio",
-    ] {
-        assert_eq!(again[key], report[key], "{key}");
-    }
+    assert_eq!(lines as u64, truth.tally.totals.requests + 2);
+    assert_trace_reports_the_same(&trace, &report);
 }
 
 #[test]
@@ -178,8 +140,14 @@ fn totals_equal_ccusage_on_the_same_history() {
     let truth = generate(plain.path(), "3", 8, &["--no-replays"]);
     assert_eq!(truth.replays.requests, 0);
     let (ours, _) = import_json(plain.path(), &[]);
-    assert_eq!(tokens_of(&ours["totals"]), truth_tokens(&truth.totals));
-    assert_eq!(ccusage_totals(plain.path()), truth_tokens(&truth.totals));
+    assert_eq!(
+        tokens_of(&ours["totals"]),
+        truth_tokens(&truth.tally.totals)
+    );
+    assert_eq!(
+        ccusage_totals(plain.path()),
+        truth_tokens(&truth.tally.totals)
+    );
 
     // With replays: ccusage 20.0.24 deduplicates message ids within a session, so replays into
     // sub-agent files are counted once by both; a forked session's replayed messages are
@@ -189,9 +157,12 @@ fn totals_equal_ccusage_on_the_same_history() {
     assert!(truth.cross_session_replays.requests > 0);
     assert!(truth.replays.requests > truth.cross_session_replays.requests);
     let (ours, _) = import_json(replayed.path(), &[]);
-    assert_eq!(tokens_of(&ours["totals"]), truth_tokens(&truth.totals));
+    assert_eq!(
+        tokens_of(&ours["totals"]),
+        truth_tokens(&truth.tally.totals)
+    );
     let theirs = ccusage_totals(replayed.path());
-    let expected: Vec<u64> = truth_tokens(&truth.totals)
+    let expected: Vec<u64> = truth_tokens(&truth.tally.totals)
         .iter()
         .zip(truth_tokens(&truth.cross_session_replays))
         .map(|(t, r)| t + r)

@@ -12,20 +12,14 @@ use serde_json::Value;
 use crate::codex::{NEWEST, OLDEST};
 use crate::codex_user::CodexUser;
 use crate::support::{
-    Mock, agentprof, assert_trace_reports_the_same, stderr, tokens_of, truth_tokens,
+    Mock, agentprof, assert_report_matches_tally, assert_since_leaves_out_the_calls_before,
+    assert_trace_reports_the_same, generate_history, stderr,
 };
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-codex-rollouts` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64) -> CodexTruth {
-    let output = agentprof()
-        .args(["gen-codex-rollouts", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-codex-rollouts", dir, size_mb, seed, &[])
 }
 
 /// `agentprof import codex DIR --json …`: the JSON and the run.
@@ -44,51 +38,17 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
     // Compactions only Codex's per-response records carry (0.164 and later), beside
     // sessions of a Codex that wrote token counts only.
     assert!(truth.remote_compactions > 0);
-    assert!(truth.naive.total_tokens() > truth.totals.total_tokens());
+    assert!(truth.naive.total_tokens() > truth.tally.totals.total_tokens());
     for category in ["subagent", "compaction", "dream", "utility"] {
-        assert!(truth.categories[category].requests > 0, "{category}");
+        assert!(truth.tally.categories[category].requests > 0, "{category}");
     }
     let trace = dir.path().join("out/codex.jsonl");
     let (report, output) = import_json(&history, &["--trace", trace.to_str().unwrap()]);
 
-    assert_eq!(tokens_of(&report["totals"]), truth_tokens(&truth.totals));
-    for (category, tokens) in &truth.categories {
-        assert_eq!(
-            tokens_of(&report["categories"][category]),
-            truth_tokens(tokens),
-            "{category}"
-        );
-    }
-    let sessions = report["sessions"].as_object().unwrap();
-    assert_eq!(sessions.len(), truth.sessions.len());
-    for (session, tokens) in &truth.sessions {
-        assert_eq!(
-            tokens_of(&sessions[session]),
-            truth_tokens(tokens),
-            "{session}"
-        );
-    }
-    for (model, tokens) in &truth.models {
-        assert_eq!(
-            tokens_of(&report["models"][model]),
-            truth_tokens(tokens),
-            "{model}"
-        );
-    }
-    for (kind, tokens) in &truth.subagent_types {
-        assert_eq!(
-            tokens_of(&report["subagent_types"][kind]),
-            truth_tokens(tokens),
-            "{kind}"
-        );
-    }
-    assert_eq!(
-        report["turns"].as_array().unwrap().len() as u64,
-        truth.turns
-    );
+    assert_report_matches_tally(&report, &truth.tally);
     let import = &report["import"];
     assert_eq!(import["agent"], "codex");
-    assert_eq!(import["calls"], truth.totals.requests);
+    assert_eq!(import["calls"], truth.tally.totals.requests);
     let damaged: std::collections::BTreeMap<String, u64> =
         serde_json::from_value(import["damaged"].clone()).unwrap();
     assert_eq!(damaged, truth.damaged);
@@ -132,7 +92,7 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
 
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
-    assert_eq!(lines as u64, truth.totals.requests + 2);
+    assert_eq!(lines as u64, truth.tally.totals.requests + 2);
     let again = assert_trace_reports_the_same(&trace, &report);
     assert!(
         again["assumptions"]
@@ -143,13 +103,7 @@ fn codex_import_is_exact_per_category_and_session_and_its_trace_reports_the_same
     );
 
     // --since leaves out the calls before the date, and says how many.
-    let (first_day, after) = truth.calls_since.iter().nth(1).unwrap();
-    let (since, _) = import_json(&history, &["--since", first_day]);
-    assert_eq!(since["totals"]["requests"], *after);
-    assert_eq!(
-        since["import"]["calls_before_since"].as_u64().unwrap(),
-        truth.totals.requests - after
-    );
+    assert_since_leaves_out_the_calls_before("codex", &history, &truth.tally);
 }
 
 #[test]
@@ -167,7 +121,7 @@ fn codex_import_table_and_bad_input() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("user_turn"), "{table}");
     assert!(
-        table.contains(&format!("Imported {} calls", truth.totals.requests)),
+        table.contains(&format!("Imported {} calls", truth.tally.totals.requests)),
         "{table}"
     );
 

@@ -9,20 +9,14 @@ use agentprof::demo::gemini_chats::GeminiTruth;
 use serde_json::Value;
 
 use crate::support::{
-    agentprof, assert_trace_reports_the_same, import_json, stderr, tokens_of, truth_tokens,
+    agentprof, assert_report_matches_tally, assert_since_leaves_out_the_calls_before,
+    assert_trace_reports_the_same, generate_history, import_json, stderr, tokens_of,
 };
 use crate::trace_schema::{validate_file, validator};
 
 /// `agentprof gen-gemini-chats` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64) -> GeminiTruth {
-    let output = agentprof()
-        .args(["gen-gemini-chats", "--out"])
-        .arg(dir)
-        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+    generate_history("gen-gemini-chats", dir, size_mb, seed, &[])
 }
 
 fn said(report: &Value, key: &str, needle: &str) -> bool {
@@ -41,12 +35,12 @@ fn gemini_import_is_exact_per_category_model_and_session_and_its_trace_reports_t
     // Every trap is in the history.
     assert!(truth.repeats > 0 && truth.copies > 0 && truth.without_tokens > 0);
     assert!(truth.dropped_from_conversation > 0);
-    assert!(truth.categories["subagent"].requests > 0);
+    assert!(truth.tally.categories["subagent"].requests > 0);
     assert!(truth.reasoning_tokens > 0 && truth.tool_use_tokens > 0);
     let trace = dir.path().join("out/gemini.jsonl");
     let (report, output) = import_json("gemini", &home, &["--trace", trace.to_str().unwrap()]);
 
-    assert_eq!(tokens_of(&report["totals"]), truth_tokens(&truth.totals));
+    assert_report_matches_tally(&report, &truth.tally);
     assert_eq!(
         report["totals"]["reasoning_output_tokens"],
         truth.reasoning_tokens
@@ -55,47 +49,9 @@ fn gemini_import_is_exact_per_category_model_and_session_and_its_trace_reports_t
         report["totals"]["tool_use_input_tokens"],
         truth.tool_use_tokens
     );
-    for (category, tokens) in &truth.categories {
-        assert_eq!(
-            tokens_of(&report["categories"][category]),
-            truth_tokens(tokens),
-            "{category}"
-        );
-    }
-    let sessions = report["sessions"].as_object().unwrap();
-    assert_eq!(sessions.len(), truth.sessions.len());
-    for (session, tokens) in &truth.sessions {
-        assert_eq!(
-            tokens_of(&sessions[session]),
-            truth_tokens(tokens),
-            "{session}"
-        );
-    }
-    assert_eq!(
-        report["models"].as_object().unwrap().len(),
-        truth.models.len()
-    );
-    for (model, tokens) in &truth.models {
-        assert_eq!(
-            tokens_of(&report["models"][model]),
-            truth_tokens(tokens),
-            "{model}"
-        );
-    }
-    for (kind, tokens) in &truth.subagent_types {
-        assert_eq!(
-            tokens_of(&report["subagent_types"][kind]),
-            truth_tokens(tokens),
-            "{kind}"
-        );
-    }
-    assert_eq!(
-        report["turns"].as_array().unwrap().len() as u64,
-        truth.turns
-    );
     let import = &report["import"];
     assert_eq!(import["agent"], "gemini");
-    assert_eq!(import["calls"], truth.totals.requests);
+    assert_eq!(import["calls"], truth.tally.totals.requests);
     assert_eq!(import["duplicates"]["repeated_lines"], truth.repeats);
     assert_eq!(import["duplicates"]["copies"], truth.copies);
     let damaged: std::collections::BTreeMap<String, u64> =
@@ -122,18 +78,12 @@ fn gemini_import_is_exact_per_category_model_and_session_and_its_trace_reports_t
 
     // The trace is a valid v1 trace, and `report` on it gives the same figures.
     let lines = validate_file(&validator(), &trace);
-    assert_eq!(lines as u64, truth.totals.requests + 2);
+    assert_eq!(lines as u64, truth.tally.totals.requests + 2);
     let again = assert_trace_reports_the_same(&trace, &report);
     assert!(said(&again, "assumptions", "no utility call is recorded"));
 
     // --since leaves out the calls before the date, and says how many.
-    let (first_day, after) = truth.calls_since.iter().nth(1).unwrap();
-    let (since, _) = import_json("gemini", &home, &["--since", first_day]);
-    assert_eq!(since["totals"]["requests"], *after);
-    assert_eq!(
-        since["import"]["calls_before_since"].as_u64().unwrap(),
-        truth.totals.requests - after
-    );
+    assert_since_leaves_out_the_calls_before("gemini", &home, &truth.tally);
 }
 
 #[test]
@@ -143,7 +93,7 @@ fn gemini_import_names_damage_by_file_and_line_and_a_missing_directory() {
     let truth = generate(&home, "0.1", 9);
     // The home's .gemini/tmp is read too, and GEMINI_CLI_HOME without a DIR.
     let (report, _) = import_json("gemini", &home.join(".gemini/tmp"), &[]);
-    assert_eq!(report["totals"]["requests"], truth.totals.requests);
+    assert_eq!(report["totals"]["requests"], truth.tally.totals.requests);
     let output = agentprof()
         .args(["import", "gemini"])
         .env("GEMINI_CLI_HOME", &home)
@@ -152,7 +102,7 @@ fn gemini_import_names_damage_by_file_and_line_and_a_missing_directory() {
     assert!(output.status.success(), "{}", stderr(&output));
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(
-        table.contains(&format!("Imported {} calls", truth.totals.requests)),
+        table.contains(&format!("Imported {} calls", truth.tally.totals.requests)),
         "{table}"
     );
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use agentprof::demo::import_truth::{CallTally, Tokens};
 use agentprof::demo::mock_upstream::{MockConfig, MockRecord, MockUpstream};
 use agentprof::output::trace::{ReadTrace, read_trace};
 
@@ -218,7 +219,7 @@ pub fn tokens_of(usage: &serde_json::Value) -> [u64; 5] {
 }
 
 /// A ground truth's requests and tokens by type, as [`tokens_of`] gives a report's.
-pub fn truth_tokens(t: &agentprof::demo::transcript_corpus::Tokens) -> [u64; 5] {
+pub fn truth_tokens(t: &Tokens) -> [u64; 5] {
     [
         t.requests,
         t.input_tokens,
@@ -226,4 +227,70 @@ pub fn truth_tokens(t: &agentprof::demo::transcript_corpus::Tokens) -> [u64; 5] 
         t.cache_creation_input_tokens,
         t.cache_read_input_tokens,
     ]
+}
+
+/// An import's JSON report counts what the generator's ground truth tallied: the totals, and
+/// every bucket of `categories`, `sessions`, `models` and `subagent_types` (no more, no fewer)
+/// by requests and tokens by type, and the turns.
+pub fn assert_report_matches_tally(report: &serde_json::Value, tally: &CallTally) {
+    assert_eq!(
+        tokens_of(&report["totals"]),
+        truth_tokens(&tally.totals),
+        "totals"
+    );
+    for (key, truth) in [
+        ("categories", &tally.categories),
+        ("sessions", &tally.sessions),
+        ("models", &tally.models),
+        ("subagent_types", &tally.subagent_types),
+    ] {
+        let buckets = report[key]
+            .as_object()
+            .unwrap_or_else(|| panic!("{key} in {report}"));
+        assert_eq!(buckets.len(), truth.len(), "{key}");
+        for (name, tokens) in truth {
+            assert_eq!(
+                tokens_of(&report[key][name]),
+                truth_tokens(tokens),
+                "{key} {name}"
+            );
+        }
+    }
+    assert_eq!(
+        report["turns"].as_array().map(|turns| turns.len() as u64),
+        Some(tally.turns),
+        "turns"
+    );
+}
+
+/// `agentprof GENERATOR --out DIR --size-mb N --seed S EXTRA…` (gen-transcripts,
+/// gen-codex-rollouts, gen-gemini-chats); returns the ground truth it wrote.
+pub fn generate_history<T: serde::de::DeserializeOwned>(
+    generator: &str,
+    dir: &Path,
+    size_mb: &str,
+    seed: u64,
+    extra: &[&str],
+) -> T {
+    let output = agentprof()
+        .args([generator, "--out"])
+        .arg(dir)
+        .args(["--size-mb", size_mb, "--seed", &seed.to_string()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
+}
+
+/// `agentprof import AGENT DIR --since` the history's second day leaves out the calls before
+/// it, and says how many.
+pub fn assert_since_leaves_out_the_calls_before(agent: &str, dir: &Path, tally: &CallTally) {
+    let (first_day, after) = tally.calls_since.iter().nth(1).unwrap();
+    let (since, _) = import_json(agent, dir, &["--since", first_day]);
+    assert_eq!(since["totals"]["requests"], *after);
+    assert_eq!(
+        since["import"]["calls_before_since"].as_u64().unwrap(),
+        tally.totals.requests - after
+    );
 }

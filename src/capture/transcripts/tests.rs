@@ -184,23 +184,26 @@ fn assert_tokens(what: &str, ours: &crate::attribute::UsageTotals, truth: &Token
 
 /// Every figure the ground truth has, exactly.
 fn assert_matches_truth(summary: &Summary, truth: &GroundTruth) {
-    assert_tokens("totals", &summary.totals, &truth.totals);
-    for (category, tokens) in &truth.categories {
+    assert_tokens("totals", &summary.totals, &truth.tally.totals);
+    for (category, tokens) in &truth.tally.categories {
         assert_tokens(category, &summary.categories[category], tokens);
     }
-    assert_eq!(summary.subagent_types.len(), truth.subagent_types.len());
-    for (kind, tokens) in &truth.subagent_types {
+    assert_eq!(
+        summary.subagent_types.len(),
+        truth.tally.subagent_types.len()
+    );
+    for (kind, tokens) in &truth.tally.subagent_types {
         assert_tokens(kind, &summary.subagent_types[kind], tokens);
     }
-    assert_eq!(summary.models.len(), truth.models.len());
-    for (model, tokens) in &truth.models {
+    assert_eq!(summary.models.len(), truth.tally.models.len());
+    for (model, tokens) in &truth.tally.models {
         assert_tokens(model, &summary.models[model], tokens);
     }
-    assert_eq!(summary.sessions.len(), truth.sessions.len());
-    for (session, tokens) in &truth.sessions {
+    assert_eq!(summary.sessions.len(), truth.tally.sessions.len());
+    for (session, tokens) in &truth.tally.sessions {
         assert_tokens(session, &summary.sessions[session], tokens);
     }
-    assert_eq!(summary.turns.len() as u64, truth.turns);
+    assert_eq!(summary.turns.len() as u64, truth.tally.turns);
     let report = summary.import.as_ref().unwrap();
     assert_eq!(report.claude_code_versions, truth.versions);
     assert_eq!(report.calls_before_2_1_97, truth.calls_before_2_1_97);
@@ -224,9 +227,9 @@ fn a_generated_history_matches_its_ground_truth_exactly() {
     assert!(truth.replays.requests > 0 && truth.cross_session_replays.requests > 0);
     assert!(truth.placeholders > 0 && truth.multi_mb_lines >= 2);
     assert!(truth.damaged.len() >= 3, "{:?}", truth.damaged);
-    assert!(truth.subagent_types.len() >= 4);
+    assert!(truth.tally.subagent_types.len() >= 4);
     for category in ["user_turn", "subagent"] {
-        assert!(truth.categories[category].requests > 0);
+        assert!(truth.tally.categories[category].requests > 0);
     }
     // Whole files, files split in 256 KiB ranges, one thread or several: the same figures.
     let whole = report(&import_dir(dir.path(), 1, Some(u64::MAX)));
@@ -242,9 +245,10 @@ fn since_keeps_the_calls_of_that_day_and_after() {
     let dir = tempfile::tempdir().unwrap();
     let truth = transcript_corpus::generate_in(dir.path(), 3 << 20, 5).unwrap();
     let (date, expected) = truth
+        .tally
         .calls_since
         .iter()
-        .nth(truth.calls_since.len() / 2)
+        .nth(truth.tally.calls_since.len() / 2)
         .map(|(d, n)| (d.clone(), *n))
         .unwrap();
     let imported = import(
@@ -259,7 +263,7 @@ fn since_keeps_the_calls_of_that_day_and_after() {
     assert_eq!(imported.calls.len() as u64, expected, "since {date}");
     assert_eq!(
         imported.report.calls_before_since,
-        truth.totals.requests - expected
+        truth.tally.totals.requests - expected
     );
 }
 

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
+
 pub use truth::CodexTruth;
 
 /// `agentprof gen-codex-rollouts`.
@@ -30,13 +32,8 @@ pub struct GenCodexArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Approximate size of the history in MB (fractions allowed).
-    #[arg(long, value_name = "N", default_value_t = 20.0)]
-    pub size_mb: f64,
-
-    /// Seed: the same seed writes the same bytes.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub size: SizeAndSeed,
 
     /// Everything plain under sessions/, no damage (for peers that read only that).
     #[arg(long)]
@@ -57,18 +54,12 @@ pub fn run_cli(args: &GenCodexArgs) -> anyhow::Result<()> {
     let truth = generate(
         &args.out,
         &CodexCorpusOptions {
-            size_bytes: (args.size_mb.max(0.0) * 1_048_576.0) as u64,
-            seed: args.seed,
+            size_bytes: args.size.size_bytes(),
+            seed: args.size.seed,
             plain: args.plain,
         },
     )?;
-    eprintln!(
-        "wrote {} MB in {} files ({} calls) to {}",
-        truth.bytes >> 20,
-        truth.files,
-        truth.totals.requests,
-        args.out.display()
-    );
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 
@@ -77,7 +68,7 @@ pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<Code
     let mut generator = session::Generator::new(options.seed);
     // 2026-09-01T00:00:00Z; families follow each other with idle gaps.
     let mut clock: i64 = 1_788_220_800_000;
-    while generator.written < options.size_bytes || generator.truth.totals.requests == 0 {
+    while generator.written < options.size_bytes || generator.truth.tally.totals.requests == 0 {
         let before = generator.files.len();
         clock = generator.family(clock);
         generator.written += generator.files[before..]
@@ -135,10 +126,8 @@ pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<Code
     } else {
         truth.damaged.clear();
     }
-    truth.settle();
-    let path = out.join("ground-truth.json");
-    let text = serde_json::to_vec_pretty(&truth)?;
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    truth.tally.settle();
+    write_truth(out, &truth)?;
     Ok(truth)
 }
 

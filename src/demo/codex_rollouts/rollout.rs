@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::demo::transcript_corpus::Tokens;
+use crate::demo::import_truth::Tokens;
 use crate::observation::Usage;
 
 /// Codex's `TokenUsage`: `input_tokens` includes cached and cache-write tokens.

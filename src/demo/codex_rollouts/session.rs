@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::rollout::{CodexUsage, Rollout, timestamp};
-use super::truth::{CodexTruth, Label};
+use super::truth::CodexTruth;
 use crate::demo::det::Rng;
+use crate::demo::import_truth::Label;
 use crate::observation::Category;
 
 /// Codex versions of the history: one that writes per-response records (and compacts
@@ -94,6 +95,7 @@ impl Generator {
         self.truth.reasoning_tokens += last.reasoning;
         let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
         self.truth
+            .tally
             .call(&last.usage(), &ctx.label, &ctx.model, &date);
         // Rate-limit snapshots repeat the info, often more than once.
         for _ in 0..self.rng.range(0, 2) {
@@ -110,7 +112,7 @@ impl Generator {
         let prompt = self.filler(20, 400);
         rollout.user_message(*clock, &prompt);
         if ctx.label.category == Category::UserTurn {
-            self.truth.turns += 1;
+            self.truth.tally.turns += 1;
         }
         for _ in 0..self.rng.range(1, 4) {
             self.call(rollout, clock, ctx);
@@ -287,7 +289,9 @@ impl Generator {
             session: ctx.label.session.clone(),
         };
         let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
-        self.truth.call(&usage.usage(), &label, &ctx.model, &date);
+        self.truth
+            .tally
+            .call(&usage.usage(), &label, &ctx.model, &date);
         self.truth.remote_compactions += 1;
     }
 

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
+
 pub use truth::GeminiTruth;
 
 /// The project directories: a slug (0.61.0) and a sha256 of a project root (older).
@@ -35,26 +37,14 @@ pub struct GenGeminiArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Approximate size of the history in MB (fractions allowed).
-    #[arg(long, value_name = "N", default_value_t = 20.0)]
-    pub size_mb: f64,
-
-    /// Seed: the same seed writes the same bytes.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub size: SizeAndSeed,
 }
 
 /// The CLI entry point: generates, writes `ground-truth.json`, says where.
 pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
-    let size = (args.size_mb.max(0.0) * 1_048_576.0) as u64;
-    let truth = generate(&args.out, size, args.seed)?;
-    eprintln!(
-        "wrote {} MB in {} files ({} calls) to {}",
-        truth.bytes >> 20,
-        truth.files,
-        truth.totals.requests,
-        args.out.display()
-    );
+    let truth = generate(&args.out, args.size.size_bytes(), args.size.seed)?;
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 
@@ -90,10 +80,8 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Gemini
     let path = out.join(".gemini/projects.json");
     std::fs::write(&path, projects.to_string())
         .with_context(|| format!("writing {}", path.display()))?;
-    truth.settle();
-    let path = out.join("ground-truth.json");
-    let text = serde_json::to_vec_pretty(&truth)?;
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    truth.tally.settle();
+    write_truth(out, &truth)?;
     Ok(truth)
 }
 
@@ -110,21 +98,21 @@ mod tests {
         assert_eq!(truth, again, "deterministic");
         assert!(truth.dropped_from_conversation > 0 && truth.copies > 0);
         assert!(truth.without_tokens > 0 && truth.repeats > 0);
-        assert!(truth.categories["subagent"].requests > 0);
+        assert!(truth.tally.categories["subagent"].requests > 0);
         let history = import(&HistoryOptions {
             dir: Some(dir.path().to_path_buf()),
             ..HistoryOptions::default()
         })
         .unwrap();
-        assert_eq!(history.calls.len() as u64, truth.totals.requests);
-        let mut total = crate::demo::transcript_corpus::Tokens::default();
+        assert_eq!(history.calls.len() as u64, truth.tally.totals.requests);
+        let mut total = crate::demo::import_truth::Tokens::default();
         for call in &history.calls {
             total.add(call.usage.as_ref().unwrap());
         }
-        assert_eq!(total, truth.totals);
+        assert_eq!(total, truth.tally.totals);
         assert_eq!(history.report.damaged, truth.damaged);
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
-        assert_eq!(turns, truth.turns);
+        assert_eq!(turns, truth.tally.turns);
         assert_eq!(history.report.duplicates.repeated_lines, truth.repeats);
         assert_eq!(history.report.duplicates.copies, truth.copies);
     }

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::truth::{GeminiTruth, Label};
+use super::truth::GeminiTruth;
 use crate::demo::det::Rng;
+use crate::demo::import_truth::Label;
 use crate::observation::{Category, Usage};
 
 const MODELS: [&str; 2] = ["gemini-3.8-flash", "gemini-3.8-pro"];
@@ -189,7 +190,7 @@ impl Generator {
         let prompt = self.message("user", json!([{"text": prompt_text}]));
         self.push(session, &prompt, false);
         if session.label.category == Category::UserTurn {
-            self.truth.turns += 1;
+            self.truth.tally.turns += 1;
         }
         let rounds = self.rng.range(1, 4);
         for round in 0..rounds {

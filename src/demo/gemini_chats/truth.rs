@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::demo::transcript_corpus::Tokens;
-use crate::observation::{Category, Usage};
+use crate::demo::import_truth::{CallTally, Label};
+use crate::observation::Usage;
 
 /// What the generator wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -14,15 +14,10 @@ pub struct GeminiTruth {
     pub seed: u64,
     pub bytes: u64,
     pub files: u64,
-    /// Model calls: one per gemini message id with token counts.
-    pub totals: Tokens,
-    /// All eight categories.
-    pub categories: BTreeMap<String, Tokens>,
-    pub subagent_types: BTreeMap<String, Tokens>,
-    pub models: BTreeMap<String, Tokens>,
-    pub sessions: BTreeMap<String, Tokens>,
-    /// Prompts of main sessions (each followed by at least one call).
-    pub turns: u64,
+    /// Model calls: one per gemini message id with token counts; turns: prompts of main
+    /// sessions (each followed by at least one call).
+    #[serde(flatten)]
+    pub tally: CallTally,
     /// Thoughts tokens (inside `output_tokens`).
     pub reasoning_tokens: u64,
     /// Tool-use prompt tokens (inside `input_tokens`).
@@ -40,64 +35,26 @@ pub struct GeminiTruth {
     pub damaged: BTreeMap<String, u64>,
     /// Where the damaged line is: `path relative to the home:line`.
     pub damaged_at: Vec<String>,
-    /// Calls on or after each date (UTC), for `--since`.
-    pub calls_since: BTreeMap<String, u64>,
 }
 
 impl GeminiTruth {
     pub fn new(seed: u64) -> GeminiTruth {
         GeminiTruth {
             seed,
-            categories: Category::ALL
-                .iter()
-                .map(|c| (c.as_str().to_string(), Tokens::default()))
-                .collect(),
+            tally: CallTally::new(),
             ..GeminiTruth::default()
         }
     }
 
     /// One model call.
     pub fn call(&mut self, usage: &Usage, label: &Label, model: &str, date: &str) {
-        self.totals.add(usage);
-        self.categories
-            .entry(label.category.as_str().to_string())
-            .or_default()
-            .add(usage);
-        if let Some(kind) = &label.subagent_type {
-            self.subagent_types
-                .entry(kind.clone())
-                .or_default()
-                .add(usage);
-        }
-        self.models.entry(model.to_string()).or_default().add(usage);
-        self.sessions
-            .entry(label.session.clone())
-            .or_default()
-            .add(usage);
+        self.tally.call(usage, label, model, date);
         self.reasoning_tokens += usage.reasoning_output_tokens;
         self.tool_use_tokens += usage.tool_use_input_tokens;
-        *self.calls_since.entry(date.to_string()).or_default() += 1;
     }
 
     pub fn damage(&mut self, kind: &str, at: String) {
         *self.damaged.entry(kind.to_string()).or_default() += 1;
         self.damaged_at.push(at);
     }
-
-    /// Turns per-date counts into "on or after" counts.
-    pub fn settle(&mut self) {
-        let mut running = 0;
-        for count in self.calls_since.values_mut().rev() {
-            running += *count;
-            *count = running;
-        }
-    }
-}
-
-/// How a file's calls must be reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
-    pub category: Category,
-    pub subagent_type: Option<String>,
-    pub session: String,
 }

@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
+
 pub use truth::{GroundTruth, Tokens};
 
 /// `agentprof gen-transcripts`.
@@ -34,13 +36,8 @@ pub struct GenTranscriptsArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Approximate size of the history in MB (fractions allowed).
-    #[arg(long, value_name = "N", default_value_t = 20.0)]
-    pub size_mb: f64,
-
-    /// Seed: the same seed writes the same bytes.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub size: SizeAndSeed,
 
     /// Write no replays (ccusage counts a replayed message again; the truth does not).
     #[arg(long)]
@@ -63,8 +60,8 @@ pub struct CorpusOptions {
 impl From<&GenTranscriptsArgs> for CorpusOptions {
     fn from(args: &GenTranscriptsArgs) -> Self {
         CorpusOptions {
-            size_bytes: (args.size_mb.max(0.0) * 1_048_576.0) as u64,
-            seed: args.seed,
+            size_bytes: args.size.size_bytes(),
+            seed: args.size.seed,
             replays: !args.no_replays,
             unreadable: !args.no_unreadable,
         }
@@ -74,13 +71,7 @@ impl From<&GenTranscriptsArgs> for CorpusOptions {
 /// The CLI entry point: generates, writes `ground-truth.json`, says where.
 pub fn run_cli(args: &GenTranscriptsArgs) -> anyhow::Result<()> {
     let truth = generate(&args.out, &CorpusOptions::from(args))?;
-    eprintln!(
-        "wrote {} MB in {} files ({} calls) to {}",
-        truth.bytes >> 20,
-        truth.files,
-        truth.totals.requests,
-        args.out.display()
-    );
+    say_written(&args.out, truth.bytes, truth.files, &truth.tally);
     Ok(())
 }
 
@@ -112,7 +103,7 @@ pub fn generate(out: &Path, options: &CorpusOptions) -> anyhow::Result<GroundTru
     // 2026-09-01T00:00:00Z; sessions follow each other with idle gaps.
     let mut clock: i64 = 1_788_220_800_000;
     let mut next_project = 0;
-    while generator.written < options.size_bytes || generator.truth.totals.requests == 0 {
+    while generator.written < options.size_bytes || generator.truth.tally.totals.requests == 0 {
         // Sessions come in pairs per project, so a fork finds its parent.
         let (dir, cwd) = &project_dirs[(next_project / 2) % project_dirs.len()];
         next_project += 1;
@@ -122,10 +113,8 @@ pub fn generate(out: &Path, options: &CorpusOptions) -> anyhow::Result<GroundTru
         clock += generator.rng().range(60_000, 6 * 3_600_000) as i64;
     }
     let mut truth = generator.finish();
-    truth.settle();
-    let path = out.join("ground-truth.json");
-    let text = serde_json::to_vec_pretty(&truth)?;
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    truth.tally.settle();
+    write_truth(out, &truth)?;
     Ok(truth)
 }
 

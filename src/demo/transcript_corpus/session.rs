@@ -243,7 +243,7 @@ impl Generator {
             &ts,
             (&self.pool, &mut self.rng),
         );
-        self.truth.turns += 1;
+        self.truth.tally.turns += 1;
         for _ in 0..self.rng.range(0, 2) {
             let len = self.rng.range(300, 12_000) as usize;
             let uuid = ids::uuid(&mut self.rng);
