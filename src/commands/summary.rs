@@ -43,8 +43,12 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
         0 => String::new(),
         n => format!(" of which {n} reasoning"),
     };
+    let tool_use = match totals.tool_use_input_tokens {
+        0 => String::new(),
+        n => format!(" of which {n} tool-use prompt"),
+    };
     say!(
-        "agentprof: {} model calls ({} errors), {} tokens ({} input, {} cache write, {} cache read, {} output{reasoning})",
+        "agentprof: {} model calls ({} errors), {} tokens ({} input{tool_use}, {} cache write, {} cache read, {} output{reasoning})",
         totals.requests,
         totals.errors,
         totals.total_tokens(),

@@ -162,7 +162,10 @@ fn google_genai_sdk_under_agentprof_run_is_measured_exactly() {
             out.to_str().unwrap(),
         ],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(output.status.success(), "{said}");
+    // The web search's tool-use prompt, inside input and said apart.
+    assert!(said.contains("of which 128 tool-use prompt"), "{said}");
     let seen: Vec<Value> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let trace = trace(dir.path());
     let records = mock.records();
