@@ -26,6 +26,7 @@ mod html_report;
 mod import;
 mod import_codex;
 mod import_gemini;
+mod import_gemini_ccusage;
 mod load;
 mod otlp_export;
 mod prices;
