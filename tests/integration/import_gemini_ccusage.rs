@@ -146,11 +146,11 @@ fn ccusage_equals_the_ground_truth_adjusted_by_what_it_counts_differently() {
     let truth = generate(&home, "1", 5);
     // The traps ccusage reads as agentprof does are in the history too.
     assert!(truth.repeats > 0 && truth.dropped_from_conversation > 0);
-    assert!(truth.without_tokens > 0 && truth.categories["subagent"].requests > 0);
+    assert!(truth.without_tokens > 0 && truth.tally.categories["subagent"].requests > 0);
     assert!(truth.reasoning_tokens > 0 && truth.tool_use_tokens > 0);
 
     let (ours, _) = import_json("gemini", &home, &[]);
-    assert_eq!(tokens_of(&ours["totals"]), truth_tokens(&truth.totals));
+    assert_eq!(tokens_of(&ours["totals"]), truth_tokens(&truth.tally.totals));
     assert_eq!(
         ours["totals"]["reasoning_output_tokens"],
         truth.reasoning_tokens
@@ -163,7 +163,7 @@ fn ccusage_equals_the_ground_truth_adjusted_by_what_it_counts_differently() {
     assert_eq!(truth.damaged.get("total_mismatch"), Some(&1));
     assert_eq!(mismatched.calls, 1);
 
-    let t = &truth.totals;
+    let t = &truth.tally.totals;
     let input = t.input_tokens + (copied.input - copied.cached + copied.tool) + mismatched.cached;
     let cached = t.cache_read_input_tokens + copied.cached;
     let output = t.output_tokens - truth.reasoning_tokens + copied.output;
