@@ -51,7 +51,7 @@ pub enum Command {
     /// What a model costs and where the price came from; which models of a trace have no price.
     #[command(after_help = PRICES_EXIT_CODES)]
     Prices(PricesArgs),
-    /// Run the built-in synthetic agents (Claude Code- and Codex-shaped) against the built-in mock upstream, then report.
+    /// Run the built-in synthetic agents (Claude Code-, Codex- and Gemini CLI-shaped) against the built-in mock upstream, then report.
     Demo(DemoArgs),
     /// Print a shell completion script: `agentprof completions bash > ~/.local/share/bash-completion/completions/agentprof`.
     Completions(CompletionsArgs),
@@ -393,9 +393,10 @@ pub struct DemoArgs {
     pub turns: u32,
 
     /// Which synthetic agent to run: Claude Code-shaped (Anthropic Messages), Codex-shaped
-    /// (Responses API, Codex CLI 0.171's headers and metadata), or both side by side in one
-    /// trace, with a "By agent" table telling their calls apart.
-    #[arg(long, value_enum, default_value_t = DemoAgent::Both)]
+    /// (Responses API, Codex CLI 0.171's headers and metadata), Gemini CLI-shaped (Gemini API,
+    /// Gemini CLI 0.61 with model auto), all three side by side in one trace, or `both` (Claude
+    /// Code and Codex); several agents get a "By agent" table telling their calls apart.
+    #[arg(long, value_enum, default_value_t = DemoAgent::All)]
     pub agent: DemoAgent,
 }
 
@@ -404,7 +405,11 @@ pub struct DemoArgs {
 pub enum DemoAgent {
     ClaudeCode,
     Codex,
+    GeminiCli,
+    /// Claude Code and Codex.
     Both,
+    /// Claude Code, Codex and Gemini CLI.
+    All,
 }
 
 impl DemoAgent {
@@ -413,7 +418,9 @@ impl DemoAgent {
         match self {
             DemoAgent::ClaudeCode => "claude-code",
             DemoAgent::Codex => "codex",
+            DemoAgent::GeminiCli => "gemini-cli",
             DemoAgent::Both => "both",
+            DemoAgent::All => "all",
         }
     }
 }

@@ -1,9 +1,9 @@
 //! `agentprof demo`: the whole pipeline on built-in parts — no key, no network.
 //!
 //! Starts the mock upstream on a loopback port, runs the synthetic agents (this same binary,
-//! `synthetic-agent`: Claude Code-shaped, Codex-shaped, or both side by side) under `run`
-//! against it, then prints the report of the trace it wrote — with a "By agent" table when both
-//! ran — and writes its HTML report beside it (`index.html`).
+//! `synthetic-agent`: Claude Code-, Codex- and Gemini CLI-shaped side by side, or any one of them)
+//! under `run` against it, then prints the report of the trace it wrote — with a "By agent"
+//! table when several ran — and writes its HTML report beside it (`index.html`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,7 +34,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let who = match args.agent {
         DemoAgent::ClaudeCode => "a Claude Code-shaped synthetic agent",
         DemoAgent::Codex => "a Codex-shaped synthetic agent",
+        DemoAgent::GeminiCli => "a Gemini CLI-shaped synthetic agent",
         DemoAgent::Both => "Claude Code- and Codex-shaped synthetic agents side by side",
+        DemoAgent::All => {
+            "Claude Code-, Codex- and Gemini CLI-shaped synthetic agents side by side"
+        }
     };
     eprintln!(
         "agentprof demo: {who}, {} turns each, against the built-in mock upstream…",

@@ -1,6 +1,7 @@
-//! The demo's "By agent" table: when the demo runs both synthetic agents in one trace, which
+//! The demo's "By agent" table: when the demo runs several synthetic agents in one trace, which
 //! calls came from which agent and what each one's own overhead was. The agents are told apart
-//! by the API their calls used (Claude Code speaks Anthropic Messages, Codex the Responses API);
+//! by the API their calls used (Claude Code speaks Anthropic Messages, Codex the Responses API,
+//! Gemini CLI the Gemini API's generateContent);
 //! each agent's figures come from the ordinary summary of its calls alone, so they are the same
 //! numbers `agentprof report` would print for a trace of that agent only.
 
@@ -20,13 +21,14 @@ fn agent_of(api: ApiKind) -> Option<&'static str> {
     match api {
         ApiKind::Messages => Some("claude-code"),
         ApiKind::Responses => Some("codex"),
-        ApiKind::ChatCompletions | ApiKind::GenerateContent | ApiKind::Other => None,
+        ApiKind::GenerateContent => Some("gemini-cli"),
+        ApiKind::ChatCompletions | ApiKind::Other => None,
     }
 }
 
 /// Each agent's summary, from a copy of the trace holding only its calls.
 fn per_agent(read: &ReadTrace, options: &ReportOptions<'_>) -> Vec<(&'static str, Summary)> {
-    ["claude-code", "codex"]
+    ["claude-code", "codex", "gemini-cli"]
         .into_iter()
         .filter_map(|agent| {
             let mut only = read.clone();
@@ -49,7 +51,7 @@ pub(super) fn write(
     }
     writeln!(
         out,
-        "\nBy agent (both synthetic agents ran side by side, each in its own session)"
+        "\nBy agent (the synthetic agents ran side by side, each in its own session)"
     )?;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);

@@ -1,7 +1,8 @@
 //! The Codex-shaped synthetic agent under `agentprof run`, against ground truth: every call
 //! carries its true category in a header only the mock reads, and agentprof must reach the same
 //! category from Codex's own markers (headers, turn metadata, compaction trigger, prompts), with
-//! per-category tokens equal to what the mock sent. Then `demo`'s default run shows both agents.
+//! per-category tokens equal to what the mock sent. Then `demo`'s default run shows all three
+//! agents, and `--agent both` Claude Code's and Codex's.
 
 use std::collections::BTreeMap;
 
@@ -119,27 +120,54 @@ fn same_seed_gives_the_codex_agent_identical_calls() {
     assert_eq!(run(), run());
 }
 
-#[test]
-fn demo_runs_both_agents_and_tells_them_apart() {
+/// `demo` with `extra` arguments and 3 turns: its stdout, and the report of its trace.
+fn demo(extra: &[&str]) -> (String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let output = agentprof()
         .args(["demo", "--turns", "3", "--out"])
         .arg(dir.path())
+        .args(extra)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    (stdout, report_json(dir.path()))
+}
+
+/// The "By agent" row of `agent`.
+fn row(stdout: &str, agent: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.contains(&format!(" {agent} ")))
+        .unwrap_or_else(|| panic!("no {agent} row: {stdout}"))
+        .to_string()
+}
+
+#[test]
+fn demo_runs_all_three_agents_and_tells_them_apart() {
+    let (stdout, report) = demo(&[]);
     assert!(stdout.contains("By agent"), "{stdout}");
-    let row = |agent: &str| {
-        stdout
-            .lines()
-            .find(|l| l.contains(&format!(" {agent} ")))
-            .unwrap_or_else(|| panic!("no {agent} row: {stdout}"))
-            .to_string()
-    };
-    assert!(row("claude-code").contains("memory_extraction 3"));
-    assert!(row("codex").contains("memory_extraction 2, dream 2"));
-    let report = report_json(dir.path());
+    assert!(row(&stdout, "claude-code").contains("memory_extraction 3"));
+    assert!(row(&stdout, "codex").contains("memory_extraction 2, dream 2"));
+    let gemini = row(&stdout, "gemini-cli");
+    for category in ["subagent 4", "compaction 2", "utility 4"] {
+        assert!(gemini.contains(category), "{gemini}");
+    }
+    assert_eq!(report["categories"]["unknown"]["requests"], 0);
+    // Claude Code and Codex name their sessions on the wire; Gemini CLI only in its telemetry,
+    // which the synthetic agent does not send.
+    let sessions: Vec<&String> = report["sessions"].as_object().unwrap().keys().collect();
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert!(sessions.iter().any(|s| *s == "(none)"), "{sessions:?}");
+}
+
+#[test]
+fn demo_runs_both_agents_and_tells_them_apart() {
+    let (stdout, report) = demo(&["--agent", "both"]);
+    assert!(stdout.contains("By agent"), "{stdout}");
+    assert!(row(&stdout, "claude-code").contains("memory_extraction 3"));
+    assert!(row(&stdout, "codex").contains("memory_extraction 2, dream 2"));
+    assert!(!stdout.contains(" gemini-cli "), "{stdout}");
     assert_eq!(report["categories"]["unknown"]["requests"], 0);
     assert_eq!(report["sessions"].as_object().unwrap().len(), 2);
 }

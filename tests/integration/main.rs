@@ -16,6 +16,7 @@ mod crash;
 mod cut_points;
 mod demo_codex;
 mod demo_e2e;
+mod demo_gemini;
 mod fault_suite;
 mod faults;
 mod gemini_cli;

@@ -1,8 +1,15 @@
-//! A synthetic coding agent that behaves on the wire and in memory like Claude Code 2.1.x or,
-//! with `--shape codex`, like Codex CLI 0.171 (`codex`), so `agentprof demo` and the tests have
-//! realistic, reproducible agents to measure. The shape decides the wire format and the agent's
-//! background work; the turn logic (`turn`), HTTP transport (`transport`) and memory (`memory`)
-//! are shared. `--shape both` runs one process of each side by side (`both`).
+//! A synthetic coding agent that behaves on the wire and in memory like Claude Code 2.1.x, with
+//! `--shape codex` like Codex CLI 0.171 (`codex`), or with `--shape gemini-cli` like Gemini CLI
+//! 0.61 (`gemini`), so `agentprof demo` and the tests have realistic, reproducible agents to
+//! measure. The shape decides the wire format and the agent's background work; the turn logic
+//! (`turn`), HTTP transport (`transport`) and memory (`memory`) are shared. `--shape all` runs
+//! one process of each side by side, `--shape both` Claude Code's and Codex's (`both`).
+//!
+//! Gemini CLI on the wire: `POST {GOOGLE_GEMINI_BASE_URL}/v1beta/models/{model}:…` with
+//! `x-goog-api-key` and Gemini CLI's `User-Agent`. Its work: a session summary at startup and a
+//! router call before every prompt (utility), streamed main-loop calls, chat compression (a
+//! compression call and its verify call) once the history is large, and the codebase
+//! investigator sub-agent started by `invoke_agent`.
 //!
 //! Claude Code on the wire: `POST {ANTHROPIC_BASE_URL}/v1/messages?beta=true`, streaming, with Claude Code's
 //! headers, billing system block, cached agent prompt, ~10 tools and a cache breakpoint on the
@@ -21,6 +28,7 @@ mod client;
 mod codex;
 mod conversation;
 mod error;
+mod gemini;
 mod memory;
 mod prompts;
 mod session;
@@ -46,8 +54,25 @@ pub enum Shape {
     ClaudeCode,
     /// Codex CLI 0.171: the OpenAI Responses API at OPENAI_BASE_URL.
     Codex,
-    /// One process of each, side by side.
+    /// Gemini CLI 0.61 (model `auto`): the Gemini API at GOOGLE_GEMINI_BASE_URL.
+    GeminiCli,
+    /// Claude Code and Codex, one process each, side by side.
     Both,
+    /// All three agents, one process each, side by side.
+    All,
+}
+
+impl Shape {
+    /// The `--shape` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::ClaudeCode => "claude-code",
+            Shape::Codex => "codex",
+            Shape::GeminiCli => "gemini-cli",
+            Shape::Both => "both",
+            Shape::All => "all",
+        }
+    }
 }
 
 /// `agentprof synthetic-agent` arguments.
@@ -133,7 +158,15 @@ pub fn run_synthetic_agent(args: SyntheticAgentArgs) -> anyhow::Result<()> {
             runtime.block_on(codex::run(&args, log))?;
             Ok(())
         }
-        Shape::Both => {
+        Shape::GeminiCli => {
+            let log = Log {
+                verbose,
+                who: "synthetic-gemini".to_string(),
+            };
+            runtime.block_on(gemini::run(&args, log))?;
+            Ok(())
+        }
+        Shape::Both | Shape::All => {
             runtime.block_on(both::run(&args))?;
             Ok(())
         }
