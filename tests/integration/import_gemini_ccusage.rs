@@ -150,7 +150,10 @@ fn ccusage_equals_the_ground_truth_adjusted_by_what_it_counts_differently() {
     assert!(truth.reasoning_tokens > 0 && truth.tool_use_tokens > 0);
 
     let (ours, _) = import_json("gemini", &home, &[]);
-    assert_eq!(tokens_of(&ours["totals"]), truth_tokens(&truth.tally.totals));
+    assert_eq!(
+        tokens_of(&ours["totals"]),
+        truth_tokens(&truth.tally.totals)
+    );
     assert_eq!(
         ours["totals"]["reasoning_output_tokens"],
         truth.reasoning_tokens
