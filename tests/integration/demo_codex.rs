@@ -105,19 +105,10 @@ fn codex_shaped_calls_get_their_true_category_and_tokens_match_per_category() {
 
 #[test]
 fn same_seed_gives_the_codex_agent_identical_calls() {
-    let run = || {
-        let mock = Mock::start();
-        let dir = tempfile::tempdir().unwrap();
-        let command = codex_agent(3);
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let output = run_under_agentprof(&mock, dir.path(), &args);
-        assert!(output.status.success(), "{}", stderr(&output));
-        mock.records()
-            .into_iter()
-            .map(|r| (r.truth_category, r.model, r.usage))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(run(), run());
+    assert_eq!(
+        crate::support::synthetic_agent_calls(&codex_agent(3)),
+        crate::support::synthetic_agent_calls(&codex_agent(3))
+    );
 }
 
 /// `demo` with `extra` arguments and 3 turns: its stdout, and the report of its trace.

@@ -104,19 +104,10 @@ fn gemini_shaped_calls_get_their_true_category_and_tokens_match_per_category() {
 
 #[test]
 fn same_seed_gives_the_gemini_agent_identical_calls() {
-    let run = || {
-        let mock = Mock::start();
-        let dir = tempfile::tempdir().unwrap();
-        let command = gemini_agent(3);
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        let output = run_under_agentprof(&mock, dir.path(), &args);
-        assert!(output.status.success(), "{}", stderr(&output));
-        mock.records()
-            .into_iter()
-            .map(|r| (r.truth_category, r.model, r.usage))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(run(), run());
+    assert_eq!(
+        crate::support::synthetic_agent_calls(&gemini_agent(3)),
+        crate::support::synthetic_agent_calls(&gemini_agent(3))
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! on bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use agentprof::demo::transcript_corpus::{GroundTruth, Tokens};
 use serde_json::Value;
@@ -13,17 +13,6 @@ use crate::support::{
     agentprof, assert_report_matches_tally, assert_trace_reports_the_same, generate_history, stderr,
 };
 use crate::trace_schema::{validate_file, validator};
-
-fn ccusage() -> PathBuf {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ccusage/node_modules/.bin/ccusage");
-    assert!(
-        path.exists(),
-        "{} not found: run scripts/test, which installs the pinned ccusage with npm",
-        path.display()
-    );
-    path
-}
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -44,23 +33,7 @@ fn import_json(dir: &Path, extra: &[&str]) -> (Value, Output) {
 
 /// ccusage's totals on `dir`: input, output, cache writes, cache reads.
 fn ccusage_totals(dir: &Path) -> [u64; 4] {
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(ccusage())
-        .args([
-            "claude",
-            "daily",
-            "--json",
-            "--offline",
-            "--timezone",
-            "UTC",
-        ])
-        .env("HOME", home.path())
-        .env("CLAUDE_CONFIG_DIR", dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "ccusage: {}", stderr(&output));
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let totals = &json["totals"];
+    let totals = crate::support::ccusage_totals("claude", "CLAUDE_CONFIG_DIR", dir);
     [
         "inputTokens",
         "outputTokens",
@@ -70,7 +43,7 @@ fn ccusage_totals(dir: &Path) -> [u64; 4] {
     .map(|k| {
         totals[k]
             .as_u64()
-            .unwrap_or_else(|| panic!("ccusage {k}: {json}"))
+            .unwrap_or_else(|| panic!("ccusage {k}: {totals}"))
     })
 }
 

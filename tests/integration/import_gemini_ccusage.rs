@@ -12,24 +12,12 @@
 //! written, keeps calls a rewind or a compression dropped, reads sub-agent files and legacy
 //! `.json` sessions, and puts `tool` tokens in its input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use agentprof::demo::gemini_chats::GeminiTruth;
 use serde_json::Value;
 
 use crate::support::{agentprof, import_json, stderr, tokens_of, truth_tokens};
-
-fn ccusage() -> PathBuf {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ccusage/node_modules/.bin/ccusage");
-    assert!(
-        path.exists(),
-        "{} not found: run scripts/test, which installs the pinned ccusage with npm",
-        path.display()
-    );
-    path
-}
 
 /// `agentprof gen-gemini-chats` into `dir`; returns the ground truth it wrote.
 fn generate(dir: &Path, size_mb: &str, seed: u64) -> GeminiTruth {
@@ -41,27 +29,6 @@ fn generate(dir: &Path, size_mb: &str, seed: u64) -> GeminiTruth {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&std::fs::read(dir.join("ground-truth.json")).unwrap()).unwrap()
-}
-
-/// ccusage's totals on the Gemini home `dir` (`$GEMINI_DATA_DIR`, an empty `$HOME`).
-fn ccusage_totals(dir: &Path) -> Value {
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(ccusage())
-        .args([
-            "gemini",
-            "daily",
-            "--json",
-            "--offline",
-            "--timezone",
-            "UTC",
-        ])
-        .env("HOME", home.path())
-        .env("GEMINI_DATA_DIR", dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "ccusage: {}", stderr(&output));
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
-    json["totals"].clone()
 }
 
 /// Tokens of gemini messages in Gemini's terms, summed.
@@ -172,7 +139,7 @@ fn ccusage_equals_the_ground_truth_adjusted_by_what_it_counts_differently() {
     let output = t.output_tokens - truth.reasoning_tokens + copied.output;
     let total =
         input + cached + output + truth.reasoning_tokens + copied.thoughts - mismatched.thoughts;
-    let theirs = ccusage_totals(&home);
+    let theirs = crate::support::ccusage_totals("gemini", "GEMINI_DATA_DIR", &home);
     let field = |k: &str| {
         theirs[k]
             .as_u64()

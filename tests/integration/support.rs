@@ -294,3 +294,50 @@ pub fn assert_since_leaves_out_the_calls_before(agent: &str, dir: &Path, tally: 
         tally.totals.requests - after
     );
 }
+
+/// The pinned ccusage (tests/ccusage), the reference peer of the imports.
+pub fn ccusage() -> PathBuf {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ccusage/node_modules/.bin/ccusage");
+    assert!(
+        path.exists(),
+        "{} not found: run scripts/test, which installs the pinned ccusage with npm",
+        path.display()
+    );
+    path
+}
+
+/// `ccusage <agent> daily --json --offline --timezone UTC` with `var` (where ccusage looks for
+/// that agent's files) set to `dir` and an empty `HOME`: its `totals`.
+pub fn ccusage_totals(agent: &str, var: &str, dir: &Path) -> serde_json::Value {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(ccusage())
+        .args([agent, "daily", "--json", "--offline", "--timezone", "UTC"])
+        .env("HOME", home.path())
+        .env(var, dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "ccusage: {}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["totals"].clone()
+}
+
+/// The calls a synthetic agent `command` made under `agentprof run`, as the mock recorded
+/// them: truth category, model, usage (for checking that a seed decides them all).
+pub fn synthetic_agent_calls(
+    command: &[String],
+) -> Vec<(
+    Option<String>,
+    Option<String>,
+    Option<agentprof::observation::Usage>,
+)> {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<&str> = command.iter().map(String::as_str).collect();
+    let output = run_under_agentprof(&mock, dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    mock.records()
+        .into_iter()
+        .map(|r| (r.truth_category, r.model, r.usage))
+        .collect()
+}
