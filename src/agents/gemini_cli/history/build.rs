@@ -129,7 +129,7 @@ pub(super) fn build(
                         continue;
                     };
                     counts.calls_without_model += u64::from(message.model.is_none());
-                    if !log.conversation.contains(&message.id) {
+                    if !entry.in_conversation {
                         counts.no_longer_in_conversation += 1;
                     }
                     let mut call = call;

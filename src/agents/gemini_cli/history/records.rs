@@ -65,6 +65,8 @@ pub struct Entry {
     pub message: Message,
     /// The line of the record the tokens came from (else of the last record).
     pub line: u64,
+    /// Still in the conversation once the whole file was read (set by [`Log::settle`]).
+    pub in_conversation: bool,
 }
 
 /// Every message id ever recorded, first appearance first.
@@ -80,7 +82,11 @@ impl Ledger {
     fn record(&mut self, message: Message, line: u64) {
         let Some(&at) = self.index.get(&message.id) else {
             self.index.insert(message.id.clone(), self.entries.len());
-            self.entries.push(Entry { message, line });
+            self.entries.push(Entry {
+                message,
+                line,
+                in_conversation: false,
+            });
             return;
         };
         self.repeats += 1;
@@ -143,6 +149,18 @@ impl Log {
             }
             Record::Other => {}
         }
+    }
+
+    /// The file is read: marks which ledger entries the conversation still holds, then frees
+    /// the conversation and the indexes, which only reading needed (a history of thousands of
+    /// files is held until its calls are built, so each file keeps only its ledger).
+    pub fn settle(&mut self) {
+        let conversation = std::mem::take(&mut self.conversation);
+        for entry in &mut self.ledger.entries {
+            entry.in_conversation = conversation.contains(&entry.message.id);
+        }
+        self.ledger.index = HashMap::new();
+        self.ledger.entries.shrink_to_fit();
     }
 
     fn message(&mut self, message: Message, line: u64) {
@@ -222,6 +240,24 @@ mod tests {
         assert!(log.conversation.messages().is_empty());
         assert_eq!(log.rewinds, 2);
         assert_eq!(log.ledger.entries().len(), 4);
+    }
+
+    #[test]
+    fn settling_marks_what_the_conversation_still_holds_and_frees_it() {
+        let mut log = Log::default();
+        for (line, id) in ["a", "b", "c"].into_iter().enumerate() {
+            log.apply(Record::Message(message(id, Some(1))), line as u64);
+        }
+        log.apply(Record::Rewind("b".into()), 4);
+        log.settle();
+        let held: Vec<(&str, bool)> = log
+            .ledger
+            .entries()
+            .iter()
+            .map(|e| (e.message.id.as_str(), e.in_conversation))
+            .collect();
+        assert_eq!(held, [("a", true), ("b", false), ("c", false)]);
+        assert!(log.conversation.messages().is_empty());
     }
 
     #[test]

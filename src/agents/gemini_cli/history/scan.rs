@@ -40,6 +40,7 @@ pub fn scan(index: u32, file: &ChatFile) -> Scanned {
     } else {
         lines(&bytes, &mut out);
     }
+    out.log.settle();
     out
 }
 
