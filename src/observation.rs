@@ -85,12 +85,15 @@ fn is_zero(n: &u64) -> bool {
 impl Usage {
     /// Every prompt token: uncached input plus cache writes plus cache reads.
     pub fn prompt_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+        // Saturating: a usage read from hostile input must not panic when it is totalled.
+        self.input_tokens
+            .saturating_add(self.cache_creation_input_tokens)
+            .saturating_add(self.cache_read_input_tokens)
     }
 
     /// Prompt plus output tokens.
     pub fn total_tokens(&self) -> u64 {
-        self.prompt_tokens() + self.output_tokens
+        self.prompt_tokens().saturating_add(self.output_tokens)
     }
 
     /// Adds another call's usage to this one (for aggregation, never within one stream).

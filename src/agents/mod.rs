@@ -124,10 +124,15 @@ static AGENTS: &[&dyn Agent] = &[
     &gemini_cli::GeminiCli,
 ];
 
-/// Where the user's own telemetry went, for every agent that redirects it: each signal to
-/// the first agent's target that has one (every wrapped command gets every agent's
-/// environment, so any of them may be the one running).
-pub fn users_telemetry() -> Option<ForwardTarget> {
+/// Where the user's own telemetry went, so the receiver passes it on. For a known agent run
+/// as `program`, that agent's own target only: the user's Gemini CLI collector must not get a
+/// Claude Code session's events. For any other command (a script, a shell; `proxy` runs none)
+/// every agent's environment may be the one used, so each signal goes to the first agent's
+/// target that has one.
+pub fn users_telemetry(program: Option<&str>) -> Option<ForwardTarget> {
+    if let Some(agent) = program.and_then(|p| AGENTS.iter().find(|a| a.is_program(p))) {
+        return agent.users_telemetry();
+    }
     AGENTS
         .iter()
         .filter_map(|a| a.users_telemetry())
@@ -229,6 +234,13 @@ mod tests {
                 .iter()
                 .all(|(k, _)| k != "CLAUDE_CODE_ENABLE_TELEMETRY")
         );
+    }
+
+    #[test]
+    fn a_known_agent_forwards_only_its_own_telemetry() {
+        // Codex's own exporter is left in place rather than forwarded: nothing to forward for
+        // it, whatever Claude Code's or Gemini CLI's settings say.
+        assert!(users_telemetry(Some("/usr/bin/codex")).is_none());
     }
 
     #[test]

@@ -128,7 +128,11 @@ pub fn attribute<'a>(trace: &'a ReadTrace, prices: &PriceTable) -> AttributedTra
         by_request_id,
         by_fallback,
         unmatched_events,
-    } = telemetry_join::join(&calls, &trace.telemetry);
+    } = telemetry_join::join(
+        &calls,
+        &trace.telemetry,
+        trace.header.started_at.parse::<jiff::Timestamp>().ok(),
+    );
 
     let mut attributed: Vec<AttributedCall<'a>> = calls
         .iter()

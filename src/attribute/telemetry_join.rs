@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use crate::agents::gemini_telemetry;
 use crate::capture::telemetry::{GEMINI_API_RESPONSE, is_call_event};
-use crate::observation::{Call, Category, TelemetryEvent};
+use crate::observation::{Call, Category, Provider, TelemetryEvent};
 
 /// The telemetry event name of a model call.
 pub const API_REQUEST: &str = "claude_code.api_request";
@@ -76,8 +76,15 @@ pub struct Join<'a> {
     pub unmatched_events: u64,
 }
 
-/// Joins `events` to `calls`.
-pub fn join<'a>(calls: &[&Call], events: &'a [TelemetryEvent]) -> Join<'a> {
+/// Joins `events` to `calls`. `origin` is the instant trace time 0 stands for: with it, an
+/// event is placed at the time its record says it happened rather than when the receiver got
+/// it (a batch arrives after every call it reports, so "nearest to arrival" would pick the
+/// latest of two calls with the same counts, swapping them).
+pub fn join<'a>(
+    calls: &[&Call],
+    events: &'a [TelemetryEvent],
+    origin: Option<jiff::Timestamp>,
+) -> Join<'a> {
     let mut result = Join {
         by_call: vec![None; calls.len()],
         ..Join::default()
@@ -98,11 +105,12 @@ pub fn join<'a>(calls: &[&Call], events: &'a [TelemetryEvent]) -> Join<'a> {
         }
     }
     for event in unmatched {
+        let t = event_time(event, origin);
         let candidate = calls
             .iter()
             .enumerate()
-            .filter(|(i, call)| result.by_call[*i].is_none() && same_call(call, event))
-            .min_by(|(_, a), (_, b)| distance(a, event).total_cmp(&distance(b, event)));
+            .filter(|(i, call)| result.by_call[*i].is_none() && same_call(call, event, t))
+            .min_by(|(_, a), (_, b)| distance(a, t).total_cmp(&distance(b, t)));
         match candidate {
             Some((i, _)) => {
                 result.by_call[i] = Some(event);
@@ -114,12 +122,28 @@ pub fn join<'a>(calls: &[&Call], events: &'a [TelemetryEvent]) -> Join<'a> {
     result
 }
 
-fn distance(call: &Call, event: &TelemetryEvent) -> f64 {
-    (call.t_end.unwrap_or(call.t_start) - event.t).abs()
+/// When the event happened, in trace seconds: its record's own time where it has one and the
+/// trace's origin is known, else when the receiver got it.
+fn event_time(event: &TelemetryEvent, origin: Option<jiff::Timestamp>) -> f64 {
+    let own = origin.zip(
+        event
+            .timestamp
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok()),
+    );
+    match own {
+        Some((origin, at)) => at.duration_since(origin).as_secs_f64(),
+        None => event.t,
+    }
 }
 
-/// Session, model and every reported token count agree, close enough in time.
-fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
+fn distance(call: &Call, t: f64) -> f64 {
+    (call.t_end.unwrap_or(call.t_start) - t).abs()
+}
+
+/// Session, model and every reported token count agree, close enough in time (`t`: the
+/// event's time).
+fn same_call(call: &Call, event: &TelemetryEvent, t: f64) -> bool {
     let Some(usage) = call.usage else {
         return false;
     };
@@ -127,6 +151,7 @@ fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
     let gemini = event.event == GEMINI_API_RESPONSE;
     let no_session_on_the_wire = call.session_id.is_none() && call.agent_id.is_none();
     event.session_id.is_some()
+        && (!gemini || call.provider == Provider::Gemini)
         && (event.session_id == call.session_id
             || event.session_id == call.agent_id
             || (gemini && no_session_on_the_wire))
@@ -140,7 +165,7 @@ fn same_call(call: &Call, event: &TelemetryEvent) -> bool {
             event.cache_creation_tokens,
             usage.cache_creation_input_tokens,
         )
-        && distance(call, event) <= FALLBACK_WINDOW_S
+        && distance(call, t) <= FALLBACK_WINDOW_S
 }
 
 #[cfg(test)]
@@ -217,7 +242,7 @@ mod tests {
             event(None, 500.0, 100, "sdk"),
             event(Some("req_zzz"), 11.0, 999, "sdk"),
         ];
-        let join = join(&refs, &events);
+        let join = join(&refs, &events, None);
         assert_eq!(join.by_request_id, 1);
         assert_eq!(join.by_fallback, 1);
         assert_eq!(
@@ -258,7 +283,7 @@ mod tests {
         let calls = [main.clone(), spawned];
         let refs: Vec<&Call> = calls.iter().collect();
         let events = [codex("child-thread", 10.5), codex("s1", 10.2)];
-        let join = join(&refs, &events);
+        let join = join(&refs, &events, None);
         assert_eq!(join.by_fallback, 2);
         assert_eq!(join.by_call[0].unwrap().session_id.as_deref(), Some("s1"));
         assert_eq!(
@@ -293,7 +318,7 @@ mod tests {
             response(10.1, 500, "utility_router"),
             response(10.2, 777, "main"),
         ];
-        let join = join(&refs, &events);
+        let join = join(&refs, &events, None);
         assert_eq!((join.by_fallback, join.unmatched_events), (2, 1));
         assert_eq!(
             category_of_event(join.by_call[0].unwrap()),
@@ -306,7 +331,51 @@ mod tests {
         // A Claude Code call (with its session) never takes a Gemini event.
         let claude = [call(3, "req_x", 10.0, 500)];
         let refs: Vec<&Call> = claude.iter().collect();
-        assert_eq!(super::join(&refs, &events[1..2]).by_fallback, 0);
+        assert_eq!(super::join(&refs, &events[1..2], None).by_fallback, 0);
+    }
+
+    #[test]
+    fn calls_with_the_same_counts_join_the_event_of_their_own_time_and_provider() {
+        let gemini = |id: u64, t_end: f64| Call {
+            provider: Provider::Gemini,
+            api: ApiKind::GenerateContent,
+            upstream_request_id: None,
+            session_id: None,
+            ..call(id, "", t_end, 500)
+        };
+        // Two sessions' router calls with equal counts, 0.2 s apart; one batch of their
+        // events arrives later, in the order they happened.
+        let calls = [gemini(1, 10.0), gemini(2, 10.2)];
+        let refs: Vec<&Call> = calls.iter().collect();
+        let origin: jiff::Timestamp = "2026-12-07T00:00:00Z".parse().unwrap();
+        let at = |s: f64| Some((origin + jiff::SignedDuration::from_secs_f64(s)).to_string());
+        let response = |session: &str, happened: f64| TelemetryEvent {
+            event: GEMINI_API_RESPONSE.into(),
+            request_id: None,
+            session_id: Some(session.into()),
+            query_source: Some("utility_router".into()),
+            timestamp: at(happened),
+            ..event(None, 12.0, 500, "")
+        };
+        let events = [response("A", 10.01), response("B", 10.21)];
+        let joined = join(&refs, &events, Some(origin));
+        assert_eq!(joined.by_call[0].unwrap().session_id.as_deref(), Some("A"));
+        assert_eq!(joined.by_call[1].unwrap().session_id.as_deref(), Some("B"));
+        // Without the records' own times, arrival is all there is: the first event takes the
+        // call nearest to it, the later one.
+        let unplaced = join(&refs, &events, None);
+        assert_eq!(
+            unplaced.by_call[1].unwrap().session_id.as_deref(),
+            Some("A")
+        );
+        // Another provider's call without a session never takes a Gemini event.
+        let openai = Call {
+            provider: Provider::OpenAi,
+            api: ApiKind::ChatCompletions,
+            ..gemini(3, 10.0)
+        };
+        let refs = [&openai];
+        assert_eq!(join(&refs, &events, Some(origin)).by_fallback, 0);
     }
 
     #[test]

@@ -219,7 +219,9 @@ impl Session {
             let trace = writer.sender();
             let live = options.live.clone();
             let config = ReceiverConfig {
-                forward_to: crate::agents::users_telemetry(),
+                forward_to: crate::agents::users_telemetry(
+                    options.command.first().map(String::as_str),
+                ),
                 ..ReceiverConfig::default()
             };
             let started = TelemetryReceiver::start(

@@ -61,9 +61,10 @@ pub(crate) fn to_event(record: &LogRecordView, t: f64) -> Option<TelemetryEvent>
             let cached = cached.unwrap_or(0).min(prompt);
             let tool_use = count("tool_token_count").unwrap_or(0);
             let thoughts = count("thoughts_token_count").unwrap_or(0);
+            // Saturating: counts near u64::MAX are nonsense, but must not panic.
             (
-                Some(prompt - cached + tool_use),
-                Some(candidates + thoughts),
+                Some((prompt - cached).saturating_add(tool_use)),
+                Some(candidates.saturating_add(thoughts)),
                 Some(cached),
             )
         }

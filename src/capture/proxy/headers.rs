@@ -20,8 +20,10 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Headers that carry credentials: forwarded upstream, never recorded anywhere.
-pub const SECRET_HEADERS: [&str; 5] = [
+pub const SECRET_HEADERS: [&str; 6] = [
     "x-api-key",
+    // Gemini's API key.
+    "x-goog-api-key",
     "authorization",
     "cookie",
     "proxy-authorization",

@@ -71,9 +71,13 @@ impl UsageJson {
         let cached = self.cached_content_token_count.unwrap_or(0).min(prompt);
         let tool_use = self.tool_use_prompt_token_count.unwrap_or(0);
         let thoughts = self.thoughts_token_count.unwrap_or(0);
+        // Saturating: counts near u64::MAX are nonsense, but must not panic.
         Usage {
-            input_tokens: prompt - cached + tool_use,
-            output_tokens: self.candidates_token_count.unwrap_or(0) + thoughts,
+            input_tokens: (prompt - cached).saturating_add(tool_use),
+            output_tokens: self
+                .candidates_token_count
+                .unwrap_or(0)
+                .saturating_add(thoughts),
             cache_read_input_tokens: cached,
             reasoning_output_tokens: thoughts,
             tool_use_input_tokens: tool_use,
@@ -178,8 +182,11 @@ impl KeyFinders {
 /// Streaming state for one Gemini response.
 #[derive(Debug, Default)]
 pub(super) struct StreamState {
-    /// The latest chunk that mentions `usageMetadata`, read at the end.
+    /// The latest chunk that mentions `usageMetadata`, read at the end, and the one before it:
+    /// the mention may be a key inside a function call's arguments, with the chunk carrying no
+    /// usage of its own, and then the one before holds the call's usage.
     last_usage_chunk: Vec<u8>,
+    previous_usage_chunk: Vec<u8>,
     model: Option<String>,
     response_id: Option<String>,
     stop_reason: Option<String>,
@@ -200,6 +207,7 @@ impl StreamState {
     fn on_chunk(&mut self, data: &[u8]) {
         let f = &*FINDERS;
         if f.usage.find(data).is_some() {
+            std::mem::swap(&mut self.last_usage_chunk, &mut self.previous_usage_chunk);
             self.last_usage_chunk.clear();
             self.last_usage_chunk.extend_from_slice(data);
         }
@@ -229,10 +237,14 @@ impl StreamState {
 
     /// The summary (without event count or decoder-level tearing, which the caller adds).
     pub(super) fn finish(self) -> ResponseSummary {
-        let (usage, unreadable_usage) = match read_usage(&self.last_usage_chunk) {
-            _ if self.last_usage_chunk.is_empty() => (None, None),
+        let read = |chunk: &[u8]| match read_usage(chunk) {
+            _ if chunk.is_empty() => (None, None),
             Ok(usage) => (usage, None),
             Err(e) => (None, Some(e)),
+        };
+        let (usage, unreadable_usage) = match read(&self.last_usage_chunk) {
+            (None, None) => read(&self.previous_usage_chunk),
+            read => read,
         };
         ResponseSummary {
             usage,
@@ -379,6 +391,28 @@ data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"ere\"}],\"role\"
         );
         assert_eq!(body.usage, None);
         assert!(body.unreadable_usage.is_some());
+    }
+
+    #[test]
+    fn a_usage_key_inside_function_arguments_does_not_hide_the_usage() {
+        let stream = format!(
+            "{}data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"functionCall\": {{\"name\": \"f\", \"args\": {{\"usageMetadata\": 1}}}}}}]}}}}]}}\r\n\r\n",
+            STREAM
+        );
+        let s = parse_all_splits(ApiKind::GenerateContent, stream.as_bytes());
+        assert_eq!(s.usage, Some(final_usage()));
+    }
+
+    #[test]
+    fn absurd_counts_saturate_instead_of_panicking() {
+        let body = format!(
+            r#"{{"candidates":[{{"finishReason":"STOP"}}],"usageMetadata":{{"promptTokenCount":{max},"toolUsePromptTokenCount":1,"candidatesTokenCount":{max},"thoughtsTokenCount":1}}}}"#,
+            max = u64::MAX
+        );
+        let s = parse_json_body(ApiKind::GenerateContent, body.as_bytes());
+        let u = s.usage.unwrap();
+        assert_eq!((u.input_tokens, u.output_tokens), (u64::MAX, u64::MAX));
+        assert_eq!(u.total_tokens(), u64::MAX);
     }
 
     #[test]

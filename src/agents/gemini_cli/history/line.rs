@@ -40,8 +40,9 @@ impl Tokens {
     pub fn usage(&self) -> Usage {
         let read = self.cached.min(self.input);
         Usage {
-            input_tokens: self.input - read + self.tool,
-            output_tokens: self.output + self.thoughts,
+            // Saturating: counts near u64::MAX are nonsense, but must not panic.
+            input_tokens: (self.input - read).saturating_add(self.tool),
+            output_tokens: self.output.saturating_add(self.thoughts),
             cache_creation_input_tokens: 0,
             cache_read_input_tokens: read,
             cache_creation_5m_input_tokens: 0,
