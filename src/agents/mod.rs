@@ -14,6 +14,8 @@ mod claude_code;
 mod codex;
 mod gemini_cli;
 mod generic;
+mod jsonc;
+mod opencode;
 
 /// Codex's rollout history reader (`agentprof import codex`).
 pub use codex::history as codex_history;
@@ -122,6 +124,7 @@ static AGENTS: &[&dyn Agent] = &[
     &claude_code::ClaudeCode,
     &codex::Codex,
     &gemini_cli::GeminiCli,
+    &opencode::Opencode,
 ];
 
 /// Where the user's own telemetry went, so the receiver passes it on. For a known agent run

@@ -1,0 +1,148 @@
+//! The real opencode (npm `opencode-ai`, the oldest version agentprof claims and the newest on
+//! npm, both pinned in tests/agents) under `agentprof run`, against the mock upstream, as a user
+//! starts it: `agentprof run -- opencode run "…"` with an API key. agentprof points it at the
+//! proxy through `OPENCODE_CONFIG_CONTENT` (merged over the user's config, which is left alone);
+//! its title call is `utility`, its task-tool sub-agent `subagent` with its own session as the
+//! agent id, and every call's tokens equal the mock's record.
+
+use std::path::PathBuf;
+
+use agentprof::demo::mock_upstream::{MockConfig, Script};
+use agentprof::observation::Category;
+
+use crate::support::{Mock, stderr};
+
+pub(crate) const OLDEST: &str = "opencode-oldest";
+pub(crate) const NEWEST: &str = "opencode-newest";
+const KEY: &str = "sk-ant-test-SECRETKEY-opencode-0123456789";
+
+/// The pinned opencode `pin`'s native binary (opencode's postinstall links it in place) and
+/// its version.
+fn opencode_package(pin: &str) -> (PathBuf, String) {
+    let (dir, package) = crate::agents::pinned_package(pin, "opencode-ai");
+    (
+        dir.join("bin/opencode.exe"),
+        crate::agents::version(&package),
+    )
+}
+
+#[test]
+fn readme_names_the_pinned_opencode_versions() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    for pin in [OLDEST, NEWEST] {
+        let (bin, version) = opencode_package(pin);
+        assert!(
+            readme.contains(&format!("**{version}**")),
+            "README.md does not name opencode {version} (the {pin} pin)"
+        );
+        let output = std::process::Command::new(&bin)
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), version);
+    }
+}
+
+#[test]
+fn opencode_run_with_a_sub_agent_is_exact_on_the_oldest_pinned_opencode() {
+    opencode_run_with_a_sub_agent(OLDEST);
+}
+
+#[test]
+fn opencode_run_with_a_sub_agent_is_exact_on_the_newest_pinned_opencode() {
+    opencode_run_with_a_sub_agent(NEWEST);
+}
+
+fn opencode_run_with_a_sub_agent(pin: &str) {
+    let script: Script = serde_json::from_value(serde_json::json!({"rules": [
+        {"when": {"has_tool": "task", "last_user_text_contains": "delegate"},
+         "respond": {"tool_use": {"name": "task", "input": {
+             "description": "sub job", "prompt": "SUBTASK: say hello", "subagent_type": "general"}}}}
+    ]}))
+    .unwrap();
+    let mock = Mock::start_with(MockConfig {
+        script: Some(script),
+        ..MockConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (package, _) = opencode_package(pin);
+    let opencode = crate::agents::link_as(dir.path(), &package, "opencode");
+    let home = dir.path().join("home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(home.join(".config/opencode")).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    // The user's own config, which must stay as it is.
+    let config = home.join(".config/opencode/opencode.json");
+    let mine = r#"{"$schema": "https://opencode.ai/config.json", "share": "disabled"}"#;
+    std::fs::write(&config, mine).unwrap();
+    let trace = dir.path().join("trace.jsonl");
+    // Bounded: opencode retries a call that fails, forever.
+    let output = std::process::Command::new("timeout")
+        .arg("180")
+        .arg(env!("CARGO_BIN_EXE_agentprof"))
+        .current_dir(&work)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("ANTHROPIC_API_KEY", KEY)
+        // Offline: the models catalogue bundled with opencode, not models.dev.
+        .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("OPENCODE_CONFIG_CONTENT")
+        .args(["run", "--trace"])
+        .arg(&trace)
+        .args(["--anthropic-upstream", &mock.url(), "--"])
+        .arg(&opencode)
+        .args(["run", "please delegate this"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert!(
+        output.status.success(),
+        "opencode run failed:\n{}\n{err}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), mine);
+
+    let trace_text = std::fs::read_to_string(&trace).unwrap();
+    assert!(!trace_text.contains(KEY) && !err.contains(KEY));
+    let read = agentprof::output::trace::read_trace(&trace).unwrap();
+    let calls: Vec<_> = read.calls.iter().filter(|c| c.is_model_call()).collect();
+    let records = mock.records();
+    let served: Vec<_> = records.iter().filter(|r| r.response_id.is_some()).collect();
+    assert_eq!(calls.len(), served.len(), "{calls:#?}");
+    for record in &served {
+        let call = calls
+            .iter()
+            .find(|c| c.response_id == record.response_id)
+            .unwrap_or_else(|| panic!("no trace record for {record:?}"));
+        assert_eq!(call.usage, record.usage);
+    }
+    // Title, the main loop's call that starts the sub-agent, the sub-agent, the main loop again.
+    let by = |category: Category| calls.iter().filter(|c| c.category == category).count();
+    assert_eq!(by(Category::Utility), 1, "{calls:#?}");
+    assert_eq!(by(Category::UserTurn), 2, "{calls:#?}");
+    assert_eq!(by(Category::Subagent), 1, "{calls:#?}");
+    let title = calls
+        .iter()
+        .find(|c| c.category == Category::Utility)
+        .unwrap();
+    assert_eq!(title.classified_by, "rule:opencode-title");
+    let main = calls
+        .iter()
+        .find(|c| c.category == Category::UserTurn)
+        .unwrap();
+    let sub = calls
+        .iter()
+        .find(|c| c.category == Category::Subagent)
+        .unwrap();
+    assert_eq!(sub.classified_by, "rule:opencode-subagent");
+    assert!(main.session_id.is_some());
+    assert_eq!(sub.session_id, main.session_id, "the parent's session");
+    assert!(sub.agent_id.is_some() && sub.agent_id != main.session_id);
+    assert_eq!(calls.iter().filter(|c| c.starts_turn).count(), 1);
+}
