@@ -146,3 +146,128 @@ fn opencode_run_with_a_sub_agent(pin: &str) {
     assert!(sub.agent_id.is_some() && sub.agent_id != main.session_id);
     assert_eq!(calls.iter().filter(|c| c.starts_turn).count(), 1);
 }
+
+#[test]
+fn opencode_compaction_is_compaction_on_the_newest_pinned_opencode() {
+    opencode_compaction(NEWEST);
+}
+
+#[test]
+fn opencode_compaction_is_compaction_on_the_oldest_pinned_opencode() {
+    opencode_compaction(OLDEST);
+}
+
+/// A session compacted as `/compact` does it (the server's `POST /session/{id}/summarize`,
+/// which `opencode run` cannot send): the summary call is `compaction` by its prompt, in the
+/// session it compacts, its tokens the mock's.
+fn opencode_compaction(pin: &str) {
+    let mock = Mock::start();
+    let user = OpencodeUser::new(pin);
+    let first = user.run(&mock, "first.jsonl", &["opencode", "run", "first task"]);
+    let session = first
+        .calls
+        .iter()
+        .find_map(|c| c.session_id.clone())
+        .expect("opencode names its session");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let work = user.work().display().to_string();
+    let script = format!(
+        r#"opencode serve --port {port} --hostname 127.0.0.1 & server=$!
+for i in $(seq 100); do curl -s --max-time 2 -o /dev/null http://127.0.0.1:{port}/session && break; sleep 0.2; done
+curl -sS -X POST "http://127.0.0.1:{port}/session/{session}/summarize?directory={work}" \
+  -H 'content-type: application/json' -d '{{"providerID":"anthropic","modelID":"claude-sonnet-4-6"}}'
+status=$?
+kill $server; wait $server 2>/dev/null
+exit $status"#
+    );
+    let second = user.run(&mock, "second.jsonl", &["sh", "-c", &script]);
+    let compactions: Vec<_> = second.calls.iter().filter(|c| c.is_model_call()).collect();
+    assert_eq!(compactions.len(), 1, "{compactions:#?}");
+    let call = compactions[0];
+    assert_eq!(call.category, Category::Compaction, "{call:?}");
+    assert!(call.classified_by.starts_with("rule:opencode-compaction"));
+    assert_eq!(call.session_id.as_deref(), Some(session.as_str()));
+    let record = mock
+        .records()
+        .into_iter()
+        .find(|r| r.response_id == call.response_id)
+        .unwrap();
+    assert_eq!(call.usage, record.usage);
+}
+
+/// An opencode user: a home (XDG dirs inside), a work directory and the pinned opencode on a
+/// PATH of its own.
+struct OpencodeUser {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl OpencodeUser {
+    fn new(pin: &str) -> OpencodeUser {
+        let dir = tempfile::tempdir().unwrap();
+        let (package, _) = opencode_package(pin);
+        let link = crate::agents::link_as(dir.path(), &package, "opencode");
+        std::fs::create_dir_all(dir.path().join("home/.config/opencode")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        OpencodeUser {
+            bin: link.parent().unwrap().to_path_buf(),
+            dir,
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// `agentprof run --anthropic-upstream <mock> --trace <trace> -- <command>` with opencode on
+    /// the PATH; must succeed. Returns the trace.
+    fn run(
+        &self,
+        mock: &Mock,
+        trace: &str,
+        command: &[&str],
+    ) -> agentprof::output::trace::ReadTrace {
+        let home = self.home();
+        let path = format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let trace = self.dir.path().join(trace);
+        let output = std::process::Command::new("timeout")
+            .arg("180")
+            .arg(env!("CARGO_BIN_EXE_agentprof"))
+            .current_dir(self.work())
+            .env("PATH", path)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
+            .env("ANTHROPIC_API_KEY", KEY)
+            .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
+            .env_remove("ANTHROPIC_BASE_URL")
+            .env_remove("OPENCODE_CONFIG_CONTENT")
+            .args(["run", "--trace"])
+            .arg(&trace)
+            .args(["--anthropic-upstream", &mock.url(), "--"])
+            .args(command)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{command:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+        agentprof::output::trace::read_trace(&trace).unwrap()
+    }
+}
