@@ -260,6 +260,20 @@ pub enum ImportSource {
     Codex(CodexImportArgs),
     /// Gemini CLI's chat files: $GEMINI_CLI_HOME or ~ (or DIR), .gemini/tmp/<project>/chats/.
     Gemini(GeminiImportArgs),
+    /// opencode's history: $OPENCODE_DB, else $XDG_DATA_HOME/opencode or
+    /// ~/.local/share/opencode (or DIR): opencode.db and legacy storage/.
+    Opencode(OpencodeImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpencodeImportArgs {
+    /// opencode's data directory (or its parent, or the opencode.db file) [default:
+    /// $OPENCODE_DB, else $XDG_DATA_HOME/opencode, else ~/.local/share/opencode].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
 }
 
 #[derive(Debug, Args)]
