@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::demo::codex_rollouts::GenCodexArgs;
 use crate::demo::gemini_chats::GenGeminiArgs;
 use crate::demo::mock_upstream::MockArgs;
+use crate::demo::opencode_history::GenOpencodeArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
 use crate::demo::transcript_corpus::GenTranscriptsArgs;
 
@@ -70,6 +71,9 @@ pub enum Command {
     /// Write a generated Gemini CLI history with its ground truth (tests and benchmarks).
     #[command(hide = true)]
     GenGeminiChats(GenGeminiArgs),
+    /// Write a generated opencode history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenOpencodeHistory(GenOpencodeArgs),
 }
 
 /// Options shared by `run` and `proxy`.
