@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::demo::codex_rollouts::GenCodexArgs;
 use crate::demo::gemini_chats::GenGeminiArgs;
 use crate::demo::mock_upstream::MockArgs;
+use crate::demo::opencode_history::GenOpencodeArgs;
 use crate::demo::synthetic_agent::SyntheticAgentArgs;
 use crate::demo::transcript_corpus::GenTranscriptsArgs;
 
@@ -70,6 +71,9 @@ pub enum Command {
     /// Write a generated Gemini CLI history with its ground truth (tests and benchmarks).
     #[command(hide = true)]
     GenGeminiChats(GenGeminiArgs),
+    /// Write a generated opencode history with its ground truth (tests and benchmarks).
+    #[command(hide = true)]
+    GenOpencodeHistory(GenOpencodeArgs),
 }
 
 /// Options shared by `run` and `proxy`.
@@ -260,6 +264,20 @@ pub enum ImportSource {
     Codex(CodexImportArgs),
     /// Gemini CLI's chat files: $GEMINI_CLI_HOME or ~ (or DIR), .gemini/tmp/<project>/chats/.
     Gemini(GeminiImportArgs),
+    /// opencode's history: $OPENCODE_DB, else $XDG_DATA_HOME/opencode or
+    /// ~/.local/share/opencode (or DIR): opencode.db and legacy storage/.
+    Opencode(OpencodeImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpencodeImportArgs {
+    /// opencode's data directory (or its parent, or the opencode.db file) [default:
+    /// $OPENCODE_DB, else $XDG_DATA_HOME/opencode, else ~/.local/share/opencode].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
 }
 
 #[derive(Debug, Args)]

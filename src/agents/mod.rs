@@ -23,6 +23,8 @@ pub use codex::history as codex_history;
 pub use gemini_cli::history as gemini_history;
 /// Gemini CLI's telemetry: its call event and what its roles mean.
 pub use gemini_cli::telemetry as gemini_telemetry;
+/// opencode's history reader (`agentprof import opencode`).
+pub use opencode::history as opencode_history;
 
 use std::path::Path;
 

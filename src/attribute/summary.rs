@@ -300,12 +300,20 @@ pub const GEMINI_IMPORT_LIMITS: [&str; 3] = [
     "imported calls have no memory samples (memory figures are null) and their times are when the chat file was written",
 ];
 
+/// What an import from opencode's database cannot see or count right.
+pub const OPENCODE_IMPORT_LIMITS: [&str; 3] = [
+    "imported from opencode's database: title calls are not stored (a small model titles each session; only the title is kept), nor retries and calls that failed before their usage came: the import undercounts by exactly those; only a live `agentprof run` sees them",
+    "opencode records a call's usage when its response was complete, not when it was sent, nor its latency, request id or cache-write TTL: imported calls have no duration and no request id, cache writes are counted as 5-minute ones, their model is opencode's model id (a variant such as gpt-5.6-terra-pro, not the wire model); reasoning is inside output_tokens (shown apart as reasoning_output_tokens)",
+    "imported calls have no memory samples (memory figures are null) and their times are when opencode recorded them",
+];
+
 /// The limits an import trace's command names (`agentprof import codex …`, gemini, or
 /// claude-code).
 fn import_limits(command: &[String]) -> &'static [&'static str] {
     match command.get(2).map(String::as_str) {
         Some("codex") => &CODEX_IMPORT_LIMITS,
         Some("gemini") => &GEMINI_IMPORT_LIMITS,
+        Some("opencode") => &OPENCODE_IMPORT_LIMITS,
         _ => &IMPORT_LIMITS,
     }
 }

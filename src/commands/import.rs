@@ -1,17 +1,17 @@
-//! `agentprof import claude-code [DIR]`, `agentprof import codex [DIR]` and `agentprof import
-//! gemini [DIR]`: a history read from an agent's local files, reported like a trace.
+//! `agentprof import claude-code [DIR]`, `agentprof import codex [DIR]`, `agentprof import
+//! gemini [DIR]` and `agentprof import opencode [DIR]`: a history read from an agent's local files, reported like a trace.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::options;
-use crate::agents::{codex_history, gemini_history};
+use crate::agents::{codex_history, gemini_history, opencode_history};
 use crate::attribute::summary::ReportOptions;
 use crate::capture::transcripts::history::History;
 use crate::capture::transcripts::{ImportOptions, Progress, import};
 use crate::cli::{
     ClaudeCodeImportArgs, CodexImportArgs, GeminiImportArgs, ImportArgs, ImportCommonArgs,
-    ImportSource,
+    ImportSource, OpencodeImportArgs,
 };
 use crate::error::InputError;
 
@@ -28,6 +28,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
         }),
         ImportSource::Gemini(GeminiImportArgs { dir, common }) => history(&common, || {
             gemini_history::import(&gemini_history::HistoryOptions {
+                dir,
+                since: common.since,
+                threads: common.threads,
+            })
+        }),
+        ImportSource::Opencode(OpencodeImportArgs { dir, common }) => history(&common, || {
+            opencode_history::import(&opencode_history::HistoryOptions {
                 dir,
                 since: common.since,
                 threads: common.threads,

@@ -47,6 +47,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::GenTranscripts(args) => crate::demo::transcript_corpus::run_cli(&args).map(|()| 0),
         Command::GenCodexRollouts(args) => crate::demo::codex_rollouts::run_cli(&args).map(|()| 0),
         Command::GenGeminiChats(args) => crate::demo::gemini_chats::run_cli(&args).map(|()| 0),
+        Command::GenOpencodeHistory(args) => {
+            crate::demo::opencode_history::run_cli(&args).map(|()| 0)
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! OpenAI APIs, with deterministic usage and simulated prompt caching). Tests use the same two
 //! pieces, and point the official SDKs and real Claude Code at the mock. [`transcript_corpus`]
 //! writes a Claude Code history with its ground truth for `import`'s tests and benchmark
-//! ([`codex_rollouts`] and [`gemini_chats`] likewise for Codex and Gemini CLI; what their truths
+//! ([`codex_rollouts`], [`gemini_chats`] and [`opencode_history`] likewise for Codex, Gemini CLI
+//! and opencode; what their truths
 //! share is in [`import_truth`]).
 
 pub mod codex_rollouts;
@@ -14,6 +15,7 @@ mod det;
 pub mod gemini_chats;
 pub mod import_truth;
 pub mod mock_upstream;
+pub mod opencode_history;
 mod sse;
 pub mod synthetic_agent;
 pub mod transcript_corpus;

@@ -28,6 +28,7 @@ mod import;
 mod import_codex;
 mod import_gemini;
 mod import_gemini_ccusage;
+mod import_opencode;
 mod load;
 mod opencode;
 mod otlp_export;

@@ -12,6 +12,7 @@
 //! sub-agent's (task tool) its parent's in `x-parent-session-id`.
 
 mod config;
+pub mod history;
 
 use serde_json::{Value, json};
 
