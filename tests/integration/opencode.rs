@@ -145,6 +145,28 @@ fn opencode_run_with_a_sub_agent(pin: &str) {
     assert_eq!(sub.session_id, main.session_id, "the parent's session");
     assert!(sub.agent_id.is_some() && sub.agent_id != main.session_id);
     assert_eq!(calls.iter().filter(|c| c.starts_turn).count(), 1);
+
+    // The database opencode wrote holds every call but the title: its import equals the
+    // proxy's figures for them, per category.
+    let (import, _) =
+        crate::support::import_json("opencode", &home.join(".local/share/opencode"), &[]);
+    let report = crate::support::report_json_of(&trace);
+    for category in ["user_turn", "subagent"] {
+        for field in [
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ] {
+            assert_eq!(
+                import["categories"][category][field], report["categories"][category][field],
+                "{category} {field}"
+            );
+        }
+    }
+    assert_eq!(import["categories"]["utility"]["requests"], 0);
+    assert!(import["assumptions"].to_string().contains("title"));
 }
 
 #[test]

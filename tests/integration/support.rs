@@ -107,9 +107,14 @@ pub fn trace(dir: &Path) -> ReadTrace {
 
 /// `agentprof report --json` of `dir/trace.jsonl`, parsed.
 pub fn report_json(dir: &Path) -> serde_json::Value {
+    report_json_of(&dir.join("trace.jsonl"))
+}
+
+/// `agentprof report --json TRACE`.
+pub fn report_json_of(trace: &Path) -> serde_json::Value {
     let output = agentprof()
         .args(["report", "--json"])
-        .arg(dir.join("trace.jsonl"))
+        .arg(trace)
         .output()
         .unwrap();
     assert!(output.status.success(), "report: {}", stderr(&output));
