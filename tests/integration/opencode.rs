@@ -293,3 +293,102 @@ impl OpencodeUser {
         agentprof::output::trace::read_trace(&trace).unwrap()
     }
 }
+
+#[test]
+fn interactive_opencode_shows_its_turns_and_its_title_on_the_oldest_pinned_opencode() {
+    interactive_opencode(OLDEST);
+}
+
+#[test]
+fn interactive_opencode_shows_its_turns_and_its_title_on_the_newest_pinned_opencode() {
+    interactive_opencode(NEWEST);
+}
+
+/// opencode's terminal UI in a real terminal (tmux): two prompts typed, then `/exit`. Two
+/// turns in one session, the title call `utility`, every call exact.
+fn interactive_opencode(pin: &str) {
+    use std::time::Duration;
+
+    use crate::tmux::Tmux;
+    const PROMPTS: [&str; 2] = ["say hello in one line", "and now goodbye"];
+    let mock = Mock::start();
+    let user = OpencodeUser::new(pin);
+    let home = user.home();
+    let trace = user.dir.path().join("trace.jsonl");
+    let env = [
+        ("HOME", home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME",
+            home.join(".local/share").display().to_string(),
+        ),
+        ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
+        (
+            "XDG_STATE_HOME",
+            home.join(".local/state").display().to_string(),
+        ),
+        ("PATH", std::env::var("PATH").unwrap()),
+        ("TERM", "xterm-256color".to_string()),
+        ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ("OPENCODE_DISABLE_MODELS_FETCH", "1".to_string()),
+    ];
+    let command: Vec<String> = vec![
+        env!("CARGO_BIN_EXE_agentprof").into(),
+        "run".into(),
+        "--trace".into(),
+        trace.display().to_string(),
+        "--anthropic-upstream".into(),
+        mock.url(),
+        "--".into(),
+        user.bin.join("opencode").display().to_string(),
+    ];
+    let tmux = Tmux::start(user.dir.path(), &user.work(), &env, &command);
+    tmux.wait("opencode's prompt", Duration::from_secs(60), |t| {
+        t.pane().contains("Ask anything")
+    });
+    for (i, prompt) in PROMPTS.iter().enumerate() {
+        // Each answer ends with a ▣ line naming the agent and model, once the main loop's call
+        // (the one offering tools; the title has none) was answered.
+        let answered = |t: &Tmux| {
+            mock.records().iter().filter(|r| r.tools > 0).count() > i
+                && t.pane().matches('▣').count() > i
+        };
+        tmux.type_text(prompt);
+        std::thread::sleep(Duration::from_millis(600));
+        tmux.enter();
+        tmux.wait(
+            &format!("the answer to {prompt:?}"),
+            Duration::from_secs(60),
+            answered,
+        );
+    }
+    tmux.type_text("/exit");
+    std::thread::sleep(Duration::from_millis(1000));
+    tmux.enter();
+    tmux.wait("agentprof to exit", Duration::from_secs(60), |t| {
+        t.exit_code().is_some()
+    });
+    assert_eq!(tmux.exit_code(), Some(0), "screen:\n{}", tmux.pane());
+
+    let read = agentprof::output::trace::read_trace(&trace).unwrap();
+    let calls: Vec<_> = read.calls.iter().filter(|c| c.is_model_call()).collect();
+    let records = mock.records();
+    for call in &calls {
+        let record = records
+            .iter()
+            .find(|r| r.response_id == call.response_id)
+            .unwrap_or_else(|| panic!("not sent by the mock: {call:?}"));
+        assert_eq!(call.usage, record.usage);
+    }
+    let by = |category: Category| calls.iter().filter(|c| c.category == category).count();
+    assert_eq!(by(Category::UserTurn), PROMPTS.len(), "{calls:#?}");
+    assert_eq!(by(Category::Utility), 1, "the title: {calls:#?}");
+    assert_eq!(calls.len(), PROMPTS.len() + 1);
+    let report = crate::support::report_json_of(&trace);
+    assert_eq!(report["turns"].as_array().unwrap().len(), PROMPTS.len());
+    assert_eq!(report["sessions"].as_object().unwrap().len(), 1);
+    assert!(!std::fs::read_to_string(&trace).unwrap().contains(KEY));
+}
