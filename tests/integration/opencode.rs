@@ -56,16 +56,7 @@ fn opencode_run_with_a_sub_agent_is_exact_on_the_newest_pinned_opencode() {
 }
 
 fn opencode_run_with_a_sub_agent(pin: &str) {
-    let script: Script = serde_json::from_value(serde_json::json!({"rules": [
-        {"when": {"has_tool": "task", "last_user_text_contains": "delegate"},
-         "respond": {"tool_use": {"name": "task", "input": {
-             "description": "sub job", "prompt": "SUBTASK: say hello", "subagent_type": "general"}}}}
-    ]}))
-    .unwrap();
-    let mock = Mock::start_with(MockConfig {
-        script: Some(script),
-        ..MockConfig::default()
-    });
+    let mock = delegating_mock();
     let dir = tempfile::tempdir().unwrap();
     let (package, _) = opencode_package(pin);
     let opencode = crate::agents::link_as(dir.path(), &package, "opencode");
@@ -179,13 +170,18 @@ fn opencode_compaction_is_compaction_on_the_oldest_pinned_opencode() {
     opencode_compaction(OLDEST);
 }
 
-/// A session compacted as `/compact` does it (the server's `POST /session/{id}/summarize`,
-/// which `opencode run` cannot send): the summary call is `compaction` by its prompt, in the
-/// session it compacts, its tokens the mock's.
+/// A session with a title call and a sub-agent, then compacted as `/compact` does it (the
+/// server's `POST /session/{id}/summarize`, which `opencode run` cannot send): the summary call
+/// is `compaction` by its prompt, in the session it compacts, its tokens the mock's; and the
+/// database opencode wrote imports to what the proxy saw of every call but the title.
 fn opencode_compaction(pin: &str) {
-    let mock = Mock::start();
+    let mock = delegating_mock();
     let user = OpencodeUser::new(pin);
-    let first = user.run(&mock, "first.jsonl", &["opencode", "run", "first task"]);
+    let first = user.run(
+        &mock,
+        "first.jsonl",
+        &["opencode", "run", "please delegate this"],
+    );
     let session = first
         .calls
         .iter()
@@ -219,6 +215,47 @@ exit $status"#
         .find(|r| r.response_id == call.response_id)
         .unwrap();
     assert_eq!(call.usage, record.usage);
+
+    let (import, _) =
+        crate::support::import_json("opencode", &user.home().join(".local/share/opencode"), &[]);
+    let reports = [
+        crate::support::report_json_of(&user.dir.path().join("first.jsonl")),
+        crate::support::report_json_of(&user.dir.path().join("second.jsonl")),
+    ];
+    for category in ["user_turn", "subagent", "compaction"] {
+        for field in [
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ] {
+            let proxy: u64 = reports
+                .iter()
+                .map(|r| r["categories"][category][field].as_u64().unwrap())
+                .sum();
+            assert_eq!(
+                import["categories"][category][field], proxy,
+                "{category} {field}"
+            );
+        }
+    }
+    assert_eq!(import["categories"]["subagent"]["requests"], 1);
+    assert_eq!(import["categories"]["compaction"]["requests"], 1);
+}
+
+/// A mock whose main loop starts a task-tool sub-agent when asked to delegate.
+fn delegating_mock() -> Mock {
+    let script: Script = serde_json::from_value(serde_json::json!({"rules": [
+        {"when": {"has_tool": "task", "last_user_text_contains": "delegate"},
+         "respond": {"tool_use": {"name": "task", "input": {
+             "description": "sub job", "prompt": "SUBTASK: say hello", "subagent_type": "general"}}}}
+    ]}))
+    .unwrap();
+    Mock::start_with(MockConfig {
+        script: Some(script),
+        ..MockConfig::default()
+    })
 }
 
 /// An opencode user: a home (XDG dirs inside), a work directory and the pinned opencode on a
