@@ -12,7 +12,7 @@ pub fn pinned_package(alias: &str, npm_name: &str) -> (PathBuf, serde_json::Valu
     let manifest = dir.join("package.json");
     let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}: scripts/test installs the pinned agents (npm ci in tests/agents)",
+            "{}: {e}: scripts/test installs the pinned agents (npm install in tests/agents)",
             manifest.display()
         )
     });
@@ -30,7 +30,7 @@ pub fn version(package: &serde_json::Value) -> String {
 pub fn link_as(dir: &Path, script: &Path, name: &str) -> PathBuf {
     assert!(
         script.exists(),
-        "{} is missing: scripts/test installs the pinned agents (npm ci in tests/agents)",
+        "{} is missing: scripts/test installs the pinned agents (npm install in tests/agents)",
         script.display()
     );
     let bin = dir.join("bin");
