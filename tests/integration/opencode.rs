@@ -57,51 +57,22 @@ fn opencode_run_with_a_sub_agent_is_exact_on_the_newest_pinned_opencode() {
 
 fn opencode_run_with_a_sub_agent(pin: &str) {
     let mock = delegating_mock();
-    let dir = tempfile::tempdir().unwrap();
-    let (package, _) = opencode_package(pin);
-    let opencode = crate::agents::link_as(dir.path(), &package, "opencode");
-    let home = dir.path().join("home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(home.join(".config/opencode")).unwrap();
-    std::fs::create_dir_all(&work).unwrap();
+    let user = OpencodeUser::new(pin);
+    let home = user.home();
     // The user's own config, which must stay as it is.
     let config = home.join(".config/opencode/opencode.json");
     let mine = r#"{"$schema": "https://opencode.ai/config.json", "share": "disabled"}"#;
     std::fs::write(&config, mine).unwrap();
-    let trace = dir.path().join("trace.jsonl");
-    // Bounded: opencode retries a call that fails, forever.
-    let output = std::process::Command::new("timeout")
-        .arg("180")
-        .arg(env!("CARGO_BIN_EXE_agentprof"))
-        .current_dir(&work)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
-        .env("ANTHROPIC_API_KEY", KEY)
-        // Offline: the models catalogue bundled with opencode, not models.dev.
-        .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env_remove("OPENCODE_CONFIG_CONTENT")
-        .args(["run", "--trace"])
-        .arg(&trace)
-        .args(["--anthropic-upstream", &mock.url(), "--"])
-        .arg(&opencode)
-        .args(["run", "please delegate this"])
-        .output()
-        .unwrap();
-    let err = stderr(&output);
-    assert!(
-        output.status.success(),
-        "opencode run failed:\n{}\n{err}",
-        String::from_utf8_lossy(&output.stdout)
+    let (read, err) = user.run(
+        &mock,
+        "trace.jsonl",
+        &["opencode", "run", "please delegate this"],
     );
+    let trace = user.dir.path().join("trace.jsonl");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), mine);
 
     let trace_text = std::fs::read_to_string(&trace).unwrap();
     assert!(!trace_text.contains(KEY) && !err.contains(KEY));
-    let read = agentprof::output::trace::read_trace(&trace).unwrap();
     let calls: Vec<_> = read.calls.iter().filter(|c| c.is_model_call()).collect();
     let records = mock.records();
     let served: Vec<_> = records.iter().filter(|r| r.response_id.is_some()).collect();
@@ -177,7 +148,7 @@ fn opencode_compaction_is_compaction_on_the_oldest_pinned_opencode() {
 fn opencode_compaction(pin: &str) {
     let mock = delegating_mock();
     let user = OpencodeUser::new(pin);
-    let first = user.run(
+    let (first, _) = user.run(
         &mock,
         "first.jsonl",
         &["opencode", "run", "please delegate this"],
@@ -202,7 +173,7 @@ status=$?
 kill $server; wait $server 2>/dev/null
 exit $status"#
     );
-    let second = user.run(&mock, "second.jsonl", &["sh", "-c", &script]);
+    let (second, _) = user.run(&mock, "second.jsonl", &["sh", "-c", &script]);
     let compactions: Vec<_> = second.calls.iter().filter(|c| c.is_model_call()).collect();
     assert_eq!(compactions.len(), 1, "{compactions:#?}");
     let call = compactions[0];
@@ -287,13 +258,14 @@ impl OpencodeUser {
     }
 
     /// `agentprof run --anthropic-upstream <mock> --trace <trace> -- <command>` with opencode on
-    /// the PATH; must succeed. Returns the trace.
+    /// the PATH (bounded: opencode retries a call that fails, forever); must succeed. Returns
+    /// the trace and what agentprof printed on stderr.
     fn run(
         &self,
         mock: &Mock,
         trace: &str,
         command: &[&str],
-    ) -> agentprof::output::trace::ReadTrace {
+    ) -> (agentprof::output::trace::ReadTrace, String) {
         let home = self.home();
         let path = format!(
             "{}:{}",
@@ -327,7 +299,10 @@ impl OpencodeUser {
             String::from_utf8_lossy(&output.stdout),
             stderr(&output)
         );
-        agentprof::output::trace::read_trace(&trace).unwrap()
+        (
+            agentprof::output::trace::read_trace(&trace).unwrap(),
+            stderr(&output),
+        )
     }
 }
 
