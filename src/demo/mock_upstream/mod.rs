@@ -16,6 +16,7 @@ mod cache;
 pub mod canned;
 mod faults;
 mod gemini;
+mod json_schema;
 mod openai;
 mod record;
 mod reply;
