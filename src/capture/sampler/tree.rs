@@ -393,7 +393,9 @@ impl Tree {
         self.deferred = deferred_now;
     }
 
-    /// Reads memory of every member and sums it; `None` when the tree is empty.
+    /// Reads memory of every member and sums it; `None` when the tree is empty or no member could
+    /// be read this tick (all raced with their exit): a sample of zero bytes would be a false
+    /// reading, seen as a drop to 0 in every chart and as the last value of every gauge.
     fn measure<T: ProcessTable + ?Sized>(
         &mut self,
         table: &mut T,
@@ -449,6 +451,6 @@ impl Tree {
                 pss_bytes,
             });
         }
-        Some(sample)
+        (!sample.processes.is_empty()).then_some(sample)
     }
 }

@@ -460,6 +460,24 @@ fn kernel_threads_threads_and_unreadable_processes_are_skipped() {
 }
 
 #[test]
+fn a_tick_that_reads_no_member_gives_no_sample() {
+    // As when the whole tree exits between the listing and the reading: no "0 bytes" sample.
+    let mut table = agent_table();
+    let mut tree = Tree::new(config(1));
+    tree.add_root(100);
+    assert_eq!(sample(&tick(&mut tree, &mut table, 0.0)).processes.len(), 2);
+    for p in table.procs.values_mut() {
+        p.rss_unreadable = true;
+    }
+    let events = tick(&mut tree, &mut table, 0.1);
+    assert!(
+        !events.iter().any(|e| matches!(e, SamplerEvent::Sample(_))),
+        "{events:?}"
+    );
+    assert!(exits(&events).is_empty());
+}
+
+#[test]
 fn orphans_stay_in_the_tree_and_several_roots_work() {
     let mut table = agent_table();
     table.add(200, 1, 30 * MIB, cmd("/usr/bin/agent", &["agent"]));
