@@ -139,6 +139,7 @@ fn call(id: u64) -> Call {
         error: None,
         bodies: None,
         via_websocket: None,
+        project: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn header() -> TraceHeader {
         capture_bodies: false,
         host: HostInfo::current(),
         kv_profile: None,
+        cwd: None,
     }
 }
 

@@ -282,6 +282,11 @@ pub struct Call {
     /// request) that opened the connection. Absent for calls made over plain HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via_websocket: Option<u64>,
+    /// The project the call worked in, where the agent's history names one (imports: Claude
+    /// Code's projects/ directory, Codex's and opencode's working directory, Gemini CLI's
+    /// project directory). Live calls leave it out: their trace header's `cwd` names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 impl Call {
@@ -315,6 +320,7 @@ impl Call {
             error: None,
             bodies: None,
             via_websocket: None,
+            project: None,
         }
     }
 

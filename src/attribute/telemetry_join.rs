@@ -205,6 +205,7 @@ mod tests {
             error: None,
             bodies: None,
             via_websocket: None,
+            project: None,
         }
     }
 

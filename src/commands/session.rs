@@ -194,6 +194,10 @@ impl Session {
             capture_bodies: options.capture_bodies,
             host: HostInfo::current(),
             kv_profile: Some(options.kv_profile.clone()),
+            // The agent runs where agentprof was started: that is the live calls' project.
+            cwd: std::env::current_dir()
+                .ok()
+                .map(|d| d.display().to_string()),
         };
         let writer = TraceWriter::create(&options.trace, header)
             .map_err(|e| InputError::new(format!("--trace: {e}")))?;

@@ -119,6 +119,7 @@ mod tests {
             error: None,
             bodies: None,
             via_websocket: None,
+            project: None,
         }
     }
 

@@ -35,6 +35,7 @@ fn call(id: u64, t0: f64, t1: f64, usage: Usage) -> Call {
         error: None,
         bodies: None,
         via_websocket: None,
+        project: None,
         starts_turn: false,
     }
 }

@@ -146,6 +146,7 @@ impl Imported {
             error: None,
             bodies: None,
             via_websocket: None,
+            project: None,
         })
     }
 

@@ -58,6 +58,7 @@ fn call(usage: Option<Usage>) -> Call {
         error: None,
         bodies: None,
         via_websocket: None,
+        project: None,
         starts_turn: false,
     }
 }

@@ -50,6 +50,7 @@ fn call(id: u64, model: Option<&str>, category: Category) -> Call {
         error: None,
         bodies: None,
         via_websocket: None,
+        project: None,
     }
 }
 

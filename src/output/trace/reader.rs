@@ -249,6 +249,7 @@ mod tests {
                 total_memory_bytes: 1,
             },
             kv_profile: None,
+            cwd: None,
         }
     }
 

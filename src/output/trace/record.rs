@@ -44,6 +44,10 @@ pub struct TraceHeader {
     /// The server KV profile chosen when recording (`report` uses it unless told otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kv_profile: Option<String>,
+    /// The working directory `run` or `proxy` was started in: the project of the live calls
+    /// (`report --by project`). Absent in imports (each call names its own) and older traces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
 }
 
 /// Upstream base URLs (credentials never included).
@@ -120,6 +124,7 @@ impl TraceHeader {
             capture_bodies: false,
             host: HostInfo::current(),
             kv_profile: None,
+            cwd: None,
         }
     }
 }
