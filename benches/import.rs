@@ -47,9 +47,11 @@ fn bench(c: &mut Criterion) {
     let Ok(profile) = KvProfile::from_name(DEFAULT_PROFILE) else {
         return;
     };
+    let rows = agentprof::attribute::rows::RowsSpec::by_category();
     let report = ReportOptions {
         prices: &prices,
         kv_profile: profile,
+        rows: &rows,
     };
     c.bench_function("import/report_from_calls", |b| {
         b.iter(|| imported.summarize(&report).turns.len())

@@ -44,7 +44,8 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
-    /// Import an agent's local history (Claude Code transcripts, Codex rollouts, Gemini CLI chats) into the same report.
+    /// Import agents' local histories (Claude Code transcripts, Codex rollouts, Gemini CLI
+    /// chats, opencode's database) into the same report: every agent found, or the one named.
     Import(ImportArgs),
     /// Project tokens, dollars, server KV and client RAM of a workload: presets, scenario
     /// files, overrides, sweeps, calibration from a trace.
@@ -198,9 +199,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Which breakdown the terminal table leads with.
-    #[arg(long, value_enum, default_value = "category")]
-    pub by: Breakdown,
+    #[command(flatten)]
+    pub rows: RowArgs,
 
     /// Model architecture assumed for server KV-cache bytes [default: the one the trace was
     /// recorded with, else llama-3.1-405b].
@@ -250,9 +250,16 @@ pub struct PricesArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ImportArgs {
+    /// One agent's history; without it, every agent's history found in its default place
+    /// (each agent's own variable, such as CLAUDE_CONFIG_DIR or CODEX_HOME, else under ~),
+    /// in one report with an agent column.
     #[command(subcommand)]
-    pub source: ImportSource,
+    pub source: Option<ImportSource>,
+
+    #[command(flatten)]
+    pub common: ImportCommonArgs,
 }
 
 /// Where the history comes from.
@@ -313,7 +320,7 @@ pub struct ClaudeCodeImportArgs {
 }
 
 /// What every `import` takes besides its directory.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImportCommonArgs {
     /// Also write the history as a trace (mode "import") for report, simulate and exporters.
     #[arg(long, value_name = "OUT")]
@@ -323,13 +330,14 @@ pub struct ImportCommonArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Only calls answered on or after this date (UTC).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub since: Option<jiff::civil::Date>,
+    /// Also write the report as a page with charts to DIR/index.html (cost per day by category,
+    /// the overhead share over time). An index.html that agentprof wrote is replaced; any other
+    /// file there is never overwritten (exit code 2).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 
-    /// Which breakdown the terminal table leads with.
-    #[arg(long, value_enum, default_value = "category")]
-    pub by: Breakdown,
+    #[command(flatten)]
+    pub rows: RowArgs,
 
     /// Model architecture assumed for server KV-cache bytes.
     #[arg(long, value_name = "NAME", default_value = "llama-3.1-405b")]
@@ -351,13 +359,54 @@ fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
         .map_err(|e| format!("{e} (expected YYYY-MM-DD)"))
 }
 
-/// Breakdowns of the terminal report.
+/// How a report groups its calls into rows, and which days it covers: what `report` and
+/// `import` share.
+#[derive(Debug, Clone, Args)]
+pub struct RowArgs {
+    /// What the rows are: one per day, ISO week (from Monday), month, project, session, model,
+    /// category, turn or agent. Each row has tokens by type, cost and the overhead share (what
+    /// part of it was the agent managing itself).
+    #[arg(long, value_enum, default_value = "category")]
+    pub by: By,
+
+    /// The columns inside each row: every category's cost (or tokens, when a price is
+    /// unknown), or every model's.
+    #[arg(long, value_enum, default_value = "category")]
+    pub breakdown: BreakdownColumns,
+
+    /// Only calls made on or after this day (in --timezone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub since: Option<jiff::civil::Date>,
+
+    /// Only calls made on or before this day (in --timezone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub until: Option<jiff::civil::Date>,
+
+    /// The time zone days, weeks and months are read in (an IANA name such as Europe/Berlin or
+    /// UTC) [default: the system's: TZ, else /etc/localtime].
+    #[arg(long, value_name = "IANA")]
+    pub timezone: Option<String>,
+}
+
+/// What a report's rows are keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Breakdown {
+pub enum By {
+    Day,
+    Week,
+    Month,
+    Project,
+    Session,
+    Model,
+    Category,
+    Turn,
+    Agent,
+}
+
+/// The columns inside each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BreakdownColumns {
     Category,
     Model,
-    Session,
-    Turn,
 }
 
 #[derive(Debug, Args)]

@@ -82,6 +82,12 @@ pub trait Agent: Sync {
     /// Whether `program` (as given on the command line) is this agent.
     fn is_program(&self, program: &str) -> bool;
 
+    /// The prefix of this agent's built-in rule names (`cc-` in `rule:cc-main-loop`): a live
+    /// call a rule of this agent classified is this agent's call.
+    fn rule_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The arguments to run this agent with, given the user's.
     fn args(&self, endpoints: &Endpoints, args: &[String]) -> Vec<String> {
         let _ = endpoints;
@@ -172,6 +178,31 @@ pub fn derived_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .iter()
         .flat_map(|a| a.derived_headers(headers))
         .collect()
+}
+
+/// The agent `program` (as a trace's command names it) is, if a known one.
+pub fn name_of_program(program: &str) -> Option<&'static str> {
+    AGENTS
+        .iter()
+        .find(|a| a.is_program(program))
+        .map(|a| a.name())
+}
+
+/// The agent whose built-in rule classified a live call (`classified_by` `rule:cc-…`).
+pub fn name_of_rule(classified_by: &str) -> Option<&'static str> {
+    let rule = classified_by.strip_prefix("rule:")?;
+    AGENTS
+        .iter()
+        .find(|a| a.rule_prefix().is_some_and(|p| rule.starts_with(p)))
+        .map(|a| a.name())
+}
+
+/// The agent of an `agentprof import <name>` (`gemini` is Gemini CLI).
+pub fn name_of_import(name: &str) -> &str {
+    match name {
+        "gemini" => "gemini-cli",
+        other => other,
+    }
 }
 
 /// The file name of `program`: `codex` for `/usr/local/bin/codex` or `./codex`.

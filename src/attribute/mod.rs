@@ -10,6 +10,8 @@ pub mod kv;
 pub mod memory;
 pub mod memory_growth;
 pub mod other_requests;
+pub mod period;
+pub mod rows;
 pub mod rules;
 pub mod summary;
 pub mod telemetry_join;

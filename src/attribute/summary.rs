@@ -13,6 +13,7 @@ use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
 use super::other_requests::OtherRequests;
+use super::rows::{Row, RowFact, RowsBuilder, RowsBy, RowsSpec};
 use super::usage_totals::{Buckets, UsageTotals};
 use crate::capture::transcripts::ImportReport;
 use crate::clock::offset_to_timestamp;
@@ -57,6 +58,13 @@ pub struct Summary {
     /// What `import` read: files, versions, duplicates and damage (absent for other sources).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportReport>,
+    /// An import of every agent (`import` with no agent name): what each agent's import read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<ImportReport>,
+    /// What `rows` are keyed by, in which time zone, over which days.
+    pub rows_by: RowsBy,
+    /// The calls grouped by `rows_by` (and agent); they sum to `totals`.
+    pub rows: Vec<Row>,
 }
 
 /// Where the figures come from.
@@ -129,6 +137,8 @@ pub struct PricesLabel {
 pub struct ReportOptions<'a> {
     pub prices: &'a PriceTable,
     pub kv_profile: &'a KvProfile,
+    /// How `rows` are grouped (`--by`, `--breakdown`, `--timezone`).
+    pub rows: &'a RowsSpec,
 }
 
 /// Builds the report from one or more traces.
@@ -138,13 +148,16 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
     let mut turn_growths = Vec::new();
     let mut category_growth: BTreeMap<String, i64> = BTreeMap::new();
     let mut idle_slopes = Vec::new();
+    let mut rows = RowsBuilder::new(options.rows);
     for trace in traces {
         let attributed = attribute(trace, options.prices);
         add_calls(&mut summary, &attributed, &mut unpriced);
         for request in &attributed.other_requests {
             summary.other_requests.add(request);
         }
+        let first_turn = summary.turns.len();
         add_turns(&mut summary, &attributed, &mut turn_growths);
+        add_rows(&mut rows, &attributed, first_turn);
         add_classification(&mut summary.classification, &attributed);
         add_kv(&mut summary.kv, &attributed, options.kv_profile);
         let samples = &trace.samples;
@@ -198,12 +211,62 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         summary.memory.idle_growth_bytes_per_hour = (!idle_slopes.is_empty())
             .then(|| idle_slopes.iter().sum::<f64>() / idle_slopes.len() as f64);
     }
-    let imported = traces
-        .iter()
-        .find(|t| t.header.mode == IMPORT_MODE)
-        .map(|t| import_limits(&t.header.command));
+    // Every imported agent's limits, once each (an import of every agent has several).
+    let mut limits: Vec<&str> = Vec::new();
+    for trace in traces.iter().filter(|t| t.header.mode == IMPORT_MODE) {
+        for limit in import_limits(&trace.header.command) {
+            if !limits.contains(limit) {
+                limits.push(limit);
+            }
+        }
+    }
+    let imported = (!limits.is_empty()).then_some(limits.as_slice());
+    summary.rows = rows.finish(|t| summary.turns.get(t).map(|turn| turn.started_at.clone()));
     finish(&mut summary, unpriced, imported);
     summary
+}
+
+/// Adds a trace's calls to the rows, each at its own wall-clock time.
+fn add_rows(rows: &mut RowsBuilder, attributed: &AttributedTrace<'_>, first_turn: usize) {
+    let header = &attributed.trace.header;
+    let origin_ms = header
+        .started_at
+        .parse::<jiff::Timestamp>()
+        .map_or(0, |t| t.as_millisecond());
+    let trace_agent = agent_of_trace(&header.mode, &header.command);
+    for a in &attributed.calls {
+        let call = a.call;
+        let agent = trace_agent
+            .or_else(|| crate::agents::name_of_rule(&call.classified_by))
+            .unwrap_or("unknown");
+        let fact = RowFact {
+            t_ms: origin_ms + (call.t_start * 1000.0).round() as i64,
+            agent,
+            project: call.project.as_deref().or(header.cwd.as_deref()),
+            session: a.session_id(),
+            model: call.model.as_deref(),
+            category: a.category,
+            turn: a.turn.map(|t| first_turn + t),
+        };
+        rows.add(&fact, call, a.cost_usd);
+    }
+}
+
+/// The one agent every call of a trace is from, when the trace says: an import's agent, or the
+/// known agent `run` ran. A trace of a script or the demo may hold several: their calls are
+/// told apart by the rule that classified each.
+fn agent_of_trace<'a>(mode: &str, command: &'a [String]) -> Option<&'a str> {
+    if mode == IMPORT_MODE {
+        return command
+            .get(2)
+            .map(|name| crate::agents::name_of_import(name));
+    }
+    if mode == "run" {
+        return command
+            .first()
+            .and_then(|program| crate::agents::name_of_program(program));
+    }
+    None
 }
 
 /// The `mode` of a trace written by `import`.
@@ -248,6 +311,9 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
         assumptions: Vec::new(),
         warnings: Vec::new(),
         import: None,
+        imports: Vec::new(),
+        rows_by: options.rows.describe(),
+        rows: Vec::new(),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::capture::proxy::{Upstream, Upstreams};
 use crate::cli::{DemoAgent, DemoArgs};
 use crate::demo::mock_upstream::{MockConfig, MockUpstream};
 use crate::output::html::write_report;
-use crate::output::report::table::{self, Lead};
+use crate::output::report::table;
 use crate::output::trace::read_trace;
 
 /// The `demo` command.
@@ -93,9 +93,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let read = read_trace(&outcome.trace)?;
     let prices = crate::attribute::cost::PriceTable::bundled();
     let kv_profile = crate::attribute::kv::KvProfile::default_profile();
+    let rows = crate::attribute::rows::RowsSpec::by_category();
     let options = crate::attribute::summary::ReportOptions {
         prices: &prices,
         kv_profile,
+        rows: &rows,
     };
     let summary = summarize(std::slice::from_ref(&read), &options);
     let index = write_report(
@@ -107,7 +109,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     )
     .map_err(super::html::error)?;
     let mut stdout = std::io::stdout().lock();
-    table::write(&summary, Lead::Category, &mut stdout)?;
+    table::write(&summary, &mut stdout)?;
     super::demo_agents::write(&read, &options, &mut stdout)?;
     use std::io::Write;
     writeln!(stdout, "\ntrace: {}", outcome.trace.display())?;

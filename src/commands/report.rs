@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{html, options, progress};
 use crate::attribute::kv::DEFAULT_PROFILE;
+use crate::attribute::period::TimeWindow;
 use crate::attribute::summary::ReportOptions;
 use crate::attribute::{Summary, summarize};
-use crate::cli::{Breakdown, ReportArgs};
+use crate::cli::ReportArgs;
 use crate::error::InputError;
 use crate::output::html::write_report;
 use crate::output::report::{json, table};
@@ -21,7 +22,13 @@ const LARGE_BYTES: u64 = 64 << 20;
 pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
     // A bad --html DIR fails before any reading, and leaves nothing behind.
     let target = args.html.as_deref().map(html::target).transpose()?;
-    let traces = read_all(&args.traces)?;
+    let rows = options::rows(&args.rows)?;
+    let mut traces = read_all(&args.traces)?;
+    if rows.window.is_bounded() {
+        for trace in &mut traces {
+            keep_window(trace, &rows.window);
+        }
+    }
     let prices = options::prices(args.prices.as_deref())?;
     // The profile the trace was recorded with, unless the user asks for another.
     let recorded = traces.first().and_then(|t| t.header.kv_profile.clone());
@@ -35,6 +42,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
         &ReportOptions {
             prices: &prices,
             kv_profile,
+            rows: &rows,
         },
     );
     if let Some(target) = &target {
@@ -42,7 +50,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
             write_report(target, &summary, &traces, &prices, kv_profile).map_err(html::error)?;
         html::announce(&index);
     }
-    print(&summary, args.json, args.by)?;
+    print(&summary, args.json)?;
     Ok(0)
 }
 
@@ -79,20 +87,26 @@ fn read_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReadTrace>> {
     Ok(traces)
 }
 
-/// Prints a report on stdout: JSON alone, or the tables led by `by`. One write per 64 KiB, not
-/// per line: a long history is a report of many lines.
-pub(super) fn print(summary: &Summary, as_json: bool, by: Breakdown) -> std::io::Result<()> {
+/// Keeps the calls made inside `window` (`--since`, `--until`), and the memory samples and
+/// other requests of those days.
+fn keep_window(trace: &mut ReadTrace, window: &TimeWindow) {
+    let Ok(origin) = trace.header.started_at.parse::<jiff::Timestamp>() else {
+        return;
+    };
+    let origin_ms = origin.as_millisecond();
+    let inside = |t: f64| window.contains(origin_ms + (t * 1000.0).round() as i64);
+    trace.calls.retain(|c| inside(c.t_start));
+    trace.samples.retain(|s| inside(s.t));
+}
+
+/// Prints a report on stdout: JSON alone, or the tables led by the rows' `--by`. One write
+/// per 64 KiB, not per line: a long history is a report of many lines.
+pub(super) fn print(summary: &Summary, as_json: bool) -> std::io::Result<()> {
     let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if as_json {
         json::write(summary, &mut stdout)?;
     } else {
-        let lead = match by {
-            Breakdown::Category => table::Lead::Category,
-            Breakdown::Model => table::Lead::Model,
-            Breakdown::Session => table::Lead::Session,
-            Breakdown::Turn => table::Lead::Turn,
-        };
-        table::write(summary, lead, &mut stdout)?;
+        table::write(summary, &mut stdout)?;
     }
     stdout.flush()
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::KvProfile;
+use crate::attribute::rows::RowsSpec;
 use crate::attribute::summarize;
 use crate::attribute::summary::ReportOptions;
 use crate::observation::Category;
@@ -36,7 +37,11 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
         .unwrap_or_else(KvProfile::default_profile);
     let summary = summarize(
         std::slice::from_ref(&read),
-        &ReportOptions { prices, kv_profile },
+        &ReportOptions {
+            prices,
+            kv_profile,
+            rows: &RowsSpec::by_category(),
+        },
     );
     let totals = &summary.totals;
     let reasoning = match totals.reasoning_output_tokens {

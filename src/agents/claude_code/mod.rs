@@ -17,6 +17,10 @@ impl Agent for ClaudeCode {
         "claude-code"
     }
 
+    fn rule_prefix(&self) -> Option<&'static str> {
+        Some("cc-")
+    }
+
     fn env(&self, endpoints: &Endpoints) -> Vec<(String, String)> {
         if endpoints.telemetry.is_none() {
             return Vec::new();

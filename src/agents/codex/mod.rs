@@ -20,6 +20,10 @@ impl Agent for Codex {
         "codex"
     }
 
+    fn rule_prefix(&self) -> Option<&'static str> {
+        Some("codex-")
+    }
+
     fn install_hint(&self) -> Option<&'static str> {
         Some("npm install -g @openai/codex")
     }

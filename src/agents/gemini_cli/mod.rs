@@ -32,6 +32,10 @@ impl Agent for GeminiCli {
         "gemini-cli"
     }
 
+    fn rule_prefix(&self) -> Option<&'static str> {
+        Some("gemini-")
+    }
+
     fn install_hint(&self) -> Option<&'static str> {
         Some("npm install -g @google/gemini-cli")
     }

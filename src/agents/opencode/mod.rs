@@ -28,6 +28,10 @@ impl Agent for Opencode {
         "opencode"
     }
 
+    fn rule_prefix(&self) -> Option<&'static str> {
+        Some("opencode-")
+    }
+
     fn install_hint(&self) -> Option<&'static str> {
         Some("npm install -g opencode-ai")
     }

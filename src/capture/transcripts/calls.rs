@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::entry::{CompactUsage, Entry, Interner, STARTS_TURN};
+use super::history::Found;
 use super::stats::ImportReport;
 use crate::attribute::attribution::subagent_type_of;
 use crate::attribute::cost::ModelPrice;
 use crate::attribute::kv::{KvCall, KvFigures, server_kv_of};
+use crate::attribute::rows::{RowFact, RowsBuilder};
 use crate::attribute::summary::{
     IMPORT_LIMITS, ReportOptions, Source, Summary, TurnReport, classification_method, empty,
     finish, merge_kv,
@@ -22,8 +24,11 @@ use crate::attribute::{Buckets, UsageTotals};
 use crate::clock::offset_to_timestamp;
 use crate::observation::{ApiKind, Call, Category, Provider};
 use crate::output::trace::{
-    TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
+    ReadTrace, TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
 };
+
+/// The agent of every call here.
+const AGENT: &str = "claude-code";
 
 /// One billed call of an imported history: what its report and trace record need, in 56
 /// bytes.
@@ -152,7 +157,7 @@ impl Imported {
 
     /// The trace header an import writes.
     pub fn header(&self) -> TraceHeader {
-        TraceHeader::for_import("claude-code", &self.dir, self.origin())
+        TraceHeader::for_import(AGENT, &self.dir, self.origin())
     }
 
     /// Writes the history as a trace (`mode: "import"`).
@@ -161,6 +166,35 @@ impl Imported {
             TraceFooter::for_import(self.origin(), self.duration_s(), self.calls.len() as u64);
         let calls = (0..self.calls.len()).filter_map(|i| self.call(i).map(TraceRecord::Call));
         write_trace_file(path, self.header(), calls, footer)
+    }
+
+    /// The calls as a trace (what [`Imported::write_trace`] writes), and what the import found:
+    /// for a report of several agents' histories at once.
+    pub fn into_trace(self) -> (ReadTrace, Found) {
+        let calls = (0..self.calls.len()).filter_map(|i| self.call(i)).collect();
+        let trace = ReadTrace {
+            path: self.dir.clone(),
+            header: self.header(),
+            footer: Some(TraceFooter::for_import(
+                self.origin(),
+                self.duration_s(),
+                self.calls.len() as u64,
+            )),
+            calls,
+            samples: Vec::new(),
+            process_events: Vec::new(),
+            telemetry: Vec::new(),
+            torn_last_line: None,
+            bad_lines: Vec::new(),
+            unknown_records: 0,
+        };
+        let found = Found {
+            dir: self.dir,
+            report: self.report,
+            warnings: self.warnings,
+            notes: self.notes,
+        };
+        (trace, found)
     }
 
     /// The report, as `report` would compute it from the written trace, plus what the import
@@ -182,6 +216,7 @@ impl Imported {
         let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
         let mut turns = TurnState::default();
         let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::new();
+        let mut rows = RowsBuilder::new(options.rows);
         // One scratch call: `UsageTotals::add_call` reads only its usage and status.
         let mut scratch = Call::blank();
         for entry in &self.calls {
@@ -228,10 +263,21 @@ impl Imported {
                     rss_growth_bytes: None,
                 });
             }
-            if let Some(turn) = turns
-                .of(entry.session)
-                .and_then(|t| summary.turns.get_mut(t))
-            {
+            let turn_index = turns.of(entry.session);
+            rows.add(
+                &RowFact {
+                    t_ms: entry.t_start,
+                    agent: AGENT,
+                    project: None,
+                    session,
+                    model,
+                    category: entry.category,
+                    turn: turn_index,
+                },
+                &scratch,
+                cost,
+            );
+            if let Some(turn) = turn_index.and_then(|t| summary.turns.get_mut(t)) {
                 if entry.category == Category::UserTurn {
                     add(&mut turn.user);
                 } else {
@@ -240,6 +286,7 @@ impl Imported {
                 add(turn.by_category.entry_static(entry.category.as_str()));
             }
         }
+        summary.rows = rows.finish(|t| summary.turns.get(t).map(|turn| turn.started_at.clone()));
         finish(&mut summary, unpriced, Some(&IMPORT_LIMITS));
         summary.source.skipped_lines = self.report.skipped_lines();
         summary.warnings.extend(self.warnings.iter().cloned());

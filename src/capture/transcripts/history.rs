@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::problems::{self, Damage, Example, Problems};
 use super::stats::ImportReport;
+use crate::attribute::period::TimeWindow;
 use crate::attribute::summary::{ReportOptions, Summary, summarize};
 use crate::observation::Call;
 use crate::output::trace::{
@@ -19,8 +20,8 @@ pub struct HistoryOptions {
     /// The agent's directory; default: the agent's own (`$CODEX_HOME` or `~/.codex`,
     /// `$GEMINI_CLI_HOME` or `~`).
     pub dir: Option<PathBuf>,
-    /// Only calls answered on or after this UTC date.
-    pub since: Option<jiff::civil::Date>,
+    /// Only calls made in this window (`--since`, `--until`).
+    pub window: TimeWindow,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
 }
@@ -60,18 +61,18 @@ pub struct Placed {
     pub origin_ms: i64,
     /// Calls `--since` left out.
     pub before_since: u64,
+    /// Calls `--until` left out.
+    pub after_until: u64,
 }
 
-/// Drops the calls before `since` (UTC), orders the rest by time (then file and line), numbers
+/// Drops the calls outside `window`, orders the rest by time (then file and line), numbers
 /// them from 1 and gives each its offset from the earliest. The files record a call when its
 /// response was complete, not when it was sent: start and end are that one time.
-pub fn place(mut pending: Vec<Pending>, since: Option<jiff::civil::Date>) -> Placed {
+pub fn place(mut pending: Vec<Pending>, window: &TimeWindow) -> Placed {
+    let before_since = pending.iter().filter(|p| window.is_before(p.t_ms)).count() as u64;
     let counted = pending.len() as u64;
-    if let Some(since) = since.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok()) {
-        let since_ms = since.timestamp().as_millisecond();
-        pending.retain(|p| p.t_ms >= since_ms);
-    }
-    let before_since = counted - pending.len() as u64;
+    pending.retain(|p| window.contains(p.t_ms));
+    let after_until = counted - pending.len() as u64 - before_since;
     pending.sort_by_key(|p| (p.t_ms, p.file, p.line));
     let origin_ms = pending
         .first()
@@ -91,6 +92,7 @@ pub fn place(mut pending: Vec<Pending>, since: Option<jiff::civil::Date>) -> Pla
         calls,
         origin_ms,
         before_since,
+        after_until,
     }
 }
 
@@ -224,6 +226,14 @@ impl History {
     /// The report: `report`'s own computation on these calls as a trace, plus what the import
     /// found (the `import` object, damage warnings, versions).
     pub fn summarize(self, options: &ReportOptions<'_>) -> Summary {
+        let (trace, found) = self.into_trace();
+        let mut summary = summarize(std::slice::from_ref(&trace), options);
+        found.add_to(&mut summary);
+        summary
+    }
+
+    /// The calls as a trace, and what the import found about them.
+    pub fn into_trace(self) -> (ReadTrace, Found) {
         let trace = ReadTrace {
             path: self.dir.clone(),
             header: self.header(),
@@ -236,13 +246,35 @@ impl History {
             bad_lines: Vec::new(),
             unknown_records: 0,
         };
-        let mut summary = summarize(std::slice::from_ref(&trace), options);
+        let found = Found {
+            dir: self.dir,
+            report: self.report,
+            warnings: self.warnings,
+            notes: self.notes,
+        };
+        (trace, found)
+    }
+}
+
+/// What an import found besides its calls: where, how much, what was damaged, what was seen.
+#[derive(Debug)]
+pub struct Found {
+    pub dir: PathBuf,
+    pub report: ImportReport,
+    /// Sentences about damaged or partial input, for the report's warnings.
+    pub warnings: Vec<String>,
+    /// Sentences about what was read, for the report's assumptions.
+    pub notes: Vec<String>,
+}
+
+impl Found {
+    /// Completes the report of this import alone.
+    pub fn add_to(self, summary: &mut Summary) {
         summary.source.traces = vec![self.dir.display().to_string()];
         summary.source.skipped_lines = self.report.skipped_lines();
         summary.warnings.extend(self.warnings);
         summary.assumptions.extend(self.notes);
         summary.import = Some(self.report);
-        summary
     }
 }
 
@@ -285,7 +317,12 @@ mod tests {
                 at(day - 1, 1, 1),
                 at(day + 2000, 0, 3),
             ],
-            Some(jiff::civil::date(2026, 1, 2)),
+            &TimeWindow::new(
+                Some(jiff::civil::date(2026, 1, 2)),
+                None,
+                &jiff::tz::TimeZone::UTC,
+            )
+            .unwrap(),
         );
         assert_eq!(placed.before_since, 1);
         assert_eq!(placed.origin_ms, day + 2000);

@@ -32,6 +32,8 @@ pub mod stats;
 pub mod timestamp;
 
 use std::collections::BTreeMap;
+
+use crate::attribute::period::TimeWindow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -51,8 +53,8 @@ use stats::{Duplicates, FileCounts, before_2_1_97};
 pub struct ImportOptions {
     /// A Claude Code directory (or its `projects`); default `$CLAUDE_CONFIG_DIR` or `~/.claude`.
     pub dir: Option<PathBuf>,
-    /// Only calls answered on or after this UTC date.
-    pub since: Option<jiff::civil::Date>,
+    /// Only calls made in this window (`--since`, `--until`).
+    pub window: TimeWindow,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Keep message and request id strings (needed for a trace, ~60 bytes a call).
@@ -135,7 +137,7 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         collected,
         interner,
         into_inner(ids),
-        options.since,
+        &options.window,
     ))
 }
 
@@ -200,7 +202,7 @@ fn assemble(
     collected: Collected,
     interner: Interner,
     ids: Vec<(Box<str>, Box<str>)>,
-    since: Option<jiff::civil::Date>,
+    window: &TimeWindow,
 ) -> Imported {
     let Collected {
         mut entries,
@@ -213,13 +215,14 @@ fn assemble(
     }
     problems.settle();
     let dedupe = resolve::dedupe(&mut entries, &found.files);
-    let since_ms = since.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok());
-    let since_ms = since_ms.map(|z| z.timestamp().as_millisecond());
+    // The window reads a call's time where its rows do: when it was made.
+    let calls_before_since = entries
+        .iter()
+        .filter(|e| window.is_before(e.t_start))
+        .count() as u64;
     let before = entries.len();
-    if let Some(since_ms) = since_ms {
-        entries.retain(|e| e.t_end >= since_ms);
-    }
-    let calls_before_since = (before - entries.len()) as u64;
+    entries.retain(|e| window.contains(e.t_start));
+    let calls_after_until = (before - entries.len()) as u64 - calls_before_since;
     entries.sort_unstable_by_key(|e| (e.t_start, e.file, e.offset));
     entries.shrink_to_fit();
 
@@ -261,8 +264,10 @@ fn assemble(
         synthetic_entries: stats.synthetic,
         unmatched_request_refs: flagged(&entries, UNMATCHED_REF),
         calls_without_message_id: flagged(&entries, NO_MESSAGE_ID),
-        since: since.map(|d| d.to_string()),
+        since: window.since.map(|d| d.to_string()),
         calls_before_since,
+        until: window.until.map(|d| d.to_string()),
+        calls_after_until,
         damaged: problems
             .counts
             .iter()

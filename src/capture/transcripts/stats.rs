@@ -33,6 +33,11 @@ pub struct ImportReport {
     /// `--since`, and how many calls it left out.
     pub since: Option<String>,
     pub calls_before_since: u64,
+    /// `--until`, and how many calls it left out.
+    #[serde(default)]
+    pub until: Option<String>,
+    #[serde(default)]
+    pub calls_after_until: u64,
     /// Damaged input by kind (`torn_last_line`, `not_json`, …).
     pub damaged: BTreeMap<String, u64>,
     /// The first damaged places, `file:line: what`.

@@ -1,6 +1,8 @@
 //! Imports of hand-written histories (one trap each), of generated ones against their ground
 //! truth, and of the transcripts real Claude Code wrote.
 
+use crate::attribute::period::TimeWindow;
+use crate::attribute::rows::RowsSpec;
 use std::path::{Path, PathBuf};
 
 use super::*;
@@ -22,12 +24,18 @@ fn import_dir(dir: &Path, threads: usize, split_bytes: Option<u64>) -> Imported 
     import(&options, &Progress::default()).unwrap()
 }
 
+/// `--since DATE` read in UTC.
+fn utc_since(date: jiff::civil::Date) -> TimeWindow {
+    TimeWindow::new(Some(date), None, &jiff::tz::TimeZone::UTC).unwrap()
+}
+
 fn report(imported: &Imported) -> Summary {
     let prices = PriceTable::bundled();
     let profile = KvProfile::from_name(DEFAULT_PROFILE).unwrap();
     imported.summarize(&ReportOptions {
         prices: &prices,
         kv_profile: profile,
+        rows: &RowsSpec::by_category(),
     })
 }
 
@@ -150,7 +158,7 @@ fn each_trap_is_counted_right() {
     let since = import(
         &ImportOptions {
             dir: Some(dir.path().to_path_buf()),
-            since: Some(jiff::civil::date(2026, 10, 2)),
+            window: utc_since(jiff::civil::date(2026, 10, 2)),
             ..ImportOptions::default()
         },
         &Progress::default(),
@@ -254,7 +262,7 @@ fn since_keeps_the_calls_of_that_day_and_after() {
     let imported = import(
         &ImportOptions {
             dir: Some(dir.path().to_path_buf()),
-            since: Some(date.parse().unwrap()),
+            window: utc_since(date.parse().unwrap()),
             ..ImportOptions::default()
         },
         &Progress::default(),
@@ -285,6 +293,7 @@ fn the_trace_gives_report_the_same_figures() {
         &ReportOptions {
             prices: &prices,
             kv_profile: KvProfile::from_name(DEFAULT_PROFILE).unwrap(),
+            rows: &RowsSpec::by_category(),
         },
     );
     let mut direct = direct;

@@ -9,17 +9,19 @@ use crate::attribute::{Summary, UsageTotals};
 use crate::observation::Category;
 use crate::output::colour;
 
-/// Which breakdown comes first.
+/// The report's sections, in the order `--by` puts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lead {
+enum Section {
+    /// The rows `--by` asked for (days, projects, models, …) with their overhead share.
+    Rows,
     Category,
     Model,
-    Session,
     Turn,
 }
 
-/// Writes the human-readable report, leading with the chosen breakdown.
-pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Result<()> {
+/// Writes the human-readable report, leading with what `--by` asked for (the summary's
+/// `rows_by`).
+pub fn write(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     let source = &summary.source;
     writeln!(
         out,
@@ -29,38 +31,31 @@ pub fn write(summary: &Summary, lead: Lead, out: &mut impl Write) -> std::io::Re
         source.duration_s
     )?;
 
-    let order: &[Lead] = match lead {
-        Lead::Category => &[Lead::Category, Lead::Model, Lead::Turn],
-        Lead::Model => &[Lead::Model, Lead::Category],
-        Lead::Session => &[Lead::Session, Lead::Category, Lead::Model],
-        Lead::Turn => &[Lead::Turn, Lead::Category],
+    let by = summary.rows_by.by.as_str();
+    let order: &[Section] = match by {
+        "category" => &[Section::Category, Section::Model, Section::Turn],
+        "turn" => &[Section::Turn, Section::Category],
+        "model" => &[Section::Rows, Section::Category],
+        _ => &[Section::Rows, Section::Category, Section::Model],
     };
-    for breakdown in order {
-        if *breakdown == Lead::Turn {
-            write_turns(summary, lead == Lead::Turn, out)?;
-            continue;
+    for section in order {
+        match section {
+            Section::Rows => super::rows_table::write(summary, out)?,
+            Section::Turn => write_turns(summary, by == "turn", out)?,
+            Section::Category => {
+                writeln!(out, "\nBy category")?;
+                // Categories in their fixed order, the user's own work first.
+                let rows = Category::ALL
+                    .iter()
+                    .filter_map(|c| summary.categories.get(c.as_str()).map(|v| (c.as_str(), v)));
+                writeln!(out, "{}", usage_table("category", rows, &summary.totals))?;
+            }
+            Section::Model => {
+                writeln!(out, "\nBy model")?;
+                let rows = summary.models.iter().map(|(k, v)| (k.as_str(), v));
+                writeln!(out, "{}", usage_table("model", rows, &summary.totals))?;
+            }
         }
-        let (title, key, rows) = match breakdown {
-            Lead::Category => ("By category", "category", &summary.categories),
-            Lead::Model => ("By model", "model", &summary.models),
-            Lead::Session => ("By session", "session", &summary.sessions),
-            Lead::Turn => continue,
-        };
-        writeln!(out, "\n{title}")?;
-        let table = if *breakdown == Lead::Category {
-            // Categories in their fixed order, the user's own work first.
-            let rows = Category::ALL
-                .iter()
-                .filter_map(|c| rows.get(c.as_str()).map(|v| (c.as_str(), v)));
-            usage_table(key, rows, &summary.totals)
-        } else {
-            usage_table(
-                key,
-                rows.iter().map(|(k, v)| (k.as_str(), v)),
-                &summary.totals,
-            )
-        };
-        writeln!(out, "{table}")?;
     }
 
     let c = &summary.classification;

@@ -75,6 +75,7 @@ pub fn fit(trace: &ReadTrace, base: &Scenario, prices: &PriceTable) -> Result<Fi
         &ReportOptions {
             prices,
             kv_profile: KvProfile::default_profile(),
+            rows: &crate::attribute::rows::RowsSpec::by_category(),
         },
     );
     let mut f = Fitter {

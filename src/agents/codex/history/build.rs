@@ -1,6 +1,7 @@
 //! Counted files into an imported history: calls in time order, the `import` object of the
 //! report, and the trace that gives `agentprof report` the same figures.
 
+use crate::attribute::period::TimeWindow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::classify::label;
@@ -15,11 +16,7 @@ use crate::capture::transcripts::problems::{self, Problems};
 use crate::capture::transcripts::stats::{Duplicates, FileCounts, versions_seen};
 use crate::observation::{ApiKind, Call, Category, Provider};
 
-pub(super) fn build(
-    found: Found,
-    scanned: Vec<Scanned>,
-    since: Option<jiff::civil::Date>,
-) -> History {
+pub(super) fn build(found: Found, scanned: Vec<Scanned>, window: &TimeWindow) -> History {
     let mut problems = Problems::default();
     for file in &scanned {
         problems.merge(file.problems.clone(), 0);
@@ -70,7 +67,7 @@ pub(super) fn build(
             });
         }
     }
-    let placed = place(pending, since);
+    let placed = place(pending, window);
     let calls = placed.calls;
     let versions = versions(&scanned, &tallies);
     let damage = damage_report(problems, &found.unreadable, |e| describe(e, &found));
@@ -85,8 +82,10 @@ pub(super) fn build(
         lines_parsed: scanned.iter().map(|s| s.lines_parsed).sum(),
         calls: calls.len() as u64,
         duplicates,
-        since: since.map(|d| d.to_string()),
+        since: window.since.map(|d| d.to_string()),
         calls_before_since: placed.before_since,
+        until: window.until.map(|d| d.to_string()),
+        calls_after_until: placed.after_until,
         damaged: damage.damaged,
         damage_examples: damage.examples,
         // Claude Code's fields (versions, synthetic entries, request refs): none here.

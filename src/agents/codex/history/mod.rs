@@ -42,5 +42,5 @@ pub fn import(options: &HistoryOptions) -> Result<History, DiscoverError> {
             )
         },
     );
-    Ok(build::build(found, scanned, options.since))
+    Ok(build::build(found, scanned, &options.window))
 }

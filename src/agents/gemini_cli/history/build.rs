@@ -2,6 +2,7 @@
 //! (its last record), labelled main or sub-agent, turns started by prompts, a session's
 //! messages counted once across its files — and the report's `import` object and notes.
 
+use crate::attribute::period::TimeWindow;
 use std::collections::{HashMap, HashSet};
 
 use super::discover::{ChatFile, Found};
@@ -71,11 +72,7 @@ struct Counts {
     calls_without_model: u64,
 }
 
-pub(super) fn build(
-    found: Found,
-    scanned: Vec<Scanned>,
-    since: Option<jiff::civil::Date>,
-) -> History {
+pub(super) fn build(found: Found, scanned: Vec<Scanned>, window: &TimeWindow) -> History {
     let mut problems = Problems::default();
     for file in &scanned {
         problems.merge(file.problems.clone(), 0);
@@ -141,7 +138,7 @@ pub(super) fn build(
         }
     }
     duplicates.copies = counts.copies;
-    let placed = place(pending, since);
+    let placed = place(pending, window);
     let damage = damage_report(problems, &found.unreadable, |e| describe(e, &found));
     files.unreadable = damage.unreadable_files;
     let report = ImportReport {
@@ -153,8 +150,10 @@ pub(super) fn build(
         lines_parsed: scanned.iter().map(|s| s.lines_parsed).sum(),
         calls: placed.calls.len() as u64,
         duplicates,
-        since: since.map(|d| d.to_string()),
+        since: window.since.map(|d| d.to_string()),
         calls_before_since: placed.before_since,
+        until: window.until.map(|d| d.to_string()),
+        calls_after_until: placed.after_until,
         damaged: damage.damaged,
         damage_examples: damage.examples,
         // Claude Code's fields (versions, synthetic entries, request refs): none here.

@@ -3,6 +3,7 @@
 //! under its root session, the child session as the agent), turns started by user messages
 //! — and the report's `import` object and notes.
 
+use crate::attribute::period::TimeWindow;
 use std::collections::HashMap;
 
 use super::store::{Row, Store};
@@ -40,7 +41,7 @@ pub(super) fn build(
     root_dir: std::path::PathBuf,
     mut store: Store,
     copies: u64,
-    since: Option<jiff::civil::Date>,
+    window: &TimeWindow,
 ) -> History {
     let mut counts = Counts {
         copies,
@@ -84,7 +85,7 @@ pub(super) fn build(
             call,
         });
     }
-    let placed = place(pending, since);
+    let placed = place(pending, window);
     let sources = &store.sources;
     let damage = damage_report(store.problems, &store.unreadable, |e| {
         describe(e, &root_dir, sources)
@@ -107,8 +108,10 @@ pub(super) fn build(
             copies: counts.copies,
             ..Duplicates::default()
         },
-        since: since.map(|d| d.to_string()),
+        since: window.since.map(|d| d.to_string()),
         calls_before_since: placed.before_since,
+        until: window.until.map(|d| d.to_string()),
+        calls_after_until: placed.after_until,
         damaged: damage.damaged,
         damage_examples: damage.examples,
         ..ImportReport::default()

@@ -37,5 +37,5 @@ pub fn import(options: &HistoryOptions) -> Result<History, OpencodeError> {
         Some(storage) => legacy::read(storage, &mut store),
         None => 0,
     };
-    Ok(build::build(location.root, store, copies, options.since))
+    Ok(build::build(location.root, store, copies, &options.window))
 }
