@@ -271,6 +271,7 @@ fn write_turns(summary: &Summary, all: bool, out: &mut impl Write) -> std::io::R
             "overhead calls",
             "overhead tokens",
             "overhead ×",
+            "overhead share",
             "cost $",
             "RSS growth",
         ]
@@ -292,6 +293,14 @@ fn write_turns(summary: &Summary, all: bool, out: &mut impl Write) -> std::io::R
             right(overhead.to_string()),
             right(if user > 0 {
                 format!("{:.2}", overhead as f64 / user as f64)
+            } else {
+                "n/a".into()
+            }),
+            right(if user + overhead > 0 {
+                format!(
+                    "{:.1} %",
+                    overhead as f64 * 100.0 / (user + overhead) as f64
+                )
             } else {
                 "n/a".into()
             }),
