@@ -142,11 +142,14 @@ pub fn stderr(output: &Output) -> String {
 /// `agentprof import <agent> DIR --json …`: the JSON (all of stdout) and the run, which must
 /// succeed.
 pub fn import_json(agent: &str, dir: &Path, extra: &[&str]) -> (serde_json::Value, Output) {
+    // Days (and --since) are read in the system's time zone unless told: these tests' ground
+    // truths count UTC days, whatever zone the machine running them is in.
     let output = agentprof()
         .args(["import", agent])
         .arg(dir)
         .arg("--json")
         .args(extra)
+        .env("TZ", "UTC")
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
