@@ -39,12 +39,14 @@ pub fn write(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
         .iter()
         .map(|r| r.agent.as_str())
         .collect::<std::collections::BTreeSet<_>>();
+    // An agent column beside the key, unless the key is the agent.
+    let agent_column = agents.len() > 1 && by.by != "agent";
     let columns = breakdown_columns(summary);
     let in_dollars = summary.rows.iter().all(|r| r.totals.cost_usd.is_some());
     let unit = if in_dollars { "$" } else { "tokens" };
 
     let mut header: Vec<String> = vec![by.by.clone()];
-    if agents.len() > 1 {
+    if agent_column {
         header.push("agent".into());
     }
     header.extend(
@@ -71,7 +73,7 @@ pub fn write(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
             None => row.key.clone(),
         };
         let mut cells = vec![colour::name(&key)];
-        if agents.len() > 1 {
+        if agent_column {
             cells.push(Cell::new(&row.agent));
         }
         cells.extend(usage_cells(&row.totals, share(row)));
@@ -83,7 +85,7 @@ pub fn write(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     }
     let total_share = overall_share(summary);
     let mut cells = vec![colour::name("total")];
-    if agents.len() > 1 {
+    if agent_column {
         cells.push(Cell::new(""));
     }
     cells.extend(usage_cells(&summary.totals, total_share));
