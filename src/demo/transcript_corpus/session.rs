@@ -89,7 +89,10 @@ pub struct Generator {
     /// result.
     pub(super) multi_mb: u64,
     pub(super) agents: u64,
-    /// The last main-loop messages of each project's latest session: what a fork replays.
+    /// The last main-loop messages of each project's latest session of the newest version:
+    /// what a fork replays. (An older version's messages have no api-request record to date
+    /// them before their replay: the import could keep the replay, under the fork's session
+    /// and version, instead of the original.)
     pub(super) last_sent: std::collections::HashMap<std::path::PathBuf, Vec<Sent>>,
     pub(super) sessions: u64,
 }
@@ -204,9 +207,11 @@ impl Generator {
             self.torn_line(&mut out, &env, t, false)?;
         }
         out.flush()?;
-        let keep = sent.len().saturating_sub(3);
-        self.last_sent
-            .insert(project.to_path_buf(), sent.split_off(keep));
+        if info.style == Style::V2Api {
+            let keep = sent.len().saturating_sub(3);
+            self.last_sent
+                .insert(project.to_path_buf(), sent.split_off(keep));
+        }
         Ok(t)
     }
 
