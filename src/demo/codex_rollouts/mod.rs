@@ -126,7 +126,7 @@ pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<Code
     } else {
         truth.damaged.clear();
     }
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }
@@ -141,4 +141,27 @@ pub fn generate_in(dir: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Cod
             plain: false,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::codex_history::{HistoryOptions, import};
+    use crate::demo::import_truth::check;
+
+    #[test]
+    fn the_import_places_every_call_on_the_truths_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate_in(dir.path(), 1 << 20, 5).unwrap();
+        let again = generate_in(&dir.path().join("again"), 1 << 20, 5).unwrap();
+        assert_eq!(truth, again, "deterministic");
+        let history = import(&HistoryOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..HistoryOptions::default()
+        })
+        .unwrap();
+        assert_eq!(history.calls.len() as u64, truth.tally.totals.requests);
+        let timed = check::timed_calls(&history.calls, history.origin_ms);
+        check::assert_periods_are_the_imports(&truth.tally, &timed);
+    }
 }

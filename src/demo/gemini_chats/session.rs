@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::truth::GeminiTruth;
 use crate::demo::det::Rng;
-use crate::demo::import_truth::Label;
+use crate::demo::import_truth::{Label, Placement};
 use crate::observation::{Category, Usage};
 
 const MODELS: [&str; 2] = ["gemini-3.8-flash", "gemini-3.8-pro"];
@@ -95,10 +95,6 @@ pub fn timestamp(ms: i64) -> String {
         .to_string()
 }
 
-fn date(ms: i64) -> String {
-    timestamp(ms)[..10].to_string()
-}
-
 impl Generator {
     pub fn new(seed: u64) -> Generator {
         Generator {
@@ -178,8 +174,9 @@ impl Generator {
             );
             self.truth.damage("total_mismatch", at);
         }
+        // The import places a call at its gemini message's timestamp.
         self.truth
-            .call(&usage, &session.label, session.model, &date(t));
+            .call(&usage, &session.label, session.model, &Placement::at(t));
         message
     }
 

@@ -137,7 +137,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Openco
             &mut truth,
         )?;
     }
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }
@@ -157,6 +157,7 @@ fn write(path: &Path, value: &serde_json::Value, truth: &mut OpencodeTruth) -> a
 mod tests {
     use super::*;
     use crate::agents::opencode_history::{HistoryOptions, import};
+    use crate::demo::import_truth::check;
 
     #[test]
     fn the_import_equals_the_ground_truth() {
@@ -182,5 +183,7 @@ mod tests {
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);
         assert_eq!(history.report.duplicates.copies, truth.copies);
+        let timed = check::timed_calls(&history.calls, history.origin_ms);
+        check::assert_periods_are_the_imports(&truth.tally, &timed);
     }
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::truth::OpencodeTruth;
 use crate::demo::det::Rng;
-use crate::demo::import_truth::Label;
+use crate::demo::import_truth::{Label, Placement};
 use crate::observation::{Category, Usage};
 
 /// (provider, model id, reasoning?)
@@ -67,12 +67,6 @@ impl Generator {
         self.clock
     }
 
-    fn date(&self) -> String {
-        jiff::Timestamp::from_millisecond(self.clock)
-            .map(|t| t.to_string()[..10].to_string())
-            .unwrap_or_default()
-    }
-
     fn push(&mut self, session: &str, data: serde_json::Value) -> String {
         let id = self.id("msg");
         let text = data.to_string();
@@ -127,8 +121,9 @@ impl Generator {
             reasoning_output_tokens: thinking,
             tool_use_input_tokens: 0,
         };
-        let date = self.date();
-        self.truth.call(&usage, label, model_id, &date);
+        // The import places a call at its `time.completed`.
+        self.truth
+            .call(&usage, label, model_id, &Placement::at(completed));
     }
 
     /// An assistant message that is not a call: no tokens, or all zero (killed).

@@ -113,7 +113,7 @@ pub fn generate(out: &Path, options: &CorpusOptions) -> anyhow::Result<GroundTru
         clock += generator.rng().range(60_000, 6 * 3_600_000) as i64;
     }
     let mut truth = generator.finish();
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }

@@ -54,6 +54,8 @@ pub(super) struct SessionInfo<'a> {
     pub(super) style: Style,
     pub(super) old: bool,
     pub(super) dir: std::path::PathBuf,
+    /// The `projects/` directory's name: the project the import names.
+    pub(super) project: String,
 }
 
 /// A main-loop message a sub-agent file may replay.
@@ -169,6 +171,10 @@ impl Generator {
         let id = ids::uuid(&mut self.rng);
         let info = SessionInfo {
             dir: project.join(&id),
+            project: project
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             id,
             cwd,
             version,
