@@ -258,6 +258,13 @@ fn the_ground_truth_by_day_and_month_is_where_the_import_puts_each_call() {
         })
         .collect();
     check::assert_periods_are_the_imports(&truth.tally, &timed);
+    // Sessions start near local midnights, on both sides of both changes to daylight time.
+    check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
+    let new_york = &truth.tally.by_day["America/New_York"];
+    assert!(new_york.contains_key("2026-03-07") && new_york.contains_key("2026-03-09"));
+    let berlin = &truth.tally.by_day["Europe/Berlin"];
+    assert!(berlin.keys().any(|d| d.as_str() < "2026-03-29"));
+    assert!(berlin.keys().any(|d| d.as_str() > "2026-03-29"));
     // Every call counts once in each zone, and in its project.
     for buckets in truth.tally.by_day.values() {
         let requests: u64 = buckets.values().map(|b| b.tokens.requests).sum();

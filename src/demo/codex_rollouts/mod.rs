@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
 use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
 
 pub use truth::CodexTruth;
@@ -66,10 +67,12 @@ pub fn run_cli(args: &GenCodexArgs) -> anyhow::Result<()> {
 /// Writes a Codex home under `out` and its ground truth (`out/ground-truth.json`).
 pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<CodexTruth> {
     let mut generator = session::Generator::new(options.seed);
-    // 2026-09-01T00:00:00Z; families follow each other with idle gaps.
-    let mut clock: i64 = 1_788_220_800_000;
+    // Families spread over March 2026 (see Timeline), with idle gaps at least.
+    let mut timeline = Timeline::new(options.size_bytes);
+    let mut clock = START_MS;
     while generator.written < options.size_bytes || generator.truth.tally.totals.requests == 0 {
         let before = generator.files.len();
+        clock = timeline.next(generator.written, clock, &mut generator.rng);
         clock = generator.family(clock);
         generator.written += generator.files[before..]
             .iter()
@@ -116,10 +119,10 @@ pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<Code
         truth.naive.cache_read_input_tokens += written.rollout.naive.cache_read_input_tokens;
     }
     if !options.plain {
-        let dir = out.join("sessions/2026/09/01");
+        let dir = out.join("sessions/2026/03/08");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let link =
-            dir.join("rollout-2026-09-01T00-00-00-0000dead-0000-4000-8000-000000000000.jsonl");
+            dir.join("rollout-2026-03-08T00-00-00-0000dead-0000-4000-8000-000000000000.jsonl");
         std::os::unix::fs::symlink("/nonexistent/agentprof/rollout.jsonl", &link)
             .with_context(|| format!("creating {}", link.display()))?;
         truth.damage("unreadable_file");
@@ -163,5 +166,6 @@ mod tests {
         assert_eq!(history.calls.len() as u64, truth.tally.totals.requests);
         let timed = check::timed_calls(&history.calls, history.origin_ms);
         check::assert_periods_are_the_imports(&truth.tally, &timed);
+        check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
     }
 }

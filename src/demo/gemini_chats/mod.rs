@@ -51,7 +51,7 @@ pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
 /// Writes a Gemini home of about `size_bytes` under `out` and its ground truth
 /// (`out/ground-truth.json`).
 pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<GeminiTruth> {
-    let mut generator = session::Generator::new(seed);
+    let mut generator = session::Generator::new(seed, size_bytes);
     let mut index = 0;
     // At least eight sessions: every trap is in the first few.
     while generator.written < size_bytes || index < 8 {
@@ -118,5 +118,6 @@ mod tests {
         assert_eq!(history.report.duplicates.copies, truth.copies);
         let timed = check::timed_calls(&history.calls, history.origin_ms);
         check::assert_periods_are_the_imports(&truth.tally, &timed);
+        check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
     }
 }

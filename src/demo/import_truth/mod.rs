@@ -2,13 +2,15 @@
 //! [`codex_rollouts`](super::codex_rollouts), [`gemini_chats`](super::gemini_chats),
 //! [`opencode_history`](super::opencode_history)): the tally of model calls a correct import
 //! must report (totals, the eight categories, sub-agent types, models, sessions, turns, calls
-//! by date, and by local day and month in a few time zones and by project — [`periods`]), the
-//! `--size-mb`/`--seed` flags, and writing `ground-truth.json`. What only one agent's history has (reasoning tokens, repeats, damage…)
+//! by date, and by local day and month in a few time zones and by project — [`periods`]), when
+//! sessions start ([`timeline`]), the `--size-mb`/`--seed` flags, and writing
+//! `ground-truth.json`. What only one agent's history has (reasoning tokens, repeats, damage…)
 //! stays in that agent's truth.
 
 #[cfg(test)]
 pub(crate) mod check;
 pub mod periods;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::Path;

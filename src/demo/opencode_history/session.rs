@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::truth::OpencodeTruth;
 use crate::demo::det::Rng;
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
 use crate::demo::import_truth::{Label, Placement};
 use crate::observation::{Category, Usage};
 
@@ -39,19 +40,21 @@ pub struct Generator {
     pub sessions: Vec<SessionRow>,
     pub messages: Vec<MessageRow>,
     clock: i64,
+    timeline: Timeline,
     counter: u64,
     pub written: u64,
 }
 
 impl Generator {
-    pub fn new(seed: u64) -> Generator {
+    /// A generator of a history of about `size_bytes`.
+    pub fn new(seed: u64, size_bytes: u64) -> Generator {
         Generator {
             rng: Rng::new(seed),
             truth: OpencodeTruth::new(seed),
             sessions: Vec::new(),
             messages: Vec::new(),
-            // 2026-12-01T00:00:00Z.
-            clock: 1_796_083_200_000,
+            clock: START_MS,
+            timeline: Timeline::new(size_bytes),
             counter: 0,
             written: 0,
         }
@@ -152,8 +155,9 @@ impl Generator {
 
     /// One main session with its sub-agents and compactions.
     pub fn session(&mut self, index: usize) {
-        // Sessions hours apart: a history over several days.
-        self.tick(2 * 3_600_000, 20 * 3_600_000);
+        // Sessions hours apart at least, spread over March 2026 (see Timeline).
+        let after = self.tick(2 * 3_600_000, 20 * 3_600_000);
+        self.clock = self.timeline.next(self.written, after, &mut self.rng);
         let legacy = index % 5 == 4;
         if legacy {
             self.truth.legacy_sessions += 1;
