@@ -30,6 +30,7 @@ mod import_codex;
 mod import_gemini;
 mod import_gemini_ccusage;
 mod import_opencode;
+mod import_periods;
 mod load;
 mod opencode;
 mod otlp_export;

@@ -9,6 +9,8 @@ use super::*;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::{DEFAULT_PROFILE, KvProfile};
 use crate::attribute::summary::{ReportOptions, Summary, summarize};
+use crate::demo::import_truth::check;
+use crate::demo::import_truth::periods::Timed;
 use crate::demo::transcript_corpus::{self, GroundTruth, Tokens};
 use crate::observation::Category;
 use crate::output::trace::read_trace;
@@ -246,6 +248,62 @@ fn a_generated_history_matches_its_ground_truth_exactly() {
     assert_matches_truth(&split, &truth);
     assert_eq!(whole.totals, split.totals);
     assert_eq!(whole.turns, split.turns);
+}
+
+#[test]
+fn the_ground_truth_by_day_and_month_is_where_the_import_puts_each_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = transcript_corpus::generate_in(dir.path(), 4 << 20, 21).unwrap();
+    assert!(truth.replays.requests > 0 && truth.cross_session_replays.requests > 0);
+    let imported = import_dir(dir.path(), 2, Some(256 << 10));
+    let timed: Vec<Timed> = imported
+        .calls
+        .iter()
+        .map(|call| Timed {
+            at_ms: call.t_start,
+            category: call.category,
+            usage: call.usage.usage(),
+        })
+        .collect();
+    check::assert_periods_are_the_imports(&truth.tally, &timed);
+    // Sessions start near local midnights, on both sides of both changes to daylight time.
+    check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
+    let new_york = &truth.tally.by_day["America/New_York"];
+    assert!(new_york.contains_key("2026-03-07") && new_york.contains_key("2026-03-09"));
+    let berlin = &truth.tally.by_day["Europe/Berlin"];
+    assert!(berlin.keys().any(|d| d.as_str() < "2026-03-29"));
+    assert!(berlin.keys().any(|d| d.as_str() > "2026-03-29"));
+    // Every call counts once in each zone, and in its project.
+    for buckets in truth.tally.by_day.values() {
+        let requests: u64 = buckets.values().map(|b| b.tokens.requests).sum();
+        assert_eq!(requests, truth.tally.totals.requests);
+    }
+    // By project: each session's figures (exact, see above) under the directory of its file.
+    let mut by_project: std::collections::BTreeMap<String, Tokens> = Default::default();
+    for (session, totals) in &report(&imported).sessions {
+        let project = std::fs::read_dir(dir.path().join("projects"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|project| project.join(format!("{session}.jsonl")).exists())
+            .unwrap_or_else(|| panic!("no file of session {session}"));
+        let name = project.file_name().unwrap().to_string_lossy().into_owned();
+        let tokens = by_project.entry(name).or_default();
+        tokens.requests += totals.requests;
+        tokens.input_tokens += totals.input_tokens;
+        tokens.output_tokens += totals.output_tokens;
+        tokens.cache_creation_input_tokens += totals.cache_creation_input_tokens;
+        tokens.cache_read_input_tokens += totals.cache_read_input_tokens;
+        tokens.cache_creation_5m_input_tokens += totals.cache_creation_5m_input_tokens;
+        tokens.cache_creation_1h_input_tokens += totals.cache_creation_1h_input_tokens;
+    }
+    let truth_projects: std::collections::BTreeMap<String, Tokens> = truth
+        .tally
+        .by_project
+        .iter()
+        .map(|(name, bucket)| (name.clone(), bucket.tokens))
+        .collect();
+    assert_eq!(by_project, truth_projects);
+    assert!(truth_projects.contains_key("-home-dev-project-0"));
 }
 
 #[test]

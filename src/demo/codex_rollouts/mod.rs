@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
 use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
 
 pub use truth::CodexTruth;
@@ -66,10 +67,12 @@ pub fn run_cli(args: &GenCodexArgs) -> anyhow::Result<()> {
 /// Writes a Codex home under `out` and its ground truth (`out/ground-truth.json`).
 pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<CodexTruth> {
     let mut generator = session::Generator::new(options.seed);
-    // 2026-09-01T00:00:00Z; families follow each other with idle gaps.
-    let mut clock: i64 = 1_788_220_800_000;
+    // Families spread over March 2026 (see Timeline), with idle gaps at least.
+    let mut timeline = Timeline::new(options.size_bytes);
+    let mut clock = START_MS;
     while generator.written < options.size_bytes || generator.truth.tally.totals.requests == 0 {
         let before = generator.files.len();
+        clock = timeline.next(generator.written, clock, &mut generator.rng);
         clock = generator.family(clock);
         generator.written += generator.files[before..]
             .iter()
@@ -116,17 +119,17 @@ pub fn generate(out: &Path, options: &CodexCorpusOptions) -> anyhow::Result<Code
         truth.naive.cache_read_input_tokens += written.rollout.naive.cache_read_input_tokens;
     }
     if !options.plain {
-        let dir = out.join("sessions/2026/09/01");
+        let dir = out.join("sessions/2026/03/08");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let link =
-            dir.join("rollout-2026-09-01T00-00-00-0000dead-0000-4000-8000-000000000000.jsonl");
+            dir.join("rollout-2026-03-08T00-00-00-0000dead-0000-4000-8000-000000000000.jsonl");
         std::os::unix::fs::symlink("/nonexistent/agentprof/rollout.jsonl", &link)
             .with_context(|| format!("creating {}", link.display()))?;
         truth.damage("unreadable_file");
     } else {
         truth.damaged.clear();
     }
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }
@@ -141,4 +144,28 @@ pub fn generate_in(dir: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Cod
             plain: false,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::codex_history::{HistoryOptions, import};
+    use crate::demo::import_truth::check;
+
+    #[test]
+    fn the_import_places_every_call_on_the_truths_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate_in(dir.path(), 1 << 20, 5).unwrap();
+        let again = generate_in(&dir.path().join("again"), 1 << 20, 5).unwrap();
+        assert_eq!(truth, again, "deterministic");
+        let history = import(&HistoryOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..HistoryOptions::default()
+        })
+        .unwrap();
+        assert_eq!(history.calls.len() as u64, truth.tally.totals.requests);
+        let timed = check::timed_calls(&history.calls, history.origin_ms);
+        check::assert_periods_are_the_imports(&truth.tally, &timed);
+        check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
+    }
 }

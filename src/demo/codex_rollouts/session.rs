@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::rollout::{CodexUsage, Rollout, timestamp};
 use super::truth::CodexTruth;
 use crate::demo::det::Rng;
-use crate::demo::import_truth::Label;
+use crate::demo::import_truth::{Label, Placement};
 use crate::observation::Category;
 
 /// Codex versions of the history: one that writes per-response records (and compacts
@@ -93,10 +93,13 @@ impl Generator {
         let response_id = format!("resp_{:016x}", self.rng.next_u64());
         rollout.call(*clock, last, &response_id);
         self.truth.reasoning_tokens += last.reasoning;
-        let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
-        self.truth
-            .tally
-            .call(&last.usage(), &ctx.label, &ctx.model, &date);
+        // The import places a call at its record's (or token count's) time.
+        self.truth.tally.call(
+            &last.usage(),
+            &ctx.label,
+            &ctx.model,
+            &Placement::at(*clock),
+        );
         // Rate-limit snapshots repeat the info, often more than once.
         for _ in 0..self.rng.range(0, 2) {
             *clock += self.rng.range(1, 50) as i64;
@@ -288,10 +291,9 @@ impl Generator {
             subagent_type: None,
             session: ctx.label.session.clone(),
         };
-        let date = timestamp(*clock).get(..10).unwrap_or_default().to_string();
         self.truth
             .tally
-            .call(&usage.usage(), &label, &ctx.model, &date);
+            .call(&usage.usage(), &label, &ctx.model, &Placement::at(*clock));
         self.truth.remote_compactions += 1;
     }
 

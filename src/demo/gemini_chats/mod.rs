@@ -51,7 +51,7 @@ pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
 /// Writes a Gemini home of about `size_bytes` under `out` and its ground truth
 /// (`out/ground-truth.json`).
 pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<GeminiTruth> {
-    let mut generator = session::Generator::new(seed);
+    let mut generator = session::Generator::new(seed, size_bytes);
     let mut index = 0;
     // At least eight sessions: every trap is in the first few.
     while generator.written < size_bytes || index < 8 {
@@ -80,7 +80,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Gemini
     let path = out.join(".gemini/projects.json");
     std::fs::write(&path, projects.to_string())
         .with_context(|| format!("writing {}", path.display()))?;
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }
@@ -89,6 +89,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Gemini
 mod tests {
     use super::*;
     use crate::agents::gemini_history::{HistoryOptions, import};
+    use crate::demo::import_truth::check;
 
     #[test]
     fn the_import_equals_the_ground_truth() {
@@ -115,5 +116,8 @@ mod tests {
         assert_eq!(turns, truth.tally.turns);
         assert_eq!(history.report.duplicates.repeated_lines, truth.repeats);
         assert_eq!(history.report.duplicates.copies, truth.copies);
+        let timed = check::timed_calls(&history.calls, history.origin_ms);
+        check::assert_periods_are_the_imports(&truth.tally, &timed);
+        check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
     }
 }

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::truth::GeminiTruth;
 use crate::demo::det::Rng;
-use crate::demo::import_truth::Label;
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
+use crate::demo::import_truth::{Label, Placement};
 use crate::observation::{Category, Usage};
 
 const MODELS: [&str; 2] = ["gemini-3.8-flash", "gemini-3.8-pro"];
@@ -84,10 +85,11 @@ pub struct Generator {
     pub chats: Vec<Chat>,
     pub written: u64,
     pub clock: i64,
+    timeline: Timeline,
     sessions: u64,
 }
 
-/// `2026-09-01T00:00:00.000Z`.
+/// `2026-03-08T00:00:00.000Z`.
 pub fn timestamp(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -95,19 +97,16 @@ pub fn timestamp(ms: i64) -> String {
         .to_string()
 }
 
-fn date(ms: i64) -> String {
-    timestamp(ms)[..10].to_string()
-}
-
 impl Generator {
-    pub fn new(seed: u64) -> Generator {
+    /// A generator of a history of about `size_bytes`.
+    pub fn new(seed: u64, size_bytes: u64) -> Generator {
         Generator {
             rng: Rng::new(seed),
             truth: GeminiTruth::new(seed),
             chats: Vec::new(),
             written: 0,
-            // 2026-09-01T00:00:00Z.
-            clock: 1_788_220_800_000,
+            clock: START_MS,
+            timeline: Timeline::new(size_bytes),
             sessions: 0,
         }
     }
@@ -178,8 +177,9 @@ impl Generator {
             );
             self.truth.damage("total_mismatch", at);
         }
+        // The import places a call at its gemini message's timestamp.
         self.truth
-            .call(&usage, &session.label, session.model, &date(t));
+            .call(&usage, &session.label, session.model, &Placement::at(t));
         message
     }
 
@@ -276,7 +276,10 @@ impl Generator {
     pub fn session(&mut self, project: &str) {
         self.sessions += 1;
         let id = self.uuid();
-        let start = self.tick(60_000, 6 * 3_600_000);
+        // Spread over March 2026 (see Timeline), with an idle gap at least.
+        let after = self.tick(60_000, 6 * 3_600_000);
+        self.clock = self.timeline.next(self.written, after, &mut self.rng);
+        let start = self.clock;
         let legacy = self.sessions % 7 == 2;
         let stamp = timestamp(start)[..16].replace(':', "-");
         let name = format!("session-{stamp}-{}", &id[..8]);

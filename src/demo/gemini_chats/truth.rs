@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::demo::import_truth::{CallTally, Label};
+use crate::demo::import_truth::{CallTally, Label, Placement};
 use crate::observation::Usage;
 
 /// What the generator wrote.
@@ -46,9 +46,9 @@ impl GeminiTruth {
         }
     }
 
-    /// One model call.
-    pub fn call(&mut self, usage: &Usage, label: &Label, model: &str, date: &str) {
-        self.tally.call(usage, label, model, date);
+    /// One model call, where and when the import places it.
+    pub fn call(&mut self, usage: &Usage, label: &Label, model: &str, at: &Placement<'_>) {
+        self.tally.call(usage, label, model, at);
         self.reasoning_tokens += usage.reasoning_output_tokens;
         self.tool_use_tokens += usage.tool_use_input_tokens;
     }

@@ -46,7 +46,7 @@ pub fn run_cli(args: &GenOpencodeArgs) -> anyhow::Result<()> {
 
 /// Writes an opencode data directory of about `size_bytes` under `out` and its ground truth.
 pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<OpencodeTruth> {
-    let mut generator = session::Generator::new(seed);
+    let mut generator = session::Generator::new(seed, size_bytes);
     let mut index = 0;
     // At least ten sessions: every trap is in the first few.
     while generator.written < size_bytes || index < 10 {
@@ -137,7 +137,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Openco
             &mut truth,
         )?;
     }
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }
@@ -157,6 +157,7 @@ fn write(path: &Path, value: &serde_json::Value, truth: &mut OpencodeTruth) -> a
 mod tests {
     use super::*;
     use crate::agents::opencode_history::{HistoryOptions, import};
+    use crate::demo::import_truth::check;
 
     #[test]
     fn the_import_equals_the_ground_truth() {
@@ -182,5 +183,8 @@ mod tests {
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);
         assert_eq!(history.report.duplicates.copies, truth.copies);
+        let timed = check::timed_calls(&history.calls, history.origin_ms);
+        check::assert_periods_are_the_imports(&truth.tally, &timed);
+        check::assert_a_fixed_offset_would_misplace_calls(&truth.tally, &timed);
     }
 }

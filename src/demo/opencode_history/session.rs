@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::truth::OpencodeTruth;
 use crate::demo::det::Rng;
-use crate::demo::import_truth::Label;
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
+use crate::demo::import_truth::{Label, Placement};
 use crate::observation::{Category, Usage};
 
 /// (provider, model id, reasoning?)
@@ -39,19 +40,21 @@ pub struct Generator {
     pub sessions: Vec<SessionRow>,
     pub messages: Vec<MessageRow>,
     clock: i64,
+    timeline: Timeline,
     counter: u64,
     pub written: u64,
 }
 
 impl Generator {
-    pub fn new(seed: u64) -> Generator {
+    /// A generator of a history of about `size_bytes`.
+    pub fn new(seed: u64, size_bytes: u64) -> Generator {
         Generator {
             rng: Rng::new(seed),
             truth: OpencodeTruth::new(seed),
             sessions: Vec::new(),
             messages: Vec::new(),
-            // 2026-12-01T00:00:00Z.
-            clock: 1_796_083_200_000,
+            clock: START_MS,
+            timeline: Timeline::new(size_bytes),
             counter: 0,
             written: 0,
         }
@@ -65,12 +68,6 @@ impl Generator {
     fn tick(&mut self, min: u64, max: u64) -> i64 {
         self.clock += self.rng.range(min, max) as i64;
         self.clock
-    }
-
-    fn date(&self) -> String {
-        jiff::Timestamp::from_millisecond(self.clock)
-            .map(|t| t.to_string()[..10].to_string())
-            .unwrap_or_default()
     }
 
     fn push(&mut self, session: &str, data: serde_json::Value) -> String {
@@ -127,8 +124,9 @@ impl Generator {
             reasoning_output_tokens: thinking,
             tool_use_input_tokens: 0,
         };
-        let date = self.date();
-        self.truth.call(&usage, label, model_id, &date);
+        // The import places a call at its `time.completed`.
+        self.truth
+            .call(&usage, label, model_id, &Placement::at(completed));
     }
 
     /// An assistant message that is not a call: no tokens, or all zero (killed).
@@ -157,8 +155,9 @@ impl Generator {
 
     /// One main session with its sub-agents and compactions.
     pub fn session(&mut self, index: usize) {
-        // Sessions hours apart: a history over several days.
-        self.tick(2 * 3_600_000, 20 * 3_600_000);
+        // Sessions hours apart at least, spread over March 2026 (see Timeline).
+        let after = self.tick(2 * 3_600_000, 20 * 3_600_000);
+        self.clock = self.timeline.next(self.written, after, &mut self.rng);
         let legacy = index % 5 == 4;
         if legacy {
             self.truth.legacy_sessions += 1;

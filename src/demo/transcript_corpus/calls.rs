@@ -7,11 +7,16 @@ use std::io::Write;
 use super::ids;
 use super::lines::{self, Block, Envelope, Response, Style, UserContent};
 use super::session::{AGENT_TYPES, CallSpec, Generator, Sent, SessionInfo, envelope};
+use crate::demo::import_truth::Placement;
 use crate::observation::{Category, Usage};
 
 impl Generator {
     /// One billed call: its api-request record (newest version), a placeholder line now and
     /// then, one line per content block. Returns what a replay needs and when it ended.
+    ///
+    /// The import places a call at its api-request's time when it has one (sent at `start`),
+    /// else at its first line; and filters `--since` on its last line. Its replays (newest
+    /// version only) are written after `start`, so the original is the copy the import keeps.
     pub(super) fn call(
         &mut self,
         out: &mut impl Write,
@@ -57,6 +62,7 @@ impl Generator {
         let mut ms = start + self.rng.range(400, 30_000) as i64;
         let first_ms = ms;
         let mut first = true;
+        let mut first_line_ms = None;
         if self.rng.range(0, 9) == 0 {
             let placeholder = Usage {
                 output_tokens: 1,
@@ -78,6 +84,7 @@ impl Generator {
             );
             self.truth.placeholders += 1;
             first = false;
+            first_line_ms = Some(ms);
         }
         for block in &spec.blocks {
             if !first {
@@ -85,6 +92,7 @@ impl Generator {
             }
             first = false;
             ms += self.rng.range(5, 40) as i64;
+            first_line_ms.get_or_insert(ms);
             let uuid = ids::uuid(&mut self.rng);
             lines::assistant(
                 &mut self.buf,
@@ -103,6 +111,10 @@ impl Generator {
         let session_type = spec
             .subagent_type
             .filter(|_| info.style != Style::V1 && info.style != Style::V2);
+        let at_ms = match reference {
+            Some(_) => start,
+            None => first_line_ms.unwrap_or(ms),
+        };
         self.truth.call(
             &usage,
             spec.category,
@@ -111,7 +123,11 @@ impl Generator {
             &info.id,
             info.version,
             info.old,
-            &ids::date(ms),
+            &Placement {
+                at_ms,
+                since_ms: ms,
+                project: Some(&info.project),
+            },
         );
         let sent = Sent {
             message_id,

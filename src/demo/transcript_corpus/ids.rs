@@ -53,11 +53,6 @@ pub fn timestamp(ms: i64) -> String {
     )
 }
 
-/// The date part of [`timestamp`].
-pub fn date(ms: i64) -> String {
-    timestamp(ms)[..10].to_string()
-}
-
 /// Howard Hinnant's `civil_from_days`.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::demo::import_truth::timeline::{START_MS, Timeline};
 use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
 
 pub use truth::{GroundTruth, Tokens};
@@ -100,20 +101,23 @@ pub fn generate(out: &Path, options: &CorpusOptions) -> anyhow::Result<GroundTru
             .with_context(|| format!("creating {}", link.display()))?;
         generator.truth.damage("unreadable_file");
     }
-    // 2026-09-01T00:00:00Z; sessions follow each other with idle gaps.
-    let mut clock: i64 = 1_788_220_800_000;
+    // Sessions spread over March 2026 (see Timeline), with idle gaps at least.
+    let mut timeline = Timeline::new(options.size_bytes);
+    let mut clock = START_MS;
     let mut next_project = 0;
     while generator.written < options.size_bytes || generator.truth.tally.totals.requests == 0 {
         // Sessions come in pairs per project, so a fork finds its parent.
         let (dir, cwd) = &project_dirs[(next_project / 2) % project_dirs.len()];
         next_project += 1;
+        let written = generator.written;
+        clock = timeline.next(written, clock, generator.rng());
         clock = generator
             .session(dir, cwd, clock)
             .with_context(|| format!("writing a session under {}", dir.display()))?;
         clock += generator.rng().range(60_000, 6 * 3_600_000) as i64;
     }
     let mut truth = generator.finish();
-    truth.tally.settle();
+    truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
 }

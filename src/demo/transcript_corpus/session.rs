@@ -54,6 +54,8 @@ pub(super) struct SessionInfo<'a> {
     pub(super) style: Style,
     pub(super) old: bool,
     pub(super) dir: std::path::PathBuf,
+    /// The `projects/` directory's name: the project the import names.
+    pub(super) project: String,
 }
 
 /// A main-loop message a sub-agent file may replay.
@@ -89,7 +91,10 @@ pub struct Generator {
     /// result.
     pub(super) multi_mb: u64,
     pub(super) agents: u64,
-    /// The last main-loop messages of each project's latest session: what a fork replays.
+    /// The last main-loop messages of each project's latest session of the newest version:
+    /// what a fork replays. (An older version's messages have no api-request record to date
+    /// them before their replay: the import could keep the replay, under the fork's session
+    /// and version, instead of the original.)
     pub(super) last_sent: std::collections::HashMap<std::path::PathBuf, Vec<Sent>>,
     pub(super) sessions: u64,
 }
@@ -166,6 +171,10 @@ impl Generator {
         let id = ids::uuid(&mut self.rng);
         let info = SessionInfo {
             dir: project.join(&id),
+            project: project
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             id,
             cwd,
             version,
@@ -204,9 +213,11 @@ impl Generator {
             self.torn_line(&mut out, &env, t, false)?;
         }
         out.flush()?;
-        let keep = sent.len().saturating_sub(3);
-        self.last_sent
-            .insert(project.to_path_buf(), sent.split_off(keep));
+        if info.style == Style::V2Api {
+            let keep = sent.len().saturating_sub(3);
+            self.last_sent
+                .insert(project.to_path_buf(), sent.split_off(keep));
+        }
         Ok(t)
     }
 

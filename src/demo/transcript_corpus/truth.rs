@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::demo::import_truth::Tokens;
-use crate::demo::import_truth::{CallTally, Label};
+use crate::demo::import_truth::{CallTally, Label, Placement};
 use crate::observation::{Category, Usage};
 
 /// What the generator wrote.
@@ -49,7 +49,7 @@ impl GroundTruth {
         }
     }
 
-    /// One billed call.
+    /// One billed call, where and when the import places it.
     #[allow(clippy::too_many_arguments)]
     pub fn call(
         &mut self,
@@ -60,7 +60,7 @@ impl GroundTruth {
         session: &str,
         version: &str,
         old_version: bool,
-        date: &str,
+        at: &Placement<'_>,
     ) {
         // A sub-agent's calls are counted under its type, or under "(type not reported)".
         let label = Label {
@@ -69,7 +69,7 @@ impl GroundTruth {
                 .then(|| subagent_type.unwrap_or("(type not reported)").to_string()),
             session: session.to_string(),
         };
-        self.tally.call(usage, &label, model, date);
+        self.tally.call(usage, &label, model, at);
         *self.versions.entry(version.to_string()).or_default() += 1;
         if old_version {
             self.calls_before_2_1_97 += 1;

@@ -1,9 +1,16 @@
 //! What the import generators' ground truths share ([`transcript_corpus`](super::transcript_corpus),
-//! [`codex_rollouts`](super::codex_rollouts), [`gemini_chats`](super::gemini_chats)): the tally
-//! of model calls a correct import must report (totals, the eight categories, sub-agent types,
-//! models, sessions, turns, calls by date), the `--size-mb`/`--seed` flags, and writing
+//! [`codex_rollouts`](super::codex_rollouts), [`gemini_chats`](super::gemini_chats),
+//! [`opencode_history`](super::opencode_history)): the tally of model calls a correct import
+//! must report (totals, the eight categories, sub-agent types, models, sessions, turns, calls
+//! by date, and by local day and month in a few time zones and by project — [`periods`]), when
+//! sessions start ([`timeline`]), the `--size-mb`/`--seed` flags, and writing
 //! `ground-truth.json`. What only one agent's history has (reasoning tokens, repeats, damage…)
 //! stays in that agent's truth.
+
+#[cfg(test)]
+pub(crate) mod check;
+pub mod periods;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +20,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::observation::{Category, Usage};
+use periods::{Bucket, Buckets, Timed};
 
 /// Calls and tokens of one bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +68,44 @@ pub struct CallTally {
     pub turns: u64,
     /// Calls on or after each date (UTC), for `--since`.
     pub calls_since: BTreeMap<String, u64>,
+    /// Zone (each of [`periods::ZONES`]) → local date `YYYY-MM-DD` → the calls the import
+    /// places on it (at [`Placement::at_ms`]), by category too.
+    #[serde(default)]
+    pub by_day: BTreeMap<String, Buckets>,
+    /// Zone → local month `YYYY-MM` → the calls of that month.
+    #[serde(default)]
+    pub by_month: BTreeMap<String, Buckets>,
+    /// Project (as the import names it) → its calls; only where the generator says
+    /// ([`Placement::project`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_project: Buckets,
+    /// Every call's times, until [`CallTally::settle`] places them in the zones.
+    #[serde(skip)]
+    pending: Vec<(Timed, i64)>,
+}
+
+/// Where and when an import places a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement<'a> {
+    /// The call's time, milliseconds since the epoch: what the import reports it at, and
+    /// groups it by (`--by day|week|month`).
+    pub at_ms: i64,
+    /// What the import compares with `--since` (its UTC date): the same time, except where an
+    /// import filters on another (Claude Code: the response's last line).
+    pub since_ms: i64,
+    /// The project the import names, where the truth keeps one (`--by project`).
+    pub project: Option<&'a str>,
+}
+
+impl Placement<'_> {
+    /// A call at `ms` for grouping and `--since` alike, no project kept.
+    pub fn at(ms: i64) -> Placement<'static> {
+        Placement {
+            at_ms: ms,
+            since_ms: ms,
+            project: None,
+        }
+    }
 }
 
 impl CallTally {
@@ -74,8 +120,8 @@ impl CallTally {
         }
     }
 
-    /// One model call of `model` on `date` (`YYYY-MM-DD`, UTC).
-    pub fn call(&mut self, usage: &Usage, label: &Label, model: &str, date: &str) {
+    /// One model call of `model`, placed at `at`.
+    pub fn call(&mut self, usage: &Usage, label: &Label, model: &str, at: &Placement<'_>) {
         self.totals.add(usage);
         self.categories
             .entry(label.category.as_str().to_string())
@@ -92,16 +138,41 @@ impl CallTally {
             .entry(label.session.clone())
             .or_default()
             .add(usage);
-        *self.calls_since.entry(date.to_string()).or_default() += 1;
+        if let Some(project) = at.project {
+            match self.by_project.get_mut(project) {
+                Some(bucket) => bucket.add(usage, label.category),
+                None => {
+                    let mut bucket = Bucket::default();
+                    bucket.add(usage, label.category);
+                    self.by_project.insert(project.to_string(), bucket);
+                }
+            }
+        }
+        let timed = Timed {
+            at_ms: at.at_ms,
+            category: label.category,
+            usage: *usage,
+        };
+        self.pending.push((timed, at.since_ms));
     }
 
-    /// Turns per-date counts into "on or after" counts.
-    pub fn settle(&mut self) {
+    /// Once every call is in: counts the calls on or after each date (UTC), and places every
+    /// call by local day and month in each zone of [`periods::ZONES`] — an error if the
+    /// system's time zone database lacks one.
+    pub fn settle(&mut self) -> anyhow::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        for (_, since_ms) in &pending {
+            let date = periods::local_date(*since_ms, &jiff::tz::TimeZone::UTC)?;
+            *self.calls_since.entry(date.to_string()).or_default() += 1;
+        }
         let mut running = 0;
         for count in self.calls_since.values_mut().rev() {
             running += *count;
             *count = running;
         }
+        let timed: Vec<Timed> = pending.into_iter().map(|(timed, _)| timed).collect();
+        (self.by_day, self.by_month) = periods::by_zone(&timed)?;
+        Ok(())
     }
 }
 
