@@ -324,13 +324,15 @@ type ByZone = BTreeMap<String, Buckets>;
 /// `agentprof import AGENT DIR --json --by day --timezone ZONE` in every zone, and by month in
 /// New York: the truth's rows, under the agent's name.
 fn assert_days_and_months(agent: &str, dir: &Path, by_day: &ByZone, by_month: &ByZone) {
+    // Rows name the agent as its room does (`import gemini` reads Gemini CLI's files).
+    let row_agent = if agent == "gemini" { "gemini-cli" } else { agent };
     for zone in ZONES {
         let (report, _) = import_json(agent, dir, &["--by", "day", "--timezone", zone]);
         let rows = rows(&report, "day", Some(zone));
         assert_rows_are(
             &report,
             rows,
-            agent,
+            row_agent,
             &by_day[zone],
             &format!("{agent} in {zone}"),
         );
@@ -341,7 +343,7 @@ fn assert_days_and_months(agent: &str, dir: &Path, by_day: &ByZone, by_month: &B
     assert_rows_are(
         &report,
         rows,
-        agent,
+        row_agent,
         &by_month[zone],
         &format!("{agent} months"),
     );
