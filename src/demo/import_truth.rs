@@ -60,6 +60,10 @@ pub struct CallTally {
     pub turns: u64,
     /// Calls on or after each date (UTC), for `--since`.
     pub calls_since: BTreeMap<String, u64>,
+    /// Calls by project, keyed as the import keys them (`--by project`): filled by
+    /// [`CallTally::project`], beside [`CallTally::call`].
+    #[serde(default)]
+    pub by_project: BTreeMap<String, Tokens>,
 }
 
 impl CallTally {
@@ -102,6 +106,14 @@ impl CallTally {
             running += *count;
             *count = running;
         }
+    }
+
+    /// The project of a call already counted by [`CallTally::call`].
+    pub fn project(&mut self, usage: &Usage, project: &str) {
+        self.by_project
+            .entry(project.to_string())
+            .or_default()
+            .add(usage);
     }
 }
 
