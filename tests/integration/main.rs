@@ -29,6 +29,7 @@ mod import_codex;
 mod import_gemini;
 mod import_gemini_ccusage;
 mod import_opencode;
+mod import_projects;
 mod load;
 mod opencode;
 mod otlp_export;
