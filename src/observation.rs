@@ -283,8 +283,9 @@ pub struct Call {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via_websocket: Option<u64>,
     /// The project the call worked in, where the agent's history names one (imports: Claude
-    /// Code's projects/ directory, Codex's and opencode's working directory, Gemini CLI's
-    /// project directory). Live calls leave it out: their trace header's `cwd` names it.
+    /// Code's projects/ directory, Codex's working directory, opencode's session directory,
+    /// Gemini CLI's project root, else its project directory's name). Live calls leave it
+    /// out: their trace header's `cwd` names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
 }

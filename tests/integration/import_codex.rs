@@ -233,6 +233,17 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded(pin: &str) {
         .map(|c| c.response_id.clone())
         .collect();
     assert_eq!(ids, response_ids);
+    // Every call is in the project Codex ran in: its session_meta's cwd.
+    let work = std::fs::canonicalize(user.work()).unwrap();
+    let work = work.to_str().unwrap();
+    for call in &imported.calls {
+        assert_eq!(
+            call.project.as_deref(),
+            Some(work),
+            "{}",
+            rollout_outline(&home)
+        );
+    }
     let total = |key: &str| -> u64 {
         recorded
             .iter()

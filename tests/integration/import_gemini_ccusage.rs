@@ -4,7 +4,9 @@
 //! 20.0.24 counts differently (docs/performance.md "Gemini CLI import"):
 //! - its outputTokens leave thoughts out (they are only in its totalTokens);
 //! - it deduplicates message ids per file, so a legacy `.json` session and the `.jsonl` Gemini
-//!   CLI converted it to on resume both count the legacy file's calls;
+//!   CLI converted it to on resume both count the legacy file's calls, and so do a slug
+//!   directory's chat files and their copies left in the sha256-named directory the slug
+//!   was migrated from;
 //! - a message whose `total` is not input + output + thoughts + tool is read as if its `input`
 //!   excluded `cached` (cached counted twice), its thoughts left out of totalTokens.
 //!
@@ -87,6 +89,68 @@ fn converted_legacy_calls(home: &Path) -> (GeminiTokens, u64) {
     (calls, messages)
 }
 
+/// The calls of chat files that are also, at the same place, in another project directory
+/// (a migration to slugs copies the old directory and leaves it), counted once per extra
+/// copy, and how many message ids those copies hold.
+fn migrated_calls(home: &Path) -> (GeminiTokens, u64) {
+    let tmp = home.join(".gemini/tmp");
+    let mut seen: std::collections::HashMap<std::path::PathBuf, u32> = Default::default();
+    let mut calls = GeminiTokens::default();
+    let mut messages = 0;
+    for project in std::fs::read_dir(&tmp).unwrap() {
+        let project = project.unwrap().path();
+        let mut stack = vec![project.join("chats")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let place = path.strip_prefix(&project).unwrap().to_path_buf();
+                let copies = seen.entry(place).or_default();
+                *copies += 1;
+                if *copies == 2 {
+                    let (file_calls, ids) = jsonl_calls(&path);
+                    messages += ids;
+                    for tokens in file_calls {
+                        calls.add(&tokens);
+                    }
+                }
+            }
+        }
+    }
+    (calls, messages)
+}
+
+/// A `.jsonl` chat's gemini messages with tokens, each id once at its last record, and how
+/// many message ids it holds (its own records and `$set.messages` lists).
+fn jsonl_calls(path: &Path) -> (Vec<Value>, u64) {
+    let mut ids: Vec<String> = Vec::new();
+    let mut tokens: std::collections::HashMap<String, Value> = Default::default();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let Ok(record) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let listed = record["$set"]["messages"].as_array().cloned();
+        for message in listed.unwrap_or_else(|| vec![record]) {
+            let Some(id) = message["id"].as_str() else {
+                continue;
+            };
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+            if message["type"] == "gemini" && message["tokens"].is_object() {
+                tokens.insert(id.to_string(), message["tokens"].clone());
+            }
+        }
+    }
+    (tokens.into_values().collect(), ids.len() as u64)
+}
+
 /// The calls the ground truth names as written with a total that does not add up.
 fn mismatched_calls(home: &Path, truth: &GeminiTruth) -> GeminiTokens {
     let mut calls = GeminiTokens::default();
@@ -126,9 +190,19 @@ fn ccusage_equals_the_ground_truth_adjusted_by_what_it_counts_differently() {
         truth.reasoning_tokens
     );
 
-    let (copied, copied_messages) = converted_legacy_calls(&home);
-    assert_eq!(copied_messages, truth.copies);
-    assert!(copied.calls > 0);
+    let (legacy, legacy_messages) = converted_legacy_calls(&home);
+    let (migrated, migrated_messages) = migrated_calls(&home);
+    assert_eq!(legacy_messages + migrated_messages, truth.copies);
+    assert!(legacy.calls > 0 && migrated.calls > 0);
+    // What ccusage counts twice: both.
+    let copied = GeminiTokens {
+        calls: legacy.calls + migrated.calls,
+        input: legacy.input + migrated.input,
+        cached: legacy.cached + migrated.cached,
+        output: legacy.output + migrated.output,
+        thoughts: legacy.thoughts + migrated.thoughts,
+        tool: legacy.tool + migrated.tool,
+    };
     let mismatched = mismatched_calls(&home, &truth);
     assert_eq!(truth.damaged.get("total_mismatch"), Some(&1));
     assert_eq!(mismatched.calls, 1);

@@ -325,7 +325,11 @@ type ByZone = BTreeMap<String, Buckets>;
 /// New York: the truth's rows, under the agent's name.
 fn assert_days_and_months(agent: &str, dir: &Path, by_day: &ByZone, by_month: &ByZone) {
     // Rows name the agent as its room does (`import gemini` reads Gemini CLI's files).
-    let row_agent = if agent == "gemini" { "gemini-cli" } else { agent };
+    let row_agent = if agent == "gemini" {
+        "gemini-cli"
+    } else {
+        agent
+    };
     for zone in ZONES {
         let (report, _) = import_json(agent, dir, &["--by", "day", "--timezone", zone]);
         let rows = rows(&report, "day", Some(zone));

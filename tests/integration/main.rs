@@ -31,6 +31,7 @@ mod import_gemini;
 mod import_gemini_ccusage;
 mod import_opencode;
 mod import_periods;
+mod import_projects;
 mod load;
 mod opencode;
 mod otlp_export;

@@ -129,6 +129,20 @@ fn opencode_run_with_a_sub_agent(pin: &str) {
     }
     assert_eq!(import["categories"]["utility"]["requests"], 0);
     assert!(import["assumptions"].to_string().contains("title"));
+    // Every call, the sub-agent's too, is in the directory opencode ran in.
+    let (rows, _) = crate::support::import_json(
+        "opencode",
+        &home.join(".local/share/opencode"),
+        &["--by", "project"],
+    );
+    let work = user.work();
+    let rows = rows["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["key"], work.to_str().unwrap(), "{rows:?}");
+    assert_eq!(
+        rows[0]["totals"]["requests"], import["totals"]["requests"],
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -277,6 +291,9 @@ impl OpencodeUser {
             .arg("180")
             .arg(env!("CARGO_BIN_EXE_agentprof"))
             .current_dir(self.work())
+            // As a shell sets it: opencode records `$PWD` (not the process's cwd) as the
+            // session's directory.
+            .env("PWD", self.work())
             .env("PATH", path)
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))

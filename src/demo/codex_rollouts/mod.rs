@@ -8,8 +8,10 @@
 //! spawned agents and user forks that begin by copying their parent's lines (two
 //! `session_meta`s), resumed sessions, review / compaction / consolidation / guardian threads,
 //! archived rollouts compressed to `.jsonl.zst` (one beside its plain copy), a damaged middle
-//! line, a torn last line and an unreadable file. `ground-truth.json` says what a correct
-//! import must count.
+//! line, a torn last line and an unreadable file. Sessions run in three projects (the
+//! `session_meta.cwd`, with a space in one), and a user fork made from another project's
+//! directory begins with its own `session_meta` before the parent's copied one.
+//! `ground-truth.json` says what a correct import must count.
 
 mod rollout;
 mod session;

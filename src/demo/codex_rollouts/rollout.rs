@@ -116,11 +116,11 @@ impl Rollout {
         self.write(t, "session_meta", payload);
     }
 
-    pub fn turn_context(&mut self, t: i64, model: &str) {
+    pub fn turn_context(&mut self, t: i64, model: &str, cwd: &str) {
         self.write(
             t,
             "turn_context",
-            &json!({"cwd": "/home/dev/project", "approval_policy": "never",
+            &json!({"cwd": cwd, "approval_policy": "never",
                 "sandbox_policy": {"type": "read-only"}, "model": model, "effort": "medium",
                 "summary": "auto"}),
         );

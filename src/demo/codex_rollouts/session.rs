@@ -17,6 +17,12 @@ use crate::observation::Category;
 const VERSION: &str = "0.171.0";
 const OLD_VERSION: &str = "0.148.0";
 const MAIN_MODELS: [&str; 2] = ["gpt-5.4", "gpt-5.3-codex"];
+/// Working directories sessions run in (`session_meta.cwd`): the projects of the history.
+const PROJECTS: [&str; 3] = [
+    "/home/dev/agentprof",
+    "/home/dev/webshop",
+    "/home/dev/side project",
+];
 const FILLER: &str = "src/agents/codex/history/scan.rs:12:    let mut start = 0; // token_count total_token_usage last_token_usage cached_input_tokens \
     warning: unused variable `line` --> src/main.rs:4:9 | 4 | let line = 1; test result: ok. 12 passed; 0 failed; 0 ignored; ";
 
@@ -98,7 +104,7 @@ impl Generator {
             &last.usage(),
             &ctx.label,
             &ctx.model,
-            &Placement::at(*clock),
+            &Placement::at(*clock).in_project(&ctx.cwd),
         );
         // Rate-limit snapshots repeat the info, often more than once.
         for _ in 0..self.rng.range(0, 2) {
@@ -111,7 +117,7 @@ impl Generator {
     /// A turn: a prompt and 1–4 calls; on a main thread it is a turn of the report.
     fn turn(&mut self, rollout: &mut Rollout, clock: &mut i64, ctx: &mut Context) {
         *clock += self.rng.range(2_000, 300_000) as i64;
-        rollout.turn_context(*clock, &ctx.model);
+        rollout.turn_context(*clock, &ctx.model, &ctx.cwd);
         let prompt = self.filler(20, 400);
         rollout.user_message(*clock, &prompt);
         if ctx.label.category == Category::UserTurn {
@@ -131,9 +137,10 @@ impl Generator {
         source: Value,
         forked_from: Option<&str>,
         records: bool,
+        cwd: &str,
     ) -> Value {
         let version = if records { VERSION } else { OLD_VERSION };
-        let mut meta = json!({"id": id, "timestamp": timestamp(t), "cwd": "/home/dev/project",
+        let mut meta = json!({"id": id, "timestamp": timestamp(t), "cwd": cwd,
             "originator": "codex_cli_rs", "cli_version": version, "source": source,
             "model_provider": "openai",
             "base_instructions": {"text": "You are Codex, a coding agent. Keep going until the task is done."}});
@@ -152,8 +159,10 @@ impl Generator {
         let model = MAIN_MODELS[(self.rng.range(0, 1)) as usize].to_string();
         // Older sessions were written by a Codex without per-response records.
         let records = family.is_multiple_of(2);
+        let cwd = PROJECTS[(family % PROJECTS.len() as u64) as usize];
         let mut main = Rollout::new(id.clone(), records);
-        main.session_meta(clock, &self.meta(&id, clock, json!("exec"), None, records));
+        let meta = self.meta(&id, clock, json!("exec"), None, records, cwd);
+        main.session_meta(clock, &meta);
         // A rate-limit snapshot before any usage: info null.
         main.null_info(clock + 5);
         self.truth.null_infos += 1;
@@ -165,6 +174,7 @@ impl Generator {
             },
             model,
             context: 8_000,
+            cwd: cwd.into(),
         };
         for _ in 0..self.rng.range(1, 3) {
             self.turn(&mut main, &mut clock, &mut ctx);
@@ -194,7 +204,7 @@ impl Generator {
         // Threads the main thread starts, each after its current lines.
         let spawned = self.rng.range(0, 2);
         for k in 0..spawned {
-            self.spawn(&main, &mut clock, k % 2 == 0);
+            self.spawn(&main, &mut clock, k % 2 == 0, cwd);
         }
         if family % 4 == 2 {
             self.side_thread(
@@ -207,6 +217,7 @@ impl Generator {
                     subagent_type: Some("review".into()),
                     session: String::new(),
                 },
+                cwd,
             );
         }
         if family % 5 == 3 {
@@ -220,6 +231,7 @@ impl Generator {
                     subagent_type: None,
                     session: String::new(),
                 },
+                cwd,
             );
         }
         if family % 6 == 4 {
@@ -233,6 +245,7 @@ impl Generator {
                     subagent_type: None,
                     session: String::new(),
                 },
+                cwd,
             );
         }
         if family % 7 == 5 {
@@ -246,16 +259,24 @@ impl Generator {
                     subagent_type: None,
                     session: id.clone(),
                 },
+                cwd,
             );
         }
         if family % 4 == 3 {
-            // The user forks the session: a new main thread replaying this one.
-            self.user_fork(&main, &mut clock);
+            // The user forks the session: a new main thread replaying this one — every
+            // other time from another project's directory, which its own session_meta names
+            // (the parent's, copied after it, names the parent's).
+            let fork_cwd = if family % 8 == 3 {
+                PROJECTS[((family + 1) % PROJECTS.len() as u64) as usize]
+            } else {
+                cwd
+            };
+            self.user_fork(&main, &mut clock, fork_cwd);
         }
         // Resumed later: a second session_meta, a rate-limit repeat, more turns.
         if family.is_multiple_of(3) {
             clock += self.rng.range(3_600_000, 20 * 3_600_000) as i64;
-            let meta = self.meta(&id, clock, json!("cli"), None, records);
+            let meta = self.meta(&id, clock, json!("cli"), None, records, cwd);
             main.session_meta(clock, &meta);
             if main.repeat(clock + 10) {
                 self.truth.repeats += 1;
@@ -291,14 +312,17 @@ impl Generator {
             subagent_type: None,
             session: ctx.label.session.clone(),
         };
-        self.truth
-            .tally
-            .call(&usage.usage(), &label, &ctx.model, &Placement::at(*clock));
+        self.truth.tally.call(
+            &usage.usage(),
+            &label,
+            &ctx.model,
+            &Placement::at(*clock).in_project(&ctx.cwd),
+        );
         self.truth.remote_compactions += 1;
     }
 
     /// A spawned agent: forked (replaying the parent) or fresh.
-    fn spawn(&mut self, parent: &Rollout, clock: &mut i64, forked: bool) {
+    fn spawn(&mut self, parent: &Rollout, clock: &mut i64, forked: bool, cwd: &str) {
         *clock += 1_000;
         let id = self.uuid();
         let role = if forked { "worker" } else { "explorer" };
@@ -311,6 +335,7 @@ impl Generator {
             source,
             forked.then_some(parent.id.as_str()),
             records,
+            cwd,
         );
         let mut child = if forked {
             let (child, copied) = parent.fork(id.clone(), *clock, &meta);
@@ -329,6 +354,7 @@ impl Generator {
             },
             model: "gpt-5.4-mini".into(),
             context: 4_000,
+            cwd: cwd.into(),
         };
         let start = *clock;
         for _ in 0..self.rng.range(1, 2) {
@@ -350,6 +376,7 @@ impl Generator {
         forked_from: Option<&str>,
         model: &str,
         mut label: Label,
+        cwd: &str,
     ) {
         *clock += 2_000;
         let id = self.uuid();
@@ -357,12 +384,13 @@ impl Generator {
             label.session = id.clone();
         }
         let mut rollout = Rollout::new(id.clone(), true);
-        let meta = self.meta(&id, *clock, source, forked_from, true);
+        let meta = self.meta(&id, *clock, source, forked_from, true, cwd);
         rollout.session_meta(*clock, &meta);
         let mut ctx = Context {
             label,
             model: model.into(),
             context: 6_000,
+            cwd: cwd.into(),
         };
         let start = *clock;
         self.turn(&mut rollout, clock, &mut ctx);
@@ -374,7 +402,7 @@ impl Generator {
     }
 
     /// The user forks a session: a main thread of its own that starts with the parent's lines.
-    fn user_fork(&mut self, parent: &Rollout, clock: &mut i64) {
+    fn user_fork(&mut self, parent: &Rollout, clock: &mut i64, cwd: &str) {
         *clock += 60_000;
         let id = self.uuid();
         let meta = self.meta(
@@ -383,6 +411,7 @@ impl Generator {
             json!("cli"),
             Some(&parent.id),
             parent.records(),
+            cwd,
         );
         let (mut child, copied) = parent.fork(id.clone(), *clock, &meta);
         self.truth.replayed += copied;
@@ -394,6 +423,7 @@ impl Generator {
             },
             model: "gpt-5.4".into(),
             context: 30_000,
+            cwd: cwd.into(),
         };
         let start = *clock;
         self.turn(&mut child, clock, &mut ctx);
@@ -405,11 +435,13 @@ impl Generator {
     }
 }
 
-/// A thread being written: how its calls are labelled, its model, its growing context.
+/// A thread being written: how its calls are labelled, its model, its growing context, its
+/// working directory (the project its calls are reported under).
 struct Context {
     label: Label,
     model: String,
     context: u64,
+    cwd: String,
 }
 
 /// `sessions/YYYY/MM/DD/rollout-YYYY-MM-DDTHH-MM-SS-<id>.jsonl` (or under archived_sessions).

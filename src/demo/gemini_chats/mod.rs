@@ -3,14 +3,16 @@
 //!
 //! Shapes follow the chat files Gemini CLI 0.61.0 wrote against a mock API and its
 //! `chatRecordingService.js`: a Gemini home with `.gemini/projects.json` and
-//! `.gemini/tmp/<project>/chats/`, projects named by slug and by sha256 (both layouts). Every
-//! trap is in it: gemini messages written again when tool calls are added, tool results as
-//! user records, `$set` updates, compressions (`$set.messages` replacing the list, synthetic
-//! messages without tokens), `$rewindTo`, sub-agent files under their parent's id, legacy
-//! `.json` sessions (one beside the `.jsonl` a resume converted it to), a line that is not
-//! JSON and a total that does not add up. `ground-truth.json` says what a correct import
-//! must count.
+//! `.gemini/tmp/<project>/chats/`, projects named by slug and by sha256 (both layouts, see
+//! [`projects`]: slugs with their `.project_root`, an older version's hash directory, and the
+//! copy a migration to slugs leaves behind). Every trap is in it: gemini messages written
+//! again when tool calls are added, tool results as user records, `$set` updates,
+//! compressions (`$set.messages` replacing the list, synthetic messages without tokens),
+//! `$rewindTo`, sub-agent files under their parent's id, legacy `.json` sessions (one beside
+//! the `.jsonl` a resume converted it to), a line that is not JSON and a total that does not
+//! add up. `ground-truth.json` says what a correct import must count.
 
+pub mod projects;
 mod session;
 pub mod truth;
 
@@ -22,12 +24,6 @@ use clap::Args;
 use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
 
 pub use truth::GeminiTruth;
-
-/// The project directories: a slug (0.61.0) and a sha256 of a project root (older).
-pub const PROJECTS: [&str; 2] = [
-    "proj-a",
-    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-];
 
 /// `agentprof gen-gemini-chats`.
 #[derive(Debug, Clone, Args)]
@@ -52,11 +48,19 @@ pub fn run_cli(args: &GenGeminiArgs) -> anyhow::Result<()> {
 /// (`out/ground-truth.json`).
 pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<GeminiTruth> {
     let mut generator = session::Generator::new(seed, size_bytes);
+    let projects = projects::all();
     let mut index = 0;
+    let mut migrated = Vec::new();
     // At least eight sessions: every trap is in the first few.
     while generator.written < size_bytes || index < 8 {
         let before = generator.chats.len();
-        generator.session(PROJECTS[index % PROJECTS.len()]);
+        let project = &projects[index % projects.len()];
+        generator.session(project);
+        if index == projects.len() {
+            // The second session of the first project (the first holds the damaged lines)
+            // is also in the hash directory a slug migration copied it from.
+            migrated = projects::migration_copies(&generator.chats[before..], project);
+        }
         index += 1;
         generator.written += generator.chats[before..]
             .iter()
@@ -64,8 +68,16 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Gemini
             .sum::<u64>();
     }
     let session::Generator {
-        mut truth, chats, ..
+        mut truth,
+        mut chats,
+        ..
     } = generator;
+    for copy in &migrated {
+        let (ids, repeats) = projects::ledger_counts(copy);
+        truth.copies += ids;
+        truth.repeats += repeats;
+    }
+    chats.extend(migrated);
     for chat in &chats {
         let path = out.join(&chat.path);
         if let Some(dir) = path.parent() {
@@ -76,10 +88,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Gemini
         truth.bytes += bytes.len() as u64;
         truth.files += 1;
     }
-    let projects = serde_json::json!({"projects": {"/work/proj-a": PROJECTS[0]}});
-    let path = out.join(".gemini/projects.json");
-    std::fs::write(&path, projects.to_string())
-        .with_context(|| format!("writing {}", path.display()))?;
+    projects::write_registry(out)?;
     truth.tally.settle()?;
     write_truth(out, &truth)?;
     Ok(truth)
@@ -111,6 +120,22 @@ mod tests {
             total.add(call.usage.as_ref().unwrap());
         }
         assert_eq!(total, truth.tally.totals);
+        let mut by_project = std::collections::BTreeMap::new();
+        for call in &history.calls {
+            let project = call.project.clone().unwrap();
+            by_project
+                .entry(project)
+                .or_insert_with(crate::demo::import_truth::Tokens::default)
+                .add(call.usage.as_ref().unwrap());
+        }
+        let truth_by_project: std::collections::BTreeMap<_, _> = truth
+            .tally
+            .by_project
+            .iter()
+            .map(|(project, bucket)| (project.clone(), bucket.tokens.clone()))
+            .collect();
+        assert_eq!(by_project, truth_by_project);
+        assert_eq!(by_project.len(), 3, "{:?}", by_project.keys());
         assert_eq!(history.report.damaged, truth.damaged);
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);

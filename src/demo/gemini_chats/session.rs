@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::projects::{Project, sha256_hex};
 use super::truth::GeminiTruth;
 use crate::demo::det::Rng;
 use crate::demo::import_truth::timeline::{START_MS, Timeline};
@@ -73,6 +74,8 @@ impl Conversation {
 struct Session<'a> {
     chat: &'a mut Chat,
     label: Label,
+    /// The project its calls are reported under.
+    project: &'a str,
     conversation: Conversation,
     context: u64,
     model: &'static str,
@@ -178,14 +181,18 @@ impl Generator {
             self.truth.damage("total_mismatch", at);
         }
         // The import places a call at its gemini message's timestamp.
-        self.truth
-            .call(&usage, &session.label, session.model, &Placement::at(t));
+        self.truth.call(
+            &usage,
+            &session.label,
+            session.model,
+            &Placement::at(t).in_project(session.project),
+        );
         message
     }
 
     /// One turn: the prompt, model calls with tool rounds between them (a sub-agent started
     /// from one now and then), the final answer.
-    fn turn(&mut self, session: &mut Session<'_>, main_id: &str, project: &str) {
+    fn turn(&mut self, session: &mut Session<'_>, main_id: &str, project: &Project) {
         let prompt_text = self.filler(20, 400);
         let prompt = self.message("user", json!([{"text": prompt_text}]));
         self.push(session, &prompt, false);
@@ -241,20 +248,23 @@ impl Generator {
             .push(&json!({"$set": {"lastUpdated": timestamp(t)}}));
     }
 
-    fn meta(&self, id: &str, project: &str, kind: &str) -> Value {
-        json!({"sessionId": id, "projectHash": project_hash(project), "startTime": timestamp(self.clock),
+    fn meta(&self, id: &str, project: &Project, kind: &str) -> Value {
+        json!({"sessionId": id, "projectHash": sha256_hex(project.root), "startTime": timestamp(self.clock),
             "lastUpdated": timestamp(self.clock), "kind": kind})
     }
 
     /// A sub-agent's own file, `chats/<parent>/<id>.jsonl`.
-    fn subagent(&mut self, parent: &str, id: &str, project: &str) {
+    fn subagent(&mut self, parent: &str, id: &str, project: &Project) {
         let mut chat = Chat {
-            path: PathBuf::from(format!(".gemini/tmp/{project}/chats/{parent}/{id}.jsonl")),
+            path: PathBuf::from(format!(
+                ".gemini/tmp/{}/chats/{parent}/{id}.jsonl",
+                project.dir
+            )),
             lines: Vec::new(),
             legacy: false,
         };
         let mut meta = self.meta(id, project, "subagent");
-        meta["directories"] = json!(["/work/proj"]);
+        meta["directories"] = json!([project.root]);
         chat.push(&meta);
         let mut session = Session {
             chat: &mut chat,
@@ -263,6 +273,7 @@ impl Generator {
                 subagent_type: Some(SUBAGENT_TOOL.into()),
                 session: parent.to_string(),
             },
+            project: &project.key,
             conversation: Conversation::default(),
             context: 2_000,
             model: SUBAGENT_MODEL,
@@ -273,7 +284,7 @@ impl Generator {
     }
 
     /// One main session in `project` (a slug or a sha256 directory).
-    pub fn session(&mut self, project: &str) {
+    pub fn session(&mut self, project: &Project) {
         self.sessions += 1;
         let id = self.uuid();
         // Spread over March 2026 (see Timeline), with an idle gap at least.
@@ -285,7 +296,8 @@ impl Generator {
         let name = format!("session-{stamp}-{}", &id[..8]);
         let mut chat = Chat {
             path: PathBuf::from(format!(
-                ".gemini/tmp/{project}/chats/{name}.{}",
+                ".gemini/tmp/{}/chats/{name}.{}",
+                project.dir,
                 if legacy { "json" } else { "jsonl" }
             )),
             lines: Vec::new(),
@@ -310,6 +322,7 @@ impl Generator {
         let mut session = Session {
             chat: &mut chat,
             label,
+            project: &project.key,
             conversation: Conversation::default(),
             context: 6_000,
             model,
@@ -402,7 +415,7 @@ impl Generator {
         &mut self,
         chat: &mut Chat,
         id: &str,
-        project: &str,
+        project: &Project,
         label: Label,
         model: &'static str,
     ) {
@@ -414,6 +427,7 @@ impl Generator {
         let mut session = Session {
             chat: &mut lines,
             label: label.clone(),
+            project: &project.key,
             conversation: Conversation::default(),
             context: 6_000,
             model,
@@ -461,6 +475,7 @@ impl Generator {
         let mut session = Session {
             chat: &mut converted,
             label,
+            project: &project.key,
             conversation: Conversation::default(),
             context: 20_000,
             model,
@@ -468,12 +483,4 @@ impl Generator {
         self.turn(&mut session, id, project);
         self.chats.push(converted);
     }
-}
-
-/// The sha256-named directory's project hash, or a slug's (any 64 hex digits will do).
-fn project_hash(project: &str) -> String {
-    if project.len() == 64 {
-        return project.to_string();
-    }
-    format!("{:016x}", crate::demo::det::hash(project.as_bytes())).repeat(4)
 }

@@ -106,6 +106,15 @@ impl Placement<'_> {
             project: None,
         }
     }
+
+    /// The same call, in `project` (as the import names it).
+    pub fn in_project(self, project: &str) -> Placement<'_> {
+        Placement {
+            at_ms: self.at_ms,
+            since_ms: self.since_ms,
+            project: Some(project),
+        }
+    }
 }
 
 impl CallTally {

@@ -7,7 +7,9 @@
 //! sub-agent sessions (`parent_id`), compactions (`summary: true`), Anthropic and OpenAI
 //! models (reasoning split out of `output`), assistant messages without tokens or with
 //! all-zero ones, a legacy file copying a database message, and a message whose `data` is not
-//! JSON. `ground-truth.json` says what a correct import must count.
+//! JSON. Sessions run in three projects (`session.directory`): two git repositories (their
+//! `project` rows keyed by root commit) and a directory outside any (`global`, whose worktree
+//! is `/`). `ground-truth.json` says what a correct import must count.
 
 mod session;
 pub mod truth;
@@ -19,6 +21,7 @@ use clap::Args;
 use rusqlite::params;
 
 use crate::demo::import_truth::{SizeAndSeed, say_written, write_truth};
+use session::PROJECTS;
 
 pub use truth::OpencodeTruth;
 
@@ -72,14 +75,17 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Openco
     connection.pragma_update(None, "journal_mode", "wal")?;
     connection.execute_batch(SCHEMA)?;
     let tx = connection.transaction()?;
-    tx.execute(
-        "INSERT INTO project (id, worktree, vcs, time_created, time_updated, sandboxes) VALUES ('global', '/work/proj', 'git', 0, 0, '[]')",
-        [],
-    )?;
-    for s in sessions.iter().filter(|s| !s.legacy) {
+    for p in &PROJECTS {
         tx.execute(
-            "INSERT INTO session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated) VALUES (?1, 'global', ?2, 'slug', '/work/proj', 'title', '1.18.33', ?3, ?3)",
-            params![s.id, s.parent, s.time_created],
+            "INSERT INTO project (id, worktree, vcs, time_created, time_updated, sandboxes) VALUES (?1, ?2, ?3, 0, 0, '[]')",
+            params![p.id, p.worktree, p.vcs],
+        )?;
+    }
+    for s in sessions.iter().filter(|s| !s.legacy) {
+        let p = &PROJECTS[s.project];
+        tx.execute(
+            "INSERT INTO session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated) VALUES (?1, ?2, ?3, 'slug', ?4, 'title', '1.18.33', ?5, ?5)",
+            params![s.id, p.id, s.parent, p.directory, s.time_created],
         )?;
     }
     for m in messages
@@ -107,14 +113,15 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> anyhow::Result<Openco
     truth.files += 1;
     let storage = out.join("storage");
     for s in sessions.iter().filter(|s| s.legacy) {
+        let p = &PROJECTS[s.project];
         let mut value = serde_json::json!({"id": s.id, "slug": "slug", "version": "1.1.65",
-            "projectID": "global", "directory": "/work/proj", "title": "title",
+            "projectID": p.id, "directory": p.directory, "title": "title",
             "time": {"created": s.time_created, "updated": s.time_created}});
         if let Some(parent) = &s.parent {
             value["parentID"] = serde_json::json!(parent);
         }
         write(
-            &storage.join(format!("session/global/{}.json", s.id)),
+            &storage.join(format!("session/{}/{}.json", p.id, s.id)),
             &value,
             &mut truth,
         )?;
@@ -179,6 +186,22 @@ mod tests {
             total.add(call.usage.as_ref().unwrap());
         }
         assert_eq!(total, truth.tally.totals);
+        let mut by_project = std::collections::BTreeMap::new();
+        for call in &history.calls {
+            let project = call.project.clone().unwrap();
+            by_project
+                .entry(project)
+                .or_insert_with(crate::demo::import_truth::Tokens::default)
+                .add(call.usage.as_ref().unwrap());
+        }
+        let truth_by_project: std::collections::BTreeMap<_, _> = truth
+            .tally
+            .by_project
+            .iter()
+            .map(|(project, bucket)| (project.clone(), bucket.tokens.clone()))
+            .collect();
+        assert_eq!(by_project, truth_by_project);
+        assert_eq!(by_project.len(), 3, "{:?}", by_project.keys());
         assert_eq!(history.report.damaged, truth.damaged);
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);

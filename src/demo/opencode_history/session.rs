@@ -1,5 +1,6 @@
 //! Writing sessions: main turns, sub-agent sessions, compactions, calls without tokens, with
-//! Anthropic and OpenAI models — each call tallied in the truth as it is written.
+//! Anthropic and OpenAI models, in three projects — each call tallied in the truth as it is
+//! written.
 
 use serde_json::json;
 
@@ -13,6 +14,40 @@ use crate::observation::{Category, Usage};
 const MODELS: [(&str, &str, bool); 2] = [
     ("anthropic", "claude-sonnet-4-6", false),
     ("openai", "gpt-5.6-terra-pro", true),
+];
+
+/// A project opencode ran in, as `Project.fromDirectory` records it: its `project` row, and
+/// the directory its sessions record (`session.directory`, `Instance.directory`).
+pub struct Project {
+    /// A git repository's root commit; `global` outside one.
+    pub id: &'static str,
+    /// The repository's top level; `/` for `global`.
+    pub worktree: &'static str,
+    pub vcs: Option<&'static str>,
+    /// Where opencode ran: the project a session's calls are reported under.
+    pub directory: &'static str,
+}
+
+/// Two repositories and a directory outside any.
+pub const PROJECTS: [Project; 3] = [
+    Project {
+        id: "8f3c2a91d04e6b7751c0a9e2f86d3b41c5e07a29",
+        worktree: "/home/dev/webapp",
+        vcs: Some("git"),
+        directory: "/home/dev/webapp",
+    },
+    Project {
+        id: "b71e04c3a8d25f96e1702b4d9c3a8f5e60d1b2c7",
+        worktree: "/home/dev/agentprof",
+        vcs: Some("git"),
+        directory: "/home/dev/agentprof",
+    },
+    Project {
+        id: "global",
+        worktree: "/",
+        vcs: None,
+        directory: "/home/dev/notes",
+    },
 ];
 
 /// One message row.
@@ -32,6 +67,8 @@ pub struct SessionRow {
     pub time_created: i64,
     /// Written as legacy JSON files instead of database rows.
     pub legacy: bool,
+    /// Index into [`PROJECTS`]: a child's is its parent's.
+    pub project: usize,
 }
 
 pub struct Generator {
@@ -43,6 +80,8 @@ pub struct Generator {
     timeline: Timeline,
     counter: u64,
     pub written: u64,
+    /// The project of the session being written (index into [`PROJECTS`]).
+    project: usize,
 }
 
 impl Generator {
@@ -57,6 +96,7 @@ impl Generator {
             timeline: Timeline::new(size_bytes),
             counter: 0,
             written: 0,
+            project: 0,
         }
     }
 
@@ -103,9 +143,10 @@ impl Generator {
         let read = self.rng.range(0, 40_000);
         let write = self.rng.range(0, 8_000);
         let compaction = label.category == Category::Compaction;
+        let project = &PROJECTS[self.project];
         let mut data = json!({
             "role":"assistant","mode":agent,"agent":agent,"parentID":"msg_x",
-            "path":{"cwd":"/work/proj","root":"/work/proj"},"cost":0.01,
+            "path":{"cwd":project.directory,"root":project.worktree},"cost":0.01,
             "tokens":{"total":input+output+thinking+read+write,"input":input,"output":output,
                       "reasoning":thinking,"cache":{"write":write,"read":read}},
             "modelID":model_id,"providerID":provider,
@@ -124,9 +165,13 @@ impl Generator {
             reasoning_output_tokens: thinking,
             tool_use_input_tokens: 0,
         };
-        // The import places a call at its `time.completed`.
-        self.truth
-            .call(&usage, label, model_id, &Placement::at(completed));
+        // The import places a call at its `time.completed`, in its session's directory.
+        self.truth.call(
+            &usage,
+            label,
+            model_id,
+            &Placement::at(completed).in_project(project.directory),
+        );
     }
 
     /// An assistant message that is not a call: no tokens, or all zero (killed).
@@ -149,6 +194,7 @@ impl Generator {
             parent,
             time_created: self.clock,
             legacy,
+            project: self.project,
         });
         id
     }
@@ -159,6 +205,7 @@ impl Generator {
         let after = self.tick(2 * 3_600_000, 20 * 3_600_000);
         self.clock = self.timeline.next(self.written, after, &mut self.rng);
         let legacy = index % 5 == 4;
+        self.project = index % PROJECTS.len();
         if legacy {
             self.truth.legacy_sessions += 1;
         }

@@ -256,6 +256,21 @@ pub(crate) fn report(trace: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `agentprof import gemini --by project` of the user's home: one row, the directory Gemini
+/// CLI ran in — named by its root, which the slug registry of both pinned versions records
+/// (`projects.json`, `.project_root`).
+fn assert_one_project_row(user: &GeminiUser) {
+    let (rows, _) = crate::support::import_json("gemini", &user.home(), &["--by", "project"]);
+    let keys: Vec<&str> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    let root = std::fs::canonicalize(user.work()).unwrap();
+    assert_eq!(keys, [root.to_str().unwrap()]);
+}
+
 /// `agentprof import gemini` of the user's home equals what the proxy saw of the calls Gemini
 /// CLI records in its chat files — the main loop (`user_turn`) and sub-agents (`subagent`), per
 /// category and per session — and records none of the rest (utility, compaction), as its report
@@ -312,6 +327,7 @@ pub(crate) fn assert_import_matches_the_proxy(user: &GeminiUser, runs: &[&Ran]) 
         .map(String::as_str)
         .collect();
     assert_eq!(imported, sessions);
+    assert_one_project_row(user);
     let said = import["assumptions"].to_string();
     assert!(
         said.contains("router"),

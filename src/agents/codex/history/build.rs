@@ -50,6 +50,8 @@ pub(super) fn build(found: Found, scanned: Vec<Scanned>, window: &TimeWindow) ->
             call.response_id = counted.response_id.as_deref().map(str::to_string);
             call.session_id = (!label.session.is_empty()).then(|| label.session.clone());
             call.agent_id = label.agent.clone();
+            // The thread's own working directory (a sub-agent's or fork's first session_meta).
+            call.project = file.meta.as_ref().and_then(|m| m.cwd.clone());
             if counted.compaction {
                 // A remote compaction is compaction whichever thread ran it.
                 call.category = Category::Compaction;

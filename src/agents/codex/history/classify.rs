@@ -78,6 +78,7 @@ mod tests {
             forked_from_id: Some("parent".into()),
             source: source_kind(Some(&serde_json::from_str(source).unwrap())),
             cli_version: None,
+            cwd: None,
         }
     }
 

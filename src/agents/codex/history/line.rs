@@ -75,6 +75,9 @@ pub enum Record {
         forked_from_id: Option<String>,
         source: SourceKind,
         cli_version: Option<String>,
+        /// The thread's working directory (`SessionMeta.cwd`), as recorded; `None` when
+        /// absent or empty.
+        cwd: Option<String>,
     },
     TurnContext {
         model: Option<String>,
@@ -203,6 +206,8 @@ struct Meta {
     source: Option<serde_json::Value>,
     #[serde(default)]
     cli_version: Option<String>,
+    #[serde(default)]
+    cwd: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +274,7 @@ fn parse(line: &[u8]) -> Result<Record, LineError> {
                 forked_from_id: meta.forked_from_id.filter(|f| !f.is_empty()),
                 source: source_kind(meta.source.as_ref()),
                 cli_version: meta.cli_version,
+                cwd: meta.cwd.filter(|c| !c.is_empty()),
             })
         }
         "turn_context" => {
@@ -438,6 +444,26 @@ mod tests {
         );
         let compacted = r#"{"timestamp":"2026-12-07T01:37:10.9Z","type":"compacted","payload":{"message":"","replacement_history":[{"type":"message","role":"user","content":[]}]}}"#;
         assert_eq!(read(compacted.as_bytes()).unwrap(), Record::Compacted);
+    }
+
+    #[test]
+    fn session_meta_names_the_thread_s_working_directory() {
+        let meta = |cwd: &str| {
+            format!(
+                r#"{{"timestamp":"2026-12-07T00:36:47.579Z","type":"session_meta","payload":{{"id":"t","timestamp":"2026-12-07T00:36:47.579Z",{cwd}"originator":"codex_exec","cli_version":"0.171.0","source":"exec","model_provider":"openai"}}}}"#
+            )
+        };
+        let cwd = |line: String| match read(line.as_bytes()).unwrap() {
+            Record::SessionMeta { cwd, .. } => cwd,
+            other => panic!("not a session_meta: {other:?}"),
+        };
+        assert_eq!(
+            cwd(meta(r#""cwd":"/home/u/my app","#)).as_deref(),
+            Some("/home/u/my app")
+        );
+        // Codex's default (an empty PathBuf) and a missing one name no project.
+        assert_eq!(cwd(meta(r#""cwd":"","#)), None);
+        assert_eq!(cwd(meta("")), None);
     }
 
     #[test]

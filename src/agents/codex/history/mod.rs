@@ -18,6 +18,8 @@ mod count;
 pub mod discover;
 mod line;
 mod scan;
+#[cfg(test)]
+mod tests;
 
 pub use crate::capture::transcripts::history::{History, HistoryOptions};
 pub use discover::DiscoverError;

@@ -16,6 +16,8 @@ pub struct Meta {
     pub forked_from_id: Option<String>,
     pub source: SourceKind,
     pub cli_version: Option<String>,
+    /// The thread's working directory: the project its calls are reported under.
+    pub cwd: Option<String>,
 }
 
 /// What happened in a rollout, in file order.
@@ -104,6 +106,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                 forked_from_id,
                 source,
                 cli_version,
+                cwd,
             } => {
                 if out.meta.is_none() {
                     out.meta = Some(Meta {
@@ -111,6 +114,7 @@ pub fn scan(index: u32, file: &RolloutFile) -> Scanned {
                         forked_from_id,
                         source,
                         cli_version,
+                        cwd,
                     });
                 } else {
                     out.extra_metas += 1;

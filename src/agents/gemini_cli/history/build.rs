@@ -132,6 +132,8 @@ pub(super) fn build(found: Found, scanned: Vec<Scanned>, window: &TimeWindow) ->
                     let mut call = call;
                     call.call.starts_turn =
                         std::mem::take(&mut prompt) && label.category == Category::UserTurn;
+                    // A sub-agent's file sits in its parent's project directory.
+                    call.call.project = Some(file.project.to_string());
                     pending.push(call);
                 }
             }
@@ -241,6 +243,17 @@ fn notes(found: &Found, report: &ImportReport, counts: &Counts) -> Vec<String> {
         notes.push(format!(
             "{} calls recorded without a model (a response with no text, thoughts or tool call)",
             counts.calls_without_model
+        ));
+    }
+    if found.unmapped_projects > 0 {
+        // An unreadable projects.json matters only where no marker names the root instead.
+        let why = found
+            .registry_error
+            .as_ref()
+            .map_or_else(String::new, |e| format!(" (projects.json unreadable: {e})"));
+        notes.push(format!(
+            "{} of {} project directories name no project root (no .project_root in them, no projects.json entry, no known root hashing to their name){why}: their calls are reported under the directory's name",
+            found.unmapped_projects, found.projects
         ));
     }
     if counts.without_meta > 0 {

@@ -1,9 +1,13 @@
 //! Finding chat files: `<home>/.gemini/tmp/<project>/chats/`, where `<project>` is a short
 //! slug (`projects.json`, 0.61.0) or the sha256 of the project root (older versions) — every
-//! project directory with a `chats/` is read, whatever its name. Main sessions are
+//! project directory with a `chats/` is read, whatever its name, and named by its project
+//! root where Gemini CLI's files say it ([`projects`](super::projects)). Main sessions are
 //! `session-*.jsonl` (older: `session-*.json`), sub-agents `<parentSessionId>/<id>.jsonl`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::projects;
 
 /// Why no history could be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +31,8 @@ pub struct ChatFile {
     pub legacy: bool,
     /// The directory between `chats/` and the file: a sub-agent's parent session id.
     pub parent: Option<String>,
+    /// The project: the root of its project directory, else that directory's name.
+    pub project: Arc<str>,
 }
 
 /// What discovery found.
@@ -40,6 +46,10 @@ pub struct Found {
     pub unreadable: Vec<(PathBuf, String)>,
     /// Project directories holding a `chats/`.
     pub projects: u64,
+    /// Of those, the ones no file maps to a root (named by their own name).
+    pub unmapped_projects: u64,
+    /// Why `projects.json` could not be read, when it is there but unreadable.
+    pub registry_error: Option<String>,
 }
 
 /// The Gemini home: the one given, else `$GEMINI_CLI_HOME`, else `~`.
@@ -67,12 +77,16 @@ pub fn discover(dir: &Path) -> Result<Found, DiscoverError> {
         root: dir.to_path_buf(),
         ..Found::default()
     };
-    for project in list(&tmp, &mut found.unreadable) {
-        let chats = project.join("chats");
-        if chats.is_dir() {
-            found.projects += 1;
-            chats_in(&chats, &mut found);
-        }
+    let dirs: Vec<PathBuf> = list(&tmp, &mut found.unreadable)
+        .into_iter()
+        .filter(|project| project.join("chats").is_dir())
+        .collect();
+    let named = projects::name(&tmp, &dirs);
+    found.projects = dirs.len() as u64;
+    found.unmapped_projects = named.unmapped;
+    found.registry_error = named.registry_error;
+    for (dir, project) in dirs.iter().zip(named.names) {
+        chats_in(&dir.join("chats"), &project, &mut found);
     }
     found.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
@@ -105,18 +119,18 @@ fn list(dir: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
     }
 }
 
-/// The files of one `chats/` directory and of its sub-agent directories.
-fn chats_in(chats: &Path, found: &mut Found) {
+/// The files of one `chats/` directory and of its sub-agent directories, all of `project`.
+fn chats_in(chats: &Path, project: &Arc<str>, found: &mut Found) {
     for path in list(chats, &mut found.unreadable) {
         // `metadata` follows symlinks: a dangling link named like a chat file is unreadable.
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => {
                 let parent = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 for file in list(&path, &mut found.unreadable) {
-                    add(file, parent.clone(), found);
+                    add(file, parent.clone(), project, found);
                 }
             }
-            Ok(_) => add(path, None, found),
+            Ok(_) => add(path, None, project, found),
             Err(err) => {
                 if chat_name(&path).is_some() {
                     found.unreadable.push((path, err.to_string()));
@@ -126,7 +140,7 @@ fn chats_in(chats: &Path, found: &mut Found) {
     }
 }
 
-fn add(path: PathBuf, parent: Option<String>, found: &mut Found) {
+fn add(path: PathBuf, parent: Option<String>, project: &Arc<str>, found: &mut Found) {
     let Some(legacy) = chat_name(&path) else {
         return;
     };
@@ -136,6 +150,7 @@ fn add(path: PathBuf, parent: Option<String>, found: &mut Found) {
             size: meta.len(),
             legacy,
             parent,
+            project: Arc::clone(project),
         }),
         Ok(_) => {}
         Err(err) => found.unreadable.push((path, err.to_string())),
@@ -196,6 +211,43 @@ mod tests {
                 ]
             );
         }
+    }
+
+    #[test]
+    fn every_file_of_a_project_directory_is_of_its_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let gemini = dir.path().join(".gemini");
+        let slug = gemini.join("tmp/app/chats");
+        let old = gemini.join(format!("tmp/{}/chats", "cd".repeat(32)));
+        std::fs::create_dir_all(slug.join("parent-id")).unwrap();
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(
+            gemini.join("projects.json"),
+            r#"{"projects":{"/u/app":"app"}}"#,
+        )
+        .unwrap();
+        std::fs::write(slug.join("session-1.jsonl"), "{}\n").unwrap();
+        std::fs::write(slug.join("parent-id/child-id.jsonl"), "{}\n").unwrap();
+        std::fs::write(old.join("session-2.json"), "{}").unwrap();
+        let found = discover(dir.path()).unwrap();
+        let projects: Vec<(String, &str)> = found
+            .files
+            .iter()
+            .map(|f| {
+                let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, &*f.project)
+            })
+            .collect();
+        let old_name = "cd".repeat(32);
+        assert_eq!(
+            projects,
+            [
+                ("child-id.jsonl".into(), "/u/app"),
+                ("session-1.jsonl".into(), "/u/app"),
+                ("session-2.json".into(), old_name.as_str()),
+            ]
+        );
+        assert_eq!((found.projects, found.unmapped_projects), (2, 1));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! discover (<home>/.gemini/tmp/<project>/chats/: session-*.jsonl, <parent>/<id>.jsonl,
-//!           legacy session-*.json; project dirs named by slug or by sha256)
+//!           legacy session-*.json; project dirs named by slug or by sha256, mapped to their
+//!           root by .project_root, projects.json or a known root's hash: projects.rs)
 //!   ──▶ scan each file (workers, largest first): records applied in order
 //!       (records.rs: keep-last-per-id, $rewindTo, $set.messages, as Gemini CLI loads them)
 //!   ──▶ one call per gemini message with token counts, at its last record; a session's
@@ -16,6 +17,7 @@
 mod build;
 pub mod discover;
 pub mod line;
+mod projects;
 pub mod records;
 mod scan;
 

@@ -96,6 +96,7 @@ mod tests {
             path,
             legacy,
             parent: None,
+            project: "p".into(),
         }
     }
 

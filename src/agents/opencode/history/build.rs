@@ -1,7 +1,7 @@
 //! Messages into an imported history: one call per assistant message with token counts,
 //! labelled main (`user_turn`), `compaction` or `subagent` (a session with a parent: counted
-//! under its root session, the child session as the agent), turns started by user messages
-//! — and the report's `import` object and notes.
+//! under its root session, the child session as the agent), in the project of its session's
+//! directory, turns started by user messages — and the report's `import` object and notes.
 
 use crate::attribute::period::TimeWindow;
 use std::collections::HashMap;
@@ -71,7 +71,7 @@ pub(super) fn build(
             counts.without_tokens += 1;
             continue;
         };
-        let mut call = call(row, &store.sessions, &mut counts);
+        let mut call = call(row, &store, &mut counts);
         call.usage = Some(tokens.usage());
         call.starts_turn = std::mem::take(&mut prompt) && call.category == Category::UserTurn;
         pending.push(Pending {
@@ -129,7 +129,8 @@ pub(super) fn build(
 }
 
 /// The call of an assistant message, labelled (usage set by the caller).
-fn call(row: &Row, sessions: &HashMap<String, Option<String>>, counts: &mut Counts) -> Call {
+fn call(row: &Row, store: &Store, counts: &mut Counts) -> Call {
+    let (sessions, directories) = (&store.sessions, &store.directories);
     let message = &row.message;
     let mut call = Call::blank();
     let provider = message.provider_id.as_deref().unwrap_or("");
@@ -158,6 +159,11 @@ fn call(row: &Row, sessions: &HashMap<String, Option<String>>, counts: &mut Coun
     let own = row.session.as_str();
     let main = root(sessions, own);
     call.session_id = Some(main.to_string());
+    // The session's own directory (a child's is its parent's); the root's if it has none.
+    call.project = directories
+        .get(own)
+        .or_else(|| directories.get(main))
+        .cloned();
     if main != own {
         call.category = Category::Subagent;
         call.agent_id = Some(own.to_string());

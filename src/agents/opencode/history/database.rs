@@ -39,8 +39,8 @@ fn uri(path: &Path) -> String {
     format!("{out}?mode=ro")
 }
 
-/// Reads sessions and messages of the database at `path` into `store`. A message whose
-/// `data` is not a JSON object is damage, named by its row; the rest is read.
+/// Reads sessions (parent, directory) and messages of the database at `path` into `store`. A
+/// message whose `data` is not a JSON object is damage, named by its row; the rest is read.
 pub fn read(path: &Path, store: &mut Store) -> Result<(), OpencodeError> {
     let fail = |source| OpencodeError::Database {
         path: path.to_path_buf(),
@@ -52,15 +52,22 @@ pub fn read(path: &Path, store: &mut Store) -> Result<(), OpencodeError> {
     // One snapshot for both tables (rolled back when dropped: nothing is written).
     let snapshot = connection.unchecked_transaction().map_err(fail)?;
     let mut sessions = snapshot
-        .prepare("SELECT id, parent_id FROM session")
+        .prepare("SELECT id, parent_id, directory FROM session")
         .map_err(fail)?;
     let rows = sessions
         .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
         })
         .map_err(fail)?;
     for row in rows {
-        let (id, parent) = row.map_err(fail)?;
+        let (id, parent, directory) = row.map_err(fail)?;
+        if let Some(directory) = directory.filter(|d| !d.is_empty()) {
+            store.directories.insert(id.clone(), directory);
+        }
         store.sessions.insert(id, parent);
     }
     let mut messages = snapshot

@@ -1,5 +1,5 @@
 //! Reading opencode's legacy JSON storage (opencode 1.1.x and before):
-//! `storage/session/<project>/<session>.json` (`id`, `parentID`) and
+//! `storage/session/<project>/<session>.json` (`id`, `parentID`, `directory`) and
 //! `storage/message/<session>/<message>.json` (the same message shape as the database's
 //! `data`, plus `id` and `sessionID`). A file that is not a message is named and skipped.
 
@@ -17,6 +17,8 @@ struct Session {
     id: String,
     #[serde(rename = "parentID")]
     parent_id: Option<String>,
+    #[serde(default)]
+    directory: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +38,12 @@ pub fn read(storage: &Path, store: &mut Store) -> u64 {
                 continue;
             };
             if let Ok(session) = serde_json::from_slice::<Session>(&bytes) {
+                if let Some(directory) = session.directory.filter(|d| !d.is_empty()) {
+                    store
+                        .directories
+                        .entry(session.id.clone())
+                        .or_insert(directory);
+                }
                 store
                     .sessions
                     .entry(session.id)

@@ -7,7 +7,7 @@
 //!       legacy message files (legacy.rs) into one store: sessions with parents, messages
 //!   ──▶ one call per assistant message with token counts: sub-agent when its session has a
 //!       parent (counted under the root session), compaction when it is a summary, else
-//!       user_turn; a user message starts a turn
+//!       user_turn; a user message starts a turn; its project the session's directory
 //!   ──▶ calls (observation::Call) ──▶ the report `agentprof report` computes on a trace
 //! ```
 //!
@@ -20,6 +20,8 @@ pub mod discover;
 mod legacy;
 pub mod message;
 mod store;
+#[cfg(test)]
+mod tests;
 
 pub use crate::capture::transcripts::history::{History, HistoryOptions};
 pub use build::AGENT;

@@ -1,5 +1,6 @@
-//! What the database and the legacy files hold, in one shape: sessions with their parents,
-//! messages parsed, and the damage met (a message that is not JSON is named and skipped).
+//! What the database and the legacy files hold, in one shape: sessions with their parents and
+//! directories, messages parsed, and the damage met (a message that is not JSON is named and
+//! skipped).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub struct Row {
 pub struct Store {
     /// Session id → its parent's (a sub-agent's session has one).
     pub sessions: HashMap<String, Option<String>>,
+    /// Session id → the directory opencode ran in (`session.directory`): its project.
+    pub directories: HashMap<String, String>,
     pub messages: Vec<Row>,
     /// The database (first, when there is one) and the legacy files read, by index.
     pub sources: Vec<PathBuf>,
