@@ -198,7 +198,7 @@ mod tests {
             .tally
             .by_project
             .iter()
-            .map(|(project, bucket)| (project.clone(), bucket.tokens.clone()))
+            .map(|(project, bucket)| (project.clone(), bucket.tokens))
             .collect();
         assert_eq!(by_project, truth_by_project);
         assert_eq!(by_project.len(), 3, "{:?}", by_project.keys());
