@@ -25,7 +25,7 @@ use crate::output::trace::{
     TraceFooter, TraceHeader, TraceRecord, TraceWriteError, write_trace_file,
 };
 
-/// One billed call of an imported history: what its report and trace record need, in 56
+/// One billed call of an imported history: what its report and trace record need, in 64
 /// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportedCall {
@@ -37,6 +37,8 @@ pub struct ImportedCall {
     pub session: u32,
     pub agent: u32,
     pub model: u32,
+    /// The `projects/<dir>` the call's transcript is under; 0: none.
+    pub project: u32,
     /// The interned `classified_by` (`transcript:<querySource>` or `transcript:isSidechain…`).
     pub decider: u32,
     /// 1-based index into [`Imported::ids`]; 0 when ids were not kept.
@@ -63,6 +65,7 @@ impl ImportedCall {
             session: entry.session,
             agent: entry.agent,
             model: entry.model,
+            project: entry.project,
             decider: interner.intern(decider.as_bytes()),
             ids: entry.ids,
             category: entry.category,
@@ -146,7 +149,7 @@ impl Imported {
             error: None,
             bodies: None,
             via_websocket: None,
-            project: None,
+            project: self.interner.opt(entry.project).map(str::to_string),
         })
     }
 

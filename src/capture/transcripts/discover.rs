@@ -3,8 +3,10 @@
 //! (`<session>/subagents/**/agent-<id>.jsonl`, with `agent-<id>.meta.json` naming the type).
 //!
 //! Directories are walked without following symlinks (no loops); a file or directory that
-//! cannot be read is recorded, never silently passed over.
+//! cannot be read is recorded, never silently passed over. Each file's [`Stamp`] comes from the
+//! same `stat` that gives its size: what the import cache compares to know a file unchanged.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +36,32 @@ pub struct TranscriptFile {
     pub session: Option<String>,
     /// An `agent-<id>.meta.json` sits beside it.
     pub has_meta: bool,
+    /// The `projects/<dir>` the file is under (a sub-agent's is its session's).
+    pub project: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// Which file, and when it was last written: what says it is the file read before, unchanged
+/// or only appended to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stamp {
+    /// Nanoseconds since the epoch.
+    pub modified_ns: i64,
+    pub inode: u64,
+    pub device: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            modified_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+        }
+    }
 }
 
 /// Everything found.
@@ -103,13 +131,21 @@ pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
         let mut mine = Found::default();
         while let Some(entry) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
             match entry_kind(entry, &mut mine.unreadable) {
-                Some(Kind::File(size)) => mine.files.push(main_file(entry.0.clone(), size)),
+                Some(Kind::File(size, stamp)) => {
+                    mine.files
+                        .push(main_file(&root, entry.0.clone(), size, stamp));
+                }
                 Some(Kind::Dir) => {
                     let session = entry
                         .0
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned());
-                    walk_session(&entry.0, &entry.0, session.as_deref(), &mut mine);
+                    let place = Place {
+                        session_dir: &entry.0,
+                        session: session.as_deref(),
+                        project: project_of(&root, &entry.0),
+                    };
+                    walk_session(&place, &entry.0, &mut mine);
                 }
                 None => {}
             }
@@ -140,9 +176,10 @@ pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
     Ok(found)
 }
 
-fn main_file(path: PathBuf, size: u64) -> TranscriptFile {
+fn main_file(root: &Path, path: PathBuf, size: u64, stamp: Stamp) -> TranscriptFile {
     let session = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     TranscriptFile {
+        project: project_of(root, &path),
         path,
         size,
         role: FileRole::Main,
@@ -150,11 +187,28 @@ fn main_file(path: PathBuf, size: u64) -> TranscriptFile {
         agent_id: None,
         session,
         has_meta: false,
+        stamp,
     }
 }
 
+/// The project directory `path` is under: the first component below the `projects` root, when
+/// there is one below it (a `.jsonl` lying in `projects/` itself has none).
+fn project_of(root: &Path, path: &Path) -> Option<String> {
+    let mut below = path.strip_prefix(root).ok()?.components();
+    let project = below.next()?;
+    below.next()?;
+    Some(project.as_os_str().to_string_lossy().into_owned())
+}
+
+/// Where a session directory's files belong.
+struct Place<'a> {
+    session_dir: &'a Path,
+    session: Option<&'a str>,
+    project: Option<String>,
+}
+
 /// Every `.jsonl` below a session directory (sub-agents, nested workflows).
-fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &mut Found) {
+fn walk_session(place: &Place<'_>, dir: &Path, found: &mut Found) {
     let entries = list(dir, &mut found.unreadable);
     // Meta files are noted from the listing, so only existing ones are opened later.
     let metas: Vec<&Path> = entries
@@ -165,8 +219,8 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
     let mut files = Vec::new();
     for entry in &entries {
         match entry_kind(entry, &mut found.unreadable) {
-            Some(Kind::Dir) => walk_session(session_dir, &entry.0, session, found),
-            Some(Kind::File(size)) => {
+            Some(Kind::Dir) => walk_session(place, &entry.0, found),
+            Some(Kind::File(size, stamp)) => {
                 let path = &entry.0;
                 let name = path
                     .file_name()
@@ -177,7 +231,7 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
                     .and_then(|rest| rest.strip_suffix(".jsonl"))
                     .map(str::to_string);
                 let depth = path
-                    .strip_prefix(session_dir)
+                    .strip_prefix(place.session_dir)
                     .map_or(1, |rel| rel.components().count().saturating_sub(1));
                 files.push(TranscriptFile {
                     has_meta: metas.contains(&path.with_extension("meta.json").as_path()),
@@ -190,7 +244,9 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
                     },
                     nesting: u8::try_from(depth.max(1)).unwrap_or(u8::MAX),
                     agent_id,
-                    session: session.map(str::to_string),
+                    session: place.session.map(str::to_string),
+                    project: place.project.clone(),
+                    stamp,
                 });
             }
             None => {}
@@ -201,7 +257,7 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
 
 enum Kind {
     Dir,
-    File(u64),
+    File(u64, Stamp),
 }
 
 /// What a directory entry is; symlinked directories are not followed, symlinked files are.
@@ -226,7 +282,7 @@ fn entry_kind(
         return None;
     }
     match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => Some(Kind::File(meta.len())),
+        Ok(meta) if meta.is_file() => Some(Kind::File(meta.len(), Stamp::of(&meta))),
         Ok(_) => None,
         Err(err) => {
             unreadable.push((path.to_path_buf(), err.to_string()));
@@ -300,17 +356,42 @@ mod tests {
         let names: Vec<_> = found
             .files
             .iter()
-            .map(|f| (f.role, f.nesting, f.agent_id.clone(), f.session.clone()))
+            .map(|f| {
+                let project = f.project.as_deref();
+                (
+                    f.role,
+                    f.nesting,
+                    f.agent_id.clone(),
+                    f.session.clone(),
+                    project,
+                )
+            })
             .collect();
+        let app = Some("-home-me-app");
         assert_eq!(
             names,
             // By path bytes: `s1.jsonl` before `s1/…`.
             [
-                (FileRole::Main, 0, None, Some("s1".into())),
-                (FileRole::Agent, 1, Some("a1".into()), Some("s1".into())),
-                (FileRole::Agent, 3, Some("b2".into()), Some("s1".into())),
+                (FileRole::Main, 0, None, Some("s1".into()), app),
+                (
+                    FileRole::Agent,
+                    1,
+                    Some("a1".into()),
+                    Some("s1".into()),
+                    app
+                ),
+                (
+                    FileRole::Agent,
+                    3,
+                    Some("b2".into()),
+                    Some("s1".into()),
+                    app
+                ),
             ]
         );
+        let meta = std::fs::metadata(&found.files[1].path).unwrap();
+        assert_eq!(found.files[1].stamp, Stamp::of(&meta));
+        assert_ne!(found.files[1].stamp.inode, found.files[2].stamp.inode);
         assert_eq!(found.unreadable.len(), 1, "{:?}", found.unreadable);
         assert!(found.unreadable[0].0.ends_with("gone.jsonl"));
         assert_eq!(

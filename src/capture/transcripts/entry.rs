@@ -46,6 +46,8 @@ pub struct Entry {
     /// The api-request's `querySource`; 0: none.
     pub source: u32,
     pub version: u32,
+    /// The `projects/<dir>` the response's file is under; 0: none.
+    pub project: u32,
     /// Index into the kept id strings (only when a trace is written), else 0.
     pub ids: u32,
     pub category: Category,
@@ -244,7 +246,7 @@ mod tests {
     #[test]
     fn entries_stay_small() {
         assert!(
-            std::mem::size_of::<Entry>() <= 104,
+            std::mem::size_of::<Entry>() <= 112,
             "{}",
             std::mem::size_of::<Entry>()
         );

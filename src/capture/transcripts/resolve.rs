@@ -174,6 +174,7 @@ mod tests {
             agent_type: 0,
             source: 0,
             version: 0,
+            project: 0,
             ids: 0,
             category: Category::UserTurn,
             flags: 0,
@@ -189,6 +190,8 @@ mod tests {
             agent_id: None,
             session: None,
             has_meta: false,
+            project: None,
+            stamp: Default::default(),
         }
     }
 

@@ -98,6 +98,7 @@ struct FileContext {
     session: u32,
     agent: u32,
     agent_type: u32,
+    project: u32,
 }
 
 impl<'a> Worker<'a> {
@@ -133,6 +134,9 @@ impl<'a> Worker<'a> {
                     .interner
                     .opt(meta_agent_type(&info.path).as_deref().map(str::as_bytes)),
             },
+            project: self
+                .interner
+                .opt(info.project.as_deref().map(str::as_bytes)),
         };
         let file = match File::open(&info.path) {
             Ok(file) => file,
@@ -311,6 +315,7 @@ fn take(
         agent_type,
         source: 0,
         version: interner.opt(line.version),
+        project: context.project,
         ids,
         category: if line.is_sidechain {
             Category::Subagent

@@ -146,6 +146,11 @@ fn each_trap_is_counted_right() {
     assert_eq!((first.t_start, first.t_end), (0.0, Some(1.5)));
     assert!(first.starts_turn);
     assert_eq!(first.classified_by, "transcript:repl_main_thread");
+    // Every call names its project directory, a sub-agent's too (its session's).
+    for index in 0..imported.calls.len() {
+        let call = imported.call(index).unwrap();
+        assert_eq!(call.project.as_deref(), Some("-w"), "{call:?}");
+    }
 
     let since = import(
         &ImportOptions {
