@@ -108,6 +108,11 @@ pub fn id_hash(bytes: &[u8]) -> u64 {
     hasher.finish().max(1)
 }
 
+/// The message key of a line without a message id: its place, so it is never merged.
+pub fn unnamed_message(file: u32, offset: u64) -> u64 {
+    id_hash(&[&file.to_le_bytes()[..], &offset.to_le_bytes()].concat())
+}
+
 /// Strings by small id; id 0 is "none".
 #[derive(Debug)]
 pub struct Interner {

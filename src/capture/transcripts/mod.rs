@@ -43,7 +43,7 @@ pub use stats::ImportReport;
 use discover::{FileRole, Found, TranscriptFile, config_dir, discover};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
-use scan::{ScanStats, Shared, Unit, UnitOutput, Worker};
+use scan::{ScanStats, Scanned, Shared, Unit, UnitOutput, Worker};
 use stats::{Duplicates, FileCounts, before_2_1_97};
 
 /// What to import and how.
@@ -97,16 +97,17 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         progress: &progress.bytes_done,
     };
     let collected = Mutex::new(Collected::default());
-    let pending: Mutex<Vec<UnitOutput>> = Mutex::new(Vec::new());
+    let pending: Mutex<Vec<Scanned>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let work = || {
         let mut worker = Worker::new(&shared);
         while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let output = worker.scan(&shared, unit);
+            let scanned = worker.scan(&shared, unit);
             if split[unit.file as usize] {
-                lock(&pending).push(output);
+                lock(&pending).push(scanned);
             } else {
-                let file = resolve::finish_file(vec![output], &interner);
+                let tails = scanned.tail.into_iter().collect();
+                let file = finish(vec![scanned.body], tails, &interner);
                 lock(&collected).add(file);
             }
         }
@@ -122,12 +123,14 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
     });
 
     let mut collected = into_inner(collected);
-    let mut by_file: BTreeMap<u32, Vec<UnitOutput>> = BTreeMap::new();
-    for output in into_inner(pending) {
-        by_file.entry(output.file).or_default().push(output);
+    let mut by_file: BTreeMap<u32, (Vec<UnitOutput>, Vec<UnitOutput>)> = BTreeMap::new();
+    for scanned in into_inner(pending) {
+        let parts = by_file.entry(scanned.body.file).or_default();
+        parts.0.push(scanned.body);
+        parts.1.extend(scanned.tail);
     }
-    for outputs in by_file.into_values() {
-        collected.add(resolve::finish_file(outputs, &interner));
+    for (bodies, tails) in by_file.into_values() {
+        collected.add(finish(bodies, tails, &interner));
     }
     let interner = into_inner(interner);
     Ok(assemble(
@@ -137,6 +140,21 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         into_inner(ids),
         options.since,
     ))
+}
+
+/// One file's result from the outputs of its ranges: those of its complete lines combined,
+/// then a cut-off last line (read apart) combined with them as one more range.
+fn finish(
+    bodies: Vec<UnitOutput>,
+    tails: Vec<UnitOutput>,
+    interner: &Mutex<Interner>,
+) -> resolve::FileResult {
+    let body = resolve::combine(bodies);
+    let whole = match tails.is_empty() {
+        true => body,
+        false => resolve::combine(std::iter::once(body).chain(tails).collect()),
+    };
+    resolve::join(whole, interner)
 }
 
 /// Splits files into ranges and orders them largest first.
