@@ -8,7 +8,7 @@ use super::options;
 use crate::agents::{codex_history, gemini_history, opencode_history};
 use crate::attribute::summary::ReportOptions;
 use crate::capture::transcripts::history::History;
-use crate::capture::transcripts::{ImportOptions, Progress, import};
+use crate::capture::transcripts::{ImportOptions, Progress, cache, import};
 use crate::cli::{
     ClaudeCodeImportArgs, CodexImportArgs, GeminiImportArgs, ImportArgs, ImportCommonArgs,
     ImportSource, OpencodeImportArgs,
@@ -82,6 +82,11 @@ fn claude_code(
         threads: args.threads,
         keep_ids: args.trace.is_some(),
         split_bytes: None,
+        // A trace needs the id strings, which the cache does not hold.
+        cache_dir: match args.no_cache || args.trace.is_some() {
+            true => None,
+            false => cache::default_dir(),
+        },
     };
     let progress = Progress::default();
     let done = AtomicBool::new(false);

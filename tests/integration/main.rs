@@ -25,6 +25,7 @@ mod gemini_sdk;
 mod html_chromium;
 mod html_report;
 mod import;
+mod import_cache;
 mod import_codex;
 mod import_gemini;
 mod import_gemini_ccusage;

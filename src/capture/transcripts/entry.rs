@@ -151,6 +151,16 @@ impl Interner {
         (id != 0).then(|| self.get(id))
     }
 
+    /// Ids in use: every id is below this.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Only "none" so far.
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() <= 1
+    }
+
     /// For each id, its rank in string order; id 0 ("none") ranks first, as `None` sorts
     /// before every string.
     pub fn ranks(&self) -> Vec<u32> {

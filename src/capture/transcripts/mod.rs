@@ -16,6 +16,7 @@
 //! range owning the lines that start in it. Memory is one read buffer per worker plus about
 //! 100 bytes per distinct response.
 
+pub mod cache;
 mod calls;
 pub mod discover;
 mod entry;
@@ -38,8 +39,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub use calls::{Imported, ImportedCall};
 pub use discover::DiscoverError;
-pub use stats::ImportReport;
+pub use stats::{CacheReport, ImportReport};
 
+use cache::Cache;
 use discover::{FileRole, Found, TranscriptFile, config_dir, discover};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
@@ -60,6 +62,10 @@ pub struct ImportOptions {
     /// Size of the ranges big files are split into; default: a share of the whole history
     /// per thread (several ranges each), between 1 MiB and 64 MiB.
     pub split_bytes: Option<u64>,
+    /// Where the import cache lives ([`cache::default_dir`]: the user's); `None`: no cache.
+    /// Not used with `keep_ids`: the cache holds no id strings, so an import for a trace
+    /// reads the whole history (and leaves the cache as it was).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// How far an import has got, for a progress display.
@@ -69,7 +75,7 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
 }
 
-/// Reads a whole history.
+/// Reads a whole history (what the cache holds of it from the cache).
 pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, DiscoverError> {
     let dir = config_dir(options.dir.as_deref())?;
     let threads = match options.threads {
@@ -79,36 +85,78 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
     let found = discover(&dir, threads)?;
     let total: u64 = found.files.iter().map(|f| f.size).sum();
     progress.bytes_total.store(total, Ordering::Relaxed);
-    let units = plan(&found.files, threads, options.split_bytes);
-    let split: Vec<bool> = {
+
+    let mut interner = Interner::default();
+    let mut cache = options
+        .cache_dir
+        .as_deref()
+        .filter(|_| !options.keep_ids)
+        .map(|dir| {
+            let path = cache::cache_file(dir, "claude-code", &found.root);
+            Cache::open(path, &found, &mut interner)
+        });
+    let mut priors = cache
+        .as_mut()
+        .map_or_else(Vec::new, |c| std::mem::take(&mut c.priors));
+    priors.resize(found.files.len(), None);
+    let starts: Vec<Option<u64>> = found
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| match &cache {
+            Some(cache) => cache.plans[i].read_from(file.size),
+            None => Some(0),
+        })
+        .collect();
+    let cached: u64 = priors.iter().flatten().map(|p| p.complete_end).sum();
+    progress.bytes_done.fetch_add(cached, Ordering::Relaxed);
+    let units = plan(&found.files, &starts, threads, options.split_bytes);
+    // A file read in one range with nothing cached is finished by the worker that read it;
+    // the others once every range is read.
+    let alone: Vec<bool> = {
         let mut per_file = vec![0u32; found.files.len()];
         for unit in &units {
             per_file[unit.file as usize] += 1;
         }
-        per_file.into_iter().map(|n| n > 1).collect()
+        per_file
+            .iter()
+            .zip(&priors)
+            .map(|(&n, prior)| n == 1 && prior.is_none())
+            .collect()
     };
+    // Records are made only when the cache is to be written, and then for every file.
+    let record_root = cache
+        .as_ref()
+        .filter(|c| c.must_write())
+        .map(|_| found.root.as_path());
 
-    let interner = Mutex::new(Interner::default());
+    let interner = Mutex::new(interner);
     let ids = Mutex::new(Vec::new());
     let shared = Shared {
         files: &found.files,
         interner: &interner,
         ids: options.keep_ids.then_some(&ids),
         progress: &progress.bytes_done,
+        hash_ends: record_root.is_some(),
     };
     let collected = Mutex::new(Collected::default());
     let pending: Mutex<Vec<Scanned>> = Mutex::new(Vec::new());
+    let records: Mutex<Vec<Option<Vec<u8>>>> = Mutex::new(vec![None; found.files.len()]);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut worker = Worker::new(&shared);
         while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
             let scanned = worker.scan(&shared, unit);
-            if split[unit.file as usize] {
+            if !alone[unit.file as usize] {
                 lock(&pending).push(scanned);
-            } else {
-                let tails = scanned.tail.into_iter().collect();
-                let file = finish(vec![scanned.body], tails, &interner);
-                lock(&collected).add(file);
+                continue;
+            }
+            let file = &found.files[unit.file as usize];
+            let tails = scanned.tail.into_iter().collect();
+            let (result, record) = finish(file, vec![scanned.body], tails, record_root, &interner);
+            lock(&collected).add(result);
+            if record.is_some() {
+                lock(&records)[unit.file as usize] = record;
             }
         }
     };
@@ -123,67 +171,98 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
     });
 
     let mut collected = into_inner(collected);
+    let mut records = into_inner(records);
     let mut by_file: BTreeMap<u32, (Vec<UnitOutput>, Vec<UnitOutput>)> = BTreeMap::new();
+    for (index, prior) in priors.into_iter().enumerate() {
+        if let Some(prior) = prior {
+            by_file.entry(index as u32).or_default().0.push(prior);
+        }
+    }
     for scanned in into_inner(pending) {
         let parts = by_file.entry(scanned.body.file).or_default();
         parts.0.push(scanned.body);
         parts.1.extend(scanned.tail);
     }
-    for (bodies, tails) in by_file.into_values() {
-        collected.add(finish(bodies, tails, &interner));
+    for (index, (bodies, tails)) in by_file {
+        let file = &found.files[index as usize];
+        let (result, record) = finish(file, bodies, tails, record_root, &interner);
+        collected.add(result);
+        records[index as usize] = record;
     }
     let interner = into_inner(interner);
+    if let Some(cache) = cache.as_ref().filter(|c| c.must_write()) {
+        cache.save(&records, &interner);
+    }
+    drop(records);
+    let cache_report = cache.map(|c| c.report);
     Ok(assemble(
         found,
         collected,
         interner,
         into_inner(ids),
         options.since,
+        cache_report,
     ))
 }
 
-/// One file's result from the outputs of its ranges: those of its complete lines combined,
-/// then a cut-off last line (read apart) combined with them as one more range.
+/// One file's result from the outputs of its ranges (the cached part being one), and its
+/// cache record when one is to be written (`record_root`).
 fn finish(
+    file: &TranscriptFile,
     bodies: Vec<UnitOutput>,
     tails: Vec<UnitOutput>,
+    record_root: Option<&Path>,
     interner: &Mutex<Interner>,
-) -> resolve::FileResult {
-    let body = resolve::combine(bodies);
+) -> (resolve::FileResult, Option<Vec<u8>>) {
+    let mut body = resolve::combine(bodies);
+    let record = record_root.and_then(|root| cache::record(root, file, &mut body));
     let whole = match tails.is_empty() {
         true => body,
         false => resolve::combine(std::iter::once(body).chain(tails).collect()),
     };
-    resolve::join(whole, interner)
+    (resolve::join(whole, interner), record)
 }
 
-/// Splits files into ranges and orders them largest first.
-fn plan(files: &[TranscriptFile], threads: usize, split_bytes: Option<u64>) -> Vec<Unit> {
-    let total: u64 = files.iter().map(|f| f.size).sum();
+/// Splits what is to be read of each file (from `starts[i]`; `None`: nothing) into ranges
+/// and orders them largest first.
+fn plan(
+    files: &[TranscriptFile],
+    starts: &[Option<u64>],
+    threads: usize,
+    split_bytes: Option<u64>,
+) -> Vec<Unit> {
+    let spans: Vec<(usize, u64)> = starts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, start)| Some((i, (*start)?)))
+        .collect();
+    let length = |i: usize, start: u64| files.get(i).map_or(0, |f| f.size.saturating_sub(start));
+    let total: u64 = spans.iter().map(|&(i, start)| length(i, start)).sum();
     // Several ranges per thread, so the last ones to finish are small.
     let target = split_bytes
         .unwrap_or_else(|| (total / (threads as u64 * 8).max(1)).clamp(1 << 20, 64 << 20))
         .max(1);
     let mut units = Vec::new();
-    for (index, file) in files.iter().enumerate() {
+    for (index, start) in spans {
         let file_index = u32::try_from(index).unwrap_or(u32::MAX);
-        let pieces = if file.size > target.saturating_add(target / 2) {
-            file.size.div_ceil(target)
+        let length = length(index, start);
+        let pieces = if length > target.saturating_add(target / 2) {
+            length.div_ceil(target)
         } else {
             1
         };
-        let step = file.size.div_ceil(pieces).max(1);
+        let step = length.div_ceil(pieces).max(1);
         for k in 0..pieces {
-            let start = k * step;
+            let from = start + k * step;
             // The last range is open-ended: a transcript still being written keeps its tail.
             let end = if k + 1 == pieces {
                 u64::MAX
             } else {
-                (k + 1) * step
+                start + (k + 1) * step
             };
             units.push(Unit {
                 file: file_index,
-                start,
+                start: from,
                 end,
             });
         }
@@ -219,6 +298,7 @@ fn assemble(
     interner: Interner,
     ids: Vec<(Box<str>, Box<str>)>,
     since: Option<jiff::civil::Date>,
+    cache: Option<CacheReport>,
 ) -> Imported {
     let Collected {
         mut entries,
@@ -299,6 +379,7 @@ fn assemble(
             )
             .take(problems::EXAMPLES)
             .collect(),
+        cache,
     };
     let warnings = warnings(&report, &problems);
     let notes = notes(&report);

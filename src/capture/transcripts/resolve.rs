@@ -46,7 +46,10 @@ pub fn combine(mut units: Vec<UnitOutput>) -> UnitOutput {
         whole.stats.add(&unit.stats);
         whole.api_requests.extend(unit.api_requests);
         whole.prompts.extend(unit.prompts);
-        whole.complete_end = whole.complete_end.max(unit.complete_end);
+        if unit.complete_end > whole.complete_end {
+            whole.complete_end = unit.complete_end;
+            whole.end_hash = unit.end_hash;
+        }
         if unit.entries.is_empty() {
             continue;
         }

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
+use super::cache::end_hash;
 use super::discover::{TranscriptFile, meta_agent_type};
 use super::entry::{
     CompactUsage, Entry, IdStore, Interner, NO_MESSAGE_ID, SIDECHAIN, SharedInterner, id_hash,
@@ -82,6 +83,9 @@ pub struct UnitOutput {
     pub records: Vec<(u32, u64)>,
     /// Just past the newline of the last complete line handed out; 0 for none.
     pub complete_end: u64,
+    /// `(end, hash of the bytes before it)` where the file's complete lines end, when the
+    /// last range found it and the cache asked ([`Shared::hash_ends`]).
+    pub end_hash: Option<(u64, u64)>,
 }
 
 /// What a range's scan gives: the output of its complete lines, and a last line cut off
@@ -99,6 +103,8 @@ pub struct Shared<'a> {
     /// The message and request id strings, kept only when a trace is written.
     pub ids: Option<&'a IdStore>,
     pub progress: &'a AtomicU64,
+    /// Hash the bytes before where each file's complete lines end (for the cache).
+    pub hash_ends: bool,
 }
 
 /// One worker: its reader buffer and scratch maps live across ranges.
@@ -237,6 +243,15 @@ impl<'a> Worker<'a> {
         {
             out.problems
                 .add(unit.file, 0, Damage::UnreadableFile, || err.to_string());
+        }
+        if shared.hash_ends && unit.end == u64::MAX {
+            // The last range knows where the file's complete lines end, with the file open.
+            let end = tail.as_ref().map_or(out.complete_end, |t| t.start);
+            if end > unit.start
+                && let Ok(hash) = end_hash(&file, end)
+            {
+                out.end_hash = Some((end, hash));
+            }
         }
         Scanned { body: out, tail }
     }
