@@ -101,7 +101,7 @@ fn import_cache_gives_the_uncached_report_through_appends_truncation_deletion_an
     let _: Value = generate_history("gen-transcripts", &history, "3", 17, &[]);
     let files = transcripts(&history);
     let n = files.len() as u64;
-    assert!(n > 20, "{n} files");
+    assert!(n >= 8, "{n} files");
 
     // Cold: every file read, the cache written (private to the user); then served from it.
     assert_eq!(cached_equals_uncached(&history, &cache).0, [0, 0, n, 0]);

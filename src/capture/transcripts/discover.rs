@@ -100,54 +100,56 @@ pub fn config_dir(given: Option<&Path>) -> Result<PathBuf, DiscoverError> {
     Ok(PathBuf::from(home).join(".claude"))
 }
 
+/// The `projects` directory of `dir` (a Claude Code directory, or its `projects` directory).
+pub fn projects_dir(dir: &Path) -> Result<PathBuf, DiscoverError> {
+    if dir.join("projects").is_dir() {
+        Ok(dir.join("projects"))
+    } else if dir.is_dir() && dir.file_name().is_some_and(|n| n == "projects") {
+        Ok(dir.to_path_buf())
+    } else {
+        Err(DiscoverError::NotFound {
+            path: dir.to_path_buf(),
+        })
+    }
+}
+
 /// Lists the transcripts below `dir` (a Claude Code directory, or its `projects` directory).
 ///
 /// The top two levels are listed here; stat'ing session files and walking session directories
 /// — thousands of small directories in a long history — is shared among `threads` workers.
 pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
-    let root = if dir.join("projects").is_dir() {
-        dir.join("projects")
-    } else if dir.is_dir() && dir.file_name().is_some_and(|n| n == "projects") {
-        dir.to_path_buf()
-    } else {
-        return Err(DiscoverError::NotFound {
-            path: dir.to_path_buf(),
-        });
-    };
+    let root = projects_dir(dir)?;
     let mut found = Found {
         root: root.clone(),
         ..Found::default()
     };
     let mut work = Vec::new();
     for project in list(&root, &mut found.unreadable) {
-        match project.1 {
-            Some(t) if t.is_dir() => work.extend(list(&project.0, &mut found.unreadable)),
-            _ => work.push(project),
+        match project {
+            Item::Dir(dir) => work.extend(list(&dir, &mut found.unreadable)),
+            other => work.push(other),
         }
     }
     let next = AtomicUsize::new(0);
     let shared = Mutex::new(found);
     let job = || {
         let mut mine = Found::default();
-        while let Some(entry) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
-            match entry_kind(entry, &mut mine.unreadable) {
-                Some(Kind::File(size, stamp)) => {
+        while let Some(item) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+            match item {
+                Item::File(path, size, stamp) => {
                     mine.files
-                        .push(main_file(&root, entry.0.clone(), size, stamp));
+                        .push(main_file(&root, path.clone(), *size, *stamp));
                 }
-                Some(Kind::Dir) => {
-                    let session = entry
-                        .0
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned());
+                Item::Dir(dir) => {
+                    let session = dir.file_name().map(|n| n.to_string_lossy().into_owned());
                     let place = Place {
-                        session_dir: &entry.0,
+                        session_dir: dir,
                         session: session.as_deref(),
-                        project: project_of(&root, &entry.0),
+                        project: project_of(&root, dir),
                     };
-                    walk_session(&place, &entry.0, &mut mine);
+                    walk_session(&place, dir, &mut mine);
                 }
-                None => {}
+                Item::Meta(_) => {}
             }
         }
         let mut found = match shared.lock() {
@@ -209,19 +211,20 @@ struct Place<'a> {
 
 /// Every `.jsonl` below a session directory (sub-agents, nested workflows).
 fn walk_session(place: &Place<'_>, dir: &Path, found: &mut Found) {
-    let entries = list(dir, &mut found.unreadable);
+    let items = list(dir, &mut found.unreadable);
     // Meta files are noted from the listing, so only existing ones are opened later.
-    let metas: Vec<&Path> = entries
+    let mut metas: Vec<&std::ffi::OsStr> = items
         .iter()
-        .map(|(p, _)| p.as_path())
-        .filter(|p| p.to_string_lossy().ends_with(".meta.json"))
+        .filter_map(|item| match item {
+            Item::Meta(name) => Some(name.as_os_str()),
+            _ => None,
+        })
         .collect();
-    let mut files = Vec::new();
-    for entry in &entries {
-        match entry_kind(entry, &mut found.unreadable) {
-            Some(Kind::Dir) => walk_session(place, &entry.0, found),
-            Some(Kind::File(size, stamp)) => {
-                let path = &entry.0;
+    metas.sort_unstable();
+    for item in &items {
+        match item {
+            Item::Dir(sub) => walk_session(place, sub, found),
+            Item::File(path, size, stamp) => {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -233,10 +236,14 @@ fn walk_session(place: &Place<'_>, dir: &Path, found: &mut Found) {
                 let depth = path
                     .strip_prefix(place.session_dir)
                     .map_or(1, |rel| rel.components().count().saturating_sub(1));
-                files.push(TranscriptFile {
-                    has_meta: metas.contains(&path.with_extension("meta.json").as_path()),
+                let meta = path.with_extension("meta.json");
+                let has_meta = meta
+                    .file_name()
+                    .is_some_and(|m| metas.binary_search(&m).is_ok());
+                found.files.push(TranscriptFile {
+                    has_meta,
                     path: path.clone(),
-                    size,
+                    size: *size,
                     role: if agent_id.is_some() {
                         FileRole::Agent
                     } else {
@@ -246,57 +253,29 @@ fn walk_session(place: &Place<'_>, dir: &Path, found: &mut Found) {
                     agent_id,
                     session: place.session.map(str::to_string),
                     project: place.project.clone(),
-                    stamp,
+                    stamp: *stamp,
                 });
             }
-            None => {}
-        }
-    }
-    found.files.extend(files);
-}
-
-enum Kind {
-    Dir,
-    File(u64, Stamp),
-}
-
-/// What a directory entry is; symlinked directories are not followed, symlinked files are.
-fn entry_kind(
-    (path, listed): &(PathBuf, Option<std::fs::FileType>),
-    unreadable: &mut Vec<(PathBuf, String)>,
-) -> Option<Kind> {
-    let file_type = match listed {
-        Some(file_type) => *file_type,
-        None => match std::fs::symlink_metadata(path) {
-            Ok(meta) => meta.file_type(),
-            Err(err) => {
-                unreadable.push((path.to_path_buf(), err.to_string()));
-                return None;
-            }
-        },
-    };
-    if file_type.is_dir() {
-        return Some(Kind::Dir);
-    }
-    if !is_jsonl(path) {
-        return None;
-    }
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => Some(Kind::File(meta.len(), Stamp::of(&meta))),
-        Ok(_) => None,
-        Err(err) => {
-            unreadable.push((path.to_path_buf(), err.to_string()));
-            None
+            Item::Meta(_) => {}
         }
     }
 }
 
-/// A directory's entries with their types (from the listing itself: no stat per entry),
-/// sorted; an unreadable directory is recorded.
-fn list(
-    dir: &Path,
-    unreadable: &mut Vec<(PathBuf, String)>,
-) -> Vec<(PathBuf, Option<std::fs::FileType>)> {
+/// What a listing holds that discovery needs.
+enum Item {
+    /// A directory (a symlink to one is not followed).
+    Dir(PathBuf),
+    /// A `.jsonl` file (or a symlink to one), its size and stamp.
+    File(PathBuf, u64, Stamp),
+    /// The name of an `….meta.json`.
+    Meta(std::ffi::OsString),
+}
+
+/// A directory's directories, transcripts and meta files, unordered (discovery sorts what it
+/// found once, at the end). Types come from the listing itself and a transcript's metadata
+/// through the directory's descriptor, so no path is walked again; symlinked files are
+/// followed. Whatever cannot be listed or stat'ed is recorded.
+fn list(dir: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Vec<Item> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
@@ -304,19 +283,49 @@ fn list(
             return Vec::new();
         }
     };
-    let mut paths = Vec::new();
+    let mut items = Vec::new();
     for entry in entries {
-        match entry {
-            Ok(entry) => paths.push((entry.path(), entry.file_type().ok())),
-            Err(err) => unreadable.push((dir.to_path_buf(), err.to_string())),
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                unreadable.push((dir.to_path_buf(), err.to_string()));
+                continue;
+            }
+        };
+        let name = entry.file_name();
+        let file_type = match entry.file_type() {
+            Ok(file_type) => file_type,
+            Err(err) => {
+                unreadable.push((entry.path(), err.to_string()));
+                continue;
+            }
+        };
+        if file_type.is_dir() {
+            items.push(Item::Dir(entry.path()));
+            continue;
+        }
+        let bytes = name.as_encoded_bytes();
+        if bytes.ends_with(b".meta.json") {
+            items.push(Item::Meta(name));
+            continue;
+        }
+        // `x.jsonl`, not a hidden `.jsonl` (which has no extension).
+        if !bytes.ends_with(b".jsonl") || bytes.len() == b".jsonl".len() {
+            continue;
+        }
+        let meta = match file_type.is_symlink() {
+            false => entry.metadata(),
+            true => std::fs::metadata(entry.path()),
+        };
+        match meta {
+            Ok(meta) if meta.is_file() => {
+                items.push(Item::File(entry.path(), meta.len(), Stamp::of(&meta)));
+            }
+            Ok(_) => {}
+            Err(err) => unreadable.push((entry.path(), err.to_string())),
         }
     }
-    paths.sort_by(|a, b| a.0.cmp(&b.0));
-    paths
-}
-
-fn is_jsonl(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "jsonl")
+    items
 }
 
 /// The sub-agent type `agent-<id>.meta.json` names, if the file is there and says.

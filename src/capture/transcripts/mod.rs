@@ -32,7 +32,7 @@ mod skim;
 pub mod stats;
 pub mod timestamp;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -41,8 +41,8 @@ pub use calls::{Imported, ImportedCall};
 pub use discover::DiscoverError;
 pub use stats::{CacheReport, ImportReport};
 
-use cache::Cache;
-use discover::{FileRole, Found, TranscriptFile, config_dir, discover};
+use cache::{Cache, Stored};
+use discover::{FileRole, Found, TranscriptFile, config_dir, discover, projects_dir};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
 use scan::{ScanStats, Scanned, Shared, Unit, UnitOutput, Worker};
@@ -82,19 +82,36 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let found = discover(&dir, threads)?;
+    // The cache is read, checked and decoded while the files are found.
+    let cache_path = match options.cache_dir.as_deref() {
+        Some(cache_dir) if !options.keep_ids => Some(cache::cache_file(
+            cache_dir,
+            "claude-code",
+            &projects_dir(&dir)?,
+        )),
+        _ => None,
+    };
+    let (found, stored) = std::thread::scope(|scope| {
+        let loading = cache_path.clone().map(|path| {
+            std::thread::Builder::new()
+                .name("agentprof-cache".into())
+                .spawn_scoped(scope, || Stored::load(path))
+        });
+        let found = discover(&dir, threads);
+        let stored = match loading {
+            Some(Ok(loading)) => loading.join().ok(),
+            // No thread to spare: load it now.
+            Some(Err(_)) => cache_path.map(Stored::load),
+            None => None,
+        };
+        (found, stored)
+    });
+    let found = found?;
     let total: u64 = found.files.iter().map(|f| f.size).sum();
     progress.bytes_total.store(total, Ordering::Relaxed);
 
     let mut interner = Interner::default();
-    let mut cache = options
-        .cache_dir
-        .as_deref()
-        .filter(|_| !options.keep_ids)
-        .map(|dir| {
-            let path = cache::cache_file(dir, "claude-code", &found.root);
-            Cache::open(path, &found, &mut interner)
-        });
+    let mut cache = stored.map(|stored| Cache::open(stored, &found, &mut interner));
     let mut priors = cache
         .as_mut()
         .map_or_else(Vec::new, |c| std::mem::take(&mut c.priors));
@@ -139,7 +156,11 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         progress: &progress.bytes_done,
         hash_ends: record_root.is_some(),
     };
-    let collected = Mutex::new(Collected::default());
+    // What the cache holds is known: room for it up front, not grown into.
+    let mut collected = Collected::default();
+    let cached_entries: usize = priors.iter().flatten().map(|p| p.entries.len()).sum();
+    collected.entries.reserve(cached_entries);
+    let collected = Mutex::new(collected);
     let pending: Mutex<Vec<Scanned>> = Mutex::new(Vec::new());
     let records: Mutex<Vec<Option<Vec<u8>>>> = Mutex::new(vec![None; found.files.len()]);
     let next = AtomicUsize::new(0);
@@ -318,16 +339,28 @@ fn assemble(
         entries.retain(|e| e.t_end >= since_ms);
     }
     let calls_before_since = (before - entries.len()) as u64;
-    entries.sort_unstable_by_key(|e| (e.t_start, e.file, e.offset));
-    entries.shrink_to_fit();
+    // In call order; sorted by small keys, each entry then moved once.
+    let mut order: Vec<(i64, u32, u64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.t_start, e.file, e.offset, i as u32))
+        .collect();
+    order.sort_unstable();
+    let entries: Vec<Entry> = order.iter().map(|k| entries[k.3 as usize]).collect();
+    drop(order);
 
+    // Counted by interned id, named once per version.
+    let mut by_version: HashMap<u32, u64> = HashMap::new();
+    for entry in &entries {
+        *by_version.entry(entry.version).or_default() += 1;
+    }
     let mut versions: BTreeMap<String, u64> = BTreeMap::new();
     let mut old = 0;
-    for entry in &entries {
-        let version = interner.opt(entry.version).unwrap_or("(unknown)");
-        *versions.entry(version.to_string()).or_default() += 1;
+    for (id, count) in by_version {
+        let version = interner.opt(id).unwrap_or("(unknown)");
+        *versions.entry(version.to_string()).or_default() += count;
         if before_2_1_97(version) == Some(true) {
-            old += 1;
+            old += count;
         }
     }
     let count = |role: FileRole| found.files.iter().filter(|f| f.role == role).count() as u64;
@@ -384,9 +417,15 @@ fn assemble(
     let warnings = warnings(&report, &problems);
     let notes = notes(&report);
     let mut interner = interner;
+    let mut deciders = HashMap::new();
     let calls: Vec<ImportedCall> = entries
         .iter()
-        .map(|e| ImportedCall::of(e, &mut interner))
+        .map(|e| {
+            let decider = *deciders
+                .entry(ImportedCall::decider_key(e))
+                .or_insert_with(|| calls::decider_of(e, &mut interner));
+            ImportedCall::with_decider(e, decider)
+        })
         .collect();
     drop(entries);
     Imported {

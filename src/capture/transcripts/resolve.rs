@@ -191,25 +191,24 @@ pub struct DedupeStats {
 /// Collapses every message id to one entry, in place.
 pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats {
     let nesting = |e: &Entry| files.get(e.file as usize).map_or(u8::MAX, |f| f.nesting);
-    entries.sort_unstable_by(|a, b| {
-        a.message
-            .cmp(&b.message)
-            .then(a.t_start.cmp(&b.t_start))
-            .then(nesting(a).cmp(&nesting(b)))
-            .then(a.file.cmp(&b.file))
-            .then(a.offset.cmp(&b.offset))
-    });
+    // Sorted by small keys, each entry then moved once: cheaper than sorting 112-byte entries.
+    let mut order: Vec<(u64, i64, u8, u32, u64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.message, e.t_start, nesting(e), e.file, e.offset, i as u32))
+        .collect();
+    order.sort_unstable();
     let mut stats = DedupeStats::default();
-    let mut write = 0;
+    let mut kept = Vec::with_capacity(entries.len());
     let mut read = 0;
-    while read < entries.len() {
-        let mut winner = entries[read];
+    while read < order.len() {
+        let mut winner = entries[order[read].5 as usize];
         let mut next = read + 1;
-        while next < entries.len()
-            && entries[next].message == winner.message
+        while next < order.len()
+            && order[next].0 == winner.message
             && winner.flags & NO_MESSAGE_ID == 0
         {
-            let copy = entries[next];
+            let copy = &entries[order[next].5 as usize];
             if copy.request == winner.request {
                 stats.copies += 1;
             } else {
@@ -220,11 +219,10 @@ pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats
             }
             next += 1;
         }
-        entries[write] = winner;
-        write += 1;
+        kept.push(winner);
         read = next;
     }
-    entries.truncate(write);
+    *entries = kept;
     stats
 }
 

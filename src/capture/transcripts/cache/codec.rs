@@ -138,19 +138,23 @@ pub fn put_strings(out: &mut Vec<u8>, interner: &Interner) {
 }
 
 /// A loaded string table, turned into this run's ids on first use.
-pub struct Strings<'a> {
-    table: Vec<&'a [u8]>,
+#[derive(Debug)]
+pub struct Strings {
+    table: Vec<Range<usize>>,
     ids: Vec<u32>,
 }
 
 const UNRESOLVED: u32 = u32::MAX;
 
-impl<'a> Strings<'a> {
-    pub fn read(input: &mut In<'a>) -> Result<Self, CacheError> {
+impl Strings {
+    pub fn read(input: &mut In<'_>) -> Result<Self, CacheError> {
         let n = input.count()?;
         let mut table = Vec::with_capacity(n.min(input.bytes.len() / 4));
         for _ in 0..n {
-            table.push(input.bytes()?);
+            let len = input.count()?;
+            let start = input.position();
+            input.take(len)?;
+            table.push(start..input.position());
         }
         Ok(Strings {
             ids: vec![UNRESOLVED; table.len()],
@@ -158,19 +162,25 @@ impl<'a> Strings<'a> {
         })
     }
 
-    fn id(&mut self, cached: u32, interner: &mut Interner, at: usize) -> Result<u32, CacheError> {
-        let Some(index) = cached.checked_sub(1) else {
-            return Ok(0);
+    /// Ids a record may hold: 0 (none) and 1 to the table's length.
+    fn holds(&self, cached: u32) -> bool {
+        cached as usize <= self.table.len()
+    }
+
+    /// This run's id of a cached id [`Self::holds`], interning the string on first use.
+    pub fn id(&mut self, cached: u32, payload: &[u8], interner: &mut Interner) -> u32 {
+        let Some(index) = cached.checked_sub(1).map(|i| i as usize) else {
+            return 0;
         };
-        let index = index as usize;
         match self.ids.get(index) {
             Some(&UNRESOLVED) => {
-                let id = interner.intern(self.table[index]);
+                let bytes = payload.get(self.table[index].clone()).unwrap_or_default();
+                let id = interner.intern(bytes);
                 self.ids[index] = id;
-                Ok(id)
+                id
             }
-            Some(&id) => Ok(id),
-            None => Err(CacheError::Malformed(at)),
+            Some(&id) => id,
+            None => 0,
         }
     }
 }
@@ -308,14 +318,10 @@ pub fn read_head(input: &mut In<'_>) -> Result<Head, CacheError> {
     })
 }
 
-/// A record's body as file `file`'s output of its first `head.end` bytes, in this run's ids.
-pub fn read_body(
-    payload: &[u8],
-    head: &Head,
-    file: u32,
-    strings: &mut Strings<'_>,
-    interner: &mut Interner,
-) -> Result<UnitOutput, CacheError> {
+/// A record's body as the output of its file's first `head.end` bytes, its string ids still
+/// the cache's (each checked against the table) and its file index 0: [`adopt`] makes it this
+/// run's.
+pub fn read_body(payload: &[u8], head: &Head, strings: &Strings) -> Result<UnitOutput, CacheError> {
     let bytes = payload
         .get(head.body.clone())
         .ok_or(CacheError::Malformed(head.body.start))?;
@@ -352,32 +358,32 @@ pub fn read_body(
         let kind = damage(&mut input)?;
         let detail = String::from_utf8_lossy(input.bytes()?).into_owned();
         problems.examples.push(Example {
-            file,
+            file: 0,
             line,
             damage: kind,
             detail,
         });
     }
     let rows = input.rows(ENTRY_LEN)?;
-    let mut entries = Vec::with_capacity(rows.len());
     let at = base + input.position();
+    let mut entries = Vec::with_capacity(rows.len());
     for r in rows {
-        let mut id = |k: usize| strings.id(le32(r, 68 + 4 * k), interner, at);
-        let flags = r[92];
-        let offset = le64(r, 40);
-        let message = match flags & NO_MESSAGE_ID {
-            // Keyed by its place, which names the file by this run's index.
-            0 => le64(r, 0),
-            _ => unnamed_message(file, offset),
+        let id = |k: usize| {
+            let id = le32(r, 68 + 4 * k);
+            match strings.holds(id) {
+                true => Ok(id),
+                false => Err(CacheError::Malformed(at)),
+            }
         };
+        let flags = r[92];
         entries.push(Entry {
-            message,
+            message: le64(r, 0),
             request: le64(r, 8),
             reference: le64(r, 16),
             t_start: le64(r, 24) as i64,
             t_end: le64(r, 32) as i64,
-            offset,
-            file,
+            offset: le64(r, 40),
+            file: 0,
             usage: CompactUsage {
                 input: le32(r, 48),
                 output: le32(r, 52),
@@ -402,12 +408,16 @@ pub fn read_body(
         });
     }
     let rows = input.rows(API_LEN)?;
-    let mut api_requests = Vec::with_capacity(rows.len());
     let at = base + input.position();
+    let mut api_requests = Vec::with_capacity(rows.len());
     for r in rows {
+        let source = le32(r, 8);
+        if !strings.holds(source) {
+            return Err(CacheError::Malformed(at));
+        }
         api_requests.push(ApiRequest {
             id: le64(r, 0),
-            source: strings.id(le32(r, 8), interner, at)?,
+            source,
             t: (r[12] != 0).then(|| le64(r, 13) as i64),
         });
     }
@@ -416,7 +426,7 @@ pub fn read_body(
         return Err(malformed(&input));
     }
     Ok(UnitOutput {
-        file,
+        file: 0,
         start: 0,
         entries,
         api_requests,
@@ -427,4 +437,38 @@ pub fn read_body(
         complete_end: head.end,
         end_hash: Some((head.end, head.end_hash)),
     })
+}
+
+/// Makes a decoded body file `file`'s in this run: its index, and its string ids interned.
+pub fn adopt(
+    body: &mut UnitOutput,
+    file: u32,
+    payload: &[u8],
+    strings: &mut Strings,
+    interner: &mut Interner,
+) {
+    body.file = file;
+    for e in &mut body.entries {
+        e.file = file;
+        if e.flags & NO_MESSAGE_ID != 0 {
+            // Keyed by its place, which names the file by this run's index.
+            e.message = unnamed_message(file, e.offset);
+        }
+        for id in [
+            &mut e.session,
+            &mut e.agent,
+            &mut e.model,
+            &mut e.agent_type,
+            &mut e.version,
+            &mut e.project,
+        ] {
+            *id = strings.id(*id, payload, interner);
+        }
+    }
+    for a in &mut body.api_requests {
+        a.source = strings.id(a.source, payload, interner);
+    }
+    for example in &mut body.problems.examples {
+        example.file = file;
+    }
 }

@@ -70,6 +70,63 @@ impl Plan {
     }
 }
 
+/// A cache file read, checked and decoded — what can be done before the files are found, on
+/// another thread while they are.
+#[derive(Debug)]
+pub struct Stored {
+    path: PathBuf,
+    loaded: Result<Option<Loaded>, CacheError>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    bytes: Vec<u8>,
+    /// Where the payload is in `bytes` (after the header).
+    payload: std::ops::Range<usize>,
+    strings: Strings,
+    heads: Vec<Head>,
+    /// Each record's body, in the cache's string ids.
+    bodies: Vec<UnitOutput>,
+}
+
+impl Stored {
+    /// Reads `path`: nothing there is no cache yet; anything that does not check or decode is
+    /// an error, kept to be told.
+    pub fn load(path: PathBuf) -> Stored {
+        let loaded = Self::decode(&path);
+        Stored { path, loaded }
+    }
+
+    fn decode(path: &Path) -> Result<Option<Loaded>, CacheError> {
+        let Some(bytes) = container::read(path)? else {
+            return Ok(None);
+        };
+        let payload = container::open(&bytes, version::FORMAT, version::code())?;
+        let mut input = In::new(payload);
+        let strings = Strings::read(&mut input)?;
+        let records = input.count()?;
+        let mut heads = Vec::with_capacity(records.min(payload.len() / 64));
+        for _ in 0..records {
+            heads.push(codec::read_head(&mut input)?);
+        }
+        if !input.is_done() {
+            return Err(CacheError::Malformed(input.position()));
+        }
+        let bodies = heads
+            .iter()
+            .map(|head| codec::read_body(payload, head, &strings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let payload = container::HEADER_LEN..bytes.len();
+        Ok(Some(Loaded {
+            bytes,
+            payload,
+            strings,
+            heads,
+            bodies,
+        }))
+    }
+}
+
 /// One import's use of its cache file.
 #[derive(Debug)]
 pub struct Cache {
@@ -84,20 +141,21 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Loads the cache of `found`'s history from `path` and decides what to do with each file,
-    /// its cached outputs decoded into `interner`'s ids. Never fails: a cache that cannot be
-    /// used is set aside with a warning (none when there is none yet, or it is another
-    /// version's) and every file is read.
-    pub fn open(path: PathBuf, found: &Found, interner: &mut Interner) -> Cache {
+    /// Decides what to do with each file `found` from what the cache `stored`, the cached
+    /// outputs made this run's (`interner`'s ids). Never fails: a cache that cannot be used is
+    /// set aside with a warning (none when there is none yet, or it is another version's) and
+    /// every file is read.
+    pub fn open(stored: Stored, found: &Found, interner: &mut Interner) -> Cache {
         let mut cache = Cache {
-            path,
+            path: stored.path,
             plans: vec![Plan::Read; found.files.len()],
             priors: vec![None; found.files.len()],
             report: CacheReport::default(),
             rewrite: false,
         };
-        match cache.load(found, interner) {
-            Ok(()) => {}
+        match stored.loaded {
+            Ok(Some(loaded)) => cache.reuse(loaded, found, interner),
+            Ok(None) => cache.rewrite = true,
             Err(err) => {
                 if !err.is_expected() {
                     tracing::warn!(
@@ -105,9 +163,6 @@ impl Cache {
                         cache.path.display()
                     );
                 }
-                cache.plans.fill(Plan::Read);
-                cache.priors.fill(None);
-                cache.report = CacheReport::default();
                 cache.rewrite = true;
             }
         }
@@ -122,37 +177,33 @@ impl Cache {
         cache
     }
 
-    fn load(&mut self, found: &Found, interner: &mut Interner) -> Result<(), CacheError> {
-        let Some(bytes) = container::read(&self.path)? else {
-            self.rewrite = true;
-            return Ok(());
-        };
-        let payload = container::open(&bytes, version::FORMAT, version::code())?;
-        let mut input = In::new(payload);
-        let mut strings = Strings::read(&mut input)?;
-        let records = input.count()?;
-        let mut heads = Vec::with_capacity(records.min(payload.len() / 64));
-        for _ in 0..records {
-            heads.push(codec::read_head(&mut input)?);
-        }
-        if !input.is_done() {
-            return Err(CacheError::Malformed(input.position()));
-        }
+    fn reuse(&mut self, loaded: Loaded, found: &Found, interner: &mut Interner) {
+        let Loaded {
+            bytes,
+            payload,
+            mut strings,
+            heads,
+            bodies,
+        } = loaded;
+        let payload = bytes.get(payload).unwrap_or_default();
         let matched = match_heads(payload, &heads, found);
         self.report.files_dropped = (heads.len() - matched.iter().flatten().count()) as u64;
-        for (index, (file, head)) in found.files.iter().zip(&matched).enumerate() {
-            let Some(head) = head.map(|h| &heads[h]) else {
+        let mut bodies: Vec<Option<UnitOutput>> = bodies.into_iter().map(Some).collect();
+        for (index, (file, record)) in found.files.iter().zip(&matched).enumerate() {
+            let Some(record) = *record else {
                 continue;
             };
-            let plan = plan(head, file);
+            let plan = plan(&heads[record], file);
             if plan == Plan::Read {
                 continue;
             }
-            let output = codec::read_body(payload, head, index as u32, &mut strings, interner)?;
+            let Some(mut body) = bodies.get_mut(record).and_then(Option::take) else {
+                continue;
+            };
+            codec::adopt(&mut body, index as u32, payload, &mut strings, interner);
             self.plans[index] = plan;
-            self.priors[index] = Some(output);
+            self.priors[index] = Some(body);
         }
-        Ok(())
     }
 
     /// Whether the cache must be written: anything but reused files, or a record to drop.

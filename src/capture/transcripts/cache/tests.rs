@@ -380,7 +380,8 @@ fn a_record_round_trips_with_this_runs_ids() {
         (640, file.stamp, true)
     );
     assert_eq!((head.end, head.end_hash), (600, 42));
-    let decoded = codec::read_body(&payload, &head, 4, &mut strings, &mut theirs).unwrap();
+    let mut decoded = codec::read_body(&payload, &head, &strings).unwrap();
+    codec::adopt(&mut decoded, 4, &payload, &mut strings, &mut theirs);
     let name = |id: u32| theirs.get(id).to_string();
     assert_eq!(decoded.entries.len(), 2);
     for (got, was) in decoded.entries.iter().zip(&body.entries) {
@@ -436,18 +437,24 @@ fn a_record_round_trips_with_this_runs_ids() {
     // Cut anywhere, the record does not decode.
     for len in 0..payload.len() {
         let mut input = In::new(&payload[..len]);
-        let decoded = Strings::read(&mut input).and_then(|mut strings| {
+        let decoded = Strings::read(&mut input).and_then(|strings| {
             let head = codec::read_head(&mut input)?;
-            codec::read_body(
-                &payload[..len],
-                &head,
-                0,
-                &mut strings,
-                &mut Interner::default(),
-            )
+            codec::read_body(&payload[..len], &head, &strings)
         });
         assert!(decoded.is_err(), "cut at {len}");
     }
+
+    // A string id beyond the table is refused, not looked up.
+    let mut beyond = Vec::new();
+    codec::put_strings(&mut beyond, &Interner::default());
+    codec::put_record(&mut beyond, b"-w/s.jsonl", &file, &body);
+    let mut input = In::new(&beyond);
+    let strings = Strings::read(&mut input).unwrap();
+    let head = codec::read_head(&mut input).unwrap();
+    assert!(matches!(
+        codec::read_body(&beyond, &head, &strings),
+        Err(CacheError::Malformed(_))
+    ));
 }
 
 fn unnamed_message_of(file: u32, offset: u64) -> u64 {
