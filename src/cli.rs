@@ -351,6 +351,12 @@ pub struct ImportCommonArgs {
     /// Reader threads [default: one per core].
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
+
+    /// claude-code: read the whole history, neither using nor updating the cache of what each
+    /// file held ($AGENTPROF_CACHE_DIR, else $XDG_CACHE_HOME/agentprof or ~/.cache/agentprof;
+    /// safe to delete). --trace never uses it: the cache holds no message ids.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Parses `2026-11-01`.

@@ -14,7 +14,9 @@ use crate::attribute::rows::RowsSpec;
 use crate::attribute::summarize;
 use crate::attribute::summary::{ReportOptions, Summary};
 use crate::capture::transcripts::history::{Found, History, HistoryOptions};
-use crate::capture::transcripts::{DiscoverError, ImportOptions, Imported, Progress, import};
+use crate::capture::transcripts::{
+    DiscoverError, ImportOptions, Imported, Progress, cache, import,
+};
 use crate::cli::{ImportArgs, ImportCommonArgs, ImportSource};
 use crate::error::InputError;
 use crate::output::html::{HtmlTarget, write_report};
@@ -143,6 +145,11 @@ fn read_claude_code(
         threads: args.threads,
         keep_ids: args.trace.is_some(),
         split_bytes: None,
+        // A trace needs the id strings, which the cache does not hold.
+        cache_dir: match args.no_cache || args.trace.is_some() {
+            true => None,
+            false => cache::default_dir(),
+        },
     };
     let progress = Progress::default();
     let done = AtomicBool::new(false);

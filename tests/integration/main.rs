@@ -26,6 +26,7 @@ mod html_chromium;
 mod html_report;
 mod import;
 mod import_all;
+mod import_cache;
 mod import_codex;
 mod import_gemini;
 mod import_gemini_ccusage;

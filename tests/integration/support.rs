@@ -55,9 +55,15 @@ impl Drop for Mock {
     }
 }
 
-/// The agentprof binary under test.
+/// The agentprof binary under test. Its import cache goes to a directory of the test build, never
+/// the user's ~/.cache (tests of the cache give their own).
 pub fn agentprof() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_agentprof"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agentprof"));
+    command.env(
+        "AGENTPROF_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("agentprof-cache"),
+    );
+    command
 }
 
 /// `agentprof run` against the mock, writing the trace into `dir`.

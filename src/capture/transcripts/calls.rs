@@ -30,7 +30,7 @@ use crate::output::trace::{
 /// The agent of every call here.
 const AGENT: &str = "claude-code";
 
-/// One billed call of an imported history: what its report and trace record need, in 56
+/// One billed call of an imported history: what its report and trace record need, in 64
 /// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportedCall {
@@ -42,6 +42,8 @@ pub struct ImportedCall {
     pub session: u32,
     pub agent: u32,
     pub model: u32,
+    /// The `projects/<dir>` the call's transcript is under; 0: none.
+    pub project: u32,
     /// The interned `classified_by` (`transcript:<querySource>` or `transcript:isSidechain…`).
     pub decider: u32,
     /// 1-based index into [`Imported::ids`]; 0 when ids were not kept.
@@ -53,13 +55,13 @@ pub struct ImportedCall {
 impl ImportedCall {
     /// The call an entry stands for, its classification interned.
     pub fn of(entry: &Entry, interner: &mut Interner) -> ImportedCall {
-        let decider = match (entry.source, entry.category, entry.agent_type) {
-            (0, Category::Subagent, t) if t != 0 => {
-                format!("transcript:isSidechain:{}", interner.get(t))
-            }
-            (0, _, _) => "transcript:isSidechain".to_string(),
-            (source, _, _) => format!("transcript:{}", interner.get(source)),
-        };
+        let decider = decider_of(entry, interner);
+        ImportedCall::with_decider(entry, decider)
+    }
+
+    /// The call an entry stands for, its `classified_by` interned already
+    /// ([`decider_of`]: the same for every entry of one source, category and agent type).
+    pub fn with_decider(entry: &Entry, decider: u32) -> ImportedCall {
         ImportedCall {
             t_start: entry.t_start,
             // Never negative (a send time after the answer is not believed), at most 49 days.
@@ -68,16 +70,35 @@ impl ImportedCall {
             session: entry.session,
             agent: entry.agent,
             model: entry.model,
-            decider: interner.intern(decider.as_bytes()),
+            project: entry.project,
+            decider,
             ids: entry.ids,
             category: entry.category,
             flags: entry.flags,
         }
     }
 
+    /// The key of [`decider_of`]: entries alike in it share a decider.
+    pub fn decider_key(entry: &Entry) -> (u32, Category, u32) {
+        (entry.source, entry.category, entry.agent_type)
+    }
+
     pub fn t_end(&self) -> i64 {
         self.t_start + i64::from(self.duration_ms)
     }
+}
+
+/// The interned `classified_by` of an entry's call: the api-request's `querySource`, else
+/// `isSidechain` (with the sub-agent's type when known).
+pub fn decider_of(entry: &Entry, interner: &mut Interner) -> u32 {
+    let decider = match (entry.source, entry.category, entry.agent_type) {
+        (0, Category::Subagent, t) if t != 0 => {
+            format!("transcript:isSidechain:{}", interner.get(t))
+        }
+        (0, _, _) => "transcript:isSidechain".to_string(),
+        (source, _, _) => format!("transcript:{}", interner.get(source)),
+    };
+    interner.intern(decider.as_bytes())
 }
 
 /// A whole imported history, one call per billed response, in call-id order.
@@ -151,7 +172,7 @@ impl Imported {
             error: None,
             bodies: None,
             via_websocket: None,
-            project: None,
+            project: self.interner.opt(entry.project).map(str::to_string),
         })
     }
 
@@ -268,7 +289,7 @@ impl Imported {
                 &RowFact {
                     t_ms: entry.t_start,
                     agent: AGENT,
-                    project: None,
+                    project: self.interner.opt(entry.project),
                     session,
                     model,
                     category: entry.category,

@@ -3,8 +3,10 @@
 //! (`<session>/subagents/**/agent-<id>.jsonl`, with `agent-<id>.meta.json` naming the type).
 //!
 //! Directories are walked without following symlinks (no loops); a file or directory that
-//! cannot be read is recorded, never silently passed over.
+//! cannot be read is recorded, never silently passed over. Each file's [`Stamp`] comes from the
+//! same `stat` that gives its size: what the import cache compares to know a file unchanged.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +36,32 @@ pub struct TranscriptFile {
     pub session: Option<String>,
     /// An `agent-<id>.meta.json` sits beside it.
     pub has_meta: bool,
+    /// The `projects/<dir>` the file is under (a sub-agent's is its session's).
+    pub project: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// Which file, and when it was last written: what says it is the file read before, unchanged
+/// or only appended to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stamp {
+    /// Nanoseconds since the epoch.
+    pub modified_ns: i64,
+    pub inode: u64,
+    pub device: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            modified_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+        }
+    }
 }
 
 /// Everything found.
@@ -72,46 +100,56 @@ pub fn config_dir(given: Option<&Path>) -> Result<PathBuf, DiscoverError> {
     Ok(PathBuf::from(home).join(".claude"))
 }
 
+/// The `projects` directory of `dir` (a Claude Code directory, or its `projects` directory).
+pub fn projects_dir(dir: &Path) -> Result<PathBuf, DiscoverError> {
+    if dir.join("projects").is_dir() {
+        Ok(dir.join("projects"))
+    } else if dir.is_dir() && dir.file_name().is_some_and(|n| n == "projects") {
+        Ok(dir.to_path_buf())
+    } else {
+        Err(DiscoverError::NotFound {
+            path: dir.to_path_buf(),
+        })
+    }
+}
+
 /// Lists the transcripts below `dir` (a Claude Code directory, or its `projects` directory).
 ///
 /// The top two levels are listed here; stat'ing session files and walking session directories
 /// — thousands of small directories in a long history — is shared among `threads` workers.
 pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
-    let root = if dir.join("projects").is_dir() {
-        dir.join("projects")
-    } else if dir.is_dir() && dir.file_name().is_some_and(|n| n == "projects") {
-        dir.to_path_buf()
-    } else {
-        return Err(DiscoverError::NotFound {
-            path: dir.to_path_buf(),
-        });
-    };
+    let root = projects_dir(dir)?;
     let mut found = Found {
         root: root.clone(),
         ..Found::default()
     };
     let mut work = Vec::new();
     for project in list(&root, &mut found.unreadable) {
-        match project.1 {
-            Some(t) if t.is_dir() => work.extend(list(&project.0, &mut found.unreadable)),
-            _ => work.push(project),
+        match project {
+            Item::Dir(dir) => work.extend(list(&dir, &mut found.unreadable)),
+            other => work.push(other),
         }
     }
     let next = AtomicUsize::new(0);
     let shared = Mutex::new(found);
     let job = || {
         let mut mine = Found::default();
-        while let Some(entry) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
-            match entry_kind(entry, &mut mine.unreadable) {
-                Some(Kind::File(size)) => mine.files.push(main_file(entry.0.clone(), size)),
-                Some(Kind::Dir) => {
-                    let session = entry
-                        .0
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned());
-                    walk_session(&entry.0, &entry.0, session.as_deref(), &mut mine);
+        while let Some(item) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+            match item {
+                Item::File(path, size, stamp) => {
+                    mine.files
+                        .push(main_file(&root, path.clone(), *size, *stamp));
                 }
-                None => {}
+                Item::Dir(dir) => {
+                    let session = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+                    let place = Place {
+                        session_dir: dir,
+                        session: session.as_deref(),
+                        project: project_of(&root, dir),
+                    };
+                    walk_session(&place, dir, &mut mine);
+                }
+                Item::Meta(_) => {}
             }
         }
         let mut found = match shared.lock() {
@@ -140,9 +178,10 @@ pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
     Ok(found)
 }
 
-fn main_file(path: PathBuf, size: u64) -> TranscriptFile {
+fn main_file(root: &Path, path: PathBuf, size: u64, stamp: Stamp) -> TranscriptFile {
     let session = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     TranscriptFile {
+        project: project_of(root, &path),
         path,
         size,
         role: FileRole::Main,
@@ -150,24 +189,42 @@ fn main_file(path: PathBuf, size: u64) -> TranscriptFile {
         agent_id: None,
         session,
         has_meta: false,
+        stamp,
     }
 }
 
+/// The project directory `path` is under: the first component below the `projects` root, when
+/// there is one below it (a `.jsonl` lying in `projects/` itself has none).
+fn project_of(root: &Path, path: &Path) -> Option<String> {
+    let mut below = path.strip_prefix(root).ok()?.components();
+    let project = below.next()?;
+    below.next()?;
+    Some(project.as_os_str().to_string_lossy().into_owned())
+}
+
+/// Where a session directory's files belong.
+struct Place<'a> {
+    session_dir: &'a Path,
+    session: Option<&'a str>,
+    project: Option<String>,
+}
+
 /// Every `.jsonl` below a session directory (sub-agents, nested workflows).
-fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &mut Found) {
-    let entries = list(dir, &mut found.unreadable);
+fn walk_session(place: &Place<'_>, dir: &Path, found: &mut Found) {
+    let items = list(dir, &mut found.unreadable);
     // Meta files are noted from the listing, so only existing ones are opened later.
-    let metas: Vec<&Path> = entries
+    let mut metas: Vec<&std::ffi::OsStr> = items
         .iter()
-        .map(|(p, _)| p.as_path())
-        .filter(|p| p.to_string_lossy().ends_with(".meta.json"))
+        .filter_map(|item| match item {
+            Item::Meta(name) => Some(name.as_os_str()),
+            _ => None,
+        })
         .collect();
-    let mut files = Vec::new();
-    for entry in &entries {
-        match entry_kind(entry, &mut found.unreadable) {
-            Some(Kind::Dir) => walk_session(session_dir, &entry.0, session, found),
-            Some(Kind::File(size)) => {
-                let path = &entry.0;
+    metas.sort_unstable();
+    for item in &items {
+        match item {
+            Item::Dir(sub) => walk_session(place, sub, found),
+            Item::File(path, size, stamp) => {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -177,12 +234,16 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
                     .and_then(|rest| rest.strip_suffix(".jsonl"))
                     .map(str::to_string);
                 let depth = path
-                    .strip_prefix(session_dir)
+                    .strip_prefix(place.session_dir)
                     .map_or(1, |rel| rel.components().count().saturating_sub(1));
-                files.push(TranscriptFile {
-                    has_meta: metas.contains(&path.with_extension("meta.json").as_path()),
+                let meta = path.with_extension("meta.json");
+                let has_meta = meta
+                    .file_name()
+                    .is_some_and(|m| metas.binary_search(&m).is_ok());
+                found.files.push(TranscriptFile {
+                    has_meta,
                     path: path.clone(),
-                    size,
+                    size: *size,
                     role: if agent_id.is_some() {
                         FileRole::Agent
                     } else {
@@ -190,57 +251,31 @@ fn walk_session(session_dir: &Path, dir: &Path, session: Option<&str>, found: &m
                     },
                     nesting: u8::try_from(depth.max(1)).unwrap_or(u8::MAX),
                     agent_id,
-                    session: session.map(str::to_string),
+                    session: place.session.map(str::to_string),
+                    project: place.project.clone(),
+                    stamp: *stamp,
                 });
             }
-            None => {}
-        }
-    }
-    found.files.extend(files);
-}
-
-enum Kind {
-    Dir,
-    File(u64),
-}
-
-/// What a directory entry is; symlinked directories are not followed, symlinked files are.
-fn entry_kind(
-    (path, listed): &(PathBuf, Option<std::fs::FileType>),
-    unreadable: &mut Vec<(PathBuf, String)>,
-) -> Option<Kind> {
-    let file_type = match listed {
-        Some(file_type) => *file_type,
-        None => match std::fs::symlink_metadata(path) {
-            Ok(meta) => meta.file_type(),
-            Err(err) => {
-                unreadable.push((path.to_path_buf(), err.to_string()));
-                return None;
-            }
-        },
-    };
-    if file_type.is_dir() {
-        return Some(Kind::Dir);
-    }
-    if !is_jsonl(path) {
-        return None;
-    }
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => Some(Kind::File(meta.len())),
-        Ok(_) => None,
-        Err(err) => {
-            unreadable.push((path.to_path_buf(), err.to_string()));
-            None
+            Item::Meta(_) => {}
         }
     }
 }
 
-/// A directory's entries with their types (from the listing itself: no stat per entry),
-/// sorted; an unreadable directory is recorded.
-fn list(
-    dir: &Path,
-    unreadable: &mut Vec<(PathBuf, String)>,
-) -> Vec<(PathBuf, Option<std::fs::FileType>)> {
+/// What a listing holds that discovery needs.
+enum Item {
+    /// A directory (a symlink to one is not followed).
+    Dir(PathBuf),
+    /// A `.jsonl` file (or a symlink to one), its size and stamp.
+    File(PathBuf, u64, Stamp),
+    /// The name of an `….meta.json`.
+    Meta(std::ffi::OsString),
+}
+
+/// A directory's directories, transcripts and meta files, unordered (discovery sorts what it
+/// found once, at the end). Types come from the listing itself and a transcript's metadata
+/// through the directory's descriptor, so no path is walked again; symlinked files are
+/// followed. Whatever cannot be listed or stat'ed is recorded.
+fn list(dir: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Vec<Item> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
@@ -248,19 +283,49 @@ fn list(
             return Vec::new();
         }
     };
-    let mut paths = Vec::new();
+    let mut items = Vec::new();
     for entry in entries {
-        match entry {
-            Ok(entry) => paths.push((entry.path(), entry.file_type().ok())),
-            Err(err) => unreadable.push((dir.to_path_buf(), err.to_string())),
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                unreadable.push((dir.to_path_buf(), err.to_string()));
+                continue;
+            }
+        };
+        let name = entry.file_name();
+        let file_type = match entry.file_type() {
+            Ok(file_type) => file_type,
+            Err(err) => {
+                unreadable.push((entry.path(), err.to_string()));
+                continue;
+            }
+        };
+        if file_type.is_dir() {
+            items.push(Item::Dir(entry.path()));
+            continue;
+        }
+        let bytes = name.as_encoded_bytes();
+        if bytes.ends_with(b".meta.json") {
+            items.push(Item::Meta(name));
+            continue;
+        }
+        // `x.jsonl`, not a hidden `.jsonl` (which has no extension).
+        if !bytes.ends_with(b".jsonl") || bytes.len() == b".jsonl".len() {
+            continue;
+        }
+        let meta = match file_type.is_symlink() {
+            false => entry.metadata(),
+            true => std::fs::metadata(entry.path()),
+        };
+        match meta {
+            Ok(meta) if meta.is_file() => {
+                items.push(Item::File(entry.path(), meta.len(), Stamp::of(&meta)));
+            }
+            Ok(_) => {}
+            Err(err) => unreadable.push((entry.path(), err.to_string())),
         }
     }
-    paths.sort_by(|a, b| a.0.cmp(&b.0));
-    paths
-}
-
-fn is_jsonl(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "jsonl")
+    items
 }
 
 /// The sub-agent type `agent-<id>.meta.json` names, if the file is there and says.
@@ -300,17 +365,42 @@ mod tests {
         let names: Vec<_> = found
             .files
             .iter()
-            .map(|f| (f.role, f.nesting, f.agent_id.clone(), f.session.clone()))
+            .map(|f| {
+                let project = f.project.as_deref();
+                (
+                    f.role,
+                    f.nesting,
+                    f.agent_id.clone(),
+                    f.session.clone(),
+                    project,
+                )
+            })
             .collect();
+        let app = Some("-home-me-app");
         assert_eq!(
             names,
             // By path bytes: `s1.jsonl` before `s1/…`.
             [
-                (FileRole::Main, 0, None, Some("s1".into())),
-                (FileRole::Agent, 1, Some("a1".into()), Some("s1".into())),
-                (FileRole::Agent, 3, Some("b2".into()), Some("s1".into())),
+                (FileRole::Main, 0, None, Some("s1".into()), app),
+                (
+                    FileRole::Agent,
+                    1,
+                    Some("a1".into()),
+                    Some("s1".into()),
+                    app
+                ),
+                (
+                    FileRole::Agent,
+                    3,
+                    Some("b2".into()),
+                    Some("s1".into()),
+                    app
+                ),
             ]
         );
+        let meta = std::fs::metadata(&found.files[1].path).unwrap();
+        assert_eq!(found.files[1].stamp, Stamp::of(&meta));
+        assert_ne!(found.files[1].stamp.inode, found.files[2].stamp.inode);
         assert_eq!(found.unreadable.len(), 1, "{:?}", found.unreadable);
         assert!(found.unreadable[0].0.ends_with("gone.jsonl"));
         assert_eq!(

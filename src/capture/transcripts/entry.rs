@@ -46,6 +46,8 @@ pub struct Entry {
     /// The api-request's `querySource`; 0: none.
     pub source: u32,
     pub version: u32,
+    /// The `projects/<dir>` the response's file is under; 0: none.
+    pub project: u32,
     /// Index into the kept id strings (only when a trace is written), else 0.
     pub ids: u32,
     pub category: Category,
@@ -106,6 +108,11 @@ pub fn id_hash(bytes: &[u8]) -> u64 {
     hasher.finish().max(1)
 }
 
+/// The message key of a line without a message id: its place, so it is never merged.
+pub fn unnamed_message(file: u32, offset: u64) -> u64 {
+    id_hash(&[&file.to_le_bytes()[..], &offset.to_le_bytes()].concat())
+}
+
 /// Strings by small id; id 0 is "none".
 #[derive(Debug)]
 pub struct Interner {
@@ -142,6 +149,16 @@ impl Interner {
     /// `None` for id 0.
     pub fn opt(&self, id: u32) -> Option<&str> {
         (id != 0).then(|| self.get(id))
+    }
+
+    /// Ids in use: every id is below this.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Only "none" so far.
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() <= 1
     }
 
     /// For each id, its rank in string order; id 0 ("none") ranks first, as `None` sorts
@@ -244,7 +261,7 @@ mod tests {
     #[test]
     fn entries_stay_small() {
         assert!(
-            std::mem::size_of::<Entry>() <= 104,
+            std::mem::size_of::<Entry>() <= 112,
             "{}",
             std::mem::size_of::<Entry>()
         );

@@ -16,6 +16,7 @@
 //! range owning the lines that start in it. Memory is one read buffer per worker plus about
 //! 100 bytes per distinct response.
 
+pub mod cache;
 mod calls;
 pub mod discover;
 mod entry;
@@ -31,21 +32,22 @@ mod skim;
 pub mod stats;
 pub mod timestamp;
 
-use std::collections::BTreeMap;
-
-use crate::attribute::period::TimeWindow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::attribute::period::TimeWindow;
+
 pub use calls::{Imported, ImportedCall};
 pub use discover::DiscoverError;
-pub use stats::ImportReport;
+pub use stats::{CacheReport, ImportReport};
 
-use discover::{FileRole, Found, TranscriptFile, config_dir, discover};
+use cache::{Cache, Stored};
+use discover::{FileRole, Found, TranscriptFile, config_dir, discover, projects_dir};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
-use scan::{ScanStats, Shared, Unit, UnitOutput, Worker};
+use scan::{ScanStats, Scanned, Shared, Unit, UnitOutput, Worker};
 use stats::{Duplicates, FileCounts, before_2_1_97};
 
 /// What to import and how.
@@ -62,6 +64,10 @@ pub struct ImportOptions {
     /// Size of the ranges big files are split into; default: a share of the whole history
     /// per thread (several ranges each), between 1 MiB and 64 MiB.
     pub split_bytes: Option<u64>,
+    /// Where the import cache lives ([`cache::default_dir`]: the user's); `None`: no cache.
+    /// Not used with `keep_ids`: the cache holds no id strings, so an import for a trace
+    /// reads the whole history (and leaves the cache as it was).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// How far an import has got, for a progress display.
@@ -71,45 +77,109 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
 }
 
-/// Reads a whole history.
+/// Reads a whole history (what the cache holds of it from the cache).
 pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, DiscoverError> {
     let dir = config_dir(options.dir.as_deref())?;
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let found = discover(&dir, threads)?;
+    // The cache is read, checked and decoded while the files are found.
+    let cache_path = match options.cache_dir.as_deref() {
+        Some(cache_dir) if !options.keep_ids => Some(cache::cache_file(
+            cache_dir,
+            "claude-code",
+            &projects_dir(&dir)?,
+        )),
+        _ => None,
+    };
+    let (found, stored) = std::thread::scope(|scope| {
+        let loading = cache_path.clone().map(|path| {
+            std::thread::Builder::new()
+                .name("agentprof-cache".into())
+                .spawn_scoped(scope, || Stored::load(path))
+        });
+        let found = discover(&dir, threads);
+        let stored = match loading {
+            Some(Ok(loading)) => loading.join().ok(),
+            // No thread to spare: load it now.
+            Some(Err(_)) => cache_path.map(Stored::load),
+            None => None,
+        };
+        (found, stored)
+    });
+    let found = found?;
     let total: u64 = found.files.iter().map(|f| f.size).sum();
     progress.bytes_total.store(total, Ordering::Relaxed);
-    let units = plan(&found.files, threads, options.split_bytes);
-    let split: Vec<bool> = {
+
+    let mut interner = Interner::default();
+    let mut cache = stored.map(|stored| Cache::open(stored, &found, &mut interner));
+    let mut priors = cache
+        .as_mut()
+        .map_or_else(Vec::new, |c| std::mem::take(&mut c.priors));
+    priors.resize(found.files.len(), None);
+    let starts: Vec<Option<u64>> = found
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| match &cache {
+            Some(cache) => cache.plans[i].read_from(file.size),
+            None => Some(0),
+        })
+        .collect();
+    let cached: u64 = priors.iter().flatten().map(|p| p.complete_end).sum();
+    progress.bytes_done.fetch_add(cached, Ordering::Relaxed);
+    let units = plan(&found.files, &starts, threads, options.split_bytes);
+    // A file read in one range with nothing cached is finished by the worker that read it;
+    // the others once every range is read.
+    let alone: Vec<bool> = {
         let mut per_file = vec![0u32; found.files.len()];
         for unit in &units {
             per_file[unit.file as usize] += 1;
         }
-        per_file.into_iter().map(|n| n > 1).collect()
+        per_file
+            .iter()
+            .zip(&priors)
+            .map(|(&n, prior)| n == 1 && prior.is_none())
+            .collect()
     };
+    // Records are made only when the cache is to be written, and then for every file.
+    let record_root = cache
+        .as_ref()
+        .filter(|c| c.must_write())
+        .map(|_| found.root.as_path());
 
-    let interner = Mutex::new(Interner::default());
+    let interner = Mutex::new(interner);
     let ids = Mutex::new(Vec::new());
     let shared = Shared {
         files: &found.files,
         interner: &interner,
         ids: options.keep_ids.then_some(&ids),
         progress: &progress.bytes_done,
+        hash_ends: record_root.is_some(),
     };
-    let collected = Mutex::new(Collected::default());
-    let pending: Mutex<Vec<UnitOutput>> = Mutex::new(Vec::new());
+    // What the cache holds is known: room for it up front, not grown into.
+    let mut collected = Collected::default();
+    let cached_entries: usize = priors.iter().flatten().map(|p| p.entries.len()).sum();
+    collected.entries.reserve(cached_entries);
+    let collected = Mutex::new(collected);
+    let pending: Mutex<Vec<Scanned>> = Mutex::new(Vec::new());
+    let records: Mutex<Vec<Option<Vec<u8>>>> = Mutex::new(vec![None; found.files.len()]);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut worker = Worker::new(&shared);
         while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let output = worker.scan(&shared, unit);
-            if split[unit.file as usize] {
-                lock(&pending).push(output);
-            } else {
-                let file = resolve::finish_file(vec![output], &interner);
-                lock(&collected).add(file);
+            let scanned = worker.scan(&shared, unit);
+            if !alone[unit.file as usize] {
+                lock(&pending).push(scanned);
+                continue;
+            }
+            let file = &found.files[unit.file as usize];
+            let tails = scanned.tail.into_iter().collect();
+            let (result, record) = finish(file, vec![scanned.body], tails, record_root, &interner);
+            lock(&collected).add(result);
+            if record.is_some() {
+                lock(&records)[unit.file as usize] = record;
             }
         }
     };
@@ -124,50 +194,98 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
     });
 
     let mut collected = into_inner(collected);
-    let mut by_file: BTreeMap<u32, Vec<UnitOutput>> = BTreeMap::new();
-    for output in into_inner(pending) {
-        by_file.entry(output.file).or_default().push(output);
+    let mut records = into_inner(records);
+    let mut by_file: BTreeMap<u32, (Vec<UnitOutput>, Vec<UnitOutput>)> = BTreeMap::new();
+    for (index, prior) in priors.into_iter().enumerate() {
+        if let Some(prior) = prior {
+            by_file.entry(index as u32).or_default().0.push(prior);
+        }
     }
-    for outputs in by_file.into_values() {
-        collected.add(resolve::finish_file(outputs, &interner));
+    for scanned in into_inner(pending) {
+        let parts = by_file.entry(scanned.body.file).or_default();
+        parts.0.push(scanned.body);
+        parts.1.extend(scanned.tail);
+    }
+    for (index, (bodies, tails)) in by_file {
+        let file = &found.files[index as usize];
+        let (result, record) = finish(file, bodies, tails, record_root, &interner);
+        collected.add(result);
+        records[index as usize] = record;
     }
     let interner = into_inner(interner);
+    if let Some(cache) = cache.as_ref().filter(|c| c.must_write()) {
+        cache.save(&records, &interner);
+    }
+    drop(records);
+    let cache_report = cache.map(|c| c.report);
     Ok(assemble(
         found,
         collected,
         interner,
         into_inner(ids),
         &options.window,
+        cache_report,
     ))
 }
 
-/// Splits files into ranges and orders them largest first.
-fn plan(files: &[TranscriptFile], threads: usize, split_bytes: Option<u64>) -> Vec<Unit> {
-    let total: u64 = files.iter().map(|f| f.size).sum();
+/// One file's result from the outputs of its ranges (the cached part being one), and its
+/// cache record when one is to be written (`record_root`).
+fn finish(
+    file: &TranscriptFile,
+    bodies: Vec<UnitOutput>,
+    tails: Vec<UnitOutput>,
+    record_root: Option<&Path>,
+    interner: &Mutex<Interner>,
+) -> (resolve::FileResult, Option<Vec<u8>>) {
+    let mut body = resolve::combine(bodies);
+    let record = record_root.and_then(|root| cache::record(root, file, &mut body));
+    let whole = match tails.is_empty() {
+        true => body,
+        false => resolve::combine(std::iter::once(body).chain(tails).collect()),
+    };
+    (resolve::join(whole, interner), record)
+}
+
+/// Splits what is to be read of each file (from `starts[i]`; `None`: nothing) into ranges
+/// and orders them largest first.
+fn plan(
+    files: &[TranscriptFile],
+    starts: &[Option<u64>],
+    threads: usize,
+    split_bytes: Option<u64>,
+) -> Vec<Unit> {
+    let spans: Vec<(usize, u64)> = starts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, start)| Some((i, (*start)?)))
+        .collect();
+    let length = |i: usize, start: u64| files.get(i).map_or(0, |f| f.size.saturating_sub(start));
+    let total: u64 = spans.iter().map(|&(i, start)| length(i, start)).sum();
     // Several ranges per thread, so the last ones to finish are small.
     let target = split_bytes
         .unwrap_or_else(|| (total / (threads as u64 * 8).max(1)).clamp(1 << 20, 64 << 20))
         .max(1);
     let mut units = Vec::new();
-    for (index, file) in files.iter().enumerate() {
+    for (index, start) in spans {
         let file_index = u32::try_from(index).unwrap_or(u32::MAX);
-        let pieces = if file.size > target.saturating_add(target / 2) {
-            file.size.div_ceil(target)
+        let length = length(index, start);
+        let pieces = if length > target.saturating_add(target / 2) {
+            length.div_ceil(target)
         } else {
             1
         };
-        let step = file.size.div_ceil(pieces).max(1);
+        let step = length.div_ceil(pieces).max(1);
         for k in 0..pieces {
-            let start = k * step;
+            let from = start + k * step;
             // The last range is open-ended: a transcript still being written keeps its tail.
             let end = if k + 1 == pieces {
                 u64::MAX
             } else {
-                (k + 1) * step
+                start + (k + 1) * step
             };
             units.push(Unit {
                 file: file_index,
-                start,
+                start: from,
                 end,
             });
         }
@@ -203,6 +321,7 @@ fn assemble(
     interner: Interner,
     ids: Vec<(Box<str>, Box<str>)>,
     window: &TimeWindow,
+    cache: Option<CacheReport>,
 ) -> Imported {
     let Collected {
         mut entries,
@@ -223,16 +342,28 @@ fn assemble(
     let before = entries.len();
     entries.retain(|e| window.contains(e.t_start));
     let calls_after_until = (before - entries.len()) as u64 - calls_before_since;
-    entries.sort_unstable_by_key(|e| (e.t_start, e.file, e.offset));
-    entries.shrink_to_fit();
+    // In call order; sorted by small keys, each entry then moved once.
+    let mut order: Vec<(i64, u32, u64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.t_start, e.file, e.offset, i as u32))
+        .collect();
+    order.sort_unstable();
+    let entries: Vec<Entry> = order.iter().map(|k| entries[k.3 as usize]).collect();
+    drop(order);
 
+    // Counted by interned id, named once per version.
+    let mut by_version: HashMap<u32, u64> = HashMap::new();
+    for entry in &entries {
+        *by_version.entry(entry.version).or_default() += 1;
+    }
     let mut versions: BTreeMap<String, u64> = BTreeMap::new();
     let mut old = 0;
-    for entry in &entries {
-        let version = interner.opt(entry.version).unwrap_or("(unknown)");
-        *versions.entry(version.to_string()).or_default() += 1;
+    for (id, count) in by_version {
+        let version = interner.opt(id).unwrap_or("(unknown)");
+        *versions.entry(version.to_string()).or_default() += count;
         if before_2_1_97(version) == Some(true) {
-            old += 1;
+            old += count;
         }
     }
     let count = |role: FileRole| found.files.iter().filter(|f| f.role == role).count() as u64;
@@ -286,13 +417,20 @@ fn assemble(
             )
             .take(problems::EXAMPLES)
             .collect(),
+        cache,
     };
     let warnings = warnings(&report, &problems);
     let notes = notes(&report);
     let mut interner = interner;
+    let mut deciders = HashMap::new();
     let calls: Vec<ImportedCall> = entries
         .iter()
-        .map(|e| ImportedCall::of(e, &mut interner))
+        .map(|e| {
+            let decider = *deciders
+                .entry(ImportedCall::decider_key(e))
+                .or_insert_with(|| calls::decider_of(e, &mut interner));
+            ImportedCall::with_decider(e, decider)
+        })
         .collect();
     drop(entries);
     Imported {

@@ -26,6 +26,17 @@ pub enum Damage {
 }
 
 impl Damage {
+    /// Every kind, in a fixed order (the import cache stores a kind as its place here).
+    pub const ALL: [Damage; 7] = [
+        Damage::UnreadableFile,
+        Damage::TornLastLine,
+        Damage::NotJson,
+        Damage::Unparsable,
+        Damage::MissingFields,
+        Damage::TooLong,
+        Damage::TotalMismatch,
+    ];
+
     pub fn describe(self) -> &'static str {
         match self {
             Damage::UnreadableFile => "unreadable files",
@@ -141,15 +152,7 @@ mod tests {
 
     #[test]
     fn keys_are_the_serialized_names() {
-        for damage in [
-            Damage::UnreadableFile,
-            Damage::TornLastLine,
-            Damage::NotJson,
-            Damage::Unparsable,
-            Damage::MissingFields,
-            Damage::TooLong,
-            Damage::TotalMismatch,
-        ] {
+        for damage in Damage::ALL {
             assert_eq!(serde_json::to_value(damage).unwrap(), damage.key());
         }
     }

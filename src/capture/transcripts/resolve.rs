@@ -1,6 +1,11 @@
 //! From entries per range to one entry per billed response.
 //!
-//! Per file ([`finish_file`]): each response is joined to its api-request record
+//! Per file, first ([`combine`]): the outputs of a file's ranges become the output one read of
+//! the whole file would have given — a response whose lines straddle two ranges is one entry,
+//! its further lines counted as repeated, its usage the largest. A split file, a transcript
+//! read from where the cache stopped, and one read whole give the same figures.
+//!
+//! Then ([`join`]): each response is joined to its api-request record
 //! (`requestRef` → `id`) for the category and the send time, and the first main-loop response
 //! after each prompt is marked as starting a turn.
 //!
@@ -17,7 +22,7 @@ use std::sync::Mutex;
 use super::discover::TranscriptFile;
 use super::entry::{Entry, Interner, NO_MESSAGE_ID, SIDECHAIN, STARTS_TURN, UNMATCHED_REF};
 use super::problems::Problems;
-use super::scan::{ApiRequest, ScanStats, UnitOutput};
+use super::scan::{ScanStats, UnitOutput};
 use crate::attribute::telemetry_join::category_of_query_source;
 use crate::observation::Category;
 
@@ -28,26 +33,100 @@ pub struct FileResult {
     pub stats: ScanStats,
 }
 
-/// Joins the ranges of one file, given in any order.
-pub fn finish_file(mut units: Vec<UnitOutput>, interner: &Mutex<Interner>) -> FileResult {
+/// The output one range over the whole file would have given, from its ranges in any order.
+pub fn combine(mut units: Vec<UnitOutput>) -> UnitOutput {
     units.sort_by_key(|u| u.start);
-    let mut problems = Problems::default();
-    let mut stats = ScanStats::default();
-    let mut api: Vec<ApiRequest> = Vec::new();
-    let mut prompts: Vec<u64> = Vec::new();
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut units = units.into_iter();
+    let Some(mut whole) = units.next() else {
+        return UnitOutput::default();
+    };
+    let mut index: Option<HashMap<(u64, u64), usize>> = None;
     for unit in units {
-        problems.merge(unit.problems, stats.lines);
-        stats.add(&unit.stats);
-        api.extend(unit.api_requests);
-        prompts.extend(unit.prompts);
-        if entries.is_empty() {
-            entries = unit.entries;
-        } else {
-            entries.extend(unit.entries);
+        whole.problems.merge(unit.problems, whole.stats.lines);
+        whole.stats.add(&unit.stats);
+        whole.api_requests.extend(unit.api_requests);
+        whole.prompts.extend(unit.prompts);
+        if unit.complete_end > whole.complete_end {
+            whole.complete_end = unit.complete_end;
+            whole.end_hash = unit.end_hash;
+        }
+        if unit.entries.is_empty() {
+            continue;
+        }
+        let index = index.get_or_insert_with(|| {
+            whole
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.flags & NO_MESSAGE_ID == 0)
+                .map(|(i, e)| ((e.message, e.request), i))
+                .collect()
+        });
+        let mut records = unit.records;
+        records.sort_by_key(|r| r.0);
+        for (i, entry) in unit.entries.into_iter().enumerate() {
+            let key = (entry.message, entry.request);
+            let kept = match index.get(&key) {
+                Some(&kept) if entry.flags & NO_MESSAGE_ID == 0 => kept,
+                _ => {
+                    if entry.flags & NO_MESSAGE_ID == 0 {
+                        index.insert(key, whole.entries.len());
+                    }
+                    whole.entries.push(entry);
+                    continue;
+                }
+            };
+            let i = i as u32;
+            let from = records.partition_point(|r| r.0 < i);
+            let to = records.partition_point(|r| r.0 <= i);
+            let own = &records[from..to];
+            continue_response(&mut whole.entries[kept], &entry, own, &mut whole.stats);
         }
     }
+    // Only a file's first examples can be among the report's first.
+    whole.problems.settle();
+    whole.records.clear();
+    whole
+}
+
+/// Merges the lines of a response read in a later range (`later`, whose running maxima are
+/// `records`) into the same response read before (`kept`), as one read would have: each of
+/// its lines is a repeated line, and a line is a placeholder replaced only where its usage
+/// exceeds every earlier line's.
+fn continue_response(
+    kept: &mut Entry,
+    later: &Entry,
+    records: &[(u32, u64)],
+    stats: &mut ScanStats,
+) {
+    let before = kept.usage.total();
+    stats.merged_lines += 1;
+    // The range counted each raise after its first line; one read counts those above `before`.
+    let raised = records.iter().filter(|r| r.1 > before).count() as u64;
+    let counted = (records.len() as u64).saturating_sub(1);
+    stats.placeholders = (stats.placeholders + raised).saturating_sub(counted);
+    kept.t_end = kept.t_end.max(later.t_end);
+    if later.usage.total() > before {
+        kept.usage = later.usage;
+    }
+    if kept.reference == 0 {
+        kept.reference = later.reference;
+    }
+}
+
+/// Joins a file's responses to its api-request records and marks where turns start.
+pub fn join(whole: UnitOutput, interner: &Mutex<Interner>) -> FileResult {
+    let UnitOutput {
+        mut entries,
+        mut api_requests,
+        prompts,
+        problems,
+        stats,
+        ..
+    } = whole;
+    let api = &mut api_requests;
     api.sort_unstable_by_key(|a| a.id);
+    let api = &*api;
     let mut categories: HashMap<u32, Category> = HashMap::new();
     for entry in &mut entries {
         if entry.reference != 0 {
@@ -103,7 +182,7 @@ fn mark_turn_starts(entries: &mut [Entry], prompts: &[u64]) {
 /// What deduplication across files found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DedupeStats {
-    /// Copies of a response under the same request id in another file (or range).
+    /// Copies of a response under the same request id in another file.
     pub copies: u64,
     /// Copies under another request id: replays of a parent's messages.
     pub replays: u64,
@@ -112,25 +191,24 @@ pub struct DedupeStats {
 /// Collapses every message id to one entry, in place.
 pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats {
     let nesting = |e: &Entry| files.get(e.file as usize).map_or(u8::MAX, |f| f.nesting);
-    entries.sort_unstable_by(|a, b| {
-        a.message
-            .cmp(&b.message)
-            .then(a.t_start.cmp(&b.t_start))
-            .then(nesting(a).cmp(&nesting(b)))
-            .then(a.file.cmp(&b.file))
-            .then(a.offset.cmp(&b.offset))
-    });
+    // Sorted by small keys, each entry then moved once: cheaper than sorting 112-byte entries.
+    let mut order: Vec<(u64, i64, u8, u32, u64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.message, e.t_start, nesting(e), e.file, e.offset, i as u32))
+        .collect();
+    order.sort_unstable();
     let mut stats = DedupeStats::default();
-    let mut write = 0;
+    let mut kept = Vec::with_capacity(entries.len());
     let mut read = 0;
-    while read < entries.len() {
-        let mut winner = entries[read];
+    while read < order.len() {
+        let mut winner = entries[order[read].5 as usize];
         let mut next = read + 1;
-        while next < entries.len()
-            && entries[next].message == winner.message
+        while next < order.len()
+            && order[next].0 == winner.message
             && winner.flags & NO_MESSAGE_ID == 0
         {
-            let copy = entries[next];
+            let copy = &entries[order[next].5 as usize];
             if copy.request == winner.request {
                 stats.copies += 1;
             } else {
@@ -141,11 +219,10 @@ pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats
             }
             next += 1;
         }
-        entries[write] = winner;
-        write += 1;
+        kept.push(winner);
         read = next;
     }
-    entries.truncate(write);
+    *entries = kept;
     stats
 }
 
@@ -154,6 +231,7 @@ mod tests {
     use super::*;
     use crate::capture::transcripts::discover::FileRole;
     use crate::capture::transcripts::entry::CompactUsage;
+    use crate::capture::transcripts::scan::ApiRequest;
 
     fn entry(message: u64, request: u64, file: u32, t: i64, output: u32) -> Entry {
         Entry {
@@ -174,6 +252,7 @@ mod tests {
             agent_type: 0,
             source: 0,
             version: 0,
+            project: 0,
             ids: 0,
             category: Category::UserTurn,
             flags: 0,
@@ -189,6 +268,8 @@ mod tests {
             agent_id: None,
             session: None,
             has_meta: false,
+            project: None,
+            stamp: Default::default(),
         }
     }
 
@@ -270,7 +351,7 @@ mod tests {
             ],
             ..UnitOutput::default()
         };
-        let result = finish_file(vec![unit], &interner);
+        let result = join(combine(vec![unit]), &interner);
         let e = &result.entries;
         assert_eq!((e[0].category, e[0].t_start), (Category::Compaction, 90));
         assert_eq!((e[1].category, e[1].t_start), (Category::Unknown, 200));

@@ -9,9 +9,11 @@ use std::fs::File;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
+use super::cache::end_hash;
 use super::discover::{TranscriptFile, meta_agent_type};
 use super::entry::{
     CompactUsage, Entry, IdStore, Interner, NO_MESSAGE_ID, SIDECHAIN, SharedInterner, id_hash,
+    unnamed_message,
 };
 use super::problems::{Damage, Problems};
 use super::reader::{LineAt, LineBytes, LineReader, MAX_PARSED_LINE};
@@ -64,7 +66,7 @@ impl ScanStats {
 }
 
 /// What a range yielded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct UnitOutput {
     pub file: u32,
     pub start: u64,
@@ -74,6 +76,24 @@ pub struct UnitOutput {
     pub prompts: Vec<u64>,
     pub problems: Problems,
     pub stats: ScanStats,
+    /// For a range starting past 0: each entry's usage totals that raised its running maximum
+    /// (its first line's, then each larger one), as `(entry index, total)` in line order. A
+    /// response whose lines straddle ranges is merged with them exactly as one read would
+    /// ([`super::resolve::combine`]).
+    pub records: Vec<(u32, u64)>,
+    /// Just past the newline of the last complete line handed out; 0 for none.
+    pub complete_end: u64,
+    /// `(end, hash of the bytes before it)` where the file's complete lines end, when the
+    /// last range found it and the cache asked ([`Shared::hash_ends`]).
+    pub end_hash: Option<(u64, u64)>,
+}
+
+/// What a range's scan gives: the output of its complete lines, and a last line cut off
+/// without its newline (a transcript being written) as a range of its own.
+#[derive(Debug)]
+pub struct Scanned {
+    pub body: UnitOutput,
+    pub tail: Option<UnitOutput>,
 }
 
 /// What every worker shares.
@@ -83,6 +103,8 @@ pub struct Shared<'a> {
     /// The message and request id strings, kept only when a trace is written.
     pub ids: Option<&'a IdStore>,
     pub progress: &'a AtomicU64,
+    /// Hash the bytes before where each file's complete lines end (for the cache).
+    pub hash_ends: bool,
 }
 
 /// One worker: its reader buffer and scratch maps live across ranges.
@@ -98,6 +120,7 @@ struct FileContext {
     session: u32,
     agent: u32,
     agent_type: u32,
+    project: u32,
 }
 
 impl<'a> Worker<'a> {
@@ -109,15 +132,19 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Scans one range.
-    pub fn scan(&mut self, shared: &Shared<'a>, unit: Unit) -> UnitOutput {
+    /// Scans one range. A last line cut off without its newline comes back apart, as a range
+    /// of its own ([`Scanned::tail`]).
+    pub fn scan(&mut self, shared: &Shared<'a>, unit: Unit) -> Scanned {
         let mut out = UnitOutput {
             file: unit.file,
             start: unit.start,
             ..UnitOutput::default()
         };
         let Some(info) = shared.files.get(unit.file as usize) else {
-            return out;
+            return Scanned {
+                body: out,
+                tail: None,
+            };
         };
         let context = FileContext {
             file: unit.file,
@@ -133,13 +160,19 @@ impl<'a> Worker<'a> {
                     .interner
                     .opt(meta_agent_type(&info.path).as_deref().map(str::as_bytes)),
             },
+            project: self
+                .interner
+                .opt(info.project.as_deref().map(str::as_bytes)),
         };
         let file = match File::open(&info.path) {
             Ok(file) => file,
             Err(err) => {
                 out.problems
                     .add(unit.file, 0, Damage::UnreadableFile, || err.to_string());
-                return out;
+                return Scanned {
+                    body: out,
+                    tail: None,
+                };
             }
         };
         self.seen.clear();
@@ -148,7 +181,23 @@ impl<'a> Worker<'a> {
             interner,
             seen,
         } = self;
+        let mut tail: Option<UnitOutput> = None;
+        let mut tail_seen = HashMap::new();
         let mut on_line = |at: LineAt, bytes: LineBytes<'_>, route: Route| {
+            // The cut-off line is read as a range of its own: the output of the complete lines
+            // is then what a later read, after the line is finished, can start from.
+            let (out, seen, at) = if at.complete {
+                out.complete_end = at.offset + at.len + 1;
+                (&mut out, &mut *seen, at)
+            } else {
+                let tail = tail.get_or_insert_with(|| UnitOutput {
+                    file: unit.file,
+                    start: at.offset,
+                    complete_end: at.offset,
+                    ..UnitOutput::default()
+                });
+                (tail, &mut tail_seen, LineAt { number: 1, ..at })
+            };
             out.stats.lines += 1;
             let torn = !at.complete;
             match (route, bytes) {
@@ -175,7 +224,7 @@ impl<'a> Worker<'a> {
                 (Route::Parse, Some(bytes)) => match record::parse(bytes) {
                     Ok(line) => {
                         out.stats.parsed += 1;
-                        take(&mut out, &context, interner, seen, shared, at, &line);
+                        take(out, &context, interner, seen, shared, at, &line);
                     }
                     Err(err) => {
                         let damage = if torn {
@@ -195,7 +244,16 @@ impl<'a> Worker<'a> {
             out.problems
                 .add(unit.file, 0, Damage::UnreadableFile, || err.to_string());
         }
-        out
+        if shared.hash_ends && unit.end == u64::MAX {
+            // The last range knows where the file's complete lines end, with the file open.
+            let end = tail.as_ref().map_or(out.complete_end, |t| t.start);
+            if end > unit.start
+                && let Ok(hash) = end_hash(&file, end)
+            {
+                out.end_hash = Some((end, hash));
+            }
+        }
+        Scanned { body: out, tail }
     }
 }
 
@@ -261,11 +319,12 @@ fn take(
             // Nothing to deduplicate on: the line counts on its own (and is reported).
             flags |= NO_MESSAGE_ID;
             out.stats.no_message_id += 1;
-            id_hash(&[&context.file.to_le_bytes()[..], &at.offset.to_le_bytes()].concat())
+            unnamed_message(context.file, at.offset)
         }
     };
     let request = line.request_id.map_or(0, id_hash);
     let reference = line.request_ref.map_or(0, id_hash);
+    let record = out.start > 0;
     if let Some(&index) = seen.get(&(message, request)) {
         let entry = &mut out.entries[index];
         out.stats.merged_lines += 1;
@@ -273,6 +332,9 @@ fn take(
         if usage.total() > entry.usage.total() {
             entry.usage = usage;
             out.stats.placeholders += 1;
+            if record {
+                out.records.push((index as u32, usage.total()));
+            }
         }
         if entry.reference == 0 {
             entry.reference = reference;
@@ -293,6 +355,9 @@ fn take(
         known => known,
     };
     seen.insert((message, request), out.entries.len());
+    if record {
+        out.records.push((out.entries.len() as u32, usage.total()));
+    }
     out.entries.push(Entry {
         message,
         request,
@@ -311,6 +376,7 @@ fn take(
         agent_type,
         source: 0,
         version: interner.opt(line.version),
+        project: context.project,
         ids,
         category: if line.is_sidechain {
             Category::Subagent

@@ -42,6 +42,23 @@ pub struct ImportReport {
     pub damaged: BTreeMap<String, u64>,
     /// The first damaged places, `file:line: what`.
     pub damage_examples: Vec<String>,
+    /// What the import cache spared (Claude Code, when it was used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheReport>,
+}
+
+/// How the import cache served the files found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheReport {
+    /// Unchanged since cached: not read (but for a cut-off last line, read again until it is
+    /// finished).
+    pub files_reused: u64,
+    /// Appended to: read only from where the cache stopped.
+    pub files_grown: u64,
+    /// Read whole: new, changed otherwise, or no usable cache.
+    pub files_read: u64,
+    /// Cached but no longer found.
+    pub files_dropped: u64,
 }
 
 /// The note naming the agent versions an import saw: `Codex versions seen: 0.171.0 (3 calls)`.
