@@ -277,19 +277,14 @@ impl RowsBuilder {
                     SortKey::Turn(t) => ((t + 1).to_string(), turn_start(*t)),
                     SortKey::Text(text) => (text.to_string(), None),
                 };
-                let user = &acc.by_category[0];
+                let (overhead_share, overhead_cost_share) =
+                    overhead_shares(&acc.totals, &acc.by_category[0]);
                 Row {
                     key,
                     agent: acc.agent.to_string(),
                     started_at,
-                    overhead_share: share(
-                        acc.totals.total_tokens() as f64,
-                        user.total_tokens() as f64,
-                    ),
-                    overhead_cost_share: match (acc.totals.cost_usd, user.cost_usd) {
-                        (Some(total), Some(user)) => share(total, user),
-                        _ => None,
-                    },
+                    overhead_share,
+                    overhead_cost_share,
                     by_category: Category::ALL
                         .iter()
                         .zip(acc.by_category)
@@ -305,6 +300,18 @@ impl RowsBuilder {
 
 /// The key of rows without one (no model, session, project, or a call before the first turn).
 const NONE: &str = "(none)";
+
+/// The overhead shares of a bucket `total` whose `user_turn` part is `user`: of its tokens, and
+/// of its cost (`None` when a price is unknown or it cost nothing) — [`Row::overhead_share`] and
+/// [`Row::overhead_cost_share`], for whoever sums rows further (the HTML page's days).
+pub fn overhead_shares(total: &UsageTotals, user: &UsageTotals) -> (Option<f64>, Option<f64>) {
+    let tokens = share(total.total_tokens() as f64, user.total_tokens() as f64);
+    let cost = match (total.cost_usd, user.cost_usd) {
+        (Some(total), Some(user)) => share(total, user),
+        _ => None,
+    };
+    (tokens, cost)
+}
 
 /// `(total − user) ÷ total`, `None` when the total is 0.
 fn share(total: f64, user: f64) -> Option<f64> {

@@ -226,8 +226,13 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
     summary
 }
 
-/// Adds a trace's calls to the rows, each at its own wall-clock time.
-fn add_rows(rows: &mut RowsBuilder, attributed: &AttributedTrace<'_>, first_turn: usize) {
+/// Adds a trace's calls to the rows, each at its own wall-clock time (the HTML page's days are
+/// summed by this too, so they are `--by day`'s rows exactly).
+pub(crate) fn add_rows(
+    rows: &mut RowsBuilder,
+    attributed: &AttributedTrace<'_>,
+    first_turn: usize,
+) {
     let header = &attributed.trace.header;
     let origin_ms = header
         .started_at

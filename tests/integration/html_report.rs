@@ -179,6 +179,11 @@ fn a_report_page_has_every_chart_with_units_legends_and_one_colour_per_category(
         );
         assert!(html.contains(&swatch), "no swatch for {category}");
     }
+    // A run of minutes is one day: a line says so instead of two charts of one bar.
+    assert!(
+        html.contains("Every call was made on 2026-"),
+        "the one-day line"
+    );
     // The tables of the terminal report are there too.
     for heading in [
         "By category",
@@ -443,7 +448,14 @@ fn the_committed_example_report_is_what_this_version_writes() {
     let dir = tempfile::tempdir().unwrap();
     let output = agentprof()
         .current_dir(root)
-        .args(["report", "sample-traces/demo-6-turns.jsonl", "--html"])
+        // The page names the day of its calls: read in one zone, it is the same everywhere.
+        .args([
+            "report",
+            "sample-traces/demo-6-turns.jsonl",
+            "--timezone",
+            "UTC",
+        ])
+        .arg("--html")
         .arg(dir.path())
         .output()
         .unwrap();
@@ -483,4 +495,169 @@ fn a_live_trace_and_an_import_report_together() {
         "{:?}",
         texts(&latency)
     );
+}
+
+/// The `<rect>`s of an SVG: (x, width, fill).
+fn rects(svg: &str) -> Vec<(i64, i64, String)> {
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[start..].split('"').next()?.to_string())
+    };
+    svg.split("<rect")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = tag.split('>').next()?;
+            Some((
+                attribute(tag, "x")?.parse().ok()?,
+                attribute(tag, "width")?.parse().ok()?,
+                attribute(tag, "fill")?,
+            ))
+        })
+        .collect()
+}
+
+/// The bars of a chart: the distinct left edges of rects in `colours`, left of the legend.
+fn bar_edges(svg: &str, colours: &[String]) -> Vec<i64> {
+    let width: i64 = svg
+        .split("width=\"")
+        .nth(1)
+        .and_then(|w| w.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap();
+    let mut edges: Vec<i64> = rects(svg)
+        .into_iter()
+        .filter(|(x, _, fill)| *x < width - 200 && colours.contains(fill))
+        .map(|(x, _, _)| x)
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    edges
+}
+
+/// A Claude Code session under `history` with one prompt and one answer on each of `days`
+/// (`YYYY-MM-DD`, at noon UTC).
+fn write_session_on(history: &Path, days: &[&str]) {
+    let session = "5e55a1d0-0000-4000-8000-000000000001";
+    let dir = history.join("projects/-home-dev-later");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut lines = String::new();
+    for (k, day) in days.iter().enumerate() {
+        lines.push_str(&format!(
+            r#"{{"parentUuid":null,"isSidechain":false,"type":"user","message":{{"role":"user","content":"hello {k}"}},"uuid":"p{k}","timestamp":"{day}T12:00:00.000Z","sessionId":"{session}","version":"2.1.328"}}"#
+        ));
+        lines.push('\n');
+        lines.push_str(&format!(
+            r#"{{"parentUuid":"p{k}","isSidechain":false,"message":{{"id":"msg_later_{k}","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[{{"type":"text","text":"ok"}}],"usage":{{"input_tokens":1000,"cache_creation_input_tokens":0,"cache_read_input_tokens":5000,"output_tokens":300}}}},"requestId":"req_later_{k}","type":"assistant","uuid":"a{k}","timestamp":"{day}T12:00:05.000Z","sessionId":"{session}","version":"2.1.328"}}"#
+        ));
+        lines.push('\n');
+    }
+    std::fs::write(dir.join(format!("{session}.jsonl")), lines).unwrap();
+}
+
+/// The circles of an SVG left of its legend: their centres' x.
+fn dots(svg: &str, width: i64) -> usize {
+    svg.split("<circle")
+        .skip(1)
+        .filter_map(|tag| {
+            let start = tag.find(" cx=\"")? + 5;
+            tag[start..].split('"').next()?.parse::<i64>().ok()
+        })
+        .filter(|&x| x < width - 200)
+        .count()
+}
+
+#[test]
+fn an_import_of_months_draws_cost_and_overhead_per_day_one_bar_per_day_with_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    // A generated history (its first days, from 2026-09-01), then a session on days months
+    // later with weeks between them: the axis keeps those weeks, as gaps.
+    let _: agentprof::demo::transcript_corpus::GroundTruth =
+        crate::support::generate_history("gen-transcripts", &history, "4", 7, &[]);
+    write_session_on(
+        &history,
+        &["2026-10-15", "2026-12-24", "2027-01-01", "2027-02-01"],
+    );
+    let out = dir.path().join("html");
+    // --by session: the page's days are per day whatever the rows are keyed by.
+    let (report, _) = crate::support::import_json(
+        "claude-code",
+        &history,
+        &[
+            "--timezone",
+            "UTC",
+            "--by",
+            "session",
+            "--html",
+            out.to_str().unwrap(),
+        ],
+    );
+    let (by_day, _) = crate::support::import_json(
+        "claude-code",
+        &history,
+        &["--timezone", "UTC", "--by", "day"],
+    );
+    let days: Vec<&str> = by_day["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        days[days.len() - 4..],
+        ["2026-10-15", "2026-12-24", "2027-01-01", "2027-02-01"]
+    );
+    let first: jiff::civil::Date = days[0].parse().unwrap();
+    assert_eq!(first, jiff::civil::date(2026, 9, 1));
+
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let figures = figures(&html);
+    let ids: Vec<&str> = figures.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids[..2], ["daily-cost", "daily-overhead"], "{ids:?}");
+    let (cost, overhead) = (&figures[0].1, &figures[1].1);
+    let cost_text = texts(cost);
+    for label in [
+        "Cost per day by category",
+        "day (UTC)",
+        "cost ($)",
+        // Five months of days, labelled by month.
+        "2026-10",
+        "2027-02",
+        // 2026-09-01 to 2027-02-01.
+        &format!("154 days, {} with calls", days.len()),
+    ] {
+        assert!(
+            cost_text.iter().any(|t| t == label),
+            "{label}: {cost_text:?}"
+        );
+    }
+    assert!(
+        !cost_text.iter().any(|t| t == "2026-10-15"),
+        "labels are thinned, not one a day"
+    );
+    let overhead_text = texts(overhead);
+    for label in [
+        "Overhead share per day (everything but user_turn)",
+        "overhead share (%)",
+        "of tokens",
+        "of cost",
+    ] {
+        assert!(overhead_text.iter().any(|t| t == label), "{label}");
+    }
+
+    // One stacked bar per day with calls, in the categories' colours, and one cost-share point.
+    let categories: Vec<String> = Category::ALL
+        .iter()
+        .map(|c| palette::category(*c).hex())
+        .collect();
+    assert_eq!(bar_edges(cost, &categories).len(), days.len());
+    assert_eq!(dots(overhead, 1300), days.len());
+    // The bars add up to the report's cost, which the legend says and the card shows.
+    let total = report["totals"]["cost_usd"].as_f64().unwrap();
+    let dollars = agentprof::output::html::units::dollars(total);
+    assert!(
+        cost_text.iter().any(|t| *t == format!("total {dollars}")),
+        "total {dollars}: {cost_text:?}"
+    );
+    assert!(html.contains(&format!("<div class=\"v\">{dollars}</div>")));
 }

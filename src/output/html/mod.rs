@@ -4,13 +4,17 @@
 //! - [`target`]: where the page goes and what may be overwritten there;
 //! - [`page`]: the HTML document, its CSS and tables; [`tables`]: the report's tables;
 //! - [`series`]: the time series of traces the charts draw; [`thin`]: fewer points than pixels;
+//!   [`days`]: the calendar of the per-day charts;
 //! - [`charts`]: one file per chart; [`palette`]: one colour per category everywhere;
 //!   [`units`]: axis units and number formats;
-//! - [`report_page`] and [`simulation_page`]: the two pages.
+//! - [`report_page`] (with [`report_days`], its section of days) and [`simulation_page`]: the
+//!   two pages.
 
 pub mod charts;
+pub mod days;
 pub mod page;
 pub mod palette;
+pub mod report_days;
 pub mod report_page;
 pub mod series;
 pub mod simulation_page;
@@ -50,7 +54,8 @@ pub fn write_report(
     prices: &PriceTable,
     profile: &KvProfile,
 ) -> Result<PathBuf, HtmlError> {
-    let series = series::collect(traces, prices, profile);
+    let zone = days::zone_of(&summary.rows_by.timezone);
+    let series = series::collect(traces, prices, profile, &zone);
     let html = report_page::render(summary, &series)?;
     Ok(target.write(&html)?)
 }

@@ -38,6 +38,8 @@ p, li { line-height: 1.45; }
 .card .k { font-size: 12px; color: #666; text-transform: uppercase; letter-spacing: .04em; }
 figure { margin: 10px 0 18px; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px; }
 figure svg { display: block; max-width: 100%; height: auto; }
+figure[data-scroll] { overflow-x: auto; }
+figure[data-scroll] svg { max-width: none; }
 figcaption { font-size: 13px; color: #555; margin: 6px 4px 2px; }
 .row { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 14px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(620px, 1fr)); gap: 16px; }
@@ -115,9 +117,19 @@ impl Page {
 
     /// A chart in a figure, with an optional caption under it.
     pub fn figure(&mut self, chart: &Chart, caption: &str) {
+        self.figure_with(chart, caption, "");
+    }
+
+    /// A chart wider than the page, in a figure that scrolls sideways instead of shrinking it
+    /// (the per-day charts of a long history).
+    pub fn scrolling_figure(&mut self, chart: &Chart, caption: &str) {
+        self.figure_with(chart, caption, " data-scroll");
+    }
+
+    fn figure_with(&mut self, chart: &Chart, caption: &str, attributes: &str) {
         let _ = writeln!(
             self.html,
-            "<figure class=\"chart\" id=\"chart-{}\" data-chart=\"{}\">",
+            "<figure class=\"chart\" id=\"chart-{}\" data-chart=\"{}\"{attributes}>",
             escape(&chart.id),
             escape(&chart.id)
         );

@@ -57,6 +57,12 @@ pub const MARK: Colour = Colour(0x55, 0x55, 0x55);
 /// Aggregate figures that are not one category (a whole turn, a whole run).
 pub const ALL: Colour = Colour(0x2F, 0x2F, 0x2F);
 
+/// A cost that is not known (a model without a price): a pale band, never a bar of $0.
+pub const UNPRICED: Colour = Colour(0xDC, 0xDC, 0xDC);
+
+/// The overhead share of tokens (everything but `user_turn`), a figure of no one category.
+pub const OVERHEAD: Colour = Colour(0x9C, 0x9C, 0x9C);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,7 +82,14 @@ mod tests {
                 r.as_str()
             );
         }
-        assert!(!seen.contains(&TREE) && !seen.contains(&MARK));
+        for other in [TREE, MARK, ALL, UNPRICED, OVERHEAD] {
+            assert!(
+                !seen.contains(&other),
+                "{} looks like a category",
+                other.hex()
+            );
+        }
+        assert_ne!(UNPRICED, OVERHEAD);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! The HTML page of `agentprof report --html` (and of `demo`): headline figures, the charts of
-//! the run, then the terminal report's tables.
+//! The HTML page of `agentprof report --html` (and of `demo`): headline figures, cost and
+//! overhead per day, the charts of the run, then the terminal report's tables.
 
 use super::charts::{self, ChartError, latency::quantile};
+use super::days::Calendar;
 use super::page::{Cell, HtmlTable, Page};
 use super::series::ReportSeries;
-use super::{palette, tables, units};
+use super::{palette, report_days, tables, units};
 use crate::attribute::Summary;
 use crate::observation::Category;
 
@@ -25,6 +26,9 @@ pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartE
         ),
     );
     page.cards(&headline(summary));
+
+    let calendar = Calendar::of(&series.days, &summary.rows_by.timezone);
+    report_days::section(&mut page, &calendar, &summary.prices.as_of)?;
 
     page.h2("memory", "Memory of the agent's process tree");
     if series.has_memory() {

@@ -1,16 +1,20 @@
 //! The time series behind a report's charts, read from the traces the
 //! [`Summary`](crate::attribute::Summary) was computed from, with the same attribution: memory
 //! per process role, each category's call windows, turn starts, server KV by category, and each
-//! call's latency.
+//! call's latency — and the calls by calendar day, `--by day`'s rows whatever `--by` was.
 //!
 //! Several traces share one clock: seconds since the earliest of them started (by their
 //! headers' wall-clock starts), so runs side by side in time are drawn side by side.
+
+use jiff::tz::TimeZone;
 
 use crate::attribute::attribution::attribute;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::intervals::merged;
 use crate::attribute::kv::{KvProfile, server_kv_of};
-use crate::attribute::summary::IMPORT_MODE;
+use crate::attribute::period::TimeWindow;
+use crate::attribute::rows::{Columns, Row, RowBy, RowsBuilder, RowsSpec};
+use crate::attribute::summary::{IMPORT_MODE, add_rows};
 use crate::observation::{Category, ProcessRole};
 use crate::output::trace::ReadTrace;
 
@@ -61,6 +65,9 @@ pub struct ReportSeries {
     pub kv: Vec<KvRow>,
     /// Timings of live calls (imported calls have none).
     pub calls: Vec<CallTiming>,
+    /// The calls by calendar day in the report's time zone, and agent: the rows `--by day`
+    /// gives, summed by the same code.
+    pub days: Vec<Row>,
 }
 
 impl ReportSeries {
@@ -69,8 +76,14 @@ impl ReportSeries {
     }
 }
 
-/// Collects the series of `traces`, attributed with `prices` and `profile` as the summary was.
-pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -> ReportSeries {
+/// Collects the series of `traces`, attributed with `prices` and `profile` as the summary was;
+/// days are read in `zone`. The traces are already cut to the report's `--since`/`--until`.
+pub fn collect(
+    traces: &[ReadTrace],
+    prices: &PriceTable,
+    profile: &KvProfile,
+    zone: &TimeZone,
+) -> ReportSeries {
     let starts: Vec<Option<jiff::Timestamp>> = traces
         .iter()
         .map(|t| t.header.started_at.parse::<jiff::Timestamp>().ok())
@@ -79,6 +92,12 @@ pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -
     let mut series = ReportSeries::default();
     let mut kv_parts = Vec::new();
     let mut turn_number = 0u32;
+    let mut days = RowsBuilder::new(&RowsSpec {
+        by: RowBy::Day,
+        columns: Columns::Category,
+        zone: zone.clone(),
+        window: TimeWindow::all(),
+    });
     for (trace, start) in traces.iter().zip(&starts) {
         let offset = match (start, first) {
             (Some(s), Some(f)) => s.duration_since(f).as_secs_f64().max(0.0),
@@ -98,6 +117,8 @@ pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -
                 .collect(),
         );
         let attributed = attribute(trace, prices);
+        // Day rows have no turn column: the turns' numbering does not matter to them.
+        add_rows(&mut days, &attributed, 0);
         for &start in &attributed.turns.starts {
             turn_number += 1;
             series
@@ -134,6 +155,7 @@ pub fn collect(traces: &[ReadTrace], prices: &PriceTable, profile: &KvProfile) -
         kv_parts.push((offset, figures.timeline_by_category));
     }
     series.kv = sum_steps(kv_parts);
+    series.days = days.finish(|_| None);
     series
 }
 

@@ -8,6 +8,9 @@
 
 pub mod cache;
 pub mod cost_per_day;
+pub mod daily_cost;
+pub mod daily_overhead;
+pub mod day_axis;
 pub mod kv;
 pub mod latency;
 pub mod memory;
@@ -31,6 +34,8 @@ pub struct Chart {
     /// Unique on its page (`memory`, `ram-2`, …): the figure's id.
     pub id: String,
     pub svg: String,
+    /// Width and height in pixels.
+    pub size: (u32, u32),
 }
 
 /// A chart plotters could not draw. With the SVG backend writing into a string none is
@@ -73,7 +78,7 @@ pub fn render(
         draw(&plot, &legend).map_err(failed)?;
         root.present().map_err(failed)?;
     }
-    Ok(Chart { id, svg })
+    Ok(Chart { id, svg, size })
 }
 
 /// Title style.
