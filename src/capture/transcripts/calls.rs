@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::by_id::ById;
 use super::entry::{CompactUsage, Entry, Interner, STARTS_TURN};
 use super::history::Found;
 use super::stats::ImportReport;
@@ -238,6 +239,13 @@ impl Imported {
         let mut turns = TurnState::default();
         let mut prices: HashMap<u32, Option<&ModelPrice>> = HashMap::new();
         let mut rows = RowsBuilder::new(options.rows);
+        // Buckets by interned id, named once each (see `by_id`); categories by position.
+        let mut categories: [UsageTotals; 8] = Default::default();
+        let mut models: ById<UsageTotals> = ById::default();
+        let mut sessions: ById<UsageTotals> = ById::default();
+        let mut subagent_types: ById<UsageTotals> = ById::default();
+        let mut by_method: ById<u64> = ById::default();
+        let mut by_decider: ById<u64> = ById::default();
         // One scratch call: `UsageTotals::add_call` reads only its usage and status.
         let mut scratch = Call::blank();
         for entry in &self.calls {
@@ -255,22 +263,23 @@ impl Imported {
                     .entry(model.unwrap_or("(none)").to_string())
                     .or_default() += 1;
             }
-            let decided_by = self.interner.get(entry.decider);
+            let decided_by = || self.interner.get(entry.decider);
             let add = |bucket: &mut UsageTotals| bucket.add_call(&scratch, cost);
             add(&mut summary.totals);
-            add_to(&mut summary.categories, entry.category.as_str(), add);
-            add_to(&mut summary.models, model.unwrap_or("(none)"), add);
-            add_to(&mut summary.sessions, session.unwrap_or("(none)"), add);
+            let category = Category::ALL
+                .iter()
+                .position(|c| *c == entry.category)
+                .unwrap_or(0);
+            add(&mut categories[category]);
+            add(models.get(entry.model, || model.unwrap_or("(none)").to_string()));
+            add(sessions.get(entry.session, || session.unwrap_or("(none)").to_string()));
             if entry.category == Category::Subagent {
-                let kind = subagent_type_of(None, decided_by);
-                add_to(&mut summary.subagent_types, &kind, add);
+                add(subagent_types.get(entry.decider, || subagent_type_of(None, decided_by())));
             }
-            let classification = &mut summary.classification;
-            count(
-                &mut classification.by_method,
-                classification_method(decided_by),
-            );
-            count(&mut classification.by_decider, decided_by);
+            *by_method.get(entry.decider, || {
+                classification_method(decided_by()).to_string()
+            }) += 1;
+            *by_decider.get(entry.decider, || decided_by().to_string()) += 1;
 
             if entry.category == Category::UserTurn && entry.flags & STARTS_TURN != 0 {
                 turns.start(entry.session, summary.turns.len());
@@ -307,6 +316,16 @@ impl Imported {
                 add(turn.by_category.entry_static(entry.category.as_str()));
             }
         }
+        for (category, bucket) in Category::ALL.iter().zip(categories) {
+            summary
+                .categories
+                .insert(category.as_str().to_string(), bucket);
+        }
+        models.into_map(&mut summary.models);
+        sessions.into_map(&mut summary.sessions);
+        subagent_types.into_map(&mut summary.subagent_types);
+        by_method.into_map(&mut summary.classification.by_method);
+        by_decider.into_map(&mut summary.classification.by_decider);
         summary.rows = rows.finish(|t| summary.turns.get(t).map(|turn| turn.started_at.clone()));
         finish(&mut summary, unpriced, Some(&IMPORT_LIMITS));
         summary.source.skipped_lines = self.report.skipped_lines();
@@ -358,27 +377,5 @@ impl TurnState {
 
     fn of(&self, session: u32) -> Option<usize> {
         self.by_session.get(&session).copied().or(self.latest)
-    }
-}
-
-/// Adds to a report bucket by name, creating it on first use (without allocating a key for
-/// every call).
-fn add_to(map: &mut BTreeMap<String, UsageTotals>, key: &str, add: impl FnOnce(&mut UsageTotals)) {
-    match map.get_mut(key) {
-        Some(bucket) => add(bucket),
-        None => {
-            let mut bucket = UsageTotals::default();
-            add(&mut bucket);
-            map.insert(key.to_string(), bucket);
-        }
-    }
-}
-
-fn count(map: &mut BTreeMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_string(), 1);
-        }
     }
 }

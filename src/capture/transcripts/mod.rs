@@ -16,6 +16,7 @@
 //! range owning the lines that start in it. Memory is one read buffer per worker plus about
 //! 100 bytes per distinct response.
 
+mod by_id;
 pub mod cache;
 mod calls;
 pub mod discover;
