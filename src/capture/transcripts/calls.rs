@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::by_id::ById;
+use super::cache::Writing;
 use super::entry::{CompactUsage, Entry, Interner, STARTS_TURN};
 use super::history::Found;
 use super::stats::ImportReport;
@@ -119,6 +120,8 @@ pub struct Imported {
     pub warnings: Vec<String>,
     /// Sentences about what was read, for the report's assumptions.
     pub notes: Vec<String>,
+    /// The history cache being written meanwhile; dropping the import waits for it.
+    pub cache_write: Writing,
 }
 
 impl Imported {

@@ -44,7 +44,7 @@ pub use calls::{Imported, ImportedCall};
 pub use discover::DiscoverError;
 pub use stats::{CacheReport, ImportReport};
 
-use cache::{Cache, Stored};
+use cache::{Cache, Stored, Writing};
 use discover::{FileRole, Found, TranscriptFile, config_dir, discover, projects_dir};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
@@ -214,19 +214,21 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         records[index as usize] = record;
     }
     let interner = into_inner(interner);
-    if let Some(cache) = cache.as_ref().filter(|c| c.must_write()) {
-        cache.save(&records, &interner);
-    }
-    drop(records);
+    let cache_write = match cache.as_ref().filter(|c| c.must_write()) {
+        Some(cache) => cache.save(records, &interner),
+        None => Writing::default(),
+    };
     let cache_report = cache.map(|c| c.report);
-    Ok(assemble(
+    let mut imported = assemble(
         found,
         collected,
         interner,
         into_inner(ids),
         &options.window,
         cache_report,
-    ))
+    );
+    imported.cache_write = cache_write;
+    Ok(imported)
 }
 
 /// One file's result from the outputs of its ranges (the cached part being one), and its
@@ -435,6 +437,7 @@ fn assemble(
         .collect();
     drop(entries);
     Imported {
+        cache_write: Writing::default(),
         origin_ms: calls
             .first()
             .map_or_else(|| jiff::Timestamp::now().as_millisecond(), |c| c.t_start),

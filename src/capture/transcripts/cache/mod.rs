@@ -212,29 +212,62 @@ impl Cache {
         self.rewrite || r.files_grown + r.files_read + r.files_dropped > 0
     }
 
-    /// Writes the cache: the string table of `interner` and each file's record, `None` for a
-    /// file not to cache. A failure costs only the next run's speed: it is warned about.
-    pub fn save(&self, records: &[Option<Vec<u8>>], interner: &Interner) {
+    /// Writes the cache — the string table of `interner` and each file's record, `None` for a
+    /// file not to cache — on a thread of its own, so the report is made meanwhile. A failure
+    /// costs only the next run's speed: it is warned about.
+    pub fn save(&self, records: Vec<Option<Vec<u8>>>, interner: &Interner) -> Writing {
         let size: usize = records.iter().flatten().map(Vec::len).sum();
-        let mut bytes = container::buffer(size + 64 * interner.len());
-        codec::put_strings(&mut bytes, interner);
-        let count = records.iter().flatten().count() as u32;
-        bytes.extend_from_slice(&count.to_le_bytes());
-        for record in records.iter().flatten() {
-            bytes.extend_from_slice(record);
+        let mut strings = Vec::with_capacity(64 * interner.len());
+        codec::put_strings(&mut strings, interner);
+        let path = self.path.clone();
+        let write = move || {
+            let mut bytes = container::buffer(strings.len() + 4 + size);
+            bytes.extend_from_slice(&strings);
+            drop(strings);
+            let count = records.iter().flatten().count() as u32;
+            bytes.extend_from_slice(&count.to_le_bytes());
+            for record in records.iter().flatten() {
+                bytes.extend_from_slice(record);
+            }
+            drop(records);
+            container::seal(&mut bytes, version::FORMAT, version::code());
+            match container::write(&path, &bytes) {
+                Err(err) => tracing::warn!(
+                    "cannot write the import cache: {err} (the next import reads the history whole again)"
+                ),
+                Ok(()) => tracing::debug!(
+                    "import cache {} written: {count} files, {} bytes",
+                    path.display(),
+                    bytes.len()
+                ),
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("agentprof-cache-write".into())
+            .spawn(write);
+        match spawned {
+            Ok(handle) => Writing(Some(handle)),
+            Err(err) => {
+                // The records went with the thread that never started.
+                tracing::warn!(
+                    "cannot write the import cache: no thread ({err}); the next import reads the history whole again"
+                );
+                Writing(None)
+            }
         }
-        container::seal(&mut bytes, version::FORMAT, version::code());
-        if let Err(err) = container::write(&self.path, &bytes) {
-            tracing::warn!(
-                "cannot write the import cache: {err} (the next import reads the history whole again)"
-            );
-        } else {
-            tracing::debug!(
-                "import cache {} written: {} files, {} bytes",
-                self.path.display(),
-                count,
-                bytes.len()
-            );
+    }
+}
+
+/// A cache file being written by [`Cache::save`]. Dropping it waits for the write to end, so
+/// the file is whole before whoever imported moves on (or the process exits).
+#[derive(Debug, Default)]
+pub struct Writing(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            // A write that panicked has nothing left to lose: the old cache is untouched.
+            let _ = handle.join();
         }
     }
 }
