@@ -32,10 +32,15 @@ pub fn init_file(trace: &Path) {
         .try_init();
 }
 
-/// Logs warnings (or what `AGENTPROF_LOG` asks for) to stderr.
+/// Logs warnings (or what `AGENTPROF_LOG` asks for) to stderr; in colour only on a terminal
+/// and without `NO_COLOR`, so a log captured by a script or CI is plain text.
 pub fn init_stderr() {
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter("warn"))
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }
