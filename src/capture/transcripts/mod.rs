@@ -345,15 +345,17 @@ fn assemble(
     let before = entries.len();
     entries.retain(|e| window.contains(e.t_start));
     let calls_after_until = (before - entries.len()) as u64 - calls_before_since;
-    // In call order; sorted by small keys, each entry then moved once.
+    // In call order; sorted by small keys, each entry then moved once, in place.
     let mut order: Vec<(i64, u32, u64, u32)> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.t_start, e.file, e.offset, i as u32))
         .collect();
     order.sort_unstable();
-    let entries: Vec<Entry> = order.iter().map(|k| entries[k.3 as usize]).collect();
+    let mut sources: Vec<u32> = order.iter().map(|key| key.3).collect();
     drop(order);
+    resolve::gather_in_place(&mut entries, &mut sources);
+    drop(sources);
 
     // Counted by interned id, named once per version.
     let mut by_version: HashMap<u32, u64> = HashMap::new();

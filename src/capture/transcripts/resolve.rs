@@ -198,17 +198,21 @@ pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats
         .map(|(i, e)| (e.message, e.t_start, nesting(e), e.file, e.offset, i as u32))
         .collect();
     order.sort_unstable();
+    let mut sources: Vec<u32> = order.iter().map(|key| key.5).collect();
+    drop(order);
+    gather_in_place(entries, &mut sources);
+    drop(sources);
     let mut stats = DedupeStats::default();
-    let mut kept = Vec::with_capacity(entries.len());
+    let mut kept = 0;
     let mut read = 0;
-    while read < order.len() {
-        let mut winner = entries[order[read].5 as usize];
+    while read < entries.len() {
+        let mut winner = entries[read];
         let mut next = read + 1;
-        while next < order.len()
-            && order[next].0 == winner.message
+        while next < entries.len()
+            && entries[next].message == winner.message
             && winner.flags & NO_MESSAGE_ID == 0
         {
-            let copy = &entries[order[next].5 as usize];
+            let copy = &entries[next];
             if copy.request == winner.request {
                 stats.copies += 1;
             } else {
@@ -219,16 +223,65 @@ pub fn dedupe(entries: &mut Vec<Entry>, files: &[TranscriptFile]) -> DedupeStats
             }
             next += 1;
         }
-        kept.push(winner);
+        entries[kept] = winner;
+        kept += 1;
         read = next;
     }
-    *entries = kept;
+    entries.truncate(kept);
     stats
+}
+
+/// Marks a position of [`gather_in_place`]'s `sources` as filled.
+const GATHERED: u32 = u32::MAX;
+
+/// Reorders `items` so that position k holds what was at `sources[k]`, in place: each cycle of
+/// the permutation is followed once, each item copied once. A sort by small keys then costs no
+/// second copy of the items — a long history's entries are megabytes, and an import's peak
+/// memory is theirs. `sources` must be a permutation of `0..items.len()`; it is used up.
+pub fn gather_in_place<T: Copy>(items: &mut [T], sources: &mut [u32]) {
+    debug_assert_eq!(items.len(), sources.len());
+    for start in 0..items.len() {
+        if sources[start] == GATHERED {
+            continue;
+        }
+        let held = items[start];
+        let mut at = start;
+        loop {
+            let from = sources[at] as usize;
+            sources[at] = GATHERED;
+            if from == start {
+                items[at] = held;
+                break;
+            }
+            items[at] = items[from];
+            at = from;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gather_in_place_is_indexing_by_the_sources() {
+        let items: Vec<u32> = (0..200).map(|i| i * 7 % 200).collect();
+        // Permutations with fixed points, one long cycle, many short ones.
+        let mut orders: Vec<Vec<u32>> = vec![(0..200).collect(), (0..200).rev().collect()];
+        orders.push((0..200).map(|i| (i + 1) % 200).collect());
+        orders.push((0..200).map(|i| i ^ 1).collect());
+        let mut by_value: Vec<u32> = (0..200).collect();
+        by_value.sort_by_key(|&i| items[i as usize]);
+        orders.push(by_value);
+        for order in orders {
+            let expected: Vec<u32> = order.iter().map(|&i| items[i as usize]).collect();
+            let mut gathered = items.clone();
+            let mut sources = order.clone();
+            gather_in_place(&mut gathered, &mut sources);
+            assert_eq!(gathered, expected);
+        }
+        gather_in_place::<u8>(&mut [], &mut []);
+    }
     use crate::capture::transcripts::discover::FileRole;
     use crate::capture::transcripts::entry::CompactUsage;
     use crate::capture::transcripts::scan::ApiRequest;
