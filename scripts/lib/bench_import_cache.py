@@ -65,6 +65,7 @@ def main():
         if report.get(key) != base.get(key)
     ]
     untouched = not os.path.exists(os.path.join(work, "no-cache"))
+    cache_bytes = size_of(os.path.join(work, "cache"))
 
     print()
     print("With the history cache ($AGENTPROF_CACHE_DIR; cold: empty before the run, warm: "
@@ -78,6 +79,22 @@ def main():
         print(f"| {name} | {wall:.3f} s | {median(runs, 2):.2f} s | "
               f"{median(runs, 1) / 1024:.1f} MiB | {size / wall / 1e9:.2f} GB/s |")
     print()
+    if cache_bytes == 0:
+        # Only the Claude Code import keeps a cache: a ratio here would be noise read as speed.
+        print("This import keeps no history cache (only Claude Code's does): the cold and warm "
+              "runs read the whole history as --no-cache does, and their differences are noise.")
+        print(f"--no-cache vs ccusage: "
+              f"{ratio(median(no_cache, 0), median(ccusage, 0), 'faster', 'slower')}")
+    else:
+        print_cache_ratios(no_cache, cold, warm, ccusage, cache_bytes, size)
+    print(f"--no-cache, cold and warm report the same {', '.join(SAME)}: {not differ}"
+          + (f" (differ: {', '.join(differ)})" if differ else ""))
+    print(f"--no-cache left its cache directory absent: {untouched}")
+    if differ:
+        sys.exit(1)
+
+
+def print_cache_ratios(no_cache, cold, warm, ccusage, cache_bytes, size):
     print(f"warm vs ccusage: {ratio(median(warm, 0), median(ccusage, 0), 'faster', 'slower')}"
           f" (CPU {ratio(median(warm, 2), median(ccusage, 2), 'less', 'more')}, peak RSS "
           f"{ratio(median(warm, 1), median(ccusage, 1), 'less', 'more')})")
@@ -87,13 +104,10 @@ def main():
           f"{ratio(median(cold, 1), median(no_cache, 1), 'less', 'more')})")
     print(f"warm vs --no-cache: "
           f"{ratio(median(warm, 0), median(no_cache, 0), 'faster', 'slower')}")
-    print(f"cache: {size_of(os.path.join(work, 'cache')) / 1e6:.1f} MB for a "
-          f"{size / 1e6:.0f} MB history")
-    print(f"--no-cache, cold and warm report the same {', '.join(SAME)}: {not differ}"
-          + (f" (differ: {', '.join(differ)})" if differ else ""))
-    print(f"--no-cache left its cache directory absent: {untouched}")
-    if differ:
-        sys.exit(1)
+    print(f"cache: {cache_bytes / 1e6:.1f} MB for a {size / 1e6:.0f} MB history")
+    print(f"targets: warm >= 20x ccusage's speed: "
+          f"{median(ccusage, 0) / median(warm, 0) >= 20}; cold no slower than --no-cache: "
+          f"{median(cold, 0) <= median(no_cache, 0)}")
 
 
 main()
