@@ -125,6 +125,23 @@ pub struct Imported {
 }
 
 impl Imported {
+    /// Names each call's project by the directory it stands for (`paths`: by `projects/`
+    /// name, see `project_paths`); a project not in `paths` keeps its `projects/` name.
+    pub fn name_projects(&mut self, paths: &HashMap<String, String>) {
+        let mut renamed: HashMap<u32, u32> = HashMap::new();
+        for call in &mut self.calls {
+            if call.project == 0 {
+                continue;
+            }
+            call.project = *renamed.entry(call.project).or_insert_with(|| {
+                match paths.get(self.interner.get(call.project)) {
+                    Some(path) => self.interner.intern(path.as_bytes()),
+                    None => call.project,
+                }
+            });
+        }
+    }
+
     fn offset(&self, ms: i64) -> f64 {
         (ms - self.origin_ms) as f64 / 1000.0
     }

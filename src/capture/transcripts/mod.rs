@@ -24,6 +24,7 @@ mod entry;
 pub mod history;
 pub mod parallel;
 pub mod problems;
+mod project_paths;
 mod reader;
 pub(crate) mod record;
 mod resolve;
@@ -219,6 +220,7 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         None => Writing::default(),
     };
     let cache_report = cache.map(|c| c.report);
+    let project_paths = project_paths::resolve(&found);
     let mut imported = assemble(
         found,
         collected,
@@ -228,6 +230,7 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
         cache_report,
     );
     imported.cache_write = cache_write;
+    imported.name_projects(&project_paths);
     Ok(imported)
 }
 

@@ -308,14 +308,25 @@ fn the_ground_truth_by_day_and_month_is_where_the_import_puts_each_call() {
         tokens.cache_creation_5m_input_tokens += totals.cache_creation_5m_input_tokens;
         tokens.cache_creation_1h_input_tokens += totals.cache_creation_1h_input_tokens;
     }
+    // The truth names a project by its directory, which the `projects/` name encodes.
     let truth_projects: std::collections::BTreeMap<String, Tokens> = truth
         .tally
         .by_project
         .iter()
-        .map(|(name, bucket)| (name.clone(), bucket.tokens))
+        .map(|(path, bucket)| (path.replace('/', "-"), bucket.tokens))
         .collect();
     assert_eq!(by_project, truth_projects);
     assert!(truth_projects.contains_key("-home-dev-project-0"));
+    // And the import names it so too, read from the transcripts' `cwd`.
+    let named: std::collections::BTreeSet<&str> = imported
+        .calls
+        .iter()
+        .map(|call| imported.interner.get(call.project))
+        .collect();
+    let paths: std::collections::BTreeSet<&str> =
+        truth.tally.by_project.keys().map(String::as_str).collect();
+    assert_eq!(named, paths);
+    assert!(paths.contains("/home/dev/project-0"));
 }
 
 #[test]

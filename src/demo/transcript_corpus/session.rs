@@ -54,7 +54,8 @@ pub(super) struct SessionInfo<'a> {
     pub(super) style: Style,
     pub(super) old: bool,
     pub(super) dir: std::path::PathBuf,
-    /// The `projects/` directory's name: the project the import names.
+    /// The project the import names: the directory Claude Code was started in (its `cwd`),
+    /// which its `projects/` directory's name encodes.
     pub(super) project: String,
 }
 
@@ -171,10 +172,7 @@ impl Generator {
         let id = ids::uuid(&mut self.rng);
         let info = SessionInfo {
             dir: project.join(&id),
-            project: project
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            project: cwd.to_string(),
             id,
             cwd,
             version,
