@@ -214,22 +214,9 @@ impl Imported {
     /// for a report of several agents' histories at once.
     pub fn into_trace(self) -> (ReadTrace, Found) {
         let calls = (0..self.calls.len()).filter_map(|i| self.call(i)).collect();
-        let trace = ReadTrace {
-            path: self.dir.clone(),
-            header: self.header(),
-            footer: Some(TraceFooter::for_import(
-                self.origin(),
-                self.duration_s(),
-                self.calls.len() as u64,
-            )),
-            calls,
-            samples: Vec::new(),
-            process_events: Vec::new(),
-            telemetry: Vec::new(),
-            torn_last_line: None,
-            bad_lines: Vec::new(),
-            unknown_records: 0,
-        };
+        let footer =
+            TraceFooter::for_import(self.origin(), self.duration_s(), self.calls.len() as u64);
+        let trace = ReadTrace::of_import(self.dir.clone(), self.header(), footer, calls);
         let found = Found {
             dir: self.dir,
             report: self.report,

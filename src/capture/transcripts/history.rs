@@ -234,18 +234,8 @@ impl History {
 
     /// The calls as a trace, and what the import found about them.
     pub fn into_trace(self) -> (ReadTrace, Found) {
-        let trace = ReadTrace {
-            path: self.dir.clone(),
-            header: self.header(),
-            footer: Some(self.footer()),
-            calls: self.calls,
-            samples: Vec::new(),
-            process_events: Vec::new(),
-            telemetry: Vec::new(),
-            torn_last_line: None,
-            bad_lines: Vec::new(),
-            unknown_records: 0,
-        };
+        let (header, footer) = (self.header(), self.footer());
+        let trace = ReadTrace::of_import(self.dir.clone(), header, footer, self.calls);
         let found = Found {
             dir: self.dir,
             report: self.report,

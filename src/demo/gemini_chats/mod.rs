@@ -120,22 +120,11 @@ mod tests {
             total.add(call.usage.as_ref().unwrap());
         }
         assert_eq!(total, truth.tally.totals);
-        let mut by_project = std::collections::BTreeMap::new();
-        for call in &history.calls {
-            let project = call.project.clone().unwrap();
-            by_project
-                .entry(project)
-                .or_insert_with(crate::demo::import_truth::Tokens::default)
-                .add(call.usage.as_ref().unwrap());
-        }
-        let truth_by_project: std::collections::BTreeMap<_, _> = truth
-            .tally
-            .by_project
-            .iter()
-            .map(|(project, bucket)| (project.clone(), bucket.tokens))
-            .collect();
-        assert_eq!(by_project, truth_by_project);
-        assert_eq!(by_project.len(), 3, "{:?}", by_project.keys());
+        crate::demo::import_truth::check::assert_projects_are_the_imports(
+            &truth.tally,
+            &history.calls,
+            3,
+        );
         assert_eq!(history.report.damaged, truth.damaged);
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);

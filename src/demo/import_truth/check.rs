@@ -66,3 +66,26 @@ pub fn assert_a_fixed_offset_would_misplace_calls(tally: &CallTally, calls: &[Ti
             .all(|b| b.by_category.len() == Category::ALL.len())
     );
 }
+
+/// The truth's `by_project` is the import's calls summed by their `project`, and it has
+/// `projects` of them.
+pub fn assert_projects_are_the_imports(tally: &CallTally, calls: &[Call], projects: usize) {
+    let mut by_project: std::collections::BTreeMap<String, super::Tokens> = Default::default();
+    for call in calls {
+        let project = call
+            .project
+            .clone()
+            .expect("every imported call names its project");
+        by_project
+            .entry(project)
+            .or_default()
+            .add(&call.usage.unwrap_or_default());
+    }
+    let truth: std::collections::BTreeMap<String, super::Tokens> = tally
+        .by_project
+        .iter()
+        .map(|(project, bucket)| (project.clone(), bucket.tokens))
+        .collect();
+    assert_eq!(by_project, truth);
+    assert_eq!(by_project.len(), projects, "{:?}", by_project.keys());
+}

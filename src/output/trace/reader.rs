@@ -54,6 +54,30 @@ pub struct ReadTrace {
     pub unknown_records: u64,
 }
 
+impl ReadTrace {
+    /// A trace made in memory from an imported history: its calls, no samples, nothing
+    /// skipped.
+    pub fn of_import(
+        path: PathBuf,
+        header: TraceHeader,
+        footer: TraceFooter,
+        calls: Vec<Call>,
+    ) -> ReadTrace {
+        ReadTrace {
+            path,
+            header,
+            calls,
+            samples: Vec::new(),
+            process_events: Vec::new(),
+            telemetry: Vec::new(),
+            footer: Some(footer),
+            torn_last_line: None,
+            bad_lines: Vec::new(),
+            unknown_records: 0,
+        }
+    }
+}
+
 /// Reads a whole trace file.
 pub fn read_trace(path: &Path) -> Result<ReadTrace, TraceReadError> {
     read_trace_with_progress(path, &|_| {})

@@ -149,21 +149,10 @@ pub fn chart(calendar: &Calendar) -> Result<Chart, ChartError> {
                 )))?;
                 continue;
             }
-            let mut base = 0.0;
-            for (i, category) in Category::ALL.into_iter().enumerate() {
-                let height = bar.stack[i];
-                if height <= 0.0 {
-                    continue;
-                }
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x0, base), (x1, base + height)],
-                    palette::category(category).rgb().filled(),
-                )))?;
-                base += height;
-            }
+            chart.draw_series(super::stacked_bar(x0, x1, &bar.stack))?;
             if unpriced {
                 chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x0, base), (x1, y_top)],
+                    [(x0, bar.height()), (x1, y_top)],
                     UNPRICED.rgb().filled(),
                 )))?;
             }

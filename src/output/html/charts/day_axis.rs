@@ -8,10 +8,10 @@ use std::ops::Range;
 
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::ticked::TickedAxis;
 use super::{Area, LEGEND_WIDTH, axis_font, label_font, title_font};
 
 /// Height of the per-day charts.
@@ -30,35 +30,6 @@ const MIN_DAY_PX: f64 = 3.0;
 const LABEL_PX: f64 = 96.0;
 /// A bar of a few days is no wider than this.
 const MAX_BAR_PX: f64 = 36.0;
-
-/// The chart's x coordinate: day indices, with grid lines and labels on the labelled days only
-/// (plotters would pick round numbers of days).
-pub struct DayCoord {
-    inner: RangedCoordf64,
-    ticks: Vec<f64>,
-}
-
-impl Ranged for DayCoord {
-    // Labels come from the chart's formatter ([`DayAxis::label`]).
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.inner.range()
-    }
-}
 
 /// Which days carry a date label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +160,9 @@ impl DayAxis {
         -0.5..(self.count as f64 - 0.5)
     }
 
-    /// The x coordinate with the labelled days as its key points.
-    pub fn coord(&self) -> DayCoord {
-        DayCoord {
-            inner: self.range().into(),
-            ticks: self.ticks(),
-        }
+    /// The x coordinate (day indices) with grid lines and labels on the labelled days only.
+    pub fn coord(&self) -> TickedAxis {
+        TickedAxis::new(self.range(), self.ticks())
     }
 }
 
@@ -206,7 +174,8 @@ pub struct YAxis<'f> {
 }
 
 /// A per-day chart, framed.
-pub type DayChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<DayCoord, RangedCoordf64>>;
+pub type DayChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickedAxis, RangedCoordf64>>;
 
 /// A per-day chart's frame: title, axes with their descriptions, date labels and a light grid.
 pub fn frame<'a, 'b>(

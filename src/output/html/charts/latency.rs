@@ -3,13 +3,10 @@
 //! turn are both readable. The axis is drawn in log10 of the time, with ticks at 1, 2 and 5 of
 //! each decade labelled in the axis unit.
 
-use std::ops::Range;
-
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::ticked::TickedAxis;
 use super::{Chart, ChartError, Mark, axis_font, label_font, legend, render, title_font};
 use crate::observation::Category;
 use crate::output::html::series::CallTiming;
@@ -70,10 +67,9 @@ pub fn chart(calls: &[CallTiming]) -> Result<Chart, ChartError> {
                 .x_label_area_size(48)
                 .y_label_area_size(64)
                 .build_cartesian_2d(
-                    LogAxis {
-                        range: (x0..x1).into(),
-                        ticks: ticks.clone(),
-                    },
+                    // In log10 of the time: plotters' own log axis ticks only whole decades,
+                    // which leaves most charts here with one label.
+                    TickedAxis::new(x0..x1, ticks.clone()),
                     0.0..100.0,
                 )?;
             chart
@@ -118,34 +114,6 @@ pub fn chart(calls: &[CallTiming]) -> Result<Chart, ChartError> {
             .collect();
         legend(side, "category (calls)", &entries)
     })
-}
-
-/// An axis in log10 of the time whose ticks are given (plotters' own log axis ticks only
-/// whole decades, which leaves most charts here with one label).
-struct LogAxis {
-    range: RangedCoordf64,
-    ticks: Vec<f64>,
-}
-
-impl Ranged for LogAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.range.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.range.range()
-    }
 }
 
 /// log10 positions of 1, 2 and 5 times each power of ten in `[x0, x1]`; over more than three

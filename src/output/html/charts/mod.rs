@@ -18,6 +18,7 @@ pub mod per_turn;
 pub mod ram;
 pub mod sim_kv;
 pub mod sweep;
+pub mod ticked;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::ValueFormatter;
@@ -203,6 +204,25 @@ pub fn legend_note(area: &Area<'_>, first_row: usize, lines: &[String]) -> Drawn
         area.draw(&Text::new(line.clone(), (12, y), style.clone()))?;
     }
     Ok(())
+}
+
+/// A bar from `x0` to `x1` stacked by category: `stack[i]` is the height of
+/// `Category::ALL[i]`, in that order from the bottom, each in its colour; empty parts are not
+/// drawn.
+pub fn stacked_bar(x0: f64, x1: f64, stack: &[f64]) -> Vec<Rectangle<(f64, f64)>> {
+    let mut base = 0.0;
+    let mut parts = Vec::new();
+    for (category, &height) in Category::ALL.into_iter().zip(stack) {
+        if height <= 0.0 {
+            continue;
+        }
+        parts.push(Rectangle::new(
+            [(x0, base), (x1, base + height)],
+            super::palette::category(category).rgb().filled(),
+        ));
+        base += height;
+    }
+    parts
 }
 
 /// Upper end of an axis from the data's maximum: a little headroom, never an empty range.

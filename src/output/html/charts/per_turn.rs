@@ -15,7 +15,7 @@ use super::{
 use crate::attribute::summary::TurnReport;
 use crate::attribute::usage_totals::UsageTotals;
 use crate::observation::Category;
-use crate::output::html::{palette, units};
+use crate::output::html::units;
 
 /// Most bars drawn; more turns are grouped.
 const MAX_BARS: usize = 120;
@@ -179,18 +179,7 @@ fn stacked(
                 bar.first as f64 - 0.5 + width * 0.1,
                 bar.last as f64 + 0.5 - width * 0.1,
             );
-            let mut base = 0.0;
-            for (i, category) in Category::ALL.into_iter().enumerate() {
-                let height = stack[i];
-                if height <= 0.0 {
-                    continue;
-                }
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x0, base), (x1, base + height)],
-                    palette::category(category).rgb().filled(),
-                )))?;
-                base += height;
-            }
+            chart.draw_series(super::stacked_bar(x0, x1, stack))?;
         }
         if bars.len() <= LABELLED_BARS {
             let style = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
