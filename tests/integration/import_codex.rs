@@ -286,29 +286,18 @@ fn real_codex_rollouts_import_to_what_the_proxy_recorded(pin: &str) {
 /// Each rollout line's item and payload type (and a little more), for failure messages.
 fn rollout_outline(home: &Path) -> String {
     let mut out = String::new();
-    let mut stack = vec![home.join("sessions")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
+    for path in crate::support::files_below(&home.join("sessions")) {
+        out.push_str(&format!("{}\n", path.display()));
+        for line in std::fs::read_to_string(&path).unwrap_or_default().lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            let mut text = line.to_string();
+            if v["type"] != "token_usage_record" {
+                text.truncate(300);
             }
-            out.push_str(&format!("{}\n", path.display()));
-            for line in std::fs::read_to_string(&path).unwrap_or_default().lines() {
-                let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-                let mut text = line.to_string();
-                if v["type"] != "token_usage_record" {
-                    text.truncate(300);
-                }
-                out.push_str(&format!(
-                    "  {} {}: {}\n",
-                    v["type"], v["payload"]["type"], text
-                ));
-            }
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                v["type"], v["payload"]["type"], text
+            ));
         }
     }
     out

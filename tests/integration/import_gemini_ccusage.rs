@@ -99,26 +99,15 @@ fn migrated_calls(home: &Path) -> (GeminiTokens, u64) {
     let mut messages = 0;
     for project in std::fs::read_dir(&tmp).unwrap() {
         let project = project.unwrap().path();
-        let mut stack = vec![project.join("chats")];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let place = path.strip_prefix(&project).unwrap().to_path_buf();
-                let copies = seen.entry(place).or_default();
-                *copies += 1;
-                if *copies == 2 {
-                    let (file_calls, ids) = jsonl_calls(&path);
-                    messages += ids;
-                    for tokens in file_calls {
-                        calls.add(&tokens);
-                    }
+        for path in crate::support::files_below(&project.join("chats")) {
+            let place = path.strip_prefix(&project).unwrap().to_path_buf();
+            let copies = seen.entry(place).or_default();
+            *copies += 1;
+            if *copies == 2 {
+                let (file_calls, ids) = jsonl_calls(&path);
+                messages += ids;
+                for tokens in file_calls {
+                    calls.add(&tokens);
                 }
             }
         }

@@ -355,3 +355,23 @@ pub fn synthetic_agent_calls(
         .map(|r| (r.truth_category, r.model, r.usage))
         .collect()
 }
+
+/// Every file below `dir`, at any depth (none when it cannot be listed).
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
