@@ -186,11 +186,7 @@ mod tests {
             total.add(call.usage.as_ref().unwrap());
         }
         assert_eq!(total, truth.tally.totals);
-        crate::demo::import_truth::check::assert_projects_are_the_imports(
-            &truth.tally,
-            &history.calls,
-            3,
-        );
+        check::assert_projects_are_the_imports(&truth.tally, &history.calls, 3);
         assert_eq!(history.report.damaged, truth.damaged);
         let turns = history.calls.iter().filter(|c| c.starts_turn).count() as u64;
         assert_eq!(turns, truth.tally.turns);
