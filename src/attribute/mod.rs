@@ -5,6 +5,7 @@
 
 pub mod attribution;
 pub mod cost;
+pub mod findings;
 pub mod intervals;
 pub mod kv;
 pub mod memory;

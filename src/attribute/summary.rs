@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::{AttributedTrace, JoinStats, attribute};
 use super::cost::PriceTable;
+use super::findings::{self, Finding, leak::LeakThresholds};
 use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
@@ -43,6 +44,10 @@ pub struct Summary {
     pub turns: Vec<TurnReport>,
     pub memory: MemoryReport,
     pub kv: KvReport,
+    /// What the trace shows its owner should know: a memory leak while idle
+    /// ([`findings`](super::findings)).
+    #[serde(default)]
+    pub findings: Vec<Finding>,
     /// Requests that are not model calls (probes, model lists, token counting, auth): in no
     /// category, turn or total.
     #[serde(default)]
@@ -187,6 +192,13 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
             if let Some(slope) = memory_growth::idle_slope_bytes_per_hour(samples, &busy) {
                 idle_slopes.push(slope);
             }
+            summary.findings.extend(findings::memory_findings(
+                &trace.path.display().to_string(),
+                trace.header.started_at.parse().ok(),
+                samples,
+                &busy,
+                &LeakThresholds::default(),
+            ));
         }
         note_read_problems(&mut summary, trace);
     }
@@ -297,6 +309,7 @@ pub(crate) fn empty(source: Source, options: &ReportOptions<'_>) -> Summary {
         },
         turns: Vec::new(),
         memory: memory::summarize(&[]),
+        findings: Vec::new(),
         kv: KvReport {
             profile: options.kv_profile.name.to_string(),
             bytes_per_token: options.kv_profile.bytes_per_token(),

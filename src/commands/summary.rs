@@ -102,6 +102,14 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
                 .unwrap_or_default()
         );
     }
+    for finding in &summary.findings {
+        say!(
+            "agentprof: finding ({}): {}: {}",
+            finding.severity,
+            finding.kind.replace('_', " "),
+            finding.detail
+        );
+    }
     for warning in &summary.warnings {
         say!("agentprof: warning: {warning}");
     }

@@ -19,6 +19,7 @@ mod demo_e2e;
 mod demo_gemini;
 mod fault_suite;
 mod faults;
+mod findings;
 mod gemini_cli;
 mod gemini_proxy;
 mod gemini_sdk;

@@ -204,6 +204,7 @@ pub fn write(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     )?;
 
     write_memory(summary, out)?;
+    write_findings(summary, out)?;
 
     let kv = &summary.kv;
     writeln!(
@@ -322,6 +323,27 @@ fn write_turns(summary: &Summary, all: bool, out: &mut impl Write) -> std::io::R
 fn signed_bytes(value: i64) -> String {
     let sign = if value < 0 { "-" } else { "+" };
     format!("{sign}{}", bytes(value.unsigned_abs()))
+}
+
+/// One line per finding, most severe first: what, where, how fast, since when.
+fn write_findings(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    let mut findings: Vec<_> = summary.findings.iter().collect();
+    findings.sort_by_key(|f| f.severity != "critical");
+    for finding in findings {
+        let since = finding
+            .since
+            .as_deref()
+            .map_or(String::new(), |s| format!(" since {s}"));
+        writeln!(
+            out,
+            "finding ({}): {}: {}{since} [{}]",
+            finding.severity,
+            finding.kind.replace('_', " "),
+            finding.detail,
+            finding.place.trace
+        )?;
+    }
+    Ok(())
 }
 
 fn write_memory(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {

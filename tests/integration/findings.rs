@@ -1,0 +1,92 @@
+//! `report` flags a process tree whose memory grows while the agent is idle: the committed
+//! demo trace with ten idle minutes appended, growing a gigabyte a minute (the rate of Claude
+//! Code issue #31414), is a `memory_leak` finding, of the tree and of its process, in the JSON and the table; the demo trace
+//! itself, and the same tail without growth, are none.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{agentprof, report_json_of};
+
+const DEMO: &str = "sample-traces/demo-6-turns.jsonl";
+
+/// The demo trace with `seconds` of idle samples, one a second, appended after its last
+/// record (footer moved to the end), RSS growing `per_minute` bytes a minute.
+fn with_idle_tail(dir: &Path, seconds: u32, per_minute: u64) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO)).unwrap();
+    let mut lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut footer = lines.pop().unwrap();
+    assert_eq!(footer["type"], "footer");
+    let start = footer["t"].as_f64().unwrap();
+    let pid = 4242;
+    for i in 0..=seconds {
+        let rss = 300 * 1024 * 1024 + u64::from(i) * per_minute / 60;
+        lines.push(serde_json::json!({
+            "type": "memory", "t": start + f64::from(i), "rss_bytes": rss,
+            "main": {"processes": 1, "rss_bytes": rss},
+            "subagent": {"processes": 0, "rss_bytes": 0},
+            "other": {"processes": 0, "rss_bytes": 0},
+            "processes": [{"pid": pid, "rss_bytes": rss}],
+        }));
+    }
+    footer["t"] = (start + f64::from(seconds)).into();
+    footer["samples"] = (footer["samples"].as_u64().unwrap() + u64::from(seconds) + 1).into();
+    lines.push(footer);
+    let path = dir.join("trace.jsonl");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+    path
+}
+
+#[test]
+fn an_idle_tree_growing_a_gigabyte_a_minute_is_a_critical_memory_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = with_idle_tail(dir.path(), 600, 1 << 30);
+    let report = report_json_of(&trace);
+    let findings = report["findings"].as_array().unwrap();
+    // The tree, and the one process that grows in it (the demo's own processes have ended).
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert_eq!(findings[1]["where"]["scope"], "process");
+    assert_eq!(findings[1]["where"]["pid"], 4242);
+    let leak = &findings[0];
+    assert_eq!(leak["kind"], "memory_leak");
+    assert_eq!(leak["severity"], "critical");
+    assert_eq!(leak["where"]["scope"], "tree");
+    // 1 GiB a minute is 60 GiB an hour, to the percent.
+    let rate = leak["rate"].as_f64().unwrap() / f64::from(60 << 20) / 1024.0;
+    assert!((rate - 1.0).abs() < 0.01, "{leak}");
+    // Judged from the end of the warm-up (two minutes into the trace).
+    let since: jiff::Timestamp = leak["since"].as_str().unwrap().parse().unwrap();
+    let started: jiff::Timestamp = report["source"]["started_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(since.duration_since(started).as_secs(), 120);
+
+    let table = agentprof().arg("report").arg(&trace).output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("finding (critical): memory leak: the agent's process tree grew 61440 MiB/h"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_demo_trace_and_a_flat_idle_tail_are_no_finding() {
+    let demo = report_json_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO));
+    assert_eq!(demo["findings"], serde_json::json!([]));
+    let dir = tempfile::tempdir().unwrap();
+    let flat = report_json_of(&with_idle_tail(dir.path(), 600, 0));
+    assert_eq!(flat["findings"], serde_json::json!([]));
+    // Slower than the absolute threshold (100 MiB/h): 1 MiB a minute is 60 MiB/h.
+    let slow = report_json_of(&with_idle_tail(dir.path(), 600, 1 << 20));
+    assert_eq!(slow["findings"], serde_json::json!([]));
+}
