@@ -217,6 +217,40 @@ pub struct ReportArgs {
     /// any other file there is never overwritten (exit code 2).
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
+
+    // Last: its help heading would carry over to the flags after it.
+    #[command(flatten)]
+    pub leak: LeakArgs,
+}
+
+/// When memory is called leaking (docs/findings.md): idle samples only, after a warm-up, a
+/// Theil–Sen slope above both rates overall and in that many windows in a row.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Memory leak findings")]
+pub struct LeakArgs {
+    /// Seconds at the start of a trace not judged (start-up allocates).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub leak_warmup: f64,
+
+    /// Length of one judged window of time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub leak_window: f64,
+
+    /// Windows in a row that must each grow past both rates.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub leak_windows: usize,
+
+    /// Idle growth at least this fast, in MiB per hour…
+    #[arg(long, value_name = "MIB_PER_HOUR", default_value_t = 100.0)]
+    pub leak_min_rate: f64,
+
+    /// …and at least this many percent of the median RSS per hour.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub leak_min_percent: f64,
+
+    /// The part of a window idle samples must span for it to be judged (0 to 1).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.8)]
+    pub leak_coverage: f64,
 }
 
 /// The exit codes of `prices`, shown under its `--help`.

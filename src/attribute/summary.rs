@@ -144,6 +144,8 @@ pub struct ReportOptions<'a> {
     pub kv_profile: &'a KvProfile,
     /// How `rows` are grouped (`--by`, `--breakdown`, `--timezone`).
     pub rows: &'a RowsSpec,
+    /// When memory is called leaking (`--leak-*`).
+    pub leak: LeakThresholds,
 }
 
 /// Builds the report from one or more traces.
@@ -197,7 +199,7 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
                 trace.header.started_at.parse().ok(),
                 samples,
                 &busy,
-                &LeakThresholds::default(),
+                &options.leak,
             ));
         }
         note_read_problems(&mut summary, trace);

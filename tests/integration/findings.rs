@@ -90,3 +90,69 @@ fn the_demo_trace_and_a_flat_idle_tail_are_no_finding() {
     let slow = report_json_of(&with_idle_tail(dir.path(), 600, 1 << 20));
     assert_eq!(slow["findings"], serde_json::json!([]));
 }
+
+/// `report --json` of `trace` with `flags`.
+fn report_with(trace: &Path, flags: &[&str]) -> Value {
+    let output = agentprof()
+        .args(["report", "--json"])
+        .arg(trace)
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 MiB a minute (60 MiB/h) for ten minutes: below the default 100 MiB/h…
+    let slow = with_idle_tail(dir.path(), 600, 1 << 20);
+    assert_eq!(report_with(&slow, &[])["findings"], serde_json::json!([]));
+    // …a leak at 50 MiB/h and 5 %/h, judged in 30 s windows after 30 s.
+    let flagged = report_with(
+        &slow,
+        &[
+            "--leak-min-rate",
+            "50",
+            "--leak-min-percent",
+            "5",
+            "--leak-warmup",
+            "30",
+            "--leak-window",
+            "30",
+        ],
+    );
+    let findings = flagged["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["severity"], "warning", "{findings:#?}");
+    let rate = findings[0]["rate"].as_f64().unwrap() / f64::from(1 << 20);
+    assert!((rate - 60.0).abs() < 0.5, "{rate}");
+    // Ten minutes of a gigabyte a minute hold 8 windows of a minute after the warm-up: asking
+    // for 9 in a row finds nothing.
+    let fast = with_idle_tail(dir.path(), 600, 1 << 30);
+    assert_eq!(
+        report_with(&fast, &["--leak-windows", "9"])["findings"],
+        serde_json::json!([])
+    );
+    for (flag, value) in [
+        ("--leak-window", "0"),
+        ("--leak-coverage", "1.5"),
+        ("--leak-windows", "0"),
+        ("--leak-min-rate", "-1"),
+        ("--leak-warmup", "NaN"),
+    ] {
+        let output = agentprof()
+            .args(["report"])
+            .arg(&fast)
+            .arg(format!("{flag}={value}"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = crate::support::stderr(&output);
+        assert!(stderr.contains(&format!("{flag} ")), "{flag}: {stderr}");
+    }
+}
