@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{agentprof, report_json_of};
+use crate::support::{Mock, agentprof, report_json_of, run_under_agentprof, stderr};
 
 const DEMO: &str = "sample-traces/demo-6-turns.jsonl";
 
@@ -99,11 +99,7 @@ fn report_with(trace: &Path, flags: &[&str]) -> Value {
         .args(flags)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        crate::support::stderr(&output)
-    );
+    assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -152,7 +148,71 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{flag} {value}");
-        let stderr = crate::support::stderr(&output);
+        let stderr = stderr(&output);
         assert!(stderr.contains(&format!("{flag} ")), "{flag}: {stderr}");
     }
+}
+
+/// Thresholds for a run of seconds, not hours: a window of 1 s, five in a row, after 1 s.
+const FAST: [&str; 6] = [
+    "--leak-warmup",
+    "1",
+    "--leak-window",
+    "1",
+    "--leak-windows",
+    "5",
+];
+
+/// `agentprof run` of the synthetic agent (one turn, then `linger_ms` idle) retaining
+/// `mib_per_min` while idle; the report of its trace with [`FAST`] thresholds.
+fn linger(dir: &Path, mib_per_min: &str, linger_ms: &str) -> Value {
+    let mock = Mock::start();
+    let exe = env!("CARGO_BIN_EXE_agentprof");
+    let output = run_under_agentprof(
+        &mock,
+        dir,
+        &[
+            exe,
+            "synthetic-agent",
+            "--turns",
+            "1",
+            "--think-ms",
+            "0",
+            "--idle-leak-mib-per-min",
+            mib_per_min,
+            "--linger-ms",
+            linger_ms,
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    report_with(&dir.join("trace.jsonl"), &FAST)
+}
+
+#[test]
+fn a_real_process_leaking_while_idle_is_flagged_and_a_quiet_one_is_not() {
+    // The sampler reads the synthetic agent's real RSS every 50 ms: 600 MiB a minute idle for
+    // 9 s is flagged (the tree and the agent's process)…
+    let dir = tempfile::tempdir().unwrap();
+    let report = linger(dir.path(), "600", "9000");
+    let findings = report["findings"].as_array().unwrap();
+    let tree = findings
+        .iter()
+        .find(|f| f["where"]["scope"] == "tree")
+        .unwrap_or_else(|| panic!("no tree finding: {findings:#?}"));
+    assert_eq!(tree["kind"], "memory_leak");
+    // Within a factor of two of the rate retained (page-cache and allocator slack aside).
+    let mib_per_min = tree["rate"].as_f64().unwrap() / 60.0 / f64::from(1 << 20);
+    assert!(
+        (300.0..1200.0).contains(&mib_per_min),
+        "{mib_per_min} MiB/min"
+    );
+    // …and the same idle time without retaining anything is not (false positives: none).
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = linger(dir.path(), "0", "9000");
+    assert_eq!(
+        quiet["findings"],
+        serde_json::json!([]),
+        "{:#}",
+        quiet["memory"]
+    );
 }

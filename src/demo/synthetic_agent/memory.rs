@@ -17,15 +17,36 @@ const PAGE: usize = 4096;
 const IDLE_GROWTH_BYTES_PER_SEC: usize = 1 << 20;
 
 /// Touched, retained memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Ballast {
     blocks: Vec<Vec<u8>>,
     held: usize,
+    /// Bytes retained per second of idling.
+    idle_growth: usize,
+}
+
+impl Default for Ballast {
+    fn default() -> Self {
+        Ballast {
+            blocks: Vec::new(),
+            held: 0,
+            idle_growth: IDLE_GROWTH_BYTES_PER_SEC,
+        }
+    }
 }
 
 impl Ballast {
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// A ballast that grows `bytes_per_sec` while idle instead of the default 1 MiB/s: the
+    /// leaks users report (`--idle-leak-mib-per-min`).
+    pub(crate) fn idle_growth(bytes_per_sec: usize) -> Self {
+        Ballast {
+            idle_growth: bytes_per_sec,
+            ..Self::default()
+        }
     }
 
     /// Retains memory for `transcript_bytes` newly appended bytes.
@@ -56,7 +77,7 @@ impl Ballast {
         while !left.is_zero() {
             let step = left.min(STEP);
             tokio::time::sleep(step).await;
-            self.hold((IDLE_GROWTH_BYTES_PER_SEC as f64 * step.as_secs_f64()) as usize);
+            self.hold((self.idle_growth as f64 * step.as_secs_f64()) as usize);
             left -= step;
         }
     }

@@ -96,6 +96,14 @@ pub struct SyntheticAgentArgs {
     /// Model for utility calls (title, topic check).
     #[arg(long, default_value = "claude-haiku-4-5")]
     pub small_model: String,
+    /// Claude Code shape: memory retained per minute while idle, in MiB — 60 by default, 1024
+    /// to reproduce the idle leak of Claude Code issue #31414.
+    #[arg(long, value_name = "MIB", default_value_t = 60)]
+    pub idle_leak_mib_per_min: u64,
+    /// Claude Code shape: stay open and idle this long after the last turn (milliseconds), as
+    /// an agent left running does.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub linger_ms: u64,
     /// Internal: run as a sub-agent child process.
     #[arg(long, hide = true, requires_all = ["session_id", "agent_id", "task"])]
     pub subagent: bool,

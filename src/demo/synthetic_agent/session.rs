@@ -79,7 +79,9 @@ impl<'a> Session<'a> {
             system: prompts::main_system(),
             tools: main_tools(),
             convo: Conversation::new(),
-            ballast: Ballast::new(),
+            ballast: Ballast::idle_growth(
+                usize::try_from(args.idle_leak_mib_per_min << 20).unwrap_or(usize::MAX) / 60,
+            ),
             rng: Rng::new(args.seed),
             memories: Vec::new(),
         }
@@ -112,6 +114,11 @@ impl<'a> Session<'a> {
                 self.convo.bytes() / 1024,
                 self.ballast.held() >> 20
             ));
+        }
+        if self.args.linger_ms > 0 {
+            self.ballast
+                .idle(Duration::from_millis(self.args.linger_ms))
+                .await;
         }
         Ok(())
     }
