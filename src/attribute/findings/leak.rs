@@ -89,19 +89,20 @@ pub fn judge(points: &[(f64, f64)], busy: &[(f64, f64)], limits: &LeakThresholds
     for k in 0..windows {
         let start = from + k as f64 * limits.window_s;
         let end = start + limits.window_s;
-        let clipped: Vec<Vec<(f64, f64)>> = stretches
+        // Each stretch's points in the window, found by bisection: a day of samples is
+        // thousands of windows.
+        let clipped: Vec<&[(f64, f64)]> = stretches
             .iter()
             .map(|s| {
-                s.iter()
-                    .copied()
-                    .filter(|p| p.0 >= start && p.0 < end)
-                    .collect()
+                let from = s.partition_point(|p| p.0 < start);
+                let to = s.partition_point(|p| p.0 < end);
+                &s[from..to]
             })
-            .filter(|s: &Vec<(f64, f64)>| s.len() >= 2)
+            .filter(|s| s.len() >= 2)
             .collect();
         let spanned: f64 = clipped.iter().map(|s| s[s.len() - 1].0 - s[0].0).sum();
         let slope = match spanned >= limits.min_coverage * limits.window_s {
-            true => theil_sen(&clipped.iter().map(Vec::as_slice).collect::<Vec<_>>()),
+            true => theil_sen(&clipped),
             false => None,
         };
         match slope {
