@@ -49,37 +49,8 @@ fn sample_at(samples: &[MemorySample], t: f64) -> Option<&MemorySample> {
 /// so a level shift caused by a call between two stretches does not count as idle growth.
 /// `None` when there are not two idle samples in any stretch.
 pub fn idle_slope_bytes_per_hour(samples: &[MemorySample], busy: &[(f64, f64)]) -> Option<f64> {
-    // Merged, the intervals are disjoint and sorted by start *and* end, which the binary
-    // search below needs (a long call with short ones inside it is not sorted by end).
-    let intervals = super::intervals::merged(busy.to_vec());
-    let overlaps_busy = |from: f64, to: f64| {
-        // The first interval that could end after `from`.
-        let i = intervals.partition_point(|iv| iv.1 < from);
-        intervals[i..]
-            .iter()
-            .take_while(|iv| iv.0 <= to)
-            .any(|iv| iv.1 >= from)
-    };
-
-    let mut stretches: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut current: Vec<(f64, f64)> = Vec::new();
-    for pair in samples.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        if overlaps_busy(a.t, b.t) {
-            if current.len() >= 2 {
-                stretches.push(std::mem::take(&mut current));
-            }
-            current.clear();
-            continue;
-        }
-        if current.is_empty() {
-            current.push((a.t, a.rss_bytes as f64));
-        }
-        current.push((b.t, b.rss_bytes as f64));
-    }
-    if current.len() >= 2 {
-        stretches.push(current);
-    }
+    let points: Vec<(f64, f64)> = samples.iter().map(|s| (s.t, s.rss_bytes as f64)).collect();
+    let stretches = idle_stretches(&points, busy, f64::NEG_INFINITY);
 
     let (mut covariance, mut variance) = (0.0, 0.0);
     for stretch in &stretches {
@@ -92,6 +63,46 @@ pub fn idle_slope_bytes_per_hour(samples: &[MemorySample], busy: &[(f64, f64)]) 
         }
     }
     (variance > 0.0).then(|| covariance / variance * 3600.0)
+}
+
+/// Runs of `(t, value)` points at or after `from` with no call of `busy` (start, end) in
+/// flight between neighbours: the stretches of idle time in which memory is judged.
+pub fn idle_stretches(
+    points: &[(f64, f64)],
+    busy: &[(f64, f64)],
+    from: f64,
+) -> Vec<Vec<(f64, f64)>> {
+    // Merged, the intervals are disjoint and sorted by start *and* end, which the binary
+    // search below needs (a long call with short ones inside it is not sorted by end).
+    let intervals = super::intervals::merged(busy.to_vec());
+    let busy_between = |from: f64, to: f64| {
+        // The first interval that could end after `from`.
+        let i = intervals.partition_point(|iv| iv.1 < from);
+        intervals[i..]
+            .iter()
+            .take_while(|iv| iv.0 <= to)
+            .any(|iv| iv.1 >= from)
+    };
+    let mut stretches = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.0 < from || busy_between(a.0, b.0) {
+            if current.len() >= 2 {
+                stretches.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        if current.is_empty() {
+            current.push(a);
+        }
+        current.push(b);
+    }
+    if current.len() >= 2 {
+        stretches.push(current);
+    }
+    stretches
 }
 
 #[cfg(test)]

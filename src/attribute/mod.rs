@@ -9,6 +9,7 @@ pub mod findings;
 pub mod intervals;
 pub mod kv;
 pub mod memory;
+pub mod memory_attribution;
 pub mod memory_growth;
 pub mod other_requests;
 pub mod period;

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::{AttributedTrace, JoinStats, attribute};
 use super::cost::PriceTable;
-use super::findings::{self, Finding, leak::LeakThresholds};
+use super::findings::{Finding, leak::LeakThresholds};
 use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
+use super::memory_attribution::MemoryAttribution;
 use super::memory_growth;
 use super::other_requests::OtherRequests;
 use super::rows::{Row, RowFact, RowsBuilder, RowsBy, RowsSpec};
@@ -153,8 +154,7 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
     let mut summary = empty(source(traces), options);
     let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
     let mut turn_growths = Vec::new();
-    let mut category_growth: BTreeMap<String, i64> = BTreeMap::new();
-    let mut idle_slopes = Vec::new();
+    let mut memory = MemoryAttribution::default();
     let mut rows = RowsBuilder::new(options.rows);
     for trace in traces {
         let attributed = attribute(trace, options.prices);
@@ -167,64 +167,11 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         add_rows(&mut rows, &attributed, first_turn);
         add_classification(&mut summary.classification, &attributed);
         add_kv(&mut summary.kv, &attributed, options.kv_profile);
-        let samples = &trace.samples;
-        if !samples.is_empty() {
-            // Each category's call windows merged first: three sub-agents running side by
-            // side over the same ten seconds saw one growth, not three.
-            for category in Category::ALL {
-                let windows: Vec<(f64, f64)> = attributed
-                    .calls
-                    .iter()
-                    .filter(|a| a.category == category)
-                    .filter_map(|a| Some((a.call.t_start, a.call.t_end?)))
-                    .collect();
-                for (start, end) in super::intervals::merged(windows) {
-                    if let Some(growth) = memory_growth::growth(samples, start, end) {
-                        *category_growth
-                            .entry(category.as_str().to_string())
-                            .or_default() += growth;
-                    }
-                }
-            }
-            let busy: Vec<(f64, f64)> = attributed
-                .calls
-                .iter()
-                .map(|c| (c.call.t_start, c.call.t_end.unwrap_or(c.call.t_start)))
-                .collect();
-            if let Some(slope) = memory_growth::idle_slope_bytes_per_hour(samples, &busy) {
-                idle_slopes.push(slope);
-            }
-            summary.findings.extend(findings::memory_findings(
-                &trace.path.display().to_string(),
-                trace.header.started_at.parse().ok(),
-                samples,
-                &busy,
-                &options.leak,
-            ));
-        }
+        memory.add(trace, &attributed, &options.leak, &mut summary.findings);
         note_read_problems(&mut summary, trace);
     }
 
-    let all_samples: Vec<_> = traces
-        .iter()
-        .flat_map(|t| t.samples.iter().cloned())
-        .collect();
-    summary.memory = memory::summarize(&all_samples);
-    if !all_samples.is_empty() {
-        summary.memory.by_category_growth_bytes = Category::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.as_str().to_string(),
-                    category_growth.get(c.as_str()).copied().unwrap_or(0),
-                )
-            })
-            .collect();
-        summary.memory.growth_per_turn_bytes = (!turn_growths.is_empty())
-            .then(|| turn_growths.iter().sum::<i64>() as f64 / turn_growths.len() as f64);
-        summary.memory.idle_growth_bytes_per_hour = (!idle_slopes.is_empty())
-            .then(|| idle_slopes.iter().sum::<f64>() / idle_slopes.len() as f64);
-    }
+    summary.memory = memory.finish(traces, &turn_growths);
     // Every imported agent's limits, once each (an import of every agent has several).
     let mut limits: Vec<&str> = Vec::new();
     for trace in traces.iter().filter(|t| t.header.mode == IMPORT_MODE) {

@@ -16,6 +16,7 @@
 //! The thresholds are [`LeakThresholds`], documented in docs/findings.md.
 
 use super::slope::theil_sen;
+use crate::attribute::memory_growth::idle_stretches;
 
 /// When a series is called leaking. Defaults: [`LeakThresholds::default`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,35 +126,6 @@ pub fn judge(points: &[(f64, f64)], busy: &[(f64, f64)], limits: &LeakThresholds
         windows_judged: judged,
         coverage: judged as f64 / windows.max(1) as f64,
     })
-}
-
-/// Runs of points at or after `from` with no call in flight between neighbours.
-fn idle_stretches(points: &[(f64, f64)], busy: &[(f64, f64)], from: f64) -> Vec<Vec<(f64, f64)>> {
-    let calls = crate::attribute::intervals::merged(busy.to_vec());
-    let busy_between = |a: f64, b: f64| {
-        let i = calls.partition_point(|c| c.1 < a);
-        calls[i..].iter().take_while(|c| c.0 <= b).any(|c| c.1 >= a)
-    };
-    let mut stretches = Vec::new();
-    let mut current: Vec<(f64, f64)> = Vec::new();
-    for pair in points.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if a.0 < from || busy_between(a.0, b.0) {
-            if current.len() >= 2 {
-                stretches.push(std::mem::take(&mut current));
-            }
-            current.clear();
-            continue;
-        }
-        if current.is_empty() {
-            current.push(a);
-        }
-        current.push(b);
-    }
-    if current.len() >= 2 {
-        stretches.push(current);
-    }
-    stretches
 }
 
 /// The median value of the points of `stretches`.
