@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
         prices: &prices,
         kv_profile: profile,
         rows: &rows,
-        leak: Default::default(),
+        findings: Default::default(),
     };
     c.bench_function("import/report_from_calls", |b| {
         b.iter(|| imported.summarize(&report).turns.len())

@@ -105,6 +105,23 @@ impl<'a> AttributedTrace<'a> {
             })
             .collect()
     }
+
+    /// Each turn's span of time: from its first call's start to the next turn's first call's
+    /// start (the trace's end for the last turn), so what a turn left behind is in its span.
+    pub fn turn_spans(&self) -> Vec<(f64, f64)> {
+        let starts = &self.turns.starts;
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| {
+                let next = starts
+                    .get(k + 1)
+                    .map(|&next| self.calls[next].call.t_start)
+                    .unwrap_or_else(|| self.trace.duration_s());
+                (self.calls[start].call.t_start, next)
+            })
+            .collect()
+    }
 }
 
 /// How the telemetry join went.

@@ -1,11 +1,10 @@
-//! The memory part of a report over several traces: growth charged to each category's calls,
-//! growth while idle, and the leak findings, each from one trace's samples and calls at a time
-//! (a trace's clock is its own).
+//! The memory part of a report over several traces: growth charged to each category's calls
+//! and growth while idle, each from one trace's samples and calls at a time (a trace's clock
+//! is its own).
 
 use std::collections::BTreeMap;
 
 use super::attribution::AttributedTrace;
-use super::findings::{self, Finding, leak::LeakThresholds};
 use super::memory::{self, MemoryReport};
 use super::memory_growth;
 use crate::observation::Category;
@@ -19,14 +18,8 @@ pub struct MemoryAttribution {
 }
 
 impl MemoryAttribution {
-    /// Adds one trace (`attributed` its calls); its leak findings go to `findings`.
-    pub fn add(
-        &mut self,
-        trace: &ReadTrace,
-        attributed: &AttributedTrace<'_>,
-        leak: &LeakThresholds,
-        findings: &mut Vec<Finding>,
-    ) {
+    /// Adds one trace (`attributed` its calls).
+    pub fn add(&mut self, trace: &ReadTrace, attributed: &AttributedTrace<'_>) {
         let samples = &trace.samples;
         if samples.is_empty() {
             return;
@@ -57,13 +50,6 @@ impl MemoryAttribution {
         if let Some(slope) = memory_growth::idle_slope_bytes_per_hour(samples, &busy) {
             self.idle_slopes.push(slope);
         }
-        findings.extend(findings::memory_findings(
-            &trace.path.display().to_string(),
-            trace.header.started_at.parse().ok(),
-            samples,
-            &busy,
-            leak,
-        ));
     }
 
     /// The report's `memory` over every sample of `traces`, with the growths added and each

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::{AttributedTrace, JoinStats, attribute};
 use super::cost::PriceTable;
-use super::findings::{Finding, leak::LeakThresholds};
+use super::findings::{self, Finding, Thresholds};
 use super::kv::{KvFigures, KvProfile, server_kv_of};
 use super::memory::{self, MemoryReport};
 use super::memory_attribution::MemoryAttribution;
@@ -45,8 +45,8 @@ pub struct Summary {
     pub turns: Vec<TurnReport>,
     pub memory: MemoryReport,
     pub kv: KvReport,
-    /// What the trace shows its owner should know: a memory leak while idle
-    /// ([`findings`](super::findings)).
+    /// What the trace shows its owner should know: memory leaks, spend while idle, jumps,
+    /// cache rewrites ([`findings`](super::findings)).
     #[serde(default)]
     pub findings: Vec<Finding>,
     /// Requests that are not model calls (probes, model lists, token counting, auth): in no
@@ -145,8 +145,8 @@ pub struct ReportOptions<'a> {
     pub kv_profile: &'a KvProfile,
     /// How `rows` are grouped (`--by`, `--breakdown`, `--timezone`).
     pub rows: &'a RowsSpec,
-    /// When memory is called leaking (`--leak-*`).
-    pub leak: LeakThresholds,
+    /// When a finding is raised (`--leak-*` and the other finding flags).
+    pub findings: Thresholds,
 }
 
 /// Builds the report from one or more traces.
@@ -167,7 +167,13 @@ pub fn summarize(traces: &[ReadTrace], options: &ReportOptions<'_>) -> Summary {
         add_rows(&mut rows, &attributed, first_turn);
         add_classification(&mut summary.classification, &attributed);
         add_kv(&mut summary.kv, &attributed, options.kv_profile);
-        memory.add(trace, &attributed, &options.leak, &mut summary.findings);
+        memory.add(trace, &attributed);
+        summary.findings.extend(findings::of_trace(
+            &attributed,
+            first_turn,
+            options.prices,
+            &options.findings,
+        ));
         note_read_problems(&mut summary, trace);
     }
 
@@ -401,15 +407,11 @@ fn add_calls(
 fn add_turns(summary: &mut Summary, attributed: &AttributedTrace<'_>, growths: &mut Vec<i64>) {
     let trace = attributed.trace;
     let origin = trace.header.started_at.parse::<jiff::Timestamp>().ok();
-    let starts = &attributed.turns.starts;
     let first_index = summary.turns.len();
-    for (k, &start) in starts.iter().enumerate() {
+    let spans = attributed.turn_spans();
+    for (k, (&start, &(t_start, t_next))) in attributed.turns.starts.iter().zip(&spans).enumerate()
+    {
         let first = attributed.calls[start].call;
-        let t_start = first.t_start;
-        let t_next = starts
-            .get(k + 1)
-            .map(|&next| attributed.calls[next].call.t_start)
-            .unwrap_or_else(|| trace.duration_s());
         let rss_growth_bytes = memory_growth::growth(&trace.samples, t_start, t_next);
         if let Some(growth) = rss_growth_bytes {
             growths.push(growth);

@@ -98,7 +98,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
         prices: &prices,
         kv_profile,
         rows: &rows,
-        leak: Default::default(),
+        findings: Default::default(),
     };
     let summary = summarize(std::slice::from_ref(&read), &options);
     let index = write_report(

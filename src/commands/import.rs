@@ -74,7 +74,7 @@ impl Settings {
             prices: &self.prices,
             kv_profile: self.kv_profile,
             rows: &self.rows,
-            leak: Default::default(),
+            findings: Default::default(),
         }
     }
 

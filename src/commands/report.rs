@@ -23,7 +23,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
     // A bad --html DIR fails before any reading, and leaves nothing behind.
     let target = args.html.as_deref().map(html::target).transpose()?;
     let rows = options::rows(&args.rows)?;
-    let leak = options::leak(&args.leak)?;
+    let findings = options::findings(&args.findings)?;
     let mut traces = read_all(&args.traces)?;
     if rows.window.is_bounded() {
         for trace in &mut traces {
@@ -44,7 +44,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
             prices: &prices,
             kv_profile,
             rows: &rows,
-            leak,
+            findings,
         },
     );
     if let Some(target) = &target {

@@ -41,7 +41,7 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
             prices,
             kv_profile,
             rows: &RowsSpec::by_category(),
-            leak: Default::default(),
+            findings: Default::default(),
         },
     );
     let totals = &summary.totals;

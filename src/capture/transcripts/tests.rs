@@ -38,7 +38,7 @@ pub(super) fn report(imported: &Imported) -> Summary {
         prices: &prices,
         kv_profile: profile,
         rows: &RowsSpec::by_category(),
-        leak: Default::default(),
+        findings: Default::default(),
     })
 }
 
@@ -376,7 +376,7 @@ fn the_trace_gives_report_the_same_figures() {
             prices: &prices,
             kv_profile: KvProfile::from_name(DEFAULT_PROFILE).unwrap(),
             rows: &RowsSpec::by_category(),
-            leak: Default::default(),
+            findings: Default::default(),
         },
     );
     let mut direct = direct;

@@ -104,6 +104,15 @@ pub struct SyntheticAgentArgs {
     /// an agent left running does.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub linger_ms: u64,
+    /// Claude Code shape: while lingering, an away summary every MS milliseconds — an idle
+    /// session re-reading its whole prompt cache (the $107 idle bill of claude-code#83095).
+    /// 0: none.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub idle_call_every_ms: u64,
+    /// Each sub-agent process retains this many MiB more, a share before each of its calls: a
+    /// sub-agent ballooning. 0: none.
+    #[arg(long, value_name = "MIB", default_value_t = 0)]
+    pub subagent_balloon_mib: u64,
     /// Internal: run as a sub-agent child process.
     #[arg(long, hide = true, requires_all = ["session_id", "agent_id", "task"])]
     pub subagent: bool,

@@ -115,10 +115,25 @@ impl<'a> Session<'a> {
                 self.ballast.held() >> 20
             ));
         }
-        if self.args.linger_ms > 0 {
-            self.ballast
-                .idle(Duration::from_millis(self.args.linger_ms))
-                .await;
+        self.linger().await
+    }
+
+    /// Stays open after the last turn, idle, as an agent left running does — making an away
+    /// summary every `--idle-call-every-ms` if asked.
+    async fn linger(&mut self) -> Result<(), AgentError> {
+        let mut left = Duration::from_millis(self.args.linger_ms);
+        let every = match self.args.idle_call_every_ms {
+            0 => left,
+            ms => Duration::from_millis(ms),
+        };
+        while !left.is_zero() {
+            let pause = every.min(left);
+            self.ballast.idle(pause).await;
+            left -= pause;
+            if self.args.idle_call_every_ms > 0 && !left.is_zero() {
+                self.fork(Category::AwaySummary, prompts::AWAY_SUMMARY)
+                    .await?;
+            }
         }
         Ok(())
     }

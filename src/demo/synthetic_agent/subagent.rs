@@ -56,6 +56,8 @@ pub(crate) async fn spawn(
             &args.model,
             "--small-model",
             &args.small_model,
+            "--subagent-balloon-mib",
+            &args.subagent_balloon_mib.to_string(),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -90,8 +92,11 @@ pub(crate) async fn run_child(
     let mut convo = Conversation::new();
     ballast.grow_for_transcript(convo.push_user(vec![text_block(task)]));
     let calls = rng.range(CALLS.0, CALLS.1);
+    let balloon = usize::try_from(args.subagent_balloon_mib << 20).unwrap_or(usize::MAX);
     let mut report = String::new();
     for i in 0..calls {
+        // Ballooning as it works: a share of `--subagent-balloon-mib` before each call.
+        ballast.hold(balloon / calls.max(1) as usize);
         let spec = CallSpec {
             category: Category::Subagent,
             model: &args.model,

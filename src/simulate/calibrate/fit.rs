@@ -76,7 +76,7 @@ pub fn fit(trace: &ReadTrace, base: &Scenario, prices: &PriceTable) -> Result<Fi
             prices,
             kv_profile: KvProfile::default_profile(),
             rows: &crate::attribute::rows::RowsSpec::by_category(),
-            leak: Default::default(),
+            findings: Default::default(),
         },
     );
     let mut f = Fitter {

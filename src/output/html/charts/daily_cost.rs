@@ -307,7 +307,7 @@ mod tests {
             prices: &prices,
             kv_profile: profile,
             rows: &by_day,
-            leak: Default::default(),
+            findings: Default::default(),
         });
         let (trace, _) = imported.into_trace();
         let zone = days::zone_of(&summary.rows_by.timezone);
