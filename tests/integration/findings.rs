@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Mock, agentprof, report_json_of, run_under_agentprof, stderr};
+use crate::support::{agentprof, report_json_of, report_json_with, stderr};
 
 const DEMO: &str = "sample-traces/demo-6-turns.jsonl";
 
@@ -91,26 +91,17 @@ fn the_demo_trace_and_a_flat_idle_tail_are_no_finding() {
     assert_eq!(slow["findings"], serde_json::json!([]));
 }
 
-/// `report --json` of `trace` with `flags`.
-fn report_with(trace: &Path, flags: &[&str]) -> Value {
-    let output = agentprof()
-        .args(["report", "--json"])
-        .arg(trace)
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     // 1 MiB a minute (60 MiB/h) for ten minutes: below the default 100 MiB/h…
     let slow = with_idle_tail(dir.path(), 600, 1 << 20);
-    assert_eq!(report_with(&slow, &[])["findings"], serde_json::json!([]));
+    assert_eq!(
+        report_json_with(&slow, &[])["findings"],
+        serde_json::json!([])
+    );
     // …a leak at 50 MiB/h and 5 %/h, judged in 30 s windows after 30 s.
-    let flagged = report_with(
+    let flagged = report_json_with(
         &slow,
         &[
             "--leak-min-rate",
@@ -131,7 +122,7 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
     // for 9 in a row finds nothing.
     let fast = with_idle_tail(dir.path(), 600, 1 << 30);
     assert_eq!(
-        report_with(&fast, &["--leak-windows", "9"])["findings"],
+        report_json_with(&fast, &["--leak-windows", "9"])["findings"],
         serde_json::json!([])
     );
     for (flag, value) in [
@@ -151,68 +142,4 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
         let stderr = stderr(&output);
         assert!(stderr.contains(&format!("{flag} ")), "{flag}: {stderr}");
     }
-}
-
-/// Thresholds for a run of seconds, not hours: a window of 1 s, five in a row, after 1 s.
-const FAST: [&str; 6] = [
-    "--leak-warmup",
-    "1",
-    "--leak-window",
-    "1",
-    "--leak-windows",
-    "5",
-];
-
-/// `agentprof run` of the synthetic agent (one turn, then `linger_ms` idle) retaining
-/// `mib_per_min` while idle; the report of its trace with [`FAST`] thresholds.
-fn linger(dir: &Path, mib_per_min: &str, linger_ms: &str) -> Value {
-    let mock = Mock::start();
-    let exe = env!("CARGO_BIN_EXE_agentprof");
-    let output = run_under_agentprof(
-        &mock,
-        dir,
-        &[
-            exe,
-            "synthetic-agent",
-            "--turns",
-            "1",
-            "--think-ms",
-            "0",
-            "--idle-leak-mib-per-min",
-            mib_per_min,
-            "--linger-ms",
-            linger_ms,
-        ],
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    report_with(&dir.join("trace.jsonl"), &FAST)
-}
-
-#[test]
-fn a_real_process_leaking_while_idle_is_flagged_and_a_quiet_one_is_not() {
-    // The sampler reads the synthetic agent's real RSS every 50 ms: 600 MiB a minute idle for
-    // 9 s is flagged (the tree and the agent's process)…
-    let dir = tempfile::tempdir().unwrap();
-    let report = linger(dir.path(), "600", "9000");
-    let findings = report["findings"].as_array().unwrap();
-    let tree = findings
-        .iter()
-        .find(|f| f["where"]["scope"] == "tree")
-        .unwrap_or_else(|| panic!("no tree finding: {findings:#?}"));
-    assert_eq!(tree["kind"], "memory_leak");
-    // Within a factor of two of the rate retained (page-cache and allocator slack aside).
-    let mib_per_min = tree["rate"].as_f64().unwrap() / 60.0 / f64::from(1 << 20);
-    assert!(
-        (300.0..1200.0).contains(&mib_per_min),
-        "{mib_per_min} MiB/min"
-    );
-    // …and the same idle time without retaining anything is not (false positives: none).
-    let dir = tempfile::tempdir().unwrap();
-    let quiet = linger(dir.path(), "0", "9000");
-    assert_eq!(
-        quiet["findings"],
-        serde_json::json!([]),
-        "{:#}",
-        quiet["memory"]
-    );
 }

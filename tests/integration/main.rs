@@ -20,6 +20,7 @@ mod demo_gemini;
 mod fault_suite;
 mod faults;
 mod findings;
+mod findings_reproductions;
 mod gemini_cli;
 mod gemini_proxy;
 mod gemini_sdk;

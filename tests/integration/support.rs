@@ -112,15 +112,30 @@ pub fn trace(dir: &Path) -> ReadTrace {
 }
 
 /// `agentprof report --json` of `dir/trace.jsonl`, parsed.
+///
+/// Every caller runs a real agent, SDK or demo that neither leaks nor idles: a finding in its
+/// report is a false positive, and fails the test.
 pub fn report_json(dir: &Path) -> serde_json::Value {
-    report_json_of(&dir.join("trace.jsonl"))
+    let report = report_json_of(&dir.join("trace.jsonl"));
+    assert_eq!(
+        report["findings"],
+        serde_json::json!([]),
+        "a finding on a normal run is a false positive"
+    );
+    report
 }
 
 /// `agentprof report --json TRACE`.
 pub fn report_json_of(trace: &Path) -> serde_json::Value {
+    report_json_with(trace, &[])
+}
+
+/// `agentprof report --json TRACE FLAGS…`.
+pub fn report_json_with(trace: &Path, flags: &[&str]) -> serde_json::Value {
     let output = agentprof()
         .args(["report", "--json"])
         .arg(trace)
+        .args(flags)
         .output()
         .unwrap();
     assert!(output.status.success(), "report: {}", stderr(&output));

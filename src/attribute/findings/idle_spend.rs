@@ -1,9 +1,10 @@
 //! Spend while the user is idle: calls the agent made on its own — away summaries, keeping a
 //! prompt cache warm, a daemon's wake-ups — with no turn of the user's in flight.
 //!
-//! The user is *active* from the start of each of their turn's calls (`user_turn`, and the
-//! `subagent` calls those spawn) to a grace period after its end: the memory extraction an
-//! agent forks right after each answer belongs to the turn, not to idle time. Every other
+//! The user is *active* from a grace period before each of their turn's calls (`user_turn`,
+//! and the `subagent` calls those spawn) to the same grace after its end: the title an agent
+//! asks for as the prompt is sent, and the memory extraction it forks right after each
+//! answer, belong to the turn, not to idle time. Every other
 //! moment of the trace is *idle*, and a call of another category starting then is idle spend.
 //! The rate is per idle hour, so an overnight session and a lunch break compare. A user
 //! reported an idle session billing $107 in cache reads (claude-code#83095).
@@ -16,7 +17,8 @@ use crate::observation::Category;
 /// When idle spend is a finding. Defaults: [`IdleSpendThresholds::default`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdleSpendThresholds {
-    /// Seconds after a user-turn call ends that still count as the turn's.
+    /// Seconds before a user-turn call starts and after it ends that still count as the
+    /// turn's.
     pub grace_s: f64,
     /// Idle seconds needed before judging (a few idle minutes say nothing per hour).
     pub min_idle_s: f64,
@@ -37,6 +39,14 @@ impl Default for IdleSpendThresholds {
     }
 }
 
+/// `seconds` as minutes, or as seconds when under two minutes.
+fn duration(seconds: f64) -> String {
+    match seconds < 120.0 {
+        true => format!("{seconds:.0} s"),
+        false => format!("{:.0} min", seconds / 60.0),
+    }
+}
+
 /// Critical from this spend per idle hour: $100 over a weekend.
 const CRITICAL_USD_PER_IDLE_HOUR: f64 = 2.0;
 
@@ -54,12 +64,13 @@ pub fn find(
             .filter(|a| is_users(a.category))
             .map(|a| {
                 let end = a.call.t_end.unwrap_or(a.call.t_start);
-                (a.call.t_start, end + limits.grace_s)
+                (a.call.t_start - limits.grace_s, end + limits.grace_s)
             })
             .collect(),
     );
     let span = attributed.trace.duration_s();
-    let active_s: f64 = active.iter().map(|(s, e)| e.min(span) - s.min(span)).sum();
+    let within = |t: f64| t.clamp(0.0, span);
+    let active_s: f64 = active.iter().map(|(s, e)| within(*e) - within(*s)).sum();
     let idle_s = (span - active_s).max(0.0);
     if idle_s < limits.min_idle_s {
         return None;
@@ -120,10 +131,10 @@ pub fn find(
         since: context.at(first.call.t_start),
         confidence: 1.0,
         detail: format!(
-            "{} calls while the user was idle ({}): {spent}, over {:.0} idle minutes (idle: no user-turn or sub-agent call in flight, nor in the {:.0} s after one)",
+            "{} calls while the user was idle ({}): {spent}, over {} idle (idle: no user-turn or sub-agent call in flight, nor within {:.0} s of one)",
             idle.len(),
             categories.join(", "),
-            idle_s / 60.0,
+            duration(idle_s),
             limits.grace_s
         ),
     })

@@ -85,7 +85,7 @@ pub fn find(trace: &ReadTrace, context: &Context, limits: &PeakThresholds) -> Ve
                 since: context.at(since),
                 confidence: 1.0,
                 detail: format!(
-                    "sub-agent process {pid} peaked at {:.0} MiB ({how}), over the {:.0} MiB limit from {since:.0} s into the trace",
+                    "sub-agent process {pid} peaked at {:.0} MiB ({how}), over the {:.0} MiB limit from {since:.1} s into the trace",
                     bytes as f64 / MIB,
                     limits.limit_bytes as f64 / MIB
                 ),

@@ -94,8 +94,8 @@ fn away_summaries_re_reading_the_cache_while_idle_are_idle_spend_per_idle_hour()
     // $15/M: $0.1515 each.
     let usd = 23.0 * (500_000.0 * 0.30 + 100.0 * 15.0) / 1e6;
     assert!((idle.cost_usd.unwrap() - usd).abs() < 1e-9, "{idle:#?}");
-    // Idle: the 7 260 s trace but the turns' calls and their 60 s grace (0–71, 20–85,
-    // 40–105 merge into 0–105), so 7 155 s; the away calls are not the user's.
+    // Idle: the 7 260 s trace but the turns' calls within their 60 s grace (-60–65, -40–85,
+    // -20–105 merge into 0–105 of the trace), so 7 155 s; the away calls are not the user's.
     let per_hour = usd / (7155.0 / 3600.0);
     assert!(
         (idle.rate - per_hour).abs() < 1e-9,
@@ -306,4 +306,27 @@ fn turns_each_keeping_memory_are_a_finding_on_the_tree() {
     assert_eq!(growth[0].rate, (80 * MIB) as f64);
     assert_eq!(growth[0].place.turn, Some(1));
     assert_eq!(growth[0].rate_unit, "bytes_per_turn");
+}
+
+#[test]
+fn a_leaking_process_of_a_tree_is_named_with_its_role() {
+    let mut trace = trace(Vec::new(), 600.0);
+    trace.process_events = vec![start(1, ProcessRole::Main), start(2, ProcessRole::Subagent)];
+    // The main process flat at 300 MiB; a sub-agent growing 1 GiB a minute, idle.
+    trace.samples = (0..=600u32)
+        .map(|i| {
+            let grown = u64::from(i) * 1024 * MIB / 60;
+            sample(f64::from(i), &[(1, 300 * MIB), (2, 100 * MIB + grown)])
+        })
+        .collect();
+    let findings = findings_of(&trace, &Thresholds::default());
+    let leaks = of_kind(&findings, "memory_leak");
+    assert_eq!(leaks.len(), 2, "{findings:#?}");
+    assert_eq!(leaks[0].place.scope, "tree");
+    assert_eq!(leaks[0].place.role, None);
+    assert_eq!(leaks[1].place.pid, Some(2));
+    assert_eq!(leaks[1].place.role.as_deref(), Some("subagent"));
+    // It also passes the sub-agent peak limit (2 GiB) at t = 115 s: 100 + 115 × 1024 / 60 MiB.
+    let peak = of_kind(&findings, "subagent_peak");
+    assert_eq!(peak[0].since.as_deref(), Some("2026-12-01T10:01:55Z"));
 }
