@@ -143,3 +143,45 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
         assert!(stderr.contains(&format!("{flag} ")), "{flag}: {stderr}");
     }
 }
+
+#[test]
+fn the_html_page_lists_the_findings_and_marks_the_leak_on_the_memory_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = with_idle_tail(dir.path(), 600, 1 << 30);
+    let html_dir = dir.path().join("html");
+    let output = agentprof()
+        .arg("report")
+        .arg(&trace)
+        .arg("--html")
+        .arg(&html_dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = std::fs::read_to_string(html_dir.join("index.html")).unwrap();
+    let findings = html.split("id=\"findings\"").nth(1).unwrap();
+    assert!(
+        findings.contains("critical · memory leak: the agent&#39;s process tree grew 61440 MiB/h"),
+        "{}",
+        &findings[..findings.len().min(2000)]
+    );
+    // The memory chart: a red line where the leak began, labelled with its rate.
+    let memory = html.split("id=\"chart-memory\"").nth(1).unwrap();
+    let memory = memory.split("</figure>").next().unwrap();
+    assert!(memory.contains("leak: tree +61440 MiB/h"), "no leak label");
+    assert!(memory.contains("#C00000"), "no leak line");
+    assert!(memory.contains("memory leak from"), "no legend entry");
+
+    // The demo's page says there is nothing to find, and draws no red line.
+    let demo_dir = dir.path().join("demo");
+    let output = agentprof()
+        .arg("report")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO))
+        .arg("--html")
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = std::fs::read_to_string(demo_dir.join("index.html")).unwrap();
+    assert!(html.contains("No findings: no memory leak while idle"));
+    assert!(!html.contains("#C00000"));
+}

@@ -54,6 +54,9 @@ pub const TREE: Colour = Colour(0x00, 0x00, 0x00);
 /// Marks that are not data: turn boundaries, the recommendation, grid lines.
 pub const MARK: Colour = Colour(0x55, 0x55, 0x55);
 
+/// A finding marked on a chart (where a memory leak began): the one red that is no category.
+pub const FINDING: Colour = Colour(0xC0, 0x00, 0x00);
+
 /// Aggregate figures that are not one category (a whole turn, a whole run).
 pub const ALL: Colour = Colour(0x2F, 0x2F, 0x2F);
 
@@ -82,7 +85,7 @@ mod tests {
                 r.as_str()
             );
         }
-        for other in [TREE, MARK, ALL, UNPRICED, OVERHEAD] {
+        for other in [TREE, MARK, ALL, UNPRICED, OVERHEAD, FINDING] {
             assert!(
                 !seen.contains(&other),
                 "{} looks like a category",

@@ -30,12 +30,14 @@ pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartE
     let calendar = Calendar::of(&series.days, &summary.rows_by.timezone);
     report_days::section(&mut page, &calendar, &summary.prices.as_of)?;
 
+    findings_section(&mut page, summary);
+
     page.h2("memory", "Memory of the agent's process tree");
     if series.has_memory() {
         page.figure(
-            &charts::memory::chart(series)?,
+            &charts::memory::chart(series, &leak_marks(summary, series))?,
             &format!(
-                "Shaded: when calls of each category were in flight; dashed: turn starts; PSS is read every few samples. {}.",
+                "Shaded: when calls of each category were in flight; dashed: turn starts; red: where a memory leak found while idle began (see Findings); PSS is read every few samples. {}.",
                 summary.memory.note
             ),
         );
@@ -173,4 +175,58 @@ fn latency_table(series: &ReportSeries) -> HtmlTable {
         ]);
     }
     table
+}
+
+/// The findings, most severe first, each as the terminal table words it.
+fn findings_section(page: &mut Page, summary: &Summary) {
+    page.h2("findings", "Findings");
+    if summary.findings.is_empty() {
+        page.p(
+            "empty",
+            "No findings: no memory leak while idle, memory kept turn after turn, sub-agent over its limit, spend while idle, category jump or cache rewrite past its threshold (docs/findings.md).",
+        );
+        return;
+    }
+    let mut findings: Vec<_> = summary.findings.iter().collect();
+    findings.sort_by_key(|f| f.severity != "critical");
+    let items: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let since = f
+                .since
+                .as_deref()
+                .map(|s| format!(" (since {s})"))
+                .unwrap_or_default();
+            format!(
+                "{} · {}: {}{since}",
+                f.severity,
+                f.kind.replace('_', " "),
+                f.detail
+            )
+        })
+        .collect();
+    page.list("findings", &items);
+}
+
+/// Where each memory leak began, on the memory chart's time axis.
+fn leak_marks(summary: &Summary, series: &ReportSeries) -> Vec<charts::memory::LeakMark> {
+    let Some(origin) = series.origin else {
+        return Vec::new();
+    };
+    summary
+        .findings
+        .iter()
+        .filter(|f| f.kind == "memory_leak")
+        .filter_map(|f| {
+            let since: jiff::Timestamp = f.since.as_deref()?.parse().ok()?;
+            let what = match f.place.pid {
+                Some(pid) => format!("process {pid}"),
+                None => "tree".to_string(),
+            };
+            Some(charts::memory::LeakMark {
+                t: since.duration_since(origin).as_secs_f64(),
+                label: format!("leak: {what} +{:.0} MiB/h", f.rate / 1024.0 / 1024.0),
+            })
+        })
+        .collect()
 }

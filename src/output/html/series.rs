@@ -54,6 +54,8 @@ pub type KvRow = (f64, [u64; 8]);
 /// Everything the report's time charts draw.
 #[derive(Debug, Clone, Default)]
 pub struct ReportSeries {
+    /// The wall-clock instant of time 0: the earliest trace's start, when known.
+    pub origin: Option<jiff::Timestamp>,
     /// Seconds from the first start to the last observation.
     pub span_s: f64,
     /// One line per trace (a line never jumps from one run to another).
@@ -89,7 +91,10 @@ pub fn collect(
         .map(|t| t.header.started_at.parse::<jiff::Timestamp>().ok())
         .collect();
     let first = starts.iter().flatten().min().copied();
-    let mut series = ReportSeries::default();
+    let mut series = ReportSeries {
+        origin: first,
+        ..ReportSeries::default()
+    };
     let mut kv_parts = Vec::new();
     let mut turn_number = 0u32;
     let mut days = RowsBuilder::new(&RowsSpec {

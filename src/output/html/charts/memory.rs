@@ -1,12 +1,13 @@
 //! RSS and PSS of the agent's process tree over time, per process role, over each category's
-//! call windows (shaded) and the turn boundaries (dashed, numbered).
+//! call windows (shaded) and the turn boundaries (dashed, numbered), with where a memory leak
+//! was found to begin (a red line).
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::{Chart, ChartError, Mark, axis_font, headroom, legend, mesh, render, title_font};
 use crate::observation::{Category, ProcessRole};
-use crate::output::html::palette::{self, MARK, TREE};
+use crate::output::html::palette::{self, FINDING, MARK, TREE};
 use crate::output::html::series::ReportSeries;
 use crate::output::html::{thin, units};
 
@@ -19,8 +20,19 @@ const TURN_LINE_GAP: f64 = 1.0 / 400.0;
 /// Up to this many turn lines are dashed; more are thin solid lines (a dashed line is
 /// dozens of SVG elements).
 const DASHED_TURN_LINES: usize = 80;
+/// Leak labels are written on this many rows, one under the other, before starting over.
+const LEAK_LABEL_ROWS: usize = 6;
 
-pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
+/// A memory leak's start, to mark on the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakMark {
+    /// Seconds on the series' time axis.
+    pub t: f64,
+    /// What it is, written beside the line (`leak 5780 MiB/h`).
+    pub label: String,
+}
+
+pub fn chart(series: &ReportSeries, leaks: &[LeakMark]) -> Result<Chart, ChartError> {
     let lines: Vec<_> = series
         .memory
         .iter()
@@ -124,6 +136,21 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
             ))?;
         }
 
+        for (k, leak) in leaks.iter().enumerate() {
+            let x = x_scale.of(leak.t);
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x, 0.0), (x, y_top)],
+                FINDING.rgb().stroke_width(2),
+            )))?;
+            // Labels a line apart: the tree and its leaking process begin seconds apart.
+            let y = y_top * (0.93 - 0.06 * (k % LEAK_LABEL_ROWS) as f64);
+            chart.draw_series(std::iter::once(Text::new(
+                leak.label.clone(),
+                (x + x_end / 200.0, y),
+                axis_font().color(&FINDING.rgb()),
+            )))?;
+        }
+
         let tree = match only {
             Some(role) => format!("tree RSS (all {})", role.as_str()),
             None => "tree RSS".to_string(),
@@ -145,6 +172,9 @@ pub fn chart(series: &ReportSeries) -> Result<Chart, ChartError> {
                 "turn start".to_string()
             };
             entries.push((label, Mark::Dashed(MARK)));
+        }
+        if !leaks.is_empty() {
+            entries.push(("memory leak from".to_string(), Mark::Line(FINDING, 2)));
         }
         for category in Category::ALL {
             if windows.iter().any(|w| w.category == category) {
