@@ -113,6 +113,7 @@ fn opencode_run_with_a_sub_agent(pin: &str) {
     let (import, _) =
         crate::support::import_json("opencode", &home.join(".local/share/opencode"), &[]);
     let report = crate::support::report_json_of(&trace);
+    crate::support::assert_no_findings(&report);
     for category in ["user_turn", "subagent"] {
         for field in [
             "requests",
@@ -417,6 +418,7 @@ fn interactive_opencode(pin: &str) {
     assert_eq!(by(Category::Utility), 1, "the title: {calls:#?}");
     assert_eq!(calls.len(), PROMPTS.len() + 1);
     let report = crate::support::report_json_of(&trace);
+    crate::support::assert_no_findings(&report);
     assert_eq!(report["turns"].as_array().unwrap().len(), PROMPTS.len());
     assert_eq!(report["sessions"].as_object().unwrap().len(), 1);
     assert!(!std::fs::read_to_string(&trace).unwrap().contains(KEY));

@@ -117,12 +117,17 @@ pub fn trace(dir: &Path) -> ReadTrace {
 /// report is a false positive, and fails the test.
 pub fn report_json(dir: &Path) -> serde_json::Value {
     let report = report_json_of(&dir.join("trace.jsonl"));
+    assert_no_findings(&report);
+    report
+}
+
+/// A report of a real agent's normal run: any finding in it is a false positive.
+pub fn assert_no_findings(report: &serde_json::Value) {
     assert_eq!(
         report["findings"],
         serde_json::json!([]),
         "a finding on a normal run is a false positive"
     );
-    report
 }
 
 /// `agentprof report --json TRACE`.

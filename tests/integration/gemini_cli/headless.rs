@@ -117,6 +117,7 @@ fn headless_is_exact(pin: &str) {
 
     // Its telemetry, joined: each role agentprof reports equals Gemini CLI's own count.
     let report = report(&ran.trace_path, &[]);
+    crate::support::assert_no_findings(&report);
     let joined: BTreeMap<String, RoleTokens> = report["agent_roles"]
         .as_object()
         .unwrap_or_else(|| panic!("no agent_roles: {report:#}"))

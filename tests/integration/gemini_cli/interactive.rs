@@ -106,6 +106,7 @@ fn interactive_gemini(pin: &str) {
         "{calls:#?}"
     );
     let report = report(&trace_path, &[]);
+    crate::support::assert_no_findings(&report);
     assert_eq!(
         report["turns"].as_array().unwrap().len(),
         PROMPTS.len(),
