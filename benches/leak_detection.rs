@@ -20,7 +20,10 @@ fn series(seconds: usize, mib_per_hour: f64) -> Vec<(f64, f64)> {
             let t = i as f64;
             let noise = ((i * 7919 % 101) as f64 / 50.0 - 1.0) * 10.0;
             let sawtooth = (i % 180) as f64 / 180.0 * 20.0;
-            (t, (400.0 + mib_per_hour * t / 3600.0 + noise + sawtooth) * MIB)
+            (
+                t,
+                (400.0 + mib_per_hour * t / 3600.0 + noise + sawtooth) * MIB,
+            )
         })
         .collect()
 }
@@ -61,8 +64,13 @@ fn print_delays() {
         ("10 MiB/h", 10.0),
         ("none (the sawtooth alone)", 0.0),
     ];
-    println!("leak detection delay (idle samples at 1 Hz from 400 MiB, ±10 MiB noise, 20 MiB GC sawtooth)");
-    println!("{:<34} {:>18} {:>22}", "leak rate", "defaults", "--leak-window 600");
+    println!(
+        "leak detection delay (idle samples at 1 Hz from 400 MiB, ±10 MiB noise, 20 MiB GC sawtooth)"
+    );
+    println!(
+        "{:<34} {:>18} {:>22}",
+        "leak rate", "defaults", "--leak-window 600"
+    );
     for (name, mib_per_hour) in rates {
         let horizon = 24 * 3600;
         println!(

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attribution::AttributedTrace;
 use super::cost::PriceTable;
+use super::summary::IMPORT_MODE;
 use crate::clock::offset_to_timestamp;
 use std::collections::HashMap;
 
@@ -109,7 +110,7 @@ fn severity(critical: bool) -> String {
     .to_string()
 }
 
-/// Every finding of one attributed trace, memory first. `first_turn` is the report's index of
+/// Every finding of one attributed trace, memory first; none for an imported history. `first_turn` is the report's index of
 /// the trace's first turn (a report of several traces numbers turns across them).
 pub fn of_trace(
     attributed: &AttributedTrace<'_>,
@@ -118,6 +119,11 @@ pub fn of_trace(
     thresholds: &Thresholds,
 ) -> Vec<Finding> {
     let trace = attributed.trace;
+    // An imported history has no samples, and the time between its sessions is not time the
+    // agent spent running idle: findings judge what `run` and `proxy` observed.
+    if trace.header.mode == IMPORT_MODE {
+        return Vec::new();
+    }
     let context = Context {
         trace: trace.path.display().to_string(),
         origin: trace.header.started_at.parse().ok(),

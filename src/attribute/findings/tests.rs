@@ -45,7 +45,8 @@ fn trace(calls: Vec<Call>, end: f64) -> ReadTrace {
         exit_code: Some(0),
         exit_signal: None,
     };
-    let header = TraceHeader::for_import("test", std::path::Path::new("/x"), started);
+    let mut header = TraceHeader::for_import("test", std::path::Path::new("/x"), started);
+    header.mode = "run".into();
     ReadTrace::of_import(PathBuf::from("t.jsonl"), header, footer, calls)
 }
 
@@ -329,4 +330,11 @@ fn a_leaking_process_of_a_tree_is_named_with_its_role() {
     // It also passes the sub-agent peak limit (2 GiB) at t = 115 s: 100 + 115 × 1024 / 60 MiB.
     let peak = of_kind(&findings, "subagent_peak");
     assert_eq!(peak[0].since.as_deref(), Some("2026-12-01T10:01:55Z"));
+}
+
+#[test]
+fn an_imported_history_has_no_findings() {
+    let mut trace = idle_session(300.0);
+    trace.header.mode = crate::attribute::summary::IMPORT_MODE.into();
+    assert_eq!(findings_of(&trace, &Thresholds::default()), Vec::new());
 }
