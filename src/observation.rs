@@ -412,6 +412,27 @@ pub struct MemorySample {
 }
 
 impl MemorySample {
+    /// A tick of the processes `(pid, rss)`, in no role's sums (tests).
+    #[cfg(test)]
+    pub fn of_processes(t: f64, processes: &[(u32, u64)]) -> MemorySample {
+        MemorySample {
+            t,
+            rss_bytes: processes.iter().map(|p| p.1).sum(),
+            pss_bytes: None,
+            main: RoleMemory::default(),
+            subagent: RoleMemory::default(),
+            other: RoleMemory::default(),
+            processes: processes
+                .iter()
+                .map(|&(pid, rss_bytes)| ProcessMemory {
+                    pid,
+                    rss_bytes,
+                    pss_bytes: None,
+                })
+                .collect(),
+        }
+    }
+
     pub fn role(&self, role: ProcessRole) -> &RoleMemory {
         match role {
             ProcessRole::Main => &self.main,

@@ -108,29 +108,13 @@ pub fn idle_stretches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::{ProcessMemory, RoleMemory};
 
     fn sample(t: f64, rss: u64) -> MemorySample {
         sample_of(t, &[(1, rss)])
     }
 
     fn sample_of(t: f64, processes: &[(u32, u64)]) -> MemorySample {
-        MemorySample {
-            t,
-            rss_bytes: processes.iter().map(|p| p.1).sum(),
-            pss_bytes: None,
-            main: RoleMemory::default(),
-            subagent: RoleMemory::default(),
-            other: RoleMemory::default(),
-            processes: processes
-                .iter()
-                .map(|&(pid, rss_bytes)| ProcessMemory {
-                    pid,
-                    rss_bytes,
-                    pss_bytes: None,
-                })
-                .collect(),
-        }
+        MemorySample::of_processes(t, processes)
     }
 
     #[test]

@@ -169,6 +169,16 @@ fn a_ballooning_sub_agent_process_is_flagged_and_a_normal_one_is_not() {
     );
 }
 
+/// One turn, then 9 idle seconds retaining nothing.
+const IDLE: [&str; 6] = [
+    "--turns",
+    "1",
+    "--idle-leak-mib-per-min",
+    "0",
+    "--linger-ms",
+    "9000",
+];
+
 #[test]
 fn an_idle_session_re_reading_its_cache_is_idle_spend_in_dollars() {
     // claude-code#83095: an idle session billing cache reads. After one turn, an away summary
@@ -176,16 +186,7 @@ fn an_idle_session_re_reading_its_cache_is_idle_spend_in_dollars() {
     let dir = tempfile::tempdir().unwrap();
     let trace = run_synthetic(
         dir.path(),
-        &[
-            "--turns",
-            "1",
-            "--idle-leak-mib-per-min",
-            "0",
-            "--linger-ms",
-            "9000",
-            "--idle-call-every-ms",
-            "1000",
-        ],
+        &[&IDLE[..], &["--idle-call-every-ms", "1000"]].concat(),
     );
     // Judged after 5 idle seconds, the turn's calls being those within 0.5 s of a user turn.
     let flags = ["--idle-min", "5", "--idle-grace", "0.5"];
@@ -216,17 +217,7 @@ fn an_idle_session_re_reading_its_cache_is_idle_spend_in_dollars() {
 
     // The same idle time without calls: nothing spent, no finding.
     let dir = tempfile::tempdir().unwrap();
-    let quiet = run_synthetic(
-        dir.path(),
-        &[
-            "--turns",
-            "1",
-            "--idle-leak-mib-per-min",
-            "0",
-            "--linger-ms",
-            "9000",
-        ],
-    );
+    let quiet = run_synthetic(dir.path(), &IDLE);
     assert_eq!(
         report_json_with(&quiet, &flags)["findings"],
         serde_json::json!([])

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::attribute::attribution::attribute;
-use crate::observation::{Call, Category, MemorySample, ProcessMemory, Usage};
+use crate::observation::{Call, Category, MemorySample, Usage};
 use crate::output::trace::{ReadTrace, TraceFooter, TraceHeader};
 
 const MODEL: &str = "claude-sonnet-4-5";
@@ -219,22 +219,7 @@ fn memory_extraction_growing_from_a_tenth_to_half_of_each_turn_is_a_jump() {
 }
 
 fn sample(t: f64, processes: &[(u32, u64)]) -> MemorySample {
-    MemorySample {
-        t,
-        rss_bytes: processes.iter().map(|p| p.1).sum(),
-        pss_bytes: None,
-        main: Default::default(),
-        subagent: Default::default(),
-        other: Default::default(),
-        processes: processes
-            .iter()
-            .map(|&(pid, rss_bytes)| ProcessMemory {
-                pid,
-                rss_bytes,
-                pss_bytes: None,
-            })
-            .collect(),
-    }
+    MemorySample::of_processes(t, processes)
 }
 
 fn start(pid: u32, role: ProcessRole) -> ProcessEvent {
