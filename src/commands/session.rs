@@ -23,7 +23,7 @@ use crate::capture::telemetry::{
 use crate::cli::CaptureArgs;
 use crate::clock::TraceClock;
 use crate::error::InputError;
-use crate::observation::{Category, NOT_A_MODEL_CALL};
+use crate::observation::{Call, Category, NOT_A_MODEL_CALL};
 use crate::output::live::{LiveSinks, SessionStart};
 use crate::output::trace::{
     HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, TraceSender, TraceWriter,
@@ -391,6 +391,10 @@ struct TraceSink {
 }
 
 impl CallSink for TraceSink {
+    fn started(&self, call: &Call) {
+        self.live.on_call_start(call);
+    }
+
     fn record(&self, completed: CompletedCall) {
         let CompletedCall {
             mut call,

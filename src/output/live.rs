@@ -26,6 +26,10 @@ pub trait LiveSink: Send + Sync + 'static {
     /// and before `run` starts the agent (so before any observation but, in `proxy` mode, a
     /// call racing the receiver's start).
     fn on_start(&self, _start: &SessionStart) {}
+    /// A call's request has arrived: only its `id`, `t_start`, `provider`, `api`, `method`,
+    /// `path` and agent ids are known (no category, status or usage yet). Its `on_call`, with
+    /// the same `id`, follows when it finishes. Called on the proxy task handling the request.
+    fn on_call_start(&self, _call: &Call) {}
     /// A finished, classified call (its `category`, `classified_by`, `starts_turn` are set).
     fn on_call(&self, call: &Call);
     /// One memory-sampler tick over the agent's process tree.
@@ -58,6 +62,12 @@ impl LiveSinks {
     pub fn on_start(&self, start: &SessionStart) {
         for sink in self.0.iter() {
             sink.on_start(start);
+        }
+    }
+
+    pub fn on_call_start(&self, call: &Call) {
+        for sink in self.0.iter() {
+            sink.on_call_start(call);
         }
     }
 

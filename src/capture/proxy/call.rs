@@ -70,6 +70,7 @@ impl CallTracker {
             parent_agent_id: ids.parent_agent_id,
             ..Call::blank()
         };
+        ctx.sink.started(&call);
         let response_copy = ctx.capture_bodies.then(Vec::new);
         CallTracker {
             ctx,

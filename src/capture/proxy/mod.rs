@@ -47,6 +47,9 @@ pub struct CompletedCall {
 
 /// Where finished calls go. Called from proxy tasks: implementations must not block for long.
 pub trait CallSink: Send + Sync + 'static {
+    /// A call's request has just arrived (`id`, `t_start`, route and agent ids set, nothing
+    /// else): live sinks learn a call is in flight before it ends.
+    fn started(&self, _call: &Call) {}
     fn record(&self, call: CompletedCall);
 }
 
