@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::session::SessionOptions;
+use crate::attribute::findings::leak::LeakThresholds;
 use crate::cli::CaptureArgs;
 use crate::error::InputError;
 use crate::output::live::{LiveSink, LiveSinks};
@@ -32,6 +33,8 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
             options.prices.clone(),
             kv_profile,
             &args.allow_host,
+            // `run` and `proxy` have no --leak-* flags (yet): the report's defaults.
+            LeakThresholds::default(),
         )
         .await
         .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;

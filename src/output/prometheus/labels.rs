@@ -132,6 +132,21 @@ pub struct ProfileLabel {
     pub profile: &'static str,
 }
 
+/// `agentprof_findings`: `{kind, severity, scope}`, each from a fixed set in the code that
+/// makes findings (never a pid, a path or a model id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct FindingLabels {
+    pub kind: String,
+    pub severity: String,
+    pub scope: String,
+}
+
+/// `agentprof_memory_leak_bytes_per_hour`: `{scope}` (`tree` or `process`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ScopeLabel {
+    pub scope: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

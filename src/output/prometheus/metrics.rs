@@ -13,12 +13,14 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
+use super::findings::LiveFindings;
 use super::kv::KvResidency;
 use super::labels::{
     CategoryModel, ErrorLabels, ModelLabels, ModelOnly, ProfileLabel, ProviderLabel,
     ProviderStatus, RequestLabels, RoleLabel, TokenLabels,
 };
 use crate::attribute::cost::PriceTable;
+use crate::attribute::findings::leak::LeakThresholds;
 use crate::attribute::kv::KvProfile;
 use crate::observation::{Call, CallErrorKind, MemorySample, ProcessRole};
 
@@ -41,6 +43,7 @@ pub struct Metrics {
     models: ModelLabels,
     prices: PriceTable,
     kv: Arc<KvResidency>,
+    findings: Arc<LiveFindings>,
     tokens: Family<TokenLabels, Counter>,
     requests: Family<RequestLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
@@ -59,7 +62,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(prices: PriceTable, kv_profile: &'static KvProfile) -> Metrics {
+    /// `leak`: the thresholds the live findings judge with (`--leak-*`, as `report` would).
+    pub fn new(
+        prices: PriceTable,
+        kv_profile: &'static KvProfile,
+        leak: LeakThresholds,
+    ) -> Metrics {
         // HELP texts have no final period: prometheus-client adds one.
         let mut registry = Registry::default();
         let tokens = Family::default();
@@ -187,11 +195,14 @@ impl Metrics {
         );
         let kv = Arc::new(KvResidency::new(kv_profile));
         registry.register_collector(Box::new(kv.clone()));
+        let findings = Arc::new(LiveFindings::new(leak));
+        registry.register_collector(Box::new(findings.clone()));
         Metrics {
             registry,
             models: ModelLabels::default(),
             prices,
             kv,
+            findings,
             tokens,
             requests,
             errors,
@@ -210,8 +221,14 @@ impl Metrics {
         }
     }
 
+    /// The live findings (fed here, evaluated by [`LiveFindings::refresh`]).
+    pub fn findings(&self) -> &LiveFindings {
+        &self.findings
+    }
+
     /// Counts one finished, classified call that ended at `now`.
     pub fn on_call(&self, call: &Call, now: Instant) {
+        self.findings.on_call(call);
         let provider = call.provider.as_str();
         let status: Arc<str> = match call.status {
             Some(code) => Arc::from(code.to_string()),
@@ -307,6 +324,7 @@ impl Metrics {
 
     /// Sets the memory gauges from one sampler tick.
     pub fn on_memory(&self, sample: &MemorySample) {
+        self.findings.on_memory(sample);
         self.samples.inc();
         let mut count = 0;
         for role in ProcessRole::ALL {

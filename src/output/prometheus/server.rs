@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE};
@@ -47,7 +48,10 @@ fn serve(
             let guard = guard.clone();
             async move {
                 let response = match guard.screen(&req) {
-                    None => handle(&metrics, &req),
+                    None => {
+                        refresh_findings(&metrics, &req).await;
+                        handle(&metrics, &req)
+                    }
                     Some(refused) => refused.map(Full::new),
                 };
                 Ok::<_, Infallible>(response)
@@ -55,6 +59,21 @@ fn serve(
         });
         crate::net::serve_until(stream, service, stopped, "prometheus scrape").await;
     });
+}
+
+/// Re-evaluates the findings before a scrape when they are due, on tokio's blocking pool: an
+/// evaluation takes milliseconds to a few hundred of them (a day of samples), too long for an
+/// async worker the proxy's tasks share. The scrape waits for it, so it gets fresh findings.
+async fn refresh_findings(metrics: &Arc<Metrics>, req: &Request<Incoming>) {
+    if req.uri().path() != "/metrics" || !metrics.findings().due(Instant::now()) {
+        return;
+    }
+    let metrics = metrics.clone();
+    let refreshed =
+        tokio::task::spawn_blocking(move || metrics.findings().refresh(Instant::now())).await;
+    if let Err(err) = refreshed {
+        tracing::warn!("prometheus exporter: evaluating the findings failed: {err}");
+    }
 }
 
 fn handle(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {

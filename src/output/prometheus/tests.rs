@@ -86,7 +86,7 @@ fn value(text: &str, name: &str, labels: &str) -> f64 {
 }
 
 fn metrics() -> Metrics {
-    Metrics::new(PriceTable::bundled(), profile())
+    Metrics::new(PriceTable::bundled(), profile(), Default::default())
 }
 
 #[test]
@@ -127,6 +127,10 @@ fn every_family_has_help_and_type_lines_with_the_spec_names() {
         ("agentprof_kv_bytes", "gauge"),
         ("agentprof_kv_bytes_per_token", "gauge"),
         ("agentprof_build", "info"),
+        ("agentprof_findings", "gauge"),
+        ("agentprof_memory_leak_bytes_per_hour", "gauge"),
+        ("agentprof_findings_evaluation_seconds", "gauge"),
+        ("agentprof_findings_samples", "gauge"),
     ] {
         assert!(
             text.contains(&format!("\n# TYPE {name} {kind}\n"))
@@ -407,5 +411,85 @@ fn the_endpoint_serves_openmetrics_on_get_metrics_only() {
             "still accepting after shutdown"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_scrape_evaluates_the_findings_a_leak_shows_and_a_call_in_flight_hides() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fast = LeakThresholds {
+        warmup_s: 1.0,
+        window_s: 1.0,
+        ..LeakThresholds::default()
+    };
+    let start = |leak| {
+        runtime
+            .block_on(PrometheusExporter::start_with_hosts(
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                PriceTable::bundled(),
+                profile(),
+                &[],
+                leak,
+            ))
+            .unwrap()
+    };
+    // 20 s at 20 Hz, growing 10 MiB a second (600 MiB a minute) all along.
+    let ticks = |exporter: &PrometheusExporter| {
+        for i in 0..400u32 {
+            let mut tick = sample(None);
+            tick.t = f64::from(i) / 20.0;
+            tick.rss_bytes = (300 << 20) + (u64::from(i) << 19);
+            exporter.on_memory(&tick);
+        }
+    };
+    let scrape = |exporter: &PrometheusExporter| {
+        let addr = exporter.addr();
+        http(
+            addr,
+            &format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let tree = "kind=\"memory_leak\",severity=\"critical\",scope=\"tree\"";
+
+    let leaking = start(fast);
+    ticks(&leaking);
+    let text = scrape(&leaking);
+    assert_eq!(value(&text, "agentprof_findings", tree), 1.0, "{text}");
+    let rate = value(
+        &text,
+        "agentprof_memory_leak_bytes_per_hour",
+        "scope=\"tree\"",
+    );
+    assert!(
+        (rate / (600.0 * 60.0 * 1048576.0) - 1.0).abs() < 0.01,
+        "{rate}"
+    );
+
+    // The same growth with a call in flight from the start (it never ends): busy, not a leak.
+    let working = start(fast);
+    let mut started = call(1, Some("claude-sonnet-4-6"), Category::UserTurn);
+    started.t_start = 0.0;
+    working.on_call_start(&started);
+    ticks(&working);
+    let text = scrape(&working);
+    assert_eq!(value(&text, "agentprof_findings", tree), 0.0, "{text}");
+    assert_eq!(
+        value(
+            &text,
+            "agentprof_memory_leak_bytes_per_hour",
+            "scope=\"tree\""
+        ),
+        0.0
+    );
+    // With the default thresholds (2 minutes of warm-up), 20 s is too short to say.
+    let default = start(LeakThresholds::default());
+    ticks(&default);
+    assert_eq!(value(&scrape(&default), "agentprof_findings", tree), 0.0);
+    for exporter in [leaking, working, default] {
+        exporter.shutdown();
     }
 }
