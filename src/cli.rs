@@ -177,6 +177,11 @@ pub struct RunArgs {
     /// The agent command and its arguments (after `--`).
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+
+    // The report's finding flags, for the summary at the end and (--leak-*) the live findings
+    // of --prometheus. Last: its help heading would carry over to the flags after it.
+    #[command(flatten)]
+    pub findings: FindingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +192,10 @@ pub struct ProxyArgs {
     /// Sample the memory of this process and its descendants (repeatable).
     #[arg(long, value_name = "PID")]
     pub pid: Vec<u32>,
+
+    // As for `run`; last for its help heading.
+    #[command(flatten)]
+    pub findings: FindingArgs,
 }
 
 #[derive(Debug, Args)]

@@ -21,8 +21,12 @@ pub struct Exporters {
 }
 
 /// Starts the exporters the flags ask for (on the current tokio runtime) and adds them to
-/// `options.live`.
-pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::Result<Exporters> {
+/// `options.live`; `leak` (`--leak-*`) for the live findings of `/metrics`.
+pub async fn start(
+    args: &CaptureArgs,
+    leak: LeakThresholds,
+    options: &mut SessionOptions,
+) -> anyhow::Result<Exporters> {
     let mut sinks: Vec<Arc<dyn LiveSink>> = Vec::new();
     let mut started = Exporters::default();
     if let Some(addr) = args.prometheus {
@@ -33,8 +37,7 @@ pub async fn start(args: &CaptureArgs, options: &mut SessionOptions) -> anyhow::
             options.prices.clone(),
             kv_profile,
             &args.allow_host,
-            // `run` and `proxy` have no --leak-* flags (yet): the report's defaults.
-            LeakThresholds::default(),
+            leak,
         )
         .await
         .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;

@@ -9,11 +9,12 @@ use crate::cli::ProxyArgs;
 /// The `proxy` command.
 pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
     let mut options = SessionOptions::from_args("proxy", &args.capture, Vec::new())?;
+    let findings = super::options::findings(&args.findings)?;
     let prices = options.prices.clone();
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
-        let exporters = super::exporters::start(&args.capture, &mut options).await?;
+        let exporters = super::exporters::start(&args.capture, findings.leak, &mut options).await?;
         let mut session = Session::start(options).await?;
         for pid in &args.pid {
             session.watch(*pid)?;
@@ -44,7 +45,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
         finished
     })?;
     if !args.capture.quiet {
-        super::summary::print_after_run(&trace, &prices);
+        super::summary::print_after_run(&trace, &prices, findings);
     }
     Ok(0)
 }

@@ -21,11 +21,12 @@ pub struct RunOutcome {
 /// The `run` command.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut options = SessionOptions::from_args("run", &args.capture, args.command.clone())?;
+    let findings = super::options::findings(&args.findings)?;
     let prices = options.prices.clone();
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let outcome = runtime.block_on(async {
-        let exporters = super::exporters::start(&args.capture, &mut options).await?;
+        let exporters = super::exporters::start(&args.capture, findings.leak, &mut options).await?;
         if let Some(addr) = exporters.prometheus {
             // The terminal belongs to the agent: the address goes to the log.
             tracing::info!("metrics: http://{addr}/metrics");
@@ -33,7 +34,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         wrap(options, &args.command, &[]).await
     })?;
     if !args.capture.quiet {
-        summary::print_after_run(&outcome.trace, &prices);
+        summary::print_after_run(&outcome.trace, &prices, findings);
     }
     Ok(outcome.exit_code)
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::attribute::cost::PriceTable;
+use crate::attribute::findings::Thresholds;
 use crate::attribute::kv::KvProfile;
 use crate::attribute::rows::RowsSpec;
 use crate::attribute::summarize;
@@ -20,8 +21,9 @@ macro_rules! say {
     }};
 }
 
-/// Reads the finished trace back and prints a few lines about it, priced with `prices`.
-pub fn print_after_run(trace: &Path, prices: &PriceTable) {
+/// Reads the finished trace back and prints a few lines about it, priced with `prices`, its
+/// findings raised at `findings` (the finding flags of `run` and `proxy`).
+pub fn print_after_run(trace: &Path, prices: &PriceTable, findings: Thresholds) {
     let read = match read_trace(trace) {
         Ok(read) => read,
         Err(err) => {
@@ -41,7 +43,7 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable) {
             prices,
             kv_profile,
             rows: &RowsSpec::by_category(),
-            findings: Default::default(),
+            findings,
         },
     );
     let totals = &summary.totals;
