@@ -1,8 +1,10 @@
 //! `agentprof run --prometheus` scraped by a real Prometheus (Debian's 2.42, installed by
 //! `scripts/test`) while the official `anthropic` SDK drives a Claude-Code-shaped workload
 //! against the mock upstream. Prometheus' own query API must then report exactly what the mock
-//! says it sent, and every panel query of the shipped dashboards must return data.
+//! says it sent, and every panel query of the shipped dashboards must return data. `alerts`:
+//! the shipped alerting rules, checked by promtool and fired by a leaking run.
 
+mod alerts;
 mod dashboards;
 pub mod harness;
 

@@ -1,6 +1,6 @@
 //! A real Prometheus server for tests: Debian's `prometheus` binary (installed by
-//! `scripts/test`) scraping one target every second, with its storage in a temp dir, and its
-//! HTTP API queried with PromQL.
+//! `scripts/test`) scraping its targets and evaluating the alerting rules every second, with its
+//! storage in a temp dir, and its HTTP API queried with PromQL.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -37,19 +37,29 @@ pub fn free_port() -> u16 {
 
 /// The `prometheus` binary, from `AGENTPROF_TEST_PROMETHEUS` or the PATH.
 fn binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("AGENTPROF_TEST_PROMETHEUS") {
+    tool("prometheus", "AGENTPROF_TEST_PROMETHEUS")
+}
+
+/// The `promtool` binary (Debian's `prometheus` package has it), from `AGENTPROF_TEST_PROMTOOL`
+/// or the PATH.
+pub fn promtool() -> PathBuf {
+    tool("promtool", "AGENTPROF_TEST_PROMTOOL")
+}
+
+fn tool(name: &str, variable: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|dir| dir.join("prometheus"))
+            .map(|dir| dir.join(name))
             .find(|p| p.is_file())
     });
     found.unwrap_or_else(|| {
         panic!(
-            "the `prometheus` binary is not installed: run scripts/test, which installs \
-             Debian's prometheus package (apt-get install prometheus) that this test scrapes \
-             agentprof with"
+            "`{name}` is not installed: run scripts/test, which installs Debian's prometheus \
+             package (apt-get install prometheus, which has both prometheus and promtool) that \
+             these tests scrape agentprof with and check the alerting rules with"
         )
     })
 }
@@ -62,22 +72,35 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
-    /// Starts Prometheus with the shipped `dashboards/prometheus.yml`, pointed at `target` and
-    /// scraping every second; waits until it is ready.
+    /// Starts Prometheus with the shipped `dashboards/prometheus.yml`, pointed at `target`,
+    /// scraping and evaluating the shipped `dashboards/alerts.yml` every second; waits until it
+    /// is ready.
     pub fn start(dir: &Path, target: SocketAddr) -> Prometheus {
+        Self::start_with(dir, &[target], &repo_file("dashboards/alerts.yml"))
+    }
+
+    /// [`Prometheus::start`] scraping every one of `targets`, with `alerts` as the rule file
+    /// the shipped config loads (`alerts.yml` next to it).
+    pub fn start_with(dir: &Path, targets: &[SocketAddr], alerts: &str) -> Prometheus {
         let shipped = repo_file("dashboards/prometheus.yml");
         assert!(
-            shipped.contains("'127.0.0.1:9464'") && shipped.contains("scrape_interval: 5s"),
+            shipped.contains("'127.0.0.1:9464'")
+                && shipped.contains("scrape_interval: 5s")
+                && shipped.contains("evaluation_interval: 5s")
+                && shipped.contains("- alerts.yml"),
             "dashboards/prometheus.yml changed shape; update this test's substitutions"
         );
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
             shipped
-                .replace("'127.0.0.1:9464'", &format!("'{target}'"))
+                .replace("'127.0.0.1:9464'", &targets.join(", "))
                 .replace(": 5s", ": 1s"),
         )
         .unwrap();
+        // Relative rule files are resolved against the config file's directory.
+        std::fs::write(dir.join("alerts.yml"), alerts).unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let log = dir.join("prometheus.log");
         let child = Command::new(binary())
