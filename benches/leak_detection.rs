@@ -6,10 +6,18 @@
 //! The series is one sample a second from 400 MiB, with ±10 MiB of deterministic noise and a
 //! garbage-collection sawtooth of 20 MiB every 3 minutes: quieter than a real Node agent, so the
 //! delays are a lower bound. Then criterion times one verdict over a day of samples (86 400),
-//! which `report` and the live Prometheus exporter pay per trace or evaluation.
+//! which `report` pays per trace, and one evaluation of the live findings of `--prometheus`
+//! after a day of a ten-process tree at 1 Hz and a turn every 10 minutes (what a scrape pays
+//! at most every few seconds, on the blocking pool).
 
+use std::time::Instant;
+
+use agentprof::attribute::cost::PriceTable;
+use agentprof::attribute::findings::Thresholds;
 use agentprof::attribute::findings::leak::{LeakThresholds, judge};
-use criterion::{Criterion, criterion_group, criterion_main};
+use agentprof::observation::{Call, Category, MemorySample, ProcessMemory, Usage};
+use agentprof::output::prometheus::LiveFindings;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -82,6 +90,74 @@ fn print_delays() {
     }
 }
 
+/// A day of live observations: ten processes sampled at 1 Hz, the first leaking 200 MiB/h
+/// while idle, and a turn every 10 minutes (a 20 s main-loop call, then a memory extraction).
+fn live_day() -> (Vec<MemorySample>, Vec<Call>) {
+    let points = series(86_400, 200.0);
+    let samples = points
+        .iter()
+        .map(|&(t, bytes)| {
+            let processes: Vec<ProcessMemory> = (1..=10)
+                .map(|pid| ProcessMemory {
+                    pid,
+                    rss_bytes: if pid == 1 { bytes as u64 } else { 100 << 20 },
+                    pss_bytes: None,
+                })
+                .collect();
+            MemorySample {
+                t,
+                rss_bytes: processes.iter().map(|p| p.rss_bytes).sum(),
+                pss_bytes: None,
+                main: Default::default(),
+                subagent: Default::default(),
+                other: Default::default(),
+                processes,
+            }
+        })
+        .collect();
+    let mut calls = Vec::new();
+    for k in 0..144u64 {
+        let start = 30.0 + k as f64 * 600.0;
+        for (i, category, offset) in [
+            (0, Category::UserTurn, 0.0),
+            (1, Category::MemoryExtraction, 21.0),
+        ] {
+            calls.push(Call {
+                id: 2 * k + i,
+                t_start: start + offset,
+                t_end: Some(start + offset + 20.0),
+                model: Some("claude-sonnet-4-5".into()),
+                usage: Some(Usage {
+                    input_tokens: 10,
+                    output_tokens: 500,
+                    cache_read_input_tokens: 50_000,
+                    cache_creation_input_tokens: 2_000,
+                    ..Usage::default()
+                }),
+                session_id: Some("s".into()),
+                category,
+                starts_turn: i == 0,
+                ..Call::blank()
+            });
+        }
+    }
+    (samples, calls)
+}
+
+/// A fresh exporter's findings, fed `samples` and `calls` interleaved by time.
+fn fed(samples: &[MemorySample], calls: &[Call]) -> LiveFindings {
+    let live = LiveFindings::new(Thresholds::default(), PriceTable::bundled());
+    let mut calls = calls.iter().peekable();
+    for sample in samples {
+        while let Some(call) = calls.next_if(|c| c.t_end.is_some_and(|end| end <= sample.t)) {
+            live.on_call_start(call);
+            live.on_call(call);
+        }
+        live.on_memory(sample);
+    }
+    live
+}
+
 fn bench(c: &mut Criterion) {
     print_delays();
     let day = series(86_400, 200.0);
@@ -89,6 +165,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("leak verdict over a day of 1 Hz samples", |b| {
         b.iter(|| judge(std::hint::black_box(&day), &[], &limits))
     });
+    let (samples, calls) = live_day();
+    let mut group = c.benchmark_group("live findings");
+    group.sample_size(10);
+    group.bench_function(
+        "one evaluation after a day (10 processes, 288 calls)",
+        |b| {
+            b.iter_batched(
+                || fed(&samples, &calls),
+                |live| assert!(live.refresh(Instant::now())),
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::session::SessionOptions;
-use crate::attribute::findings::leak::LeakThresholds;
+use crate::attribute::findings::Thresholds;
 use crate::cli::CaptureArgs;
 use crate::error::InputError;
 use crate::output::live::{LiveSink, LiveSinks};
@@ -21,10 +21,10 @@ pub struct Exporters {
 }
 
 /// Starts the exporters the flags ask for (on the current tokio runtime) and adds them to
-/// `options.live`; `leak` (`--leak-*`) for the live findings of `/metrics`.
+/// `options.live`; `findings` (the finding flags) for the live findings of `/metrics`.
 pub async fn start(
     args: &CaptureArgs,
-    leak: LeakThresholds,
+    findings: Thresholds,
     options: &mut SessionOptions,
 ) -> anyhow::Result<Exporters> {
     let mut sinks: Vec<Arc<dyn LiveSink>> = Vec::new();
@@ -37,7 +37,7 @@ pub async fn start(
             options.prices.clone(),
             kv_profile,
             &args.allow_host,
-            leak,
+            findings,
         )
         .await
         .map_err(|e| InputError::new(format!("--prometheus: {e}")))?;

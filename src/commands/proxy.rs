@@ -14,7 +14,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<i32> {
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let trace = runtime.block_on(async {
-        let exporters = super::exporters::start(&args.capture, findings.leak, &mut options).await?;
+        let exporters = super::exporters::start(&args.capture, findings, &mut options).await?;
         let mut session = Session::start(options).await?;
         for pid in &args.pid {
             session.watch(*pid)?;

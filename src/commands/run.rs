@@ -26,7 +26,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     logging::init_file(&options.trace);
     let runtime = super::runtime()?;
     let outcome = runtime.block_on(async {
-        let exporters = super::exporters::start(&args.capture, findings.leak, &mut options).await?;
+        let exporters = super::exporters::start(&args.capture, findings, &mut options).await?;
         if let Some(addr) = exporters.prometheus {
             // The terminal belongs to the agent: the address goes to the log.
             tracing::info!("metrics: http://{addr}/metrics");

@@ -147,29 +147,43 @@ pub fn of_trace(
             finding.place.role = Some(role.as_str().to_string());
         }
     }
-    findings.extend(turn_growth::find(
-        attributed,
-        &context,
-        &thresholds.turn_growth,
-    ));
     findings.extend(subagent_peak::find(
         trace,
         &context,
         &thresholds.subagent_peak,
     ));
+    findings.extend(of_calls(attributed, &context, prices, thresholds));
+    findings
+}
+
+/// The findings judged from the calls (and the samples around turns): memory kept per turn,
+/// idle spend, category jumps, cache rewrites. The live exporter judges these as `report`
+/// does, from the calls it has seen.
+pub fn of_calls(
+    attributed: &AttributedTrace<'_>,
+    context: &Context,
+    prices: &PriceTable,
+    thresholds: &Thresholds,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(turn_growth::find(
+        attributed,
+        context,
+        &thresholds.turn_growth,
+    ));
     findings.extend(idle_spend::find(
         attributed,
-        &context,
+        context,
         &thresholds.idle_spend,
     ));
     findings.extend(category_jump::find(
         attributed,
-        &context,
+        context,
         &thresholds.category_jump,
     ));
     findings.extend(cache_ttl::find(
         attributed,
-        &context,
+        context,
         prices,
         &thresholds.cache_ttl,
     ));

@@ -2,11 +2,12 @@
 //! gauges — so a Prometheus alert on them agrees with the report.
 //!
 //! The sink side only records: each memory tick (tree RSS and each process's RSS), each model
-//! call's busy window `(t_start, t_end)`, and the calls in flight (from the proxy's "call
-//! started" notification, so a long call is busy while it runs, not only once it ends). The
-//! judging is `attribute::findings::memory_findings` and
-//! `attribute::memory_growth::idle_slope_bytes_per_hour`, the report's own functions, called
-//! with the same thresholds, at most every [`MIN_INTERVAL`] (and never more than 1/20 of the
+//! call (its busy window `(t_start, t_end)`, and the call itself without bodies), and the calls
+//! in flight (from the proxy's "call started" notification, so a long call is busy while it
+//! runs, not only once it ends). The judging is `attribute::findings::memory_findings`,
+//! `attribute::findings::of_calls` (memory kept per turn, idle spend, category jumps, cache
+//! rewrites) and `attribute::memory_growth::idle_slope_bytes_per_hour`, the report's own
+//! functions, called with the same thresholds and prices, at most every [`MIN_INTERVAL`] (and never more than 1/20 of the
 //! time, however long an evaluation takes), off the proxy tasks and the sampler thread: the
 //! scrape that finds an evaluation due runs it on tokio's blocking pool (see `server`).
 //!
@@ -26,10 +27,13 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::labels::{FindingLabels, ScopeLabel};
+use crate::attribute::attribution::attribute;
+use crate::attribute::cost::PriceTable;
 use crate::attribute::findings::leak::LeakThresholds;
-use crate::attribute::findings::{Finding, memory_findings};
+use crate::attribute::findings::{Context, Finding, Thresholds, memory_findings, of_calls};
 use crate::attribute::memory_growth::idle_slope_bytes_per_hour;
 use crate::observation::{Call, MemorySample, ProcessMemory, RoleMemory};
+use crate::output::trace::{ReadTrace, TraceFooter, TraceHeader};
 
 pub const FINDINGS: &str = "agentprof_findings";
 const FINDINGS_HELP: &str = "Findings agentprof report would list for the run so far (the \
@@ -115,6 +119,9 @@ struct Observed {
     busy: Vec<(f64, f64)>,
     /// Model calls started and not finished yet: id → t_start.
     in_flight: HashMap<u64, f64>,
+    /// Finished model calls, without bodies, for the findings judged from calls; shared, so a
+    /// snapshot copies pointers under the lock. Beyond [`MAX_CALLS`] the oldest are dropped.
+    calls: std::collections::VecDeque<Arc<Call>>,
     origin: Option<jiff::Timestamp>,
     /// Bumped on every change: an evaluation of an unchanged record is skipped.
     version: u64,
@@ -128,6 +135,7 @@ impl Observed {
             spacing: None,
             busy: Vec::new(),
             in_flight: HashMap::new(),
+            calls: std::collections::VecDeque::new(),
             origin: None,
             version: 0,
         }
@@ -167,6 +175,12 @@ impl Observed {
         if call.is_model_call() {
             self.busy
                 .push((call.t_start, call.t_end.unwrap_or(call.t_start)));
+            let mut kept = call.clone();
+            kept.bodies = None;
+            self.calls.push_back(Arc::new(kept));
+            if self.calls.len() > MAX_CALLS {
+                self.calls.pop_front();
+            }
             self.version += 1;
         }
         // The samples bound the busy windows (see `coalesce_busy`); this bounds them when
@@ -246,6 +260,7 @@ impl Observed {
         busy.extend(self.in_flight.values().map(|&start| (start, f64::INFINITY)));
         Snapshot {
             kept: self.samples.clone(),
+            calls: self.calls.iter().cloned().collect(),
             busy,
             origin: self.origin,
             version: self.version,
@@ -257,6 +272,7 @@ impl Observed {
 #[derive(Debug)]
 struct Snapshot {
     kept: Vec<Kept>,
+    calls: Vec<Arc<Call>>,
     busy: Vec<(f64, f64)>,
     origin: Option<jiff::Timestamp>,
     version: u64,
@@ -288,13 +304,65 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The run so far as a trace of its finished calls and kept samples, for the finders that
+    /// read calls. Its header says `run` (these are observations, not an imported history);
+    /// the agent's telemetry is not kept, so a call's category is the proxy's rules' alone.
+    fn as_trace(&self, samples: Vec<MemorySample>) -> ReadTrace {
+        let origin = self.origin.unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let mut header = TraceHeader::for_import("live", std::path::Path::new("live"), origin);
+        header.mode = "run".into();
+        header.command = vec!["agentprof".into(), "run".into()];
+        let footer = TraceFooter {
+            t: 0.0,
+            ended_at: String::new(),
+            calls: self.calls.len() as u64,
+            samples: samples.len() as u64,
+            exit_code: None,
+            exit_signal: None,
+        };
+        let calls = self.calls.iter().map(|c| Call::clone(c)).collect();
+        let mut trace =
+            ReadTrace::of_import(std::path::PathBuf::from("live"), header, footer, calls);
+        trace.samples = samples;
+        trace
+    }
+}
+
 /// The findings and the idle slope of a snapshot, by the report's functions.
-fn evaluate(snapshot: &Snapshot, limits: &LeakThresholds) -> (Vec<Finding>, Option<f64>) {
+fn evaluate(
+    snapshot: &Snapshot,
+    thresholds: &Thresholds,
+    prices: &PriceTable,
+) -> (Vec<Finding>, Option<f64>) {
     let samples = snapshot.samples();
-    let findings = memory_findings("live", snapshot.origin, &samples, &snapshot.busy, limits);
+    // Memory leaks with the calls in flight busy (the report only knows finished calls).
+    let mut findings = memory_findings(
+        "live",
+        snapshot.origin,
+        &samples,
+        &snapshot.busy,
+        &thresholds.leak,
+    );
     let idle = idle_slope_bytes_per_hour(&samples, &snapshot.busy);
+    let trace = snapshot.as_trace(samples);
+    let context = Context {
+        trace: "live".to_string(),
+        origin: snapshot.origin,
+        first_turn: 0,
+    };
+    findings.extend(of_calls(
+        &attribute(&trace, prices),
+        &context,
+        prices,
+        thresholds,
+    ));
     (findings, idle)
 }
+
+/// Finished calls kept for the findings judged from calls: a day of an agent busy every
+/// minute is a few thousand; beyond this the oldest are dropped.
+const MAX_CALLS: usize = 100_000;
 
 /// (kind, severity, scope) of a finding: the labels of [`FINDINGS`].
 type Key = (String, String, String);
@@ -333,8 +401,9 @@ struct Current {
     idle_growth: Option<f64>,
     /// Every (kind, severity, scope) found so far, and the memory leak ones from the start.
     known: BTreeSet<Key>,
-    /// Findings already logged, by (kind, scope, pid): each is logged once, when it appears.
-    logged: BTreeSet<(String, String, Option<u32>)>,
+    /// Findings already logged, by (kind, scope, pid, category): each is logged once, when
+    /// it appears.
+    logged: BTreeSet<(String, String, Option<u32>, Option<String>)>,
     evaluation_seconds: f64,
     samples: usize,
 }
@@ -349,7 +418,8 @@ struct Schedule {
 /// Live findings over one run: fed by the sink, evaluated on demand, encoded at scrape.
 #[derive(Debug)]
 pub struct LiveFindings {
-    limits: LeakThresholds,
+    thresholds: Thresholds,
+    prices: PriceTable,
     observed: Mutex<Observed>,
     /// Held for a whole evaluation (tried, never waited for: one evaluation at a time).
     schedule: Mutex<Schedule>,
@@ -362,11 +432,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LiveFindings {
-    pub fn new(limits: LeakThresholds) -> LiveFindings {
-        Self::with_retention(limits, Retention::for_thresholds(&limits))
+    /// Judging with `thresholds` (run's finding flags) and pricing with `prices`, as `report`
+    /// would.
+    pub fn new(thresholds: Thresholds, prices: PriceTable) -> LiveFindings {
+        let retention = Retention::for_thresholds(&thresholds.leak);
+        Self::with_retention(thresholds, prices, retention)
     }
 
-    fn with_retention(limits: LeakThresholds, retention: Retention) -> LiveFindings {
+    fn with_retention(
+        thresholds: Thresholds,
+        prices: PriceTable,
+        retention: Retention,
+    ) -> LiveFindings {
         let known: BTreeSet<Key> = LEAK_SEVERITIES
             .iter()
             .flat_map(|severity| {
@@ -380,7 +457,8 @@ impl LiveFindings {
             })
             .collect();
         LiveFindings {
-            limits,
+            thresholds,
+            prices,
             observed: Mutex::new(Observed::new(retention)),
             schedule: Mutex::new(Schedule::default()),
             current: Mutex::new(Current {
@@ -439,7 +517,7 @@ impl LiveFindings {
             observed.snapshot()
         };
         let started = Instant::now();
-        let (findings, idle_growth) = evaluate(&snapshot, &self.limits);
+        let (findings, idle_growth) = evaluate(&snapshot, &self.thresholds, &self.prices);
         let took = started.elapsed();
         schedule.next = Some(now + MIN_INTERVAL.max(took * MAX_DUTY));
         schedule.evaluated_version = Some(snapshot.version);
@@ -450,6 +528,7 @@ impl LiveFindings {
                 finding.kind.clone(),
                 finding.place.scope.clone(),
                 finding.place.pid,
+                finding.place.category.clone(),
             );
             if current.logged.insert(key) {
                 tracing::warn!(

@@ -7,7 +7,9 @@ use prometheus_client::registry::Registry;
 
 use super::*;
 use crate::attribute::findings::Place;
+use crate::attribute::findings::idle_spend::IdleSpendThresholds;
 use crate::attribute::memory_growth::idle_stretches;
+use crate::observation::{Category, Usage};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -135,6 +137,19 @@ fn gauges_count_findings_by_kind_severity_scope_and_keep_the_worst_leak_rate() {
 }
 
 /// Fast thresholds, as the integration test uses: windows of 10 s after 10 s.
+/// `limits` for memory leaks, the defaults for every other kind.
+fn thresholds(limits: LeakThresholds) -> Thresholds {
+    Thresholds {
+        leak: limits,
+        ..Thresholds::default()
+    }
+}
+
+/// Live findings judging memory leaks with `limits`, priced with the bundled table.
+fn live(limits: LeakThresholds) -> LiveFindings {
+    LiveFindings::new(thresholds(limits), PriceTable::bundled())
+}
+
 fn fast() -> LeakThresholds {
     LeakThresholds {
         warmup_s: 10.0,
@@ -145,7 +160,7 @@ fn fast() -> LeakThresholds {
 
 #[test]
 fn a_leak_is_exported_as_a_finding_and_its_rate_and_a_quiet_tree_is_not() {
-    let leaking = LiveFindings::new(fast());
+    let leaking = live(fast());
     for sample in series(120.0, 0.5, 600.0) {
         leaking.on_memory(&sample);
     }
@@ -163,9 +178,9 @@ fn a_leak_is_exported_as_a_finding_and_its_rate_and_a_quiet_tree_is_not() {
     assert_eq!(value(&text, KEPT, ""), Some(240.0));
     assert!(text.contains(&format!("# TYPE {FINDINGS} gauge")), "{text}");
 
-    let quiet = LiveFindings::new(fast());
+    let quiet = live(fast());
     // Before any evaluation: every memory leak series at 0, no idle growth yet.
-    let before = self::text(LiveFindings::new(fast()));
+    let before = self::text(live(fast()));
     assert_eq!(value(&before, FINDINGS, tree), Some(0.0), "{before}");
     assert_eq!(
         value(
@@ -189,7 +204,7 @@ fn a_leak_is_exported_as_a_finding_and_its_rate_and_a_quiet_tree_is_not() {
 
 #[test]
 fn a_call_in_flight_makes_the_samples_after_its_start_busy() {
-    let findings = LiveFindings::new(fast());
+    let findings = live(fast());
     let started = call(1, 5.0, 5.0);
     findings.on_call_start(&started);
     for sample in series(120.0, 0.5, 600.0) {
@@ -215,7 +230,7 @@ fn a_call_in_flight_makes_the_samples_after_its_start_busy() {
     );
 
     // A probe (not a model call) never makes the agent busy, as in the report.
-    let probes = LiveFindings::new(fast());
+    let probes = live(fast());
     let mut probe = call(1, 5.0, 5.0);
     probe.api = crate::observation::ApiKind::Other;
     probes.on_call_start(&probe);
@@ -224,7 +239,7 @@ fn a_call_in_flight_makes_the_samples_after_its_start_busy() {
 
 #[test]
 fn evaluations_are_throttled_and_skipped_when_nothing_changed() {
-    let findings = LiveFindings::new(fast());
+    let findings = live(fast());
     let t0 = Instant::now();
     assert!(findings.due(t0));
     assert!(findings.refresh(t0), "the first is due at once");
@@ -289,7 +304,7 @@ fn thinning_bounds_the_samples_and_keeps_the_verdict() {
         ..Retention::for_thresholds(&limits)
     };
     assert_eq!(retention.base_spacing_s, 4.0);
-    let live = LiveFindings::with_retention(limits, retention);
+    let live = LiveFindings::with_retention(thresholds(limits), PriceTable::bundled(), retention);
     feed(&live, &samples, &calls);
     let snapshot = lock(&live.observed).snapshot();
     assert!(snapshot.kept.len() <= 2_000, "{}", snapshot.kept.len());
@@ -304,7 +319,7 @@ fn thinning_bounds_the_samples_and_keeps_the_verdict() {
         .collect();
     assert_eq!(tail, (7100..7200).map(f64::from).collect::<Vec<_>>());
 
-    let (thinned, _) = evaluate(&snapshot, &limits);
+    let (thinned, _) = evaluate(&snapshot, &thresholds(limits), &PriceTable::bundled());
     assert_eq!(thinned.len(), full.len(), "{thinned:#?}");
     for (a, b) in thinned.iter().zip(&full) {
         assert_eq!(
@@ -321,7 +336,7 @@ fn thinning_bounds_the_samples_and_keeps_the_verdict() {
     // The same without the leak: nothing, thinned or not.
     let quiet = series(7200.0, 1.0, 0.0);
     assert!(memory_findings("live", None, &quiet, &busy, &limits).is_empty());
-    let live = LiveFindings::with_retention(limits, retention);
+    let live = LiveFindings::with_retention(thresholds(limits), PriceTable::bundled(), retention);
     feed(&live, &quiet, &calls);
     assert!(live.refresh(Instant::now()));
     assert!(lock(&live.current).gauges.counts.values().all(|n| *n == 0));
@@ -405,57 +420,52 @@ fn coalescing_busy_windows_changes_no_idle_stretch() {
     );
 }
 
-/// Not a check: how long evaluating a day of samples takes (run with
-/// `cargo test --release --lib measure_a_day -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn measure_a_day() {
-    // A day at 1 Hz, a 20 s call every 10 minutes (144 of them; five idle minutes in a row
-    // are needed for a verdict); ten processes. Without a leak
-    // (30 MiB/h, under the threshold: the verdict stops at the overall slope) and with one
-    // (180 MiB/h, and 1 %/h, as a day-long linear leak is less than 10 % of its median an
-    // hour: every window is judged).
-    for (mib_per_min, min_percent_per_hour) in [(0.5, 10.0), (3.0, 1.0)] {
-        let limits = LeakThresholds {
-            min_percent_per_hour,
-            ..LeakThresholds::default()
-        };
-        let mut samples = series(86_400.0, 1.0, mib_per_min);
-        for sample in &mut samples {
-            let base = sample.processes[1];
-            for pid in 3..11 {
-                sample.processes.push(ProcessMemory { pid, ..base });
-            }
-        }
-        let calls = calls(86_400.0, 600.0, 20.0);
-        let live = LiveFindings::new(limits);
-        let started = Instant::now();
-        feed(&live, &samples, &calls);
-        let fed = started.elapsed();
-        let started = Instant::now();
-        let snapshot = lock(&live.observed).snapshot();
-        let locked = started.elapsed();
-        let started = Instant::now();
-        let (findings, idle) = evaluate(&snapshot, &limits);
-        let evaluated = started.elapsed();
-        let busy: Vec<(f64, f64)> = calls
-            .iter()
-            .map(|c| (c.t_start, c.t_end.unwrap()))
-            .collect();
-        let started = Instant::now();
-        let full = memory_findings("live", None, &samples, &busy, &limits);
-        let unthinned = started.elapsed();
-        println!(
-            "{mib_per_min} MiB/min: fed {} samples in {fed:?}; kept {} (spacing {:?}), {} busy \
-             windows; lock held for the snapshot {locked:?}; evaluation {evaluated:?} \
-             ({} findings, idle {:.0} MiB/h); unthinned {unthinned:?} ({} findings)",
-            samples.len(),
-            snapshot.kept.len(),
-            lock(&live.observed).spacing,
-            snapshot.busy.len(),
-            findings.len(),
-            idle.unwrap_or(0.0) / MIB,
-            full.len(),
-        );
+/// A model call of `category` with `read` cached tokens, 1 s long.
+fn priced_call(id: u64, start: f64, category: Category, read: u64) -> Call {
+    Call {
+        id,
+        t_start: start,
+        t_end: Some(start + 1.0),
+        model: Some("claude-sonnet-4-5".into()),
+        usage: Some(Usage {
+            output_tokens: 100,
+            cache_read_input_tokens: read,
+            ..Usage::default()
+        }),
+        session_id: Some("s".into()),
+        category,
+        starts_turn: category == Category::UserTurn,
+        ..Call::blank()
     }
+}
+
+#[test]
+fn idle_spend_is_judged_live_from_the_calls_as_the_report_judges_it() {
+    let thresholds = Thresholds {
+        idle_spend: IdleSpendThresholds {
+            grace_s: 0.5,
+            min_idle_s: 5.0,
+            ..IdleSpendThresholds::default()
+        },
+        ..Thresholds::default()
+    };
+    let samples = series(30.0, 1.0, 0.0);
+    // One turn, then an away summary re-reading 500k cached tokens every second.
+    let mut calls = vec![priced_call(1, 0.0, Category::UserTurn, 1_000)];
+    calls.extend(
+        (0..25).map(|i| priced_call(2 + i, 3.0 + i as f64, Category::AwaySummary, 500_000)),
+    );
+    let spending = LiveFindings::new(thresholds, PriceTable::bundled());
+    feed(&spending, &samples, &calls);
+    assert!(spending.refresh(Instant::now()));
+    let text = text(spending);
+    let spend = "kind=\"idle_spend\",severity=\"critical\",scope=\"trace\"";
+    assert_eq!(value(&text, FINDINGS, spend), Some(1.0), "{text}");
+
+    // The turn alone: nothing spent while idle, no idle_spend series at all.
+    let quiet = LiveFindings::new(thresholds, PriceTable::bundled());
+    feed(&quiet, &samples, &calls[..1]);
+    assert!(quiet.refresh(Instant::now()));
+    let text = self::text(quiet);
+    assert!(!text.contains("idle_spend"), "{text}");
 }

@@ -20,7 +20,7 @@ use super::labels::{
     ProviderStatus, RequestLabels, RoleLabel, TokenLabels,
 };
 use crate::attribute::cost::PriceTable;
-use crate::attribute::findings::leak::LeakThresholds;
+use crate::attribute::findings::Thresholds;
 use crate::attribute::kv::KvProfile;
 use crate::observation::{Call, CallErrorKind, MemorySample, ProcessRole};
 
@@ -62,11 +62,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// `leak`: the thresholds the live findings judge with (`--leak-*`, as `report` would).
+    /// `findings`: the thresholds the live findings judge with (run's finding flags, as
+    /// `report` would).
     pub fn new(
         prices: PriceTable,
         kv_profile: &'static KvProfile,
-        leak: LeakThresholds,
+        findings: Thresholds,
     ) -> Metrics {
         // HELP texts have no final period: prometheus-client adds one.
         let mut registry = Registry::default();
@@ -195,7 +196,7 @@ impl Metrics {
         );
         let kv = Arc::new(KvResidency::new(kv_profile));
         registry.register_collector(Box::new(kv.clone()));
-        let findings = Arc::new(LiveFindings::new(leak));
+        let findings = Arc::new(LiveFindings::new(findings, prices.clone()));
         registry.register_collector(Box::new(findings.clone()));
         Metrics {
             registry,

@@ -24,12 +24,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::attribute::cost::PriceTable;
-use crate::attribute::findings::leak::LeakThresholds;
+use crate::attribute::findings::Thresholds;
 use crate::attribute::kv::KvProfile;
 use crate::guard::Guard;
 use crate::observation::{Call, MemorySample};
 use crate::output::live::{LiveSink, SessionStart};
 
+pub use findings::LiveFindings;
 pub use labels::{MAX_MODELS, NO_MODEL, OTHER_MODELS};
 pub use metrics::LATENCY_BUCKETS;
 pub use server::CONTENT_TYPE_OPENMETRICS;
@@ -57,7 +58,7 @@ pub struct PrometheusExporter {
 
 impl PrometheusExporter {
     /// Binds `addr` (port 0 picks a free port) and serves `GET /metrics` on the current tokio
-    /// runtime, judging memory leaks with the default thresholds. Whether a non-loopback
+    /// runtime, judging findings with the default thresholds. Whether a non-loopback
     /// address is allowed is the caller's decision (`--allow-remote`): the endpoint has no
     /// authentication.
     pub async fn start(
@@ -65,22 +66,22 @@ impl PrometheusExporter {
         prices: PriceTable,
         kv_profile: &'static KvProfile,
     ) -> Result<Arc<PrometheusExporter>, PrometheusError> {
-        Self::start_with_hosts(addr, prices, kv_profile, &[], LeakThresholds::default()).await
+        Self::start_with_hosts(addr, prices, kv_profile, &[], Thresholds::default()).await
     }
 
     /// [`PrometheusExporter::start`], also accepting scrapes addressed to `allowed_hosts`
-    /// (`--allow-host`; see `crate::guard`), judging memory leaks with `leak` (`--leak-*`).
+    /// (`--allow-host`; see `crate::guard`), judging findings with `findings` (the finding flags).
     pub async fn start_with_hosts(
         addr: SocketAddr,
         prices: PriceTable,
         kv_profile: &'static KvProfile,
         allowed_hosts: &[String],
-        leak: LeakThresholds,
+        findings: Thresholds,
     ) -> Result<Arc<PrometheusExporter>, PrometheusError> {
         let bind_error = |source| PrometheusError::Bind { addr, source };
         let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let metrics = Arc::new(Metrics::new(prices, kv_profile, leak));
+        let metrics = Arc::new(Metrics::new(prices, kv_profile, findings));
         let (stop, stopped) = watch::channel(false);
         // A scrape is a GET: any body it declares beyond a few KiB is not a scrape.
         let guard = Arc::new(Guard::new("/metrics", addr, allowed_hosts, 64 << 10));

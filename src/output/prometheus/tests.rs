@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 use super::*;
+use crate::attribute::findings::leak::LeakThresholds;
 use crate::observation::{
     ApiKind, CallError, CallErrorKind, Category, Provider, RoleMemory, Usage,
 };
@@ -433,7 +434,10 @@ fn a_scrape_evaluates_the_findings_a_leak_shows_and_a_call_in_flight_hides() {
                 PriceTable::bundled(),
                 profile(),
                 &[],
-                leak,
+                Thresholds {
+                    leak,
+                    ..Thresholds::default()
+                },
             ))
             .unwrap()
     };

@@ -1,8 +1,9 @@
 //! The shipped alerting rules (`dashboards/alerts.yml`): valid for promtool, passing their own
 //! unit tests (`dashboards/alerts.test.yml`), loaded by the shipped Prometheus config, and
 //! `AgentprofMemoryLeak` fired by a real Prometheus scraping a real `agentprof run` of the
-//! synthetic agent leaking 600 MiB a minute while idle — and not by the same run without a
-//! leak, scraped by the same Prometheus at the same time.
+//! synthetic agent leaking 600 MiB a minute while idle (and `AgentprofFinding` for its idle
+//! spend: it re-reads its cache every idle second) — and neither by the same run without a
+//! leak or idle calls, scraped by the same Prometheus at the same time.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -86,9 +87,18 @@ const FAST: [&str; 6] = [
 /// 7 s of idle time), an evaluation (every 5 s), a scrape and a rule evaluation (every 1 s).
 const LINGER_MS: &str = "25000";
 
+/// Idle spend judged after 5 idle seconds, a turn's calls being those within 0.5 s of it.
+const IDLE: [&str; 4] = ["--idle-min", "5", "--idle-grace", "0.5"];
+
 /// `agentprof run --prometheus metrics` of the synthetic agent retaining `mib_per_min` while
-/// idle, its trace and log in `dir`.
-fn start_run(mock: &Mock, dir: &Path, metrics: SocketAddr, mib_per_min: &str) -> Killed {
+/// idle, and making an away summary every second when `idle_calls`, its trace and log in `dir`.
+fn start_run(
+    mock: &Mock,
+    dir: &Path,
+    metrics: SocketAddr,
+    mib_per_min: &str,
+    idle_calls: bool,
+) -> Killed {
     let exe = env!("CARGO_BIN_EXE_agentprof");
     Killed(
         agentprof()
@@ -99,10 +109,17 @@ fn start_run(mock: &Mock, dir: &Path, metrics: SocketAddr, mib_per_min: &str) ->
             .args(["--sample-interval", "50ms"])
             .args(["--prometheus", &metrics.to_string()])
             .args(FAST)
+            .args(IDLE)
             .arg("--")
             .args([exe, "synthetic-agent", "--turns", "1", "--think-ms", "0"])
             .args(["--idle-leak-mib-per-min", mib_per_min])
             .args(["--linger-ms", LINGER_MS])
+            .args(
+                idle_calls
+                    .then_some(["--idle-call-every-ms", "1000"])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("agentprof.err")).unwrap())
             .spawn()
@@ -131,7 +148,7 @@ fn dir_in(root: &Path, name: &str) -> PathBuf {
 }
 
 #[test]
-fn prometheus_fires_agentprof_memory_leak_for_a_leaking_run_and_not_for_a_quiet_one() {
+fn prometheus_fires_memory_leak_and_idle_spend_alerts_for_a_faulty_run_and_not_for_a_quiet_one() {
     let started = Instant::now();
     let mock = Mock::start();
     let root = tempfile::tempdir().unwrap();
@@ -152,8 +169,8 @@ fn prometheus_fires_agentprof_memory_leak_for_a_leaking_run_and_not_for_a_quiet_
     assert_eq!(groups[0]["name"], "agentprof");
     assert_eq!(groups[0]["rules"].as_array().unwrap().len(), 6);
 
-    let mut leaking = start_run(&mock, &leaky_dir, leaky, "600");
-    let mut quiet_run = start_run(&mock, &quiet_dir, quiet, "0");
+    let mut leaking = start_run(&mock, &leaky_dir, leaky, "600", true);
+    let mut quiet_run = start_run(&mock, &quiet_dir, quiet, "0", false);
     let alert = |instance: SocketAddr, state: &str| {
         format!(
             "ALERTS{{alertname=\"AgentprofMemoryLeak\",instance=\"{instance}\",alertstate=\"{state}\"}}"
@@ -215,6 +232,20 @@ fn prometheus_fires_agentprof_memory_leak_for_a_leaking_run_and_not_for_a_quiet_
         "{summaries:?}"
     );
 
+    // The leaking run also re-reads its cache every idle second: idle spend, a finding of
+    // another kind, fires AgentprofFinding with its kind.
+    let spend = format!(
+        "ALERTS{{alertname=\"AgentprofFinding\",instance=\"{leaky}\",kind=\"idle_spend\",alertstate=\"firing\"}}"
+    );
+    while prometheus.query(&spend).is_empty() {
+        assert!(
+            !finished(&mut leaking, &leaky_dir) && Instant::now() < deadline,
+            "AgentprofFinding did not fire for idle spend; findings: {:?}",
+            prometheus.query(&format!("agentprof_findings{{instance=\"{leaky}\"}}")),
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
     // Both runs to their end; the quiet one never had a finding nor an alert, pending or
     // firing, in all that time (it was scraped: its idle growth is known and small).
     let deadline = Instant::now() + Duration::from_secs(45);
@@ -251,6 +282,7 @@ fn prometheus_fires_agentprof_memory_leak_for_a_leaking_run_and_not_for_a_quiet_
             .args(["report", "--json"])
             .arg(dir.join("trace.jsonl"))
             .args(FAST)
+            .args(IDLE)
             .output()
             .unwrap();
         assert!(output.status.success());
@@ -260,7 +292,13 @@ fn prometheus_fires_agentprof_memory_leak_for_a_leaking_run_and_not_for_a_quiet_
             .iter()
             .find(|f| f["kind"] == "memory_leak" && f["where"]["scope"] == "tree");
         match leaks {
-            true => assert_eq!(tree.map(|f| &f["severity"]), Some(&Value::from("critical"))),
+            true => {
+                assert_eq!(tree.map(|f| &f["severity"]), Some(&Value::from("critical")));
+                assert!(
+                    findings.iter().any(|f| f["kind"] == "idle_spend"),
+                    "{findings:#?}"
+                );
+            }
             false => assert!(findings.is_empty(), "{findings:#?}"),
         }
     }
