@@ -161,8 +161,10 @@ fn a_ballooning_sub_agent_process_is_flagged_and_a_normal_one_is_not() {
         "{:#}",
         report["memory"]
     );
+    // It did run a sub-agent: its calls are there (a process living a few milliseconds may
+    // fall between two samples, so its memory may not be).
     assert!(
-        report["memory"]["by_role"]["subagent"]["peak_rss_bytes"]
+        report["categories"]["subagent"]["requests"]
             .as_u64()
             .unwrap()
             > 0

@@ -109,8 +109,8 @@ pub struct SyntheticAgentArgs {
     /// 0: none.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub idle_call_every_ms: u64,
-    /// Each sub-agent process retains this many MiB more, a share before each of its calls: a
-    /// sub-agent ballooning. 0: none.
+    /// Each sub-agent process retains this many MiB more, a share before each of its calls, and
+    /// holds it a second before it exits: a sub-agent ballooning. 0: none.
     #[arg(long, value_name = "MIB", default_value_t = 0)]
     pub subagent_balloon_mib: u64,
     /// Internal: run as a sub-agent child process.

@@ -124,6 +124,12 @@ pub(crate) async fn run_child(
         ballast.grow_for_transcript(n + m);
     }
     ballast.grow_for_transcript(convo.push_assistant(assistant_blocks(&report, None)));
+    if balloon > 0 {
+        // A ballooned sub-agent is a long-lived one: hold the memory a while, as a real one
+        // working for minutes would, so a sampler ticking every 50 ms on a loaded machine
+        // sees it (the mock answers in milliseconds).
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     log.line(format_args!(
         "sub-agent done: retained {} MiB",
         ballast.held() >> 20
