@@ -412,8 +412,8 @@ pub struct MemorySample {
 }
 
 impl MemorySample {
-    /// A tick of the processes `(pid, rss)`, in no role's sums (tests).
-    #[cfg(test)]
+    /// A tick of the processes `(pid, rss)` only — the tree's RSS their sum, no role's sums,
+    /// no PSS: what a leak verdict reads (the live findings' kept samples, tests).
     pub fn of_processes(t: f64, processes: &[(u32, u64)]) -> MemorySample {
         MemorySample {
             t,

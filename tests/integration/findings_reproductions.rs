@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Mock, report_json_with, run_under_agentprof, stderr};
+use crate::support::{LEAK_IN_SECONDS, Mock, report_json_with, run_under_agentprof, stderr};
 
 /// `agentprof run` of the synthetic agent with `args`; the trace's path.
 fn run_synthetic(dir: &Path, args: &[&str]) -> PathBuf {
@@ -58,22 +58,11 @@ fn since_s(report: &Value, finding: &Value) -> f64 {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// Windows of 1 s, five in a row, after a warm-up of 1 s: the defaults (60 s, after 120 s)
-/// compressed about 60 times.
-const SECONDS: [&str; 6] = [
-    "--leak-warmup",
-    "1",
-    "--leak-window",
-    "1",
-    "--leak-windows",
-    "5",
-];
-
 #[test]
 fn a_gigabyte_a_minute_while_idle_is_flagged_within_six_seconds_of_windows() {
     // claude-code#31414: an idle session growing ≈ 1 GB a minute, at that very rate.
     let dir = tempfile::tempdir().unwrap();
-    let report = report_json_with(&idle_leak(dir.path(), "1024", "9000"), &SECONDS);
+    let report = report_json_with(&idle_leak(dir.path(), "1024", "9000"), &LEAK_IN_SECONDS);
     let tree = of_kind(&report, "memory_leak", "tree")
         .unwrap_or_else(|| panic!("no tree leak: {:#?}", findings(&report)));
     assert_eq!(tree["severity"], "critical");
@@ -87,7 +76,7 @@ fn a_gigabyte_a_minute_while_idle_is_flagged_within_six_seconds_of_windows() {
 
     // The same idle time retaining nothing: no finding (the run's idle growth is a few MiB/h).
     let dir = tempfile::tempdir().unwrap();
-    let quiet = report_json_with(&idle_leak(dir.path(), "0", "9000"), &SECONDS);
+    let quiet = report_json_with(&idle_leak(dir.path(), "0", "9000"), &LEAK_IN_SECONDS);
     assert_eq!(
         quiet["findings"],
         serde_json::json!([]),

@@ -395,3 +395,14 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// Leak thresholds for seconds, not hours: windows of 1 s, five in a row, after 1 s of
+/// warm-up — the defaults (60 s windows after 120 s) compressed about 60 times.
+pub const LEAK_IN_SECONDS: [&str; 6] = [
+    "--leak-warmup",
+    "1",
+    "--leak-window",
+    "1",
+    "--leak-windows",
+    "5",
+];

@@ -32,7 +32,7 @@ use crate::attribute::cost::PriceTable;
 use crate::attribute::findings::leak::LeakThresholds;
 use crate::attribute::findings::{Context, Finding, Thresholds, memory_findings, of_calls};
 use crate::attribute::memory_growth::idle_slope_bytes_per_hour;
-use crate::observation::{Call, MemorySample, ProcessMemory, RoleMemory};
+use crate::observation::{Call, MemorySample};
 use crate::output::trace::{ReadTrace, TraceFooter, TraceHeader};
 
 pub const FINDINGS: &str = "agentprof_findings";
@@ -284,21 +284,9 @@ impl Snapshot {
         self.kept
             .iter()
             .map(|k| MemorySample {
-                t: k.t,
+                // The sampler's own sum (the same pids), not recomputed.
                 rss_bytes: k.rss_bytes,
-                pss_bytes: None,
-                main: RoleMemory::default(),
-                subagent: RoleMemory::default(),
-                other: RoleMemory::default(),
-                processes: k
-                    .processes
-                    .iter()
-                    .map(|&(pid, rss_bytes)| ProcessMemory {
-                        pid,
-                        rss_bytes,
-                        pss_bytes: None,
-                    })
-                    .collect(),
+                ..MemorySample::of_processes(k.t, &k.processes)
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use super::*;
 use crate::attribute::findings::Place;
 use crate::attribute::findings::idle_spend::IdleSpendThresholds;
 use crate::attribute::memory_growth::idle_stretches;
-use crate::observation::{Category, Usage};
+use crate::observation::{Category, ProcessMemory, RoleMemory, Usage};
 
 const MIB: f64 = 1024.0 * 1024.0;
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::harness::{Killed, Prometheus, free_port, get, promtool, repo_file};
-use crate::support::{Mock, agentprof};
+use crate::support::{LEAK_IN_SECONDS, Mock, agentprof};
 
 /// `promtool ARGS` in the repository root: must succeed; its output, for the record.
 fn promtool_ok(args: &[&str]) -> String {
@@ -73,16 +73,6 @@ fn with_short_for(alerts: &str) -> String {
     text.join("\n") + "\n"
 }
 
-/// Thresholds for seconds, not hours: windows of 1 s, five in a row, after 1 s.
-const FAST: [&str; 6] = [
-    "--leak-warmup",
-    "1",
-    "--leak-window",
-    "1",
-    "--leak-windows",
-    "5",
-];
-
 /// The synthetic agent stays this long after its one turn: long enough for the finding (about
 /// 7 s of idle time), an evaluation (every 5 s), a scrape and a rule evaluation (every 1 s).
 const LINGER_MS: &str = "25000";
@@ -108,7 +98,7 @@ fn start_run(
             .args(["--anthropic-upstream", &mock.url()])
             .args(["--sample-interval", "50ms"])
             .args(["--prometheus", &metrics.to_string()])
-            .args(FAST)
+            .args(LEAK_IN_SECONDS)
             .args(IDLE)
             .arg("--")
             .args([exe, "synthetic-agent", "--turns", "1", "--think-ms", "0"])
@@ -281,7 +271,7 @@ fn prometheus_fires_memory_leak_and_idle_spend_alerts_for_a_faulty_run_and_not_f
         let output = agentprof()
             .args(["report", "--json"])
             .arg(dir.join("trace.jsonl"))
-            .args(FAST)
+            .args(LEAK_IN_SECONDS)
             .args(IDLE)
             .output()
             .unwrap();
