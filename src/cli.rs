@@ -178,8 +178,8 @@ pub struct RunArgs {
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 
-    // The report's finding flags, for the summary at the end and (--leak-*) the live findings
-    // of --prometheus. Last: its help heading would carry over to the flags after it.
+    // The report's finding flags, for the summary at the end and the live findings of
+    // --prometheus. Last: its help heading would carry over to the flags after it.
     #[command(flatten)]
     pub findings: FindingArgs,
 }
@@ -273,7 +273,7 @@ pub struct FindingArgs {
     #[arg(long, value_name = "MIB", default_value_t = 2048.0)]
     pub subagent_peak_limit: f64,
 
-    /// Seconds after a user-turn call that still count as the user's, not idle.
+    /// Seconds before and after a user-turn call that still count as the user's, not idle.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub idle_grace: f64,
 

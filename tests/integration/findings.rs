@@ -131,6 +131,11 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
         ("--leak-windows", "0"),
         ("--leak-min-rate", "-1"),
         ("--leak-warmup", "NaN"),
+        ("--idle-min", "0"),
+        ("--idle-min-spend", "-0.5"),
+        ("--jump-window", "0"),
+        ("--subagent-peak-limit", "0"),
+        ("--turn-growth-min", "inf"),
     ] {
         let output = agentprof()
             .args(["report"])
