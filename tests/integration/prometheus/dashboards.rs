@@ -160,6 +160,8 @@ fn dashboards_take_their_datasource_from_a_variable_and_have_queries() {
         "histogram_quantile(0.95, sum by (le) (rate(agentprof_time_to_first_token_seconds_bucket",
         "agentprof_request_errors_total",
         "sum by (type, model)",
+        "agentprof_findings",
+        "agentprof_memory_leak_bytes_per_hour",
     ] {
         assert!(
             queries.iter().any(|q| q.expr.contains(needle)),
