@@ -135,31 +135,46 @@ struct Jump {
 /// The first window of `shares` (percent, in turn order) above the turns before it.
 fn judge(shares: &[f64], limits: &JumpThresholds) -> Option<Jump> {
     let window = limits.window_turns.max(1);
-    let first_end = limits.baseline_turns.max(1) + window;
-    (first_end..=shares.len()).find_map(|end| {
-        let start = end - window;
-        let baseline = median(&shares[..start]);
-        let recent = median(&shares[start..end]);
+    let first_start = limits.baseline_turns.max(1);
+    // The baseline's shares, kept sorted as the window moves on: a session of thousands of
+    // turns is judged in one pass, not by sorting every prefix again.
+    let mut baseline_sorted: Vec<f64> = shares.get(..first_start)?.to_vec();
+    baseline_sorted.sort_unstable_by(f64::total_cmp);
+    for start in first_start..=shares.len().saturating_sub(window) {
+        if start > first_start {
+            let added = shares[start - 1];
+            let at = baseline_sorted.partition_point(|v| v.total_cmp(&added).is_lt());
+            baseline_sorted.insert(at, added);
+        }
+        let end = start + window;
+        let baseline = median_of_sorted(&baseline_sorted);
+        let mut recent_sorted = shares[start..end].to_vec();
+        recent_sorted.sort_unstable_by(f64::total_cmp);
+        let recent = median_of_sorted(&recent_sorted);
         let jumped =
             recent - baseline >= limits.min_points && recent >= limits.min_ratio * baseline;
+        if !jumped {
+            continue;
+        }
         let above = |s: &f64| *s - baseline >= limits.min_points;
-        let from = start + shares[start..end].iter().position(above)?;
-        jumped.then(|| {
-            let after = &shares[from..];
-            Jump {
-                window: (start, end),
-                from,
-                baseline,
-                recent,
-                agreeing: after.iter().filter(|s| above(s)).count() as f64 / after.len() as f64,
-            }
-        })
-    })
+        let Some(first_above) = shares[start..end].iter().position(above) else {
+            continue;
+        };
+        let from = start + first_above;
+        let after = &shares[from..];
+        return Some(Jump {
+            window: (start, end),
+            from,
+            baseline,
+            recent,
+            agreeing: after.iter().filter(|s| above(s)).count() as f64 / after.len() as f64,
+        });
+    }
+    None
 }
 
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
+/// The median of values in ascending order (0 of none).
+fn median_of_sorted(sorted: &[f64]) -> f64 {
     match sorted.len() {
         0 => 0.0,
         n if n % 2 == 1 => sorted[n / 2],
@@ -180,6 +195,20 @@ mod tests {
         assert_eq!((jump.baseline, jump.recent), (9.0, 40.0));
         assert_eq!(jump.from, 4);
         assert_eq!(jump.agreeing, 1.0);
+    }
+
+    #[test]
+    fn a_long_session_is_judged_in_one_pass_with_the_same_answer() {
+        // 20 000 turns at 10 %, then a jump to 60 %: found where it starts.
+        let mut shares = vec![10.0; 20_000];
+        shares.extend([60.0; 5]);
+        let jump = judge(&shares, &JumpThresholds::default()).unwrap();
+        assert_eq!(
+            (jump.from, jump.baseline, jump.recent),
+            (20_000, 10.0, 60.0)
+        );
+        // A median of an even count is the mean of the middle two.
+        assert_eq!(median_of_sorted(&[1.0, 2.0, 4.0, 8.0]), 3.0);
     }
 
     #[test]
