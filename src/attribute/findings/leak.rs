@@ -7,7 +7,9 @@
 //!
 //! - the Theil–Sen slope over every idle sample after the warm-up (pairs within an idle
 //!   stretch only, so memory a call left behind is a step, not a slope) at or above both an
-//!   absolute rate (MiB/h) and a relative one (% of the median RSS per hour): a sawtooth of
+//!   absolute rate (MiB/h) and a relative one (% per hour of the series' baseline, the 10th
+//!   percentile of those samples — not their median, which a leak itself drags up until a
+//!   day-long one looks slow next to what it already took): a sawtooth of
 //!   garbage collections rises inside windows but not overall;
 //! - that many windows of idle time in a row each passing both rates on their own;
 //! - samples covering most of each judged window (a window mostly busy, or with samples
@@ -29,7 +31,8 @@ pub struct LeakThresholds {
     pub consecutive_windows: usize,
     /// Growth at least this fast, in bytes per hour…
     pub min_bytes_per_hour: f64,
-    /// …and at least this many percent of the series' median per hour.
+    /// …and at least this many percent per hour of the series' baseline (the 10th percentile
+    /// of its idle samples after the warm-up).
     pub min_percent_per_hour: f64,
     /// The part of a window idle samples must span for the window to be judged.
     pub min_coverage: f64,
@@ -53,7 +56,7 @@ impl Default for LeakThresholds {
 pub struct Leak {
     /// Idle growth, bytes per hour (the slope over every judged idle sample).
     pub bytes_per_hour: f64,
-    /// The same, in percent of the series' median per hour.
+    /// The same, in percent of the series' baseline per hour.
     pub percent_per_hour: f64,
     /// Seconds into the trace where the first window of the longest passing run starts.
     pub since_s: f64,
@@ -72,16 +75,16 @@ pub fn judge(points: &[(f64, f64)], busy: &[(f64, f64)], limits: &LeakThresholds
     let stretches = idle_stretches(points, busy, from);
     let all: Vec<&[(f64, f64)]> = stretches.iter().map(Vec::as_slice).collect();
     let per_second = theil_sen(&all)?;
-    let median = median_value(&stretches)?;
+    let baseline = baseline_value(&stretches)?;
     let rates = |per_second: f64| {
         let per_hour = per_second * 3600.0;
-        (per_hour, per_hour / median * 100.0)
+        (per_hour, per_hour / baseline * 100.0)
     };
     let passes = |(per_hour, percent): (f64, f64)| {
         per_hour >= limits.min_bytes_per_hour && percent >= limits.min_percent_per_hour
     };
     let (bytes_per_hour, percent_per_hour) = rates(per_second);
-    if median <= 0.0 || !passes((bytes_per_hour, percent_per_hour)) {
+    if baseline <= 0.0 || !passes((bytes_per_hour, percent_per_hour)) {
         return None;
     }
 
@@ -128,14 +131,15 @@ pub fn judge(points: &[(f64, f64)], busy: &[(f64, f64)], limits: &LeakThresholds
     })
 }
 
-/// The median value of the points of `stretches`.
-fn median_value(stretches: &[Vec<(f64, f64)>]) -> Option<f64> {
+/// The baseline of the points of `stretches`: their 10th percentile (robust to a dip, and
+/// where the series was before most of its growth).
+fn baseline_value(stretches: &[Vec<(f64, f64)>]) -> Option<f64> {
     let mut values: Vec<f64> = stretches.iter().flatten().map(|p| p.1).collect();
     if values.is_empty() {
         return None;
     }
     values.sort_unstable_by(f64::total_cmp);
-    Some(values[values.len() / 2])
+    Some(values[values.len() / 10])
 }
 
 #[cfg(test)]
@@ -184,6 +188,24 @@ mod tests {
         // 2 MB/h (the simulator's well-behaved idle process): nothing.
         let quiet = series(3600, 300.0 * MIB, 2.0 * MIB / 60.0, 1.0 * MIB);
         assert_eq!(judge(&quiet, &[], &LeakThresholds::default()), None);
+    }
+
+    #[test]
+    fn a_leak_of_fifteen_gigabytes_in_eighteen_hours_stays_found_after_a_day() {
+        // claude-code#18859's rate for 30 hours, a sample every 30 s, judged in 10-minute
+        // windows: by then the leak holds 25 GB, and its median sample is 13 GB — 6.5 %/h
+        // of that, but 30 %/h of where it was (its 10th percentile).
+        let per_minute = 15.0 * 1024.0 * MIB / (18.0 * 60.0);
+        let points: Vec<(f64, f64)> = series(3600, 300.0 * MIB, per_minute * 30.0, 2.0 * MIB)
+            .into_iter()
+            .map(|(t, v)| (t * 30.0, v))
+            .collect();
+        let limits = LeakThresholds {
+            window_s: 600.0,
+            ..LeakThresholds::default()
+        };
+        let leak = judge(&points, &[], &limits).unwrap();
+        assert!((leak.percent_per_hour - 29.8).abs() < 1.0, "{leak:?}");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub struct Finding {
     /// `percent_of_turn` (a category's share after a jump), `usd` or `tokens` (TTL rewrites).
     #[serde(default)]
     pub rate_unit: String,
-    /// A leak's rate relative to the series' median, percent per hour.
+    /// A leak's rate relative to the series' baseline (its 10th percentile), percent per hour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_percent_per_hour: Option<f64>,
     /// The dollars the finding is about (spend while idle, cache writes paid again); `None`
