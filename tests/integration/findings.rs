@@ -189,4 +189,24 @@ fn the_html_page_lists_the_findings_and_marks_the_leak_on_the_memory_chart() {
     let html = std::fs::read_to_string(demo_dir.join("index.html")).unwrap();
     assert!(html.contains("No findings: no memory leak while idle"));
     assert!(!html.contains("#C00000"));
+
+    // An imported history is not judged, and the page says so rather than "no findings".
+    let import_dir = dir.path().join("import");
+    let output = agentprof()
+        .arg("report")
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("sample-traces/import-claude-code-2.1.197.jsonl"),
+        )
+        .arg("--html")
+        .arg(&import_dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = std::fs::read_to_string(import_dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("Not judged: findings are about what"),
+        "no word on findings"
+    );
+    assert!(!html.contains("No findings:"));
 }

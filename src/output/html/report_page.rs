@@ -30,7 +30,7 @@ pub fn render(summary: &Summary, series: &ReportSeries) -> Result<String, ChartE
     let calendar = Calendar::of(&series.days, &summary.rows_by.timezone);
     report_days::section(&mut page, &calendar, &summary.prices.as_of)?;
 
-    findings_section(&mut page, summary);
+    findings_section(&mut page, summary, series.observed);
 
     page.h2("memory", "Memory of the agent's process tree");
     if series.has_memory() {
@@ -177,9 +177,17 @@ fn latency_table(series: &ReportSeries) -> HtmlTable {
     table
 }
 
-/// The findings, most severe first, each as the terminal table words it.
-fn findings_section(page: &mut Page, summary: &Summary) {
+/// The findings, most severe first, each as the terminal table words it; `observed`: whether
+/// any trace was judged at all (an imported history is not).
+fn findings_section(page: &mut Page, summary: &Summary, observed: bool) {
     page.h2("findings", "Findings");
+    if !observed {
+        page.p(
+            "empty",
+            "Not judged: findings are about what `agentprof run` or `proxy` observed, and an imported history has no memory samples, nor idle time of a running agent (docs/findings.md).",
+        );
+        return;
+    }
     if summary.findings.is_empty() {
         page.p(
             "empty",

@@ -56,6 +56,9 @@ pub type KvRow = (f64, [u64; 8]);
 pub struct ReportSeries {
     /// The wall-clock instant of time 0: the earliest trace's start, when known.
     pub origin: Option<jiff::Timestamp>,
+    /// Whether any trace was observed live (`run`, `proxy`): only those are judged for
+    /// findings; an imported history is not.
+    pub observed: bool,
     /// Seconds from the first start to the last observation.
     pub span_s: f64,
     /// One line per trace (a line never jumps from one run to another).
@@ -93,6 +96,7 @@ pub fn collect(
     let first = starts.iter().flatten().min().copied();
     let mut series = ReportSeries {
         origin: first,
+        observed: traces.iter().any(|t| t.header.mode != IMPORT_MODE),
         ..ReportSeries::default()
     };
     let mut kv_parts = Vec::new();
