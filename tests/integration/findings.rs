@@ -149,20 +149,24 @@ fn the_thresholds_are_flags_and_bad_values_are_usage_errors() {
     }
 }
 
+/// `report TRACE --html DIR`: the page written.
+fn html_page(trace: &Path, dir: &Path) -> String {
+    let output = agentprof()
+        .arg("report")
+        .arg(trace)
+        .arg("--html")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::read_to_string(dir.join("index.html")).unwrap()
+}
+
 #[test]
 fn the_html_page_lists_the_findings_and_marks_the_leak_on_the_memory_chart() {
     let dir = tempfile::tempdir().unwrap();
     let trace = with_idle_tail(dir.path(), 600, 1 << 30);
-    let html_dir = dir.path().join("html");
-    let output = agentprof()
-        .arg("report")
-        .arg(&trace)
-        .arg("--html")
-        .arg(&html_dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let html = std::fs::read_to_string(html_dir.join("index.html")).unwrap();
+    let html = html_page(&trace, &dir.path().join("html"));
     let findings = html.split("id=\"findings\"").nth(1).unwrap();
     assert!(
         findings.contains("critical · memory leak: the agent&#39;s process tree grew 61440 MiB/h"),
@@ -177,33 +181,14 @@ fn the_html_page_lists_the_findings_and_marks_the_leak_on_the_memory_chart() {
     assert!(memory.contains("memory leak from"), "no legend entry");
 
     // The demo's page says there is nothing to find, and draws no red line.
-    let demo_dir = dir.path().join("demo");
-    let output = agentprof()
-        .arg("report")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO))
-        .arg("--html")
-        .arg(&demo_dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let html = std::fs::read_to_string(demo_dir.join("index.html")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let html = html_page(&root.join(DEMO), &dir.path().join("demo"));
     assert!(html.contains("No findings: no memory leak while idle"));
     assert!(!html.contains("#C00000"));
 
     // An imported history is not judged, and the page says so rather than "no findings".
-    let import_dir = dir.path().join("import");
-    let output = agentprof()
-        .arg("report")
-        .arg(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("sample-traces/import-claude-code-2.1.197.jsonl"),
-        )
-        .arg("--html")
-        .arg(&import_dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let html = std::fs::read_to_string(import_dir.join("index.html")).unwrap();
+    let import = root.join("sample-traces/import-claude-code-2.1.197.jsonl");
+    let html = html_page(&import, &dir.path().join("import"));
     assert!(
         html.contains("Not judged: findings are about what"),
         "no word on findings"
