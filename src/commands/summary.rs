@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::attribute::cost::PriceTable;
-use crate::attribute::findings::Thresholds;
+use crate::attribute::findings::{Thresholds, most_severe_first};
 use crate::attribute::kv::KvProfile;
 use crate::attribute::rows::RowsSpec;
 use crate::attribute::summarize;
@@ -105,12 +105,11 @@ pub fn print_after_run(trace: &Path, prices: &PriceTable, findings: Thresholds) 
                 .unwrap_or_default()
         );
     }
-    for finding in &summary.findings {
+    for finding in most_severe_first(&summary.findings) {
         say!(
-            "agentprof: finding ({}): {}: {}",
+            "agentprof: finding ({}): {}",
             finding.severity,
-            finding.kind.replace('_', " "),
-            finding.detail
+            finding.headline()
         );
     }
     for warning in &summary.warnings {

@@ -67,6 +67,20 @@ pub struct Finding {
     pub detail: String,
 }
 
+impl Finding {
+    /// What it is in words, then its detail: `memory leak: the agent's process tree grew …`.
+    pub fn headline(&self) -> String {
+        format!("{}: {}", self.kind.replace('_', " "), self.detail)
+    }
+}
+
+/// `findings` critical first, in their order otherwise: how every output lists them.
+pub fn most_severe_first(findings: &[Finding]) -> Vec<&Finding> {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity != "critical");
+    sorted
+}
+
 /// Where a finding is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Place {

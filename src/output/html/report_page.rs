@@ -7,6 +7,7 @@ use super::page::{Cell, HtmlTable, Page};
 use super::series::ReportSeries;
 use super::{palette, report_days, tables, units};
 use crate::attribute::Summary;
+use crate::attribute::findings::most_severe_first;
 use crate::observation::Category;
 
 /// Renders the page of a report.
@@ -195,22 +196,15 @@ fn findings_section(page: &mut Page, summary: &Summary, observed: bool) {
         );
         return;
     }
-    let mut findings: Vec<_> = summary.findings.iter().collect();
-    findings.sort_by_key(|f| f.severity != "critical");
-    let items: Vec<String> = findings
-        .iter()
+    let items: Vec<String> = most_severe_first(&summary.findings)
+        .into_iter()
         .map(|f| {
             let since = f
                 .since
                 .as_deref()
                 .map(|s| format!(" (since {s})"))
                 .unwrap_or_default();
-            format!(
-                "{} · {}: {}{since}",
-                f.severity,
-                f.kind.replace('_', " "),
-                f.detail
-            )
+            format!("{} · {}{since}", f.severity, f.headline())
         })
         .collect();
     page.list("findings", &items);

@@ -5,6 +5,7 @@ use std::io::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
 
+use crate::attribute::findings::most_severe_first;
 use crate::attribute::{Summary, UsageTotals};
 use crate::observation::Category;
 use crate::output::colour;
@@ -327,19 +328,16 @@ fn signed_bytes(value: i64) -> String {
 
 /// One line per finding, most severe first: what, where, how fast, since when.
 fn write_findings(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
-    let mut findings: Vec<_> = summary.findings.iter().collect();
-    findings.sort_by_key(|f| f.severity != "critical");
-    for finding in findings {
+    for finding in most_severe_first(&summary.findings) {
         let since = finding
             .since
             .as_deref()
             .map_or(String::new(), |s| format!(" since {s}"));
         writeln!(
             out,
-            "finding ({}): {}: {}{since} [{}]",
+            "finding ({}): {}{since} [{}]",
             finding.severity,
-            finding.kind.replace('_', " "),
-            finding.detail,
+            finding.headline(),
             finding.place.trace
         )?;
     }
