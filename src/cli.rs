@@ -11,7 +11,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod finding_args;
+mod live_args;
 pub use finding_args::FindingArgs;
+pub use live_args::{StatuslineArgs, TopArgs};
 
 use crate::demo::codex_rollouts::GenCodexArgs;
 use crate::demo::gemini_chats::GenGeminiArgs;
@@ -47,6 +49,13 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
+    /// Watch a running session in a terminal UI: spend and burn rate by category, the current
+    /// turn's overhead, the last calls, memory by process role, findings. Reads the trace as
+    /// `run`, `proxy` or `demo` writes it; changes nothing.
+    Top(TopArgs),
+    /// One line for Claude Code's status bar (its `statusLine` command; JSON on stdin): this
+    /// session's cost and overhead share, and the process tree's RSS under `agentprof run`.
+    Statusline(StatuslineArgs),
     /// Import agents' local histories (Claude Code transcripts, Codex rollouts, Gemini CLI
     /// chats, opencode's database) into the same report: every agent found, or the one named.
     Import(ImportArgs),

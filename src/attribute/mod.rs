@@ -8,6 +8,7 @@ pub mod cost;
 pub mod findings;
 pub mod intervals;
 pub mod kv;
+pub mod live_tally;
 pub mod memory;
 pub mod memory_attribution;
 pub mod memory_growth;

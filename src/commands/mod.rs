@@ -16,7 +16,9 @@ pub mod run;
 pub mod session;
 mod signals;
 mod simulate;
+mod statusline;
 mod summary;
+mod top;
 
 use crate::cli::{Cli, Command};
 
@@ -35,6 +37,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             logging::init_stderr();
             import::run(args)
         }
+        Command::Top(args) => top::run(args),
+        Command::Statusline(args) => statusline::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => completions::run(&args),
         Command::MockUpstream(args) => {

@@ -8,4 +8,5 @@ pub mod otlp;
 pub mod private_file;
 pub mod prometheus;
 pub mod report;
+pub mod top;
 pub mod trace;

@@ -385,6 +385,8 @@ struct Gauges {
 /// The last evaluation's result, as exported.
 #[derive(Debug)]
 struct Current {
+    /// The findings of the last evaluation, most severe first.
+    findings: Vec<Finding>,
     gauges: Gauges,
     idle_growth: Option<f64>,
     /// Every (kind, severity, scope) found so far, and the memory leak ones from the start.
@@ -450,6 +452,7 @@ impl LiveFindings {
             observed: Mutex::new(Observed::new(retention)),
             schedule: Mutex::new(Schedule::default()),
             current: Mutex::new(Current {
+                findings: Vec::new(),
                 gauges: gauges(&[], &known),
                 idle_growth: None,
                 known,
@@ -532,8 +535,16 @@ impl LiveFindings {
         current.gauges = gauges;
         current.idle_growth = idle_growth;
         current.evaluation_seconds = took.as_secs_f64();
+        current.findings = findings;
         current.samples = snapshot.kept.len();
         true
+    }
+}
+
+impl LiveFindings {
+    /// The findings of the last evaluation (none before the first).
+    pub fn findings(&self) -> Vec<Finding> {
+        lock(&self.current).findings.clone()
     }
 }
 

@@ -9,10 +9,12 @@
 //! loses at most the records of those last milliseconds and a torn line; [`reader`] skips and
 //! counts such a torn last line.
 
+pub mod follow;
 pub mod reader;
 mod record;
 pub mod writer;
 
+pub use follow::{FollowError, Follower};
 pub use reader::{ReadTrace, TraceReadError, read_trace, read_trace_with_progress};
 pub use record::{HostInfo, SCHEMA, TraceFooter, TraceHeader, TraceRecord, Upstreams};
 pub use writer::{TraceSender, TraceWriteError, TraceWriter, write_trace_file};

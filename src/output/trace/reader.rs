@@ -197,14 +197,14 @@ impl ReadTrace {
     }
 }
 
-fn is_known(value: &serde_json::Value) -> bool {
+pub(super) fn is_known(value: &serde_json::Value) -> bool {
     matches!(
         value.get("type").and_then(|t| t.as_str()),
         Some("header" | "call" | "memory" | "process" | "telemetry" | "footer")
     )
 }
 
-fn parse_header(path: &Path, line: &[u8]) -> Result<TraceHeader, TraceReadError> {
+pub(super) fn parse_header(path: &Path, line: &[u8]) -> Result<TraceHeader, TraceReadError> {
     let text = trim_line(line);
     let value: serde_json::Value =
         serde_json::from_slice(text).map_err(|err| TraceReadError::NotATrace {
@@ -237,7 +237,7 @@ fn parse_header(path: &Path, line: &[u8]) -> Result<TraceHeader, TraceReadError>
     }
 }
 
-fn trim_line(line: &[u8]) -> &[u8] {
+pub(super) fn trim_line(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
         end -= 1;
@@ -248,33 +248,10 @@ fn trim_line(line: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::trace::{HostInfo, TraceWriter, Upstreams};
+    use crate::output::trace::TraceWriter;
 
     fn header() -> TraceHeader {
-        TraceHeader {
-            schema: SCHEMA.into(),
-            agentprof_version: "test".into(),
-            started_at: "2026-11-21T00:00:00Z".into(),
-            mode: "run".into(),
-            command: vec![],
-            upstreams: Upstreams {
-                anthropic: "http://a".into(),
-                openai: "http://o".into(),
-                chatgpt: None,
-                gemini: None,
-            },
-            listen: "127.0.0.1:0".into(),
-            sample_interval_s: 0.25,
-            pss_every: 4,
-            capture_bodies: false,
-            host: HostInfo {
-                os: "linux".into(),
-                cpus: 2,
-                total_memory_bytes: 1,
-            },
-            kv_profile: None,
-            cwd: None,
-        }
+        TraceHeader::for_tests()
     }
 
     fn footer() -> TraceFooter {

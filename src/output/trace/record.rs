@@ -156,3 +156,34 @@ pub struct TraceFooter {
     /// The signal that ended the wrapped command, when one did.
     pub exit_signal: Option<i32>,
 }
+
+#[cfg(test)]
+impl TraceHeader {
+    /// A `run` header started at 2026-11-21T00:00:00Z, for tests.
+    pub fn for_tests() -> TraceHeader {
+        TraceHeader {
+            schema: SCHEMA.into(),
+            agentprof_version: "test".into(),
+            started_at: "2026-11-21T00:00:00Z".into(),
+            mode: "run".into(),
+            command: vec![],
+            upstreams: Upstreams {
+                anthropic: "http://a".into(),
+                openai: "http://o".into(),
+                chatgpt: None,
+                gemini: None,
+            },
+            listen: "127.0.0.1:0".into(),
+            sample_interval_s: 0.25,
+            pss_every: 4,
+            capture_bodies: false,
+            host: HostInfo {
+                os: "linux".into(),
+                cpus: 2,
+                total_memory_bytes: 1,
+            },
+            kv_profile: None,
+            cwd: None,
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The four views' panels.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, Wrap};
+
+use super::Chrome;
+use super::format::{
+    bytes, bytes_per_hour, cost, duration, percent, tokens, tokens_rate, usd, usd_per_hour,
+};
+use crate::attribute::live_tally::memory::{MemoryView, Point};
+use crate::attribute::live_tally::{CategoryRow, LiveView, Sums};
+use crate::observation::RoleMemory;
+
+pub fn overview(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    let rows: Vec<&CategoryRow> = view
+        .categories
+        .iter()
+        .filter(|row| row.sums.calls > 0 || row.kv_bytes > 0)
+        .collect();
+    let spend_height = rows.len().max(1) as u16 + 5;
+    let [spend, turn, memory, findings] = Layout::vertical([
+        Constraint::Length(spend_height),
+        Constraint::Length(4),
+        Constraint::Length(6),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    spend_table(frame, spend, view, &rows, chrome);
+    turn_panel(frame, turn, view, chrome);
+    memory_panel(frame, memory, &view.memory, chrome, false);
+    findings_panel(frame, findings, view, chrome);
+}
+
+fn spend_table(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    view: &LiveView,
+    rows: &[&CategoryRow],
+    chrome: &Chrome,
+) {
+    let header = Row::new(
+        [
+            "category", "calls", "input", "output", "cache wr", "cache rd", "cost", "share",
+            "burn", "tok/min", "KV now",
+        ]
+        .map(|h| Cell::from(h).style(chrome.bold())),
+    );
+    let mut lines: Vec<Row> = rows
+        .iter()
+        .map(|row| {
+            sums_row(
+                Cell::from(row.category.as_str()).style(chrome.category(row.category)),
+                &row.sums,
+                view,
+                usd_per_hour(row.usd_per_hour),
+                tokens_rate(row.tokens_per_minute),
+                bytes(row.kv_bytes),
+            )
+        })
+        .collect();
+    let kv_total: u64 = view.categories.iter().map(|r| r.kv_bytes).sum();
+    lines.push(sums_row(
+        Cell::from("overhead").style(chrome.bold()),
+        &view.overhead,
+        view,
+        String::new(),
+        String::new(),
+        String::new(),
+    ));
+    lines.push(sums_row(
+        Cell::from("total").style(chrome.bold()),
+        &view.total,
+        view,
+        usd_per_hour(view.usd_per_hour),
+        tokens_rate(view.tokens_per_minute),
+        bytes(kv_total),
+    ));
+    let widths = [
+        Constraint::Length(18),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(11),
+        Constraint::Length(6),
+        Constraint::Length(11),
+        Constraint::Length(8),
+        Constraint::Length(10),
+    ];
+    let title = format!(
+        " Spend: {} · overhead {} · burn {} over the last {} (categories: the proxy's rules) ",
+        cost(&view.total),
+        percent(view.overhead.cost_usd, view.total.cost_usd),
+        usd_per_hour(view.usd_per_hour),
+        duration(view.window_s)
+    );
+    frame.render_widget(
+        Table::new(lines, widths)
+            .header(header)
+            .block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+fn sums_row<'a>(
+    name: Cell<'a>,
+    sums: &Sums,
+    view: &LiveView,
+    burn: String,
+    rate: String,
+    kv: String,
+) -> Row<'a> {
+    Row::new(vec![
+        name,
+        Cell::from(sums.calls.to_string()),
+        Cell::from(tokens(sums.usage.input_tokens)),
+        Cell::from(tokens(sums.usage.output_tokens)),
+        Cell::from(tokens(sums.usage.cache_creation_input_tokens)),
+        Cell::from(tokens(sums.usage.cache_read_input_tokens)),
+        Cell::from(cost(sums)),
+        Cell::from(percent(sums.cost_usd, view.total.cost_usd)),
+        Cell::from(burn),
+        Cell::from(rate),
+        Cell::from(kv),
+    ])
+}
+
+fn turn_panel(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    let turn = &view.turn;
+    let text = if turn.number == 0 {
+        vec![Line::from("no user prompt yet")]
+    } else {
+        let spent = turn.user.cost_usd + turn.overhead.cost_usd;
+        vec![
+            Line::from(format!(
+                "turn {} started {} ago: {} in {} call(s)",
+                turn.number,
+                duration(view.now_t - turn.started_t),
+                usd(spent),
+                turn.user.calls + turn.overhead.calls
+            )),
+            Line::from(vec![
+                Span::raw(format!(
+                    "user {} ({} call(s), {} tokens)  ·  ",
+                    cost(&turn.user),
+                    turn.user.calls,
+                    tokens(turn.user.usage.total_tokens())
+                )),
+                Span::styled(
+                    format!(
+                        "overhead {} ({} call(s), {} tokens) = {} of the turn",
+                        cost(&turn.overhead),
+                        turn.overhead.calls,
+                        tokens(turn.overhead.usage.total_tokens()),
+                        percent(turn.overhead.cost_usd, spent)
+                    ),
+                    chrome.bold(),
+                ),
+            ]),
+        ]
+    };
+    frame.render_widget(
+        Paragraph::new(text).block(Block::bordered().title(" This turn ")),
+        area,
+    );
+}
+
+/// Which of a history point's figures a row shows.
+type PointOf = fn(&Point) -> u64;
+
+/// The tree and each role: figures on the left, a sparkline of RSS on the right (`tall`: the
+/// memory view, with the history's span and peak).
+pub fn memory_panel(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    memory: &MemoryView,
+    chrome: &Chrome,
+    tall: bool,
+) {
+    let growth = memory
+        .growth_bytes_per_hour
+        .map_or("growth n/a".into(), |g| {
+            format!("growth {}", bytes_per_hour(g))
+        });
+    let title = format!(
+        " Memory (RSS; {} samples; peak {}; {growth}) ",
+        memory.samples,
+        bytes(memory.peak_tree_rss)
+    );
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if memory.samples == 0 {
+        frame.render_widget(Paragraph::new("no memory sample yet"), inner);
+        return;
+    }
+    let tree = RoleMemory {
+        processes: memory.main.processes + memory.subagent.processes + memory.other.processes,
+        rss_bytes: memory.tree_rss,
+        pss_bytes: memory.tree_pss.map(|(_, pss)| pss),
+    };
+    let roles: [(&str, &RoleMemory, PointOf); 4] = [
+        ("tree", &tree, |p| p.tree),
+        ("main", &memory.main, |p| p.main),
+        ("sub-agents", &memory.subagent, |p| p.subagent),
+        ("other", &memory.other, |p| p.other),
+    ];
+    let each = if tall { (inner.height / 4).max(1) } else { 1 };
+    let areas = Layout::vertical([Constraint::Length(each); 4]).split(inner);
+    for ((name, role, pick), row) in roles.iter().zip(areas.iter()) {
+        let [label, spark] =
+            Layout::horizontal([Constraint::Length(46), Constraint::Min(0)]).areas(*row);
+        let pss = match role.pss_bytes {
+            Some(pss) if role.processes > 0 => format!("PSS {}", bytes(pss)),
+            _ => "PSS -".into(),
+        };
+        let text = format!(
+            "{name:<10} {:>2} proc {:>10}  {pss}",
+            role.processes,
+            bytes(role.rss_bytes)
+        );
+        frame.render_widget(Paragraph::new(text), label);
+        let data: Vec<u64> = spread(&memory.history, spark.width as usize)
+            .map(pick)
+            .collect();
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(chrome.paint(Style::default().fg(ratatui::style::Color::Cyan))),
+            spark,
+        );
+    }
+}
+
+/// At most `width` points spread evenly over the whole history, the latest always last: a
+/// sparkline shows the session from its start, however long it ran.
+fn spread(history: &[Point], width: usize) -> impl Iterator<Item = &Point> {
+    let len = history.len();
+    let shown = len.min(width);
+    (0..shown).map(move |i| &history[(i + 1) * len / shown - 1])
+}
+
+fn findings_panel(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    let mut lines: Vec<Line> = view
+        .findings
+        .iter()
+        .map(|f| {
+            let style = if f.severity == "critical" {
+                chrome.warn()
+            } else {
+                chrome.bold()
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", f.severity), style),
+                Span::raw(f.headline()),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::from(
+            "none (leaks, per-turn growth, idle spend, category jumps, cache rewrites are \
+             judged as the session runs)",
+        ));
+    }
+    if !view.unpriced_models.is_empty() {
+        lines.push(Line::from(format!(
+            "unpriced models (cost unknown, not 0): {}",
+            view.unpriced_models.join(", ")
+        )));
+    }
+    let title = format!(" Findings ({}) ", view.findings.len());
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+pub fn calls(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    let header = Row::new(
+        [
+            "at", "category", "model", "input", "output", "cache wr", "cache rd", "cost",
+            "latency", "status",
+        ]
+        .map(|h| Cell::from(h).style(chrome.bold())),
+    );
+    let rows: Vec<Row> = view
+        .last_calls
+        .iter()
+        .take(area.height.saturating_sub(3) as usize)
+        .map(|call| {
+            let usage = call.usage.unwrap_or_default();
+            let status = match (call.status, call.failed) {
+                (Some(code), false) => code.to_string(),
+                (Some(code), true) => format!("{code} failed"),
+                (None, _) => "failed".into(),
+            };
+            let mut category = call.category.as_str().to_string();
+            if call.starts_turn {
+                category.push_str(" ▶");
+            }
+            Row::new(vec![
+                Cell::from(duration(call.t_end)),
+                Cell::from(category).style(chrome.category(call.category)),
+                Cell::from(call.model.clone().unwrap_or_else(|| "-".into())),
+                Cell::from(tokens(usage.input_tokens)),
+                Cell::from(tokens(usage.output_tokens)),
+                Cell::from(tokens(usage.cache_creation_input_tokens)),
+                Cell::from(tokens(usage.cache_read_input_tokens)),
+                Cell::from(call.cost_usd.map_or_else(
+                    || {
+                        if call.usage.is_some() {
+                            "?".into()
+                        } else {
+                            "-".into()
+                        }
+                    },
+                    usd,
+                )),
+                Cell::from(duration(call.latency_s())),
+                Cell::from(status).style(if call.failed {
+                    chrome.warn()
+                } else {
+                    Style::default()
+                }),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(19),
+        Constraint::Min(16),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(10),
+    ];
+    let title = format!(
+        " Last calls, newest first ({} in all; ▶ starts a turn; {} other requests) ",
+        view.total.calls, view.other_requests
+    );
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+pub fn memory(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    let [panel, note] = Layout::vertical([Constraint::Min(6), Constraint::Length(1)]).areas(area);
+    memory_panel(frame, panel, &view.memory, chrome, true);
+    let span = view
+        .memory
+        .history
+        .first()
+        .zip(view.memory.history.last())
+        .map_or(0.0, |(a, b)| b.t - a.t);
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            format!(
+                "sparklines: RSS over the whole session ({}), spread over the width; growth over the last {}",
+                duration(span),
+                duration(view.window_s)
+            ),
+            Style::default().add_modifier(Modifier::DIM),
+        ))),
+        note,
+    );
+}
+
+pub fn findings(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+    findings_panel(frame, area, view, chrome);
+}

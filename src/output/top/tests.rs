@@ -1,0 +1,106 @@
+use std::path::Path;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::*;
+use crate::attribute::cost::PriceTable;
+use crate::attribute::findings::Thresholds;
+use crate::attribute::live_tally::LiveTally;
+use crate::output::trace::Follower;
+
+fn sample_view() -> LiveView {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/demo-6-turns.jsonl");
+    let mut follower = Follower::open(&path).unwrap();
+    let mut live = LiveTally::new(
+        PriceTable::bundled(),
+        Duration::from_secs(300),
+        Thresholds::default(),
+        1,
+    );
+    live.on_header(follower.header());
+    loop {
+        let records = follower.poll().unwrap();
+        if records.is_empty() {
+            break;
+        }
+        records.into_iter().for_each(|r| live.apply(r));
+    }
+    live.view(live.trace_time_at(jiff::Timestamp::now()))
+}
+
+fn chrome(tab: Tab, colour: bool) -> Chrome {
+    Chrome {
+        trace: "demo-6-turns.jsonl".into(),
+        what: "demo".into(),
+        tab,
+        paused: false,
+        colour,
+        problem: None,
+    }
+}
+
+#[test]
+fn every_view_names_what_it_shows() {
+    let view = sample_view();
+    let overview = frame_text(&view, &chrome(Tab::Overview, false), (120, 40));
+    for expected in [
+        "user_turn",
+        "memory_extraction",
+        "overhead",
+        "$0.6838",
+        "This turn",
+        "turn 6",
+        "Memory (RSS",
+        "Findings (0)",
+        "[ended after 3.4s]",
+    ] {
+        assert!(overview.contains(expected), "{expected:?} in\n{overview}");
+    }
+    let calls = frame_text(&view, &chrome(Tab::Calls, false), (120, 40));
+    assert!(calls.contains("claude-sonnet-4-6"), "{calls}");
+    assert!(calls.contains("user_turn ▶"), "{calls}");
+    let memory = frame_text(&view, &chrome(Tab::Memory, false), (120, 40));
+    assert!(memory.contains("sub-agents"), "{memory}");
+    let findings = frame_text(&view, &chrome(Tab::Findings, false), (120, 40));
+    assert!(findings.contains("none ("), "{findings}");
+}
+
+#[test]
+fn any_size_draws_without_panicking() {
+    let view = sample_view();
+    for tab in Tab::ALL {
+        for size in [(1, 1), (10, 3), (40, 10), (80, 24), (300, 100)] {
+            let text = frame_text(&view, &chrome(tab, true), size);
+            assert_eq!(text.lines().count(), usize::from(size.1));
+        }
+    }
+}
+
+#[test]
+fn no_colour_means_no_colour_at_all() {
+    let view = sample_view();
+    let coloured = |colour: bool| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|f| draw(f, &view, &chrome(Tab::Overview, colour)))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        buffer
+            .content()
+            .iter()
+            .filter(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset)
+            .count()
+    };
+    assert!(coloured(true) > 0);
+    assert_eq!(coloured(false), 0);
+}
+
+#[test]
+fn tabs_cycle_both_ways() {
+    assert_eq!(Tab::Findings.next(), Tab::Overview);
+    assert_eq!(Tab::Overview.previous(), Tab::Findings);
+    assert_eq!(Tab::Calls.next(), Tab::Memory);
+}
