@@ -42,7 +42,8 @@ pub enum Command {
     /// `-c openai_base_url="<proxy>/openai/v1"` before its own arguments, since Codex reads no
     /// base URL from the environment (with a ChatGPT login its calls then go on to
     /// --chatgpt-upstream), and, with the receiver on, `-c otel.exporter=…` pointing its log
-    /// events at it unless its config.toml exports them already. No configuration file is
+    /// events at it unless its config.toml exports them already. AGENTPROF_TRACE names the
+    /// trace (for `agentprof statusline` in the agent's status bar). No configuration file is
     /// changed.
     Run(RunArgs),
     /// Run only the proxy (point agents at the printed base URLs yourself).

@@ -151,6 +151,7 @@ fn read_claude_code(
             true => None,
             false => cache::default_dir(),
         },
+        session: None,
     };
     let progress = Progress::default();
     let done = AtomicBool::new(false);

@@ -39,6 +39,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     Ok(outcome.exit_code)
 }
 
+/// The variable naming the live trace (absolute) in the wrapped command's environment.
+pub const TRACE_ENV: &str = "AGENTPROF_TRACE";
+
 /// Starts a session, runs `command` under it with the agent's env pointed at the proxy, waits
 /// for it, finishes the trace. `extra_env` is added after agentprof's own variables.
 pub async fn wrap(
@@ -61,10 +64,14 @@ pub async fn wrap(
     for note in &launch.notes {
         eprintln!("agentprof: {note}");
     }
+    // The agent's own status command (`agentprof statusline`) finds the live trace by it.
+    let trace = std::path::absolute(session.trace_path())
+        .unwrap_or_else(|_| session.trace_path().to_path_buf());
     let mut child = Command::new(&launch.program);
     child
         .args(&launch.args)
         .envs(launch.env)
+        .env(TRACE_ENV, trace)
         .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(false);
     let mut child = match child.spawn() {

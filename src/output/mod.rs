@@ -8,5 +8,6 @@ pub mod otlp;
 pub mod private_file;
 pub mod prometheus;
 pub mod report;
+pub mod statusline;
 pub mod top;
 pub mod trace;

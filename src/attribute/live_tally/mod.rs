@@ -8,6 +8,7 @@
 //! records); a report may still refine some with the agent's telemetry.
 
 pub mod memory;
+pub mod session;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +28,7 @@ use memory::{MemoryTally, MemoryView};
 pub const LAST_CALLS: usize = 200;
 
 /// Sums over a set of calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sums {
     pub calls: u64,
     pub errors: u64,
@@ -81,6 +82,25 @@ pub struct CallLine {
 }
 
 impl CallLine {
+    /// A finished call, priced with `prices`.
+    pub fn of(call: &Call, prices: &PriceTable) -> CallLine {
+        CallLine {
+            id: call.id,
+            t_start: call.t_start,
+            t_end: call.t_end.unwrap_or(call.t_start),
+            category: call.category,
+            model: call.model.clone(),
+            usage: call.usage,
+            cost_usd: call
+                .usage
+                .as_ref()
+                .and_then(|usage| prices.cost(call.model.as_deref(), usage)),
+            status: call.status,
+            failed: call.error.is_some() || call.status.is_none_or(|s| s >= 400),
+            starts_turn: call.starts_turn,
+        }
+    }
+
     pub fn latency_s(&self) -> f64 {
         (self.t_end - self.t_start).max(0.0)
     }
@@ -223,26 +243,11 @@ impl LiveTally {
             self.kv
                 .on_call(call, self.kv_origin + Duration::from_secs_f64(end.max(0.0)));
         }
-        let cost_usd = call
-            .usage
-            .as_ref()
-            .and_then(|usage| self.prices.cost(call.model.as_deref(), usage));
-        if call.usage.is_some() && cost_usd.is_none() {
+        let line = CallLine::of(call, &self.prices);
+        if call.usage.is_some() && line.cost_usd.is_none() {
             self.unpriced_models
                 .insert(call.model.clone().unwrap_or_else(|| "(no model)".into()));
         }
-        let line = CallLine {
-            id: call.id,
-            t_start: call.t_start,
-            t_end,
-            category: call.category,
-            model: call.model.clone(),
-            usage: call.usage,
-            cost_usd,
-            status: call.status,
-            failed: call.error.is_some() || call.status.is_none_or(|s| s >= 400),
-            starts_turn: call.starts_turn,
-        };
         self.categories[category_index(call.category)].add(&line);
         self.add_to_turn(&line);
         self.recent.push_back(line.clone());

@@ -118,16 +118,51 @@ pub fn projects_dir(dir: &Path) -> Result<PathBuf, DiscoverError> {
 /// The top two levels are listed here; stat'ing session files and walking session directories
 /// — thousands of small directories in a long history — is shared among `threads` workers.
 pub fn discover(dir: &Path, threads: usize) -> Result<Found, DiscoverError> {
+    discover_only(dir, threads, None)
+}
+
+/// One session of one project: what `statusline` reads on every refresh, without listing the
+/// rest of the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnlySession {
+    /// The `projects/<dir>` the session is in.
+    pub project: String,
+    pub session: String,
+}
+
+/// [`discover`], only the files of `only` when given.
+pub fn discover_only(
+    dir: &Path,
+    threads: usize,
+    only: Option<&OnlySession>,
+) -> Result<Found, DiscoverError> {
     let root = projects_dir(dir)?;
     let mut found = Found {
         root: root.clone(),
         ..Found::default()
     };
     let mut work = Vec::new();
-    for project in list(&root, &mut found.unreadable) {
-        match project {
-            Item::Dir(dir) => work.extend(list(&dir, &mut found.unreadable)),
-            other => work.push(other),
+    match only {
+        None => {
+            for project in list(&root, &mut found.unreadable) {
+                match project {
+                    Item::Dir(dir) => work.extend(list(&dir, &mut found.unreadable)),
+                    other => work.push(other),
+                }
+            }
+        }
+        Some(only) => {
+            // The session's transcript and its directory (sub-agents), nothing else.
+            let session = std::ffi::OsStr::new(&only.session);
+            work.extend(
+                list(&root.join(&only.project), &mut found.unreadable)
+                    .into_iter()
+                    .filter(|item| match item {
+                        Item::File(path, ..) => path.file_stem() == Some(session),
+                        Item::Dir(path) => path.file_name() == Some(session),
+                        Item::Meta(_) => false,
+                    }),
+            );
         }
     }
     let next = AtomicUsize::new(0);

@@ -46,7 +46,8 @@ pub use discover::DiscoverError;
 pub use stats::{CacheReport, ImportReport};
 
 use cache::{Cache, Stored, Writing};
-use discover::{FileRole, Found, TranscriptFile, config_dir, discover, projects_dir};
+pub use discover::OnlySession;
+use discover::{FileRole, Found, TranscriptFile, config_dir, discover_only, projects_dir};
 use entry::{Entry, Interner, NO_MESSAGE_ID, UNMATCHED_REF};
 use problems::{Damage, Problems};
 use scan::{ScanStats, Scanned, Shared, Unit, UnitOutput, Worker};
@@ -70,6 +71,10 @@ pub struct ImportOptions {
     /// Not used with `keep_ids`: the cache holds no id strings, so an import for a trace
     /// reads the whole history (and leaves the cache as it was).
     pub cache_dir: Option<PathBuf>,
+    /// Only this session's files (its transcript and its sub-agents'): `statusline`, which
+    /// shows one session on every refresh. Its cache is the session's own, so it never
+    /// replaces the whole history's.
+    pub session: Option<OnlySession>,
 }
 
 /// How far an import has got, for a progress display.
@@ -88,11 +93,15 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
     };
     // The cache is read, checked and decoded while the files are found.
     let cache_path = match options.cache_dir.as_deref() {
-        Some(cache_dir) if !options.keep_ids => Some(cache::cache_file(
-            cache_dir,
-            "claude-code",
-            &projects_dir(&dir)?,
-        )),
+        Some(cache_dir) if !options.keep_ids => Some(match &options.session {
+            None => cache::cache_file(cache_dir, "claude-code", &projects_dir(&dir)?),
+            Some(only) => {
+                let root = projects_dir(&dir)?;
+                let root = std::fs::canonicalize(&root).unwrap_or(root);
+                let session = root.join(&only.project).join(&only.session);
+                cache::cache_file(cache_dir, "claude-code-session", &session)
+            }
+        }),
         _ => None,
     };
     let (found, stored) = std::thread::scope(|scope| {
@@ -101,7 +110,7 @@ pub fn import(options: &ImportOptions, progress: &Progress) -> Result<Imported, 
                 .name("agentprof-cache".into())
                 .spawn_scoped(scope, || Stored::load(path))
         });
-        let found = discover(&dir, threads);
+        let found = discover_only(&dir, threads, options.session.as_ref());
         let stored = match loading {
             Some(Ok(loading)) => loading.join().ok(),
             // No thread to spare: load it now.

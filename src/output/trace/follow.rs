@@ -111,6 +111,11 @@ impl Follower {
         self.offset
     }
 
+    /// The number of the last complete line consumed (to resume at, with [`Follower::offset`]).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Lines skipped because they did not parse, and the last of them (number, reason).
     pub fn bad_lines(&self) -> (u64, Option<&(u64, String)>) {
         (self.bad_lines, self.last_bad_line.as_ref())
