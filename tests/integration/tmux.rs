@@ -65,6 +65,38 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn pane_with_escapes(&self) -> String {
+        let output = self
+            .tmux()
+            .args(["capture-pane", "-p", "-e"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Presses the key `name` (tmux key names: `q`, `Tab`, `3`).
+    pub fn key(&self, name: &str) {
+        let status = self.tmux().args(["send-keys", name]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Resizes the terminal to `width` × `height` (the program gets SIGWINCH).
+    pub fn resize(&self, width: u16, height: u16) {
+        let status = self
+            .tmux()
+            .args([
+                "resize-window",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// Types `text` as it is (no key names), without pressing Enter.
     pub fn type_text(&self, text: &str) {
         let status = self

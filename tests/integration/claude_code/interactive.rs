@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use agentprof::demo::mock_upstream::{MockConfig, MockRecord, Script};
 use agentprof::observation::Category;
+use agentprof::output::top::format::usd;
 
 use super::KEY;
 use super::truth::{check_report, check_rules, truth};
@@ -191,6 +192,43 @@ impl Session<'_> {
     }
 }
 
+/// The status bar shows `agentprof statusline`'s line, fed by Claude Code and reading the live
+/// trace through `AGENTPROF_TRACE`: this session's cost as the report of the trace so far says,
+/// its overhead share, and the tree's RSS.
+fn check_status_line(session: &Session<'_>, label: &str) {
+    let mut expected = String::new();
+    let mut polls = 0;
+    session.tmux.wait(
+        "agentprof's status line with the trace's figures",
+        ANSWER,
+        |tmux| {
+            // The report is recomputed every second: a late background call may still move it.
+            if polls % 10 == 0 {
+                let report = crate::support::report_json_of(&session.trace);
+                let sessions = report["sessions"].as_object().unwrap();
+                assert_eq!(sessions.len(), 1, "{label}: {sessions:?}");
+                let cost = sessions.values().next().unwrap()["cost_usd"]
+                    .as_f64()
+                    .unwrap();
+                let user = report["categories"]["user_turn"]["cost_usd"]
+                    .as_f64()
+                    .unwrap();
+                expected = format!(
+                    "agentprof · session {} · overhead {:.0}% ({}) · RSS ",
+                    usd(cost),
+                    (cost - user) * 100.0 / cost,
+                    usd(cost - user)
+                );
+            }
+            polls += 1;
+            let pane = tmux.pane();
+            pane.lines().any(|l| {
+                l.contains(&expected) && l.trim_end().ends_with("MiB") && !l.contains("agentprof: ")
+            })
+        },
+    );
+}
+
 fn interactive_session(cc: &ClaudeCode) {
     let label = format!("Claude Code {} ({}), interactive", cc.version, cc.pin);
     let mock = Mock::start_with(MockConfig {
@@ -202,6 +240,18 @@ fn interactive_session(cc: &ClaudeCode) {
     // Claude Code keys its trust and project settings by the canonical path.
     let work_path = work.path().canonicalize().unwrap();
     let home = claude_home(&[&work_path]);
+    // agentprof's own line in Claude Code's status bar, as the README tells users to set it.
+    std::fs::create_dir_all(home.path().join(".claude")).unwrap();
+    std::fs::write(
+        home.path().join(".claude/settings.json"),
+        serde_json::json!({"statusLine": {
+            "type": "command",
+            "command": format!("{} statusline", env!("CARGO_BIN_EXE_agentprof")),
+            "refreshInterval": 1,
+        }})
+        .to_string(),
+    )
+    .unwrap();
     let trace_path = dir.path().join("trace.jsonl");
     let env = [
         ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
@@ -234,6 +284,7 @@ fn interactive_session(cc: &ClaudeCode) {
         }
         session.ask(prompt);
     }
+    check_status_line(&session, &label);
     session.submit("/exit");
     session
         .tmux
