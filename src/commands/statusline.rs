@@ -127,10 +127,12 @@ fn live(
     }
     let (scope, split) = match session {
         Some(id) if totals.by_session.contains_key(id) => (Scope::Session, totals.by_session[id]),
-        // Calls carry no session id (an agent that sends none): the whole run is the session.
+        // No session named, or calls that carry none (an agent that sends no session id): the
+        // whole run.
+        None => (Scope::Run, totals.all),
         _ if totals.by_session.is_empty() => (Scope::Run, totals.all),
         // This session has made no call yet.
-        _ => (Scope::Session, CostSplit::default()),
+        Some(_) => (Scope::Session, CostSplit::default()),
     };
     if let Some(path) = kept_path.filter(|_| follower.offset() != start || !resumed) {
         // A cache that cannot be written costs speed, not figures.

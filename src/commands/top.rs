@@ -52,10 +52,9 @@ pub fn run(args: TopArgs) -> anyhow::Result<i32> {
         problem: None,
     };
     let mut following = true;
-    // Catch up with what is written already before the first frame.
-    while following && poll(&mut follower, &mut tally, &mut chrome, &mut following) > 0 {}
-
     if args.once {
+        // Everything written so far, then one frame.
+        while following && poll(&mut follower, &mut tally, &mut chrome, &mut following) > 0 {}
         let view = tally.view(tally.trace_time_at(jiff::Timestamp::now()));
         print!("{}", frame_text(&view, &chrome, once_size()));
         return Ok(0);
@@ -90,9 +89,13 @@ fn ui_loop(
 ) -> anyhow::Result<()> {
     let mut view: Option<LiveView> = None;
     loop {
+        // A large trace is caught up with over several frames: the screen comes up at once.
+        let mut behind = false;
         if !chrome.paused || view.is_none() {
+            behind = true;
             for _ in 0..CATCH_UP_POLLS {
                 if !following || poll(follower, tally, chrome, &mut following) == 0 {
+                    behind = false;
                     break;
                 }
             }
@@ -101,11 +104,13 @@ fn ui_loop(
         if let Some(view) = &view {
             terminal.draw(|frame| draw(frame, view, chrome))?;
         }
-        // Wait for a key, a resize or the next refresh, whichever comes first.
-        let next = Instant::now() + interval;
+        // Wait for a key, a resize or the next refresh, whichever comes first (no wait while
+        // catching up).
+        let next = Instant::now() + if behind { Duration::ZERO } else { interval };
         loop {
+            // With no time left this still takes a key already typed (`q` while catching up).
             let left = next.saturating_duration_since(Instant::now());
-            if left.is_zero() || !event::poll(left)? {
+            if !event::poll(left)? {
                 break;
             }
             match event::read()? {

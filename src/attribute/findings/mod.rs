@@ -18,6 +18,7 @@ pub mod cache_ttl;
 pub mod category_jump;
 pub mod idle_spend;
 pub mod leak;
+pub mod live;
 pub mod slope;
 pub mod subagent_peak;
 #[cfg(test)]

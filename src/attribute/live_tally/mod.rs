@@ -16,13 +16,18 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::attribute::cost::PriceTable;
+use crate::attribute::findings::live::LiveJudge;
 use crate::attribute::findings::{Finding, Thresholds, most_severe_first};
 use crate::attribute::kv::live::ResidentKv;
 use crate::observation::{Call, Category, NOT_A_MODEL_CALL, Usage};
-use crate::output::prometheus::findings::LiveFindings;
 use crate::output::trace::{TraceFooter, TraceHeader, TraceRecord};
 
 use memory::{MemoryTally, MemoryView};
+
+/// Findings are judged at most this often, and at most 1/[`FINDINGS_DUTY`] of the time: the
+/// view must cost under 1 % of a core, and leaks are judged over minutes anyway.
+pub const FINDINGS_EVERY: Duration = Duration::from_secs(30);
+pub const FINDINGS_DUTY: u32 = 200;
 
 /// Calls kept for the "last calls" list (and to settle a turn's early calls).
 pub const LAST_CALLS: usize = 200;
@@ -168,7 +173,7 @@ pub struct LiveTally {
     kv: ResidentKv,
     /// Trace offset 0 for the KV residency's clock (trace seconds are mapped onto it).
     kv_origin: Instant,
-    findings: LiveFindings,
+    findings: LiveJudge,
     unpriced_models: BTreeSet<String>,
     other_requests: u64,
     latest_t: f64,
@@ -184,7 +189,8 @@ impl LiveTally {
         bytes_per_token: u64,
     ) -> LiveTally {
         LiveTally {
-            findings: LiveFindings::new(thresholds, prices.clone()),
+            findings: LiveJudge::new(thresholds, prices.clone())
+                .paced(FINDINGS_EVERY, FINDINGS_DUTY),
             prices,
             window_s: window.as_secs_f64().max(1.0),
             header: None,
@@ -236,7 +242,7 @@ impl LiveTally {
             self.other_requests += 1;
             return;
         }
-        self.findings.on_call(call);
+        self.findings.on_call(&slim(call));
         let t_end = call.t_end.unwrap_or(call.t_start);
         self.latest_t = self.latest_t.max(t_end);
         if let Some(end) = call.t_end {
@@ -341,7 +347,8 @@ impl LiveTally {
             }
             merge(&mut window_total, &in_window[i]);
         }
-        self.findings.refresh(Instant::now());
+        // A new judgement replaces the kept one; `findings()` is the latest either way.
+        let _ = self.findings.refresh(Instant::now());
         let findings = self.findings.findings();
         LiveView {
             now_t,
@@ -359,6 +366,19 @@ impl LiveTally {
             unpriced_models: self.unpriced_models.iter().cloned().collect(),
             other_requests: self.other_requests,
         }
+    }
+}
+
+/// What the findings keep of a call: no ids, path or bodies (a viewer attached to a day-long
+/// session keeps every call for them).
+fn slim(call: &Call) -> Call {
+    Call {
+        upstream_request_id: None,
+        response_id: None,
+        path: String::new(),
+        method: String::new(),
+        bodies: None,
+        ..call.clone()
     }
 }
 

@@ -8,6 +8,9 @@ use prometheus_client::registry::Registry;
 use super::*;
 use crate::attribute::findings::Place;
 use crate::attribute::findings::idle_spend::IdleSpendThresholds;
+use crate::attribute::findings::leak::LeakThresholds;
+use crate::attribute::findings::live::{MIN_INTERVAL, Observed, evaluate};
+use crate::attribute::findings::memory_findings;
 use crate::attribute::memory_growth::idle_stretches;
 use crate::observation::{Category, ProcessMemory, RoleMemory, Usage};
 
@@ -234,7 +237,7 @@ fn a_call_in_flight_makes_the_samples_after_its_start_busy() {
     let mut probe = call(1, 5.0, 5.0);
     probe.api = crate::observation::ApiKind::Other;
     probes.on_call_start(&probe);
-    assert!(lock(&probes.observed).in_flight.is_empty());
+    assert!(lock(&probes.judge.observed).in_flight.is_empty());
 }
 
 #[test]
@@ -254,7 +257,7 @@ fn evaluations_are_throttled_and_skipped_when_nothing_changed() {
     assert!(findings.refresh(t0 + MIN_INTERVAL));
     // One evaluation at a time: while one runs (the schedule held), another returns at once.
     findings.on_memory(&tick(2.0, 300.0 * MIB));
-    let held = findings.schedule.lock().unwrap();
+    let held = findings.judge.schedule.lock().unwrap();
     assert!(!findings.due(t0 + MIN_INTERVAL * 3));
     assert!(!findings.refresh(t0 + MIN_INTERVAL * 3));
     drop(held);
@@ -306,10 +309,10 @@ fn thinning_bounds_the_samples_and_keeps_the_verdict() {
     assert_eq!(retention.base_spacing_s, 4.0);
     let live = LiveFindings::with_retention(thresholds(limits), PriceTable::bundled(), retention);
     feed(&live, &samples, &calls);
-    let snapshot = lock(&live.observed).snapshot();
+    let snapshot = lock(&live.judge.observed).snapshot();
     assert!(snapshot.kept.len() <= 2_000, "{}", snapshot.kept.len());
     assert!(snapshot.kept.len() < 7_200 / 3, "{}", snapshot.kept.len());
-    assert_eq!(lock(&live.observed).spacing, Some(4.0));
+    assert_eq!(lock(&live.judge.observed).spacing, Some(4.0));
     // The calls' windows are bounded too (merged where no idle pair lies between).
     assert!(snapshot.busy.len() <= calls.len());
     // The newest samples are as taken.

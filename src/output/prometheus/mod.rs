@@ -8,7 +8,7 @@
 //! (the KV map, the findings' record), so the proxy tasks and the sampler thread that feed it
 //! are never held up by a scrape or an evaluation.
 
-pub mod findings;
+mod findings;
 mod kv;
 mod labels;
 mod metrics;
