@@ -90,8 +90,10 @@ pub(crate) struct Observed {
     /// Model calls started and not finished yet: id → t_start.
     pub(crate) in_flight: HashMap<u64, f64>,
     /// Finished model calls, without bodies, for the findings judged from calls; shared, so a
-    /// snapshot copies pointers under the lock. Beyond [`MAX_CALLS`] the oldest are dropped.
+    /// snapshot copies pointers under the lock. Beyond `max_calls` ([`MAX_CALLS`] unless
+    /// [`LiveJudge::keeping_calls`] said otherwise) the oldest are dropped.
     pub(crate) calls: std::collections::VecDeque<Arc<Call>>,
+    pub(crate) max_calls: usize,
     pub(crate) origin: Option<jiff::Timestamp>,
     /// Bumped on every change: an evaluation of an unchanged record is skipped.
     pub(crate) version: u64,
@@ -106,6 +108,7 @@ impl Observed {
             busy: Vec::new(),
             in_flight: HashMap::new(),
             calls: std::collections::VecDeque::new(),
+            max_calls: MAX_CALLS,
             origin: None,
             version: 0,
         }
@@ -148,7 +151,7 @@ impl Observed {
             let mut kept = call.clone();
             kept.bodies = None;
             self.calls.push_back(Arc::new(kept));
-            if self.calls.len() > MAX_CALLS {
+            if self.calls.len() > self.max_calls {
                 self.calls.pop_front();
             }
             self.version += 1;
@@ -389,6 +392,14 @@ impl LiveJudge {
     pub fn paced(mut self, min_interval: Duration, max_duty: u32) -> LiveJudge {
         self.min_interval = min_interval;
         self.max_duty = max_duty.max(1);
+        self
+    }
+
+    /// Keeps at most `max_calls` finished calls for the findings judged from calls (the
+    /// newest), instead of [`MAX_CALLS`]: a viewer with a memory budget. Each kept call costs
+    /// about 1 KB while an evaluation runs.
+    pub fn keeping_calls(self, max_calls: usize) -> LiveJudge {
+        lock(&self.observed).max_calls = max_calls.max(1);
         self
     }
 

@@ -28,6 +28,10 @@ use memory::{MemoryTally, MemoryView};
 /// view must cost under 1 % of a core, and leaks are judged over minutes anyway.
 pub const FINDINGS_EVERY: Duration = Duration::from_secs(30);
 pub const FINDINGS_DUTY: u32 = 200;
+/// Calls the findings judged from calls (idle spend, category jumps, cache rewrites, memory
+/// kept per turn) look at: the newest, about a working day of an agent's calls. The report
+/// judges them all.
+pub const FINDINGS_CALLS: usize = 4_096;
 
 /// Calls kept for the "last calls" list (and to settle a turn's early calls).
 pub const LAST_CALLS: usize = 200;
@@ -190,7 +194,8 @@ impl LiveTally {
     ) -> LiveTally {
         LiveTally {
             findings: LiveJudge::new(thresholds, prices.clone())
-                .paced(FINDINGS_EVERY, FINDINGS_DUTY),
+                .paced(FINDINGS_EVERY, FINDINGS_DUTY)
+                .keeping_calls(FINDINGS_CALLS),
             prices,
             window_s: window.as_secs_f64().max(1.0),
             header: None,
@@ -256,7 +261,11 @@ impl LiveTally {
         }
         self.categories[category_index(call.category)].add(&line);
         self.add_to_turn(&line);
-        self.recent.push_back(line.clone());
+        // The window's calls only need figures: no model string for each.
+        self.recent.push_back(CallLine {
+            model: None,
+            ..line.clone()
+        });
         if self.last_calls.len() == LAST_CALLS {
             self.last_calls.pop_front();
         }
