@@ -144,6 +144,8 @@ pub struct TurnView {
 pub struct LiveView {
     /// Seconds since the trace started.
     pub now_t: f64,
+    /// When the latest record (call end, sample, footer) was taken.
+    pub latest_t: f64,
     pub ended: Option<TraceFooter>,
     /// The burn-rate window actually used (shorter than asked for early in a session).
     pub window_s: f64,
@@ -361,6 +363,7 @@ impl LiveTally {
         let findings = self.findings.findings();
         LiveView {
             now_t,
+            latest_t: self.latest_t,
             ended: self.footer.clone(),
             window_s,
             categories,

@@ -17,6 +17,9 @@ use crate::attribute::live_tally::LiveView;
 use crate::observation::Category;
 use crate::output::html::palette;
 
+/// Seconds without a new record after which a session without a footer is not called live.
+const QUIET_S: f64 = 30.0;
+
 /// Which view is on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Tab {
@@ -118,9 +121,17 @@ pub fn draw(frame: &mut Frame<'_>, view: &LiveView, chrome: &Chrome) {
 }
 
 fn title_line<'a>(view: &LiveView, chrome: &'a Chrome) -> Line<'a> {
+    let quiet = view.now_t - view.latest_t;
     let state = match (&view.ended, chrome.paused) {
         (Some(footer), _) => format!("ended after {}", format::duration(footer.t)),
         (None, true) => format!("paused at {}", format::duration(view.now_t)),
+        // The sampler writes a record every tick while the session runs: a sampled trace
+        // silent this long has stopped (a session killed before its footer). A proxy without
+        // a sampler may be silent while idle.
+        (None, false) if quiet > QUIET_S && view.memory.samples > 0 => format!(
+            "no record for {}: ended without a footer?",
+            format::duration(quiet)
+        ),
         (None, false) => format!("live {}", format::duration(view.now_t)),
     };
     Line::from(vec![

@@ -104,3 +104,18 @@ fn tabs_cycle_both_ways() {
     assert_eq!(Tab::Overview.previous(), Tab::Findings);
     assert_eq!(Tab::Calls.next(), Tab::Memory);
 }
+
+#[test]
+fn a_sampled_trace_gone_silent_without_a_footer_is_not_called_live() {
+    let mut view = sample_view();
+    view.ended = None;
+    view.now_t = view.latest_t + 5.0;
+    let text = frame_text(&view, &chrome(Tab::Overview, false), (120, 10));
+    assert!(text.contains("[live "), "{text}");
+    view.now_t = view.latest_t + 600.0;
+    let text = frame_text(&view, &chrome(Tab::Overview, false), (120, 10));
+    assert!(
+        text.contains("[no record for 10m00s: ended without a footer?]"),
+        "{text}"
+    );
+}
