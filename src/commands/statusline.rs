@@ -130,8 +130,8 @@ fn live(
         // No session named, or calls that carry none (an agent that sends no session id): the
         // whole run.
         None => (Scope::Run, totals.all),
-        _ if totals.by_session.is_empty() => (Scope::Run, totals.all),
-        // This session has made no call yet.
+        _ if totals.by_session.is_empty() && totals.all.total.calls > 0 => (Scope::Run, totals.all),
+        // This session has made no call yet (none has).
         Some(_) => (Scope::Session, CostSplit::default()),
     };
     if let Some(path) = kept_path.filter(|_| follower.offset() != start || !resumed) {

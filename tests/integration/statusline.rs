@@ -121,6 +121,20 @@ fn under_a_live_run_the_figures_are_the_traces_and_only_what_it_gained_is_read()
     let mut json = input("claude-code-2.1.332-input.json");
     json["session_id"] = session.clone().into();
     let cache = tempfile::tempdir().unwrap();
+
+    // Claude Code shows the bar before its first call: the session has cost nothing yet.
+    let header_only = dir.path().join("started.jsonl");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    std::fs::write(&header_only, text.split_inclusive('\n').next().unwrap()).unwrap();
+    assert_eq!(
+        line(&statusline(
+            &json.to_string(),
+            cache.path(),
+            &["--no-cache", "--trace", header_only.to_str().unwrap()]
+        )),
+        "agentprof · session $0.0000 · overhead -"
+    );
+
     let args = ["--trace", trace.to_str().unwrap()];
     // The run has ended (its trace has a footer): no RSS, since nothing is running.
     assert_eq!(

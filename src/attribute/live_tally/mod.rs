@@ -274,11 +274,14 @@ impl LiveTally {
         self.last_calls.push_back(line);
     }
 
-    /// A call belongs to the turn it started in. Calls arrive as they finish, so a prompt's
-    /// call can arrive after calls that started after it (a title, a quick utility call): a new
-    /// turn takes those back from the calls kept.
+    /// A call belongs to the turn it started in, and calls before the first prompt to the
+    /// first turn (as the report charges them: a title call sent just before the prompt it
+    /// names). Calls arrive as they finish, so a prompt's call can arrive after calls that
+    /// started after it (a title, a quick utility call): a new turn takes those back from the
+    /// calls kept.
     fn add_to_turn(&mut self, line: &CallLine) {
         if line.starts_turn && line.t_start >= self.turn.started_t {
+            let first = self.turn.number == 0;
             self.turn = TurnView {
                 number: self.turn.number + 1,
                 started_t: line.t_start,
@@ -287,7 +290,7 @@ impl LiveTally {
             let earlier: Vec<CallLine> = self
                 .last_calls
                 .iter()
-                .filter(|c| c.t_start >= line.t_start)
+                .filter(|c| first || c.t_start >= line.t_start)
                 .cloned()
                 .collect();
             for call in &earlier {

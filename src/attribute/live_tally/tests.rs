@@ -98,9 +98,12 @@ fn following_the_sample_trace_gives_the_reports_figures_exactly() {
 #[test]
 fn a_turn_takes_back_calls_that_started_after_its_prompt_but_finished_first() {
     let mut live = tally();
-    let mut first = call(1, 0.0, 2.0, Category::UserTurn, usage(100, 10));
+    // A title call sent just before the first prompt is the first turn's, as in the report.
+    live.on_call(&call(0, 0.0, 0.5, Category::Utility, usage(3, 3)));
+    let mut first = call(1, 0.1, 2.0, Category::UserTurn, usage(100, 10));
     first.starts_turn = true;
     live.on_call(&first);
+    assert_eq!(live.view(2.0).turn.overhead.calls, 1);
     // Turn 2's prompt is sent at 10 s and streams until 20 s; a title call starts at 11 s and
     // ends at 12 s, so it is recorded first.
     live.on_call(&call(2, 11.0, 12.0, Category::Utility, usage(50, 5)));
