@@ -131,7 +131,7 @@ fn live(
         // whole run.
         None => (Scope::Run, totals.all),
         _ if totals.by_session.is_empty() && totals.all.total.calls > 0 => (Scope::Run, totals.all),
-        // This session has made no call yet (none has).
+        // This session has made no call yet.
         Some(_) => (Scope::Session, CostSplit::default()),
     };
     if let Some(path) = kept_path.filter(|_| follower.offset() != start || !resumed) {
