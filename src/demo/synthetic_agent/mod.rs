@@ -113,6 +113,16 @@ pub struct SyntheticAgentArgs {
     /// holds it a second before it exits: a sub-agent ballooning. 0: none.
     #[arg(long, value_name = "MIB", default_value_t = 0)]
     pub subagent_balloon_mib: u64,
+    /// Claude Code shape: no memory extraction after each turn and no dream, as Claude Code
+    /// with auto-memory off (its `CLAUDE_CODE_DISABLE_AUTO_MEMORY=1`, read here too): the B side
+    /// of `agentprof ab` measuring what the memory system costs.
+    #[arg(
+        long,
+        env = "CLAUDE_CODE_DISABLE_AUTO_MEMORY",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_auto_memory: bool,
     /// Internal: run as a sub-agent child process.
     #[arg(long, hide = true, requires_all = ["session_id", "agent_id", "task"])]
     pub subagent: bool,

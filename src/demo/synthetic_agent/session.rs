@@ -97,12 +97,14 @@ impl<'a> Session<'a> {
                 self.compact().await?;
             }
             self.user_turn(turn).await?;
-            let memory = self
-                .fork(Category::MemoryExtraction, prompts::MEMORY_EXTRACTION)
-                .await?;
-            self.memories.push(memory.text);
-            if turn == DREAM_AFTER_TURN {
-                self.fork(Category::Dream, prompts::DREAM).await?;
+            if !self.args.no_auto_memory {
+                let memory = self
+                    .fork(Category::MemoryExtraction, prompts::MEMORY_EXTRACTION)
+                    .await?;
+                self.memories.push(memory.text);
+                if turn == DREAM_AFTER_TURN {
+                    self.fork(Category::Dream, prompts::DREAM).await?;
+                }
             }
             if turn == AWAY_AFTER_TURN {
                 self.ballast.idle(think * AWAY_PAUSE_FACTOR).await;
