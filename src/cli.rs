@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod compare_args;
 mod finding_args;
 mod live_args;
+use compare_args::COMPARE_EXIT_CODES;
+pub use compare_args::{AbArgs, CompareArgs};
 pub use finding_args::FindingArgs;
 pub use live_args::{StatuslineArgs, TopArgs};
 
@@ -50,6 +53,15 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Summarise one or more traces: per category, per model, memory, server KV.
     Report(ReportArgs),
+    /// Compare runs of the same work: A's traces (the baseline) against B's, per category,
+    /// for the whole run and per turn — means, B − A with a 95 % interval, B / A — and a
+    /// verdict per category's cost: `agentprof compare a1.jsonl a2.jsonl -- b1.jsonl b2.jsonl`.
+    #[command(after_help = COMPARE_EXIT_CODES)]
+    Compare(CompareArgs),
+    /// A/B: run an agent command N times per side under `run`, alternating, with each side's
+    /// environment, then compare: `agentprof ab --runs 3 --b CLAUDE_CODE_DISABLE_AUTO_MEMORY=1
+    /// -- claude -p "…"`.
+    Ab(AbArgs),
     /// Watch a running session in a terminal UI: spend and burn rate by category, the current
     /// turn's overhead, the last calls, memory by process role, findings. Reads the trace as
     /// `run`, `proxy` or `demo` writes it; changes nothing.

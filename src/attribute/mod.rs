@@ -4,6 +4,7 @@
 //! trace) and returns numbers, so the same trace always yields the same report.
 
 pub mod attribution;
+pub mod compare;
 pub mod cost;
 pub mod findings;
 pub mod intervals;

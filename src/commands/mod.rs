@@ -1,5 +1,7 @@
 //! Glue: one module per subcommand, each a short pipeline over the library.
 
+mod ab;
+mod compare;
 mod completions;
 mod demo;
 mod demo_agents;
@@ -36,6 +38,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Import(args) => {
             logging::init_stderr();
             import::run(args)
+        }
+        Command::Ab(args) => {
+            logging::init_stderr();
+            ab::run(args)
+        }
+        Command::Compare(args) => {
+            logging::init_stderr();
+            compare::run(args)
         }
         Command::Top(args) => top::run(args),
         Command::Statusline(args) => statusline::run(args),

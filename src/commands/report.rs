@@ -57,7 +57,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
 }
 
 /// Reads every trace; a bar on stderr when they are large and stderr is a terminal.
-fn read_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReadTrace>> {
+pub(super) fn read_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReadTrace>> {
     let total: u64 = paths
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())

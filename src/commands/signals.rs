@@ -48,7 +48,7 @@ impl Forwarder {
 
 /// Whether a terminal-generated signal most likely reached our whole process group already:
 /// we have a controlling terminal (whatever stdin is) and our group is its foreground group.
-fn terminal_already_delivered() -> bool {
+pub(super) fn terminal_already_delivered() -> bool {
     let Ok(tty) = std::fs::File::open("/dev/tty") else {
         return false;
     };

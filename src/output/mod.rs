@@ -2,6 +2,7 @@
 //! exporters (Prometheus `/metrics`).
 
 pub mod colour;
+pub mod compare;
 pub mod html;
 pub mod live;
 pub mod otlp;

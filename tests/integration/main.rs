@@ -12,6 +12,7 @@ mod codex_review;
 mod codex_sessions;
 mod codex_telemetry;
 mod codex_user;
+mod compare;
 mod crash;
 mod cut_points;
 mod demo_codex;
