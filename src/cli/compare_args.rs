@@ -23,6 +23,11 @@ pub struct CompareArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also write the comparison as a page (index.html: verdicts, A beside B per category,
+    /// every row) in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
+
     /// Exit 1 when B − A breaks this: `cost>+10%` (a percent of A's mean),
     /// `memory_extraction.cost>+10%` (a category, `total` or `turn N`), `rss_peak>100000000`
     /// (in the figure's unit). Repeatable.
@@ -73,6 +78,10 @@ pub struct AbArgs {
     /// Print the comparison as one JSON document (agentprof.compare/v1).
     #[arg(long)]
     pub json: bool,
+
+    /// Also write the comparison as a page (index.html) in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 
     /// As `compare --fail-if` (repeatable).
     #[arg(long, value_name = "[SCOPE.]FIGURE>LIMIT")]

@@ -31,6 +31,7 @@ pub fn run(args: AbArgs) -> anyhow::Result<i32> {
         prices: options::prices(args.prices.as_deref())?,
         kv_profile: None,
         json: args.json,
+        html: args.html.as_deref().map(super::html::target).transpose()?,
         thresholds: fail_ifs(&args.fail_if)?,
     };
     if let Some(dir) = &args.workdir

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::options;
+use super::{html, options};
 use crate::attribute::compare::compare;
 use crate::attribute::compare::fail_if::FailIf;
 use crate::attribute::cost::PriceTable;
@@ -14,6 +14,7 @@ use crate::attribute::{Summary, summarize};
 use crate::cli::CompareArgs;
 use crate::error::InputError;
 use crate::output::compare::{write_json, write_table};
+use crate::output::html::{HtmlTarget, write_compare};
 use crate::output::trace::ReadTrace;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
@@ -23,6 +24,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
         prices: options::prices(args.prices.as_deref())?,
         kv_profile: args.kv_profile.clone(),
         json: args.json,
+        html: args.html.as_deref().map(html::target).transpose()?,
         thresholds,
     };
     compare_traces(&args.a, &args.b, &settings)
@@ -33,6 +35,8 @@ pub struct Settings {
     pub prices: PriceTable,
     pub kv_profile: Option<String>,
     pub json: bool,
+    /// `--html DIR`, checked before anything runs.
+    pub html: Option<HtmlTarget>,
     pub thresholds: Vec<FailIf>,
 }
 
@@ -78,6 +82,10 @@ pub fn compare_traces(
             .collect()
     };
     let comparison = compare(&reports(&a)?, &reports(&b)?);
+    if let Some(target) = &settings.html {
+        let index = write_compare(target, a_paths, b_paths, &comparison).map_err(html::error)?;
+        html::announce(&index);
+    }
     let mut stdout = std::io::stdout().lock();
     if settings.json {
         write_json(a_paths, b_paths, &comparison, &mut stdout)?;

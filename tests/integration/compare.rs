@@ -111,6 +111,21 @@ fn comparing_two_traces_gives_the_difference_of_their_reports_and_thresholds_exi
         compare(&["--fail-if", "calls>+1000%"]).status.code(),
         Some(0)
     );
+    // The page: the verdicts, the chart of A beside B, every row.
+    let page = tempfile::tempdir().unwrap();
+    let html_dir = page.path().join("cmp");
+    let written = compare(&["--html", html_dir.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let html = std::fs::read_to_string(html_dir.join("index.html")).unwrap();
+    for expected in [
+        "Verdicts",
+        "<svg",
+        "Mean cost per run: A (light) beside B",
+        "memory_extraction",
+        "total: +",
+    ] {
+        assert!(html.contains(expected), "{expected:?} not in the page");
+    }
     let bad = compare(&["--fail-if", "price>1"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

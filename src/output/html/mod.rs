@@ -11,6 +11,7 @@
 //!   two pages.
 
 pub mod charts;
+pub mod compare_page;
 pub mod days;
 pub mod page;
 pub mod palette;
@@ -57,6 +58,18 @@ pub fn write_report(
     let zone = days::zone_of(&summary.rows_by.timezone);
     let series = series::collect(traces, prices, profile, &zone);
     let html = report_page::render(summary, &series)?;
+    Ok(target.write(&html)?)
+}
+
+/// Writes the page of a comparison of A's traces with B's to `target`; returns the path of
+/// `index.html`.
+pub fn write_compare(
+    target: &HtmlTarget,
+    a: &[PathBuf],
+    b: &[PathBuf],
+    comparison: &crate::attribute::compare::Comparison,
+) -> Result<PathBuf, HtmlError> {
+    let html = compare_page::render(a, b, comparison)?;
     Ok(target.write(&html)?)
 }
 

@@ -7,6 +7,7 @@
 //! colours from [`palette`](super::palette).
 
 pub mod cache;
+pub mod compare;
 pub mod cost_per_day;
 pub mod daily_cost;
 pub mod daily_overhead;
