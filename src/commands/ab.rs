@@ -105,7 +105,12 @@ pub fn run(args: AbArgs) -> anyhow::Result<i32> {
                 .current_dir(place.dir())
                 .envs(env.iter().map(|(k, v)| (k, v)))
                 .env("AGENTPROF_AB_SIDE", side.name)
-                .env("AGENTPROF_AB_RUN", n.to_string());
+                .env("AGENTPROF_AB_RUN", n.to_string())
+                // The agent's own output (an answer, a diff) goes beside its trace: stdout is
+                // the comparison's (a --json document must stay one).
+                .stdout(std::fs::File::create(
+                    out.join(format!("{}-{n}.out", side.name)),
+                )?);
             let (status, stopped) = runtime.block_on(wait(child, &mut interrupt))?;
             interrupted |= stopped;
             let outcome = match (status.success(), stopped) {

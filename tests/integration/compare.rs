@@ -159,6 +159,7 @@ fn ab_measures_what_memory_extraction_costs_within_its_interval() {
     );
     for name in ["a-1", "b-1", "a-2", "b-2", "a-3", "b-3"] {
         assert!(out.path().join(format!("{name}.jsonl")).exists(), "{name}");
+        assert!(out.path().join(format!("{name}.out")).exists(), "{name}");
     }
     assert_eq!(
         stderr(&output).matches(": ok (").count(),
@@ -226,7 +227,7 @@ fn ab_copies_the_workdir_prepares_it_and_a_ctrl_c_keeps_the_finished_runs() {
     // `agentprof run`) and then dies of it.
     let script = format!(
         "test -f prepared && test -f seed.txt && test ! -f left-by-an-earlier-run || exit 9; \
-         touch left-by-an-earlier-run; \
+         touch left-by-an-earlier-run; echo agent-said-hello; \
          if [ \"$AGENTPROF_AB_SIDE$AGENTPROF_AB_RUN\" = a2 ]; then \
            kill -INT $(ps -o ppid= -p $PPID); sleep 5; exit 1; fi; \
          exec '{exe}' synthetic-agent --turns 1 --think-ms 0"
@@ -257,6 +258,9 @@ fn ab_copies_the_workdir_prepares_it_and_a_ctrl_c_keeps_the_finished_runs() {
         !out.path().join("a-3.jsonl").exists(),
         "no run after the Ctrl-C"
     );
+    // The agent's stdout is beside its trace; ab's stdout is the JSON alone.
+    let said = std::fs::read_to_string(out.path().join("a-1.out")).unwrap();
+    assert_eq!(said, "agent-said-hello\n");
     let comparison = json(&output);
     assert_eq!(row(&comparison, "total", "calls")["a"]["runs"], 1);
     // The original directory is untouched and the copies are gone.
