@@ -126,7 +126,7 @@ fn value(row: &Row, v: f64) -> String {
 fn magnitude(row: &Row, v: f64) -> String {
     match row.figure {
         "cost" | "user_cost" | "overhead_cost" => format!("${v:.4}"),
-        "rss_peak" | "kv_peak" => bytes(v.round() as u64),
+        "rss_peak" | "kv_peak" | "rss_growth" => bytes(v.round() as u64),
         "rss_idle_growth" => format!("{}/h", bytes(v.round() as u64)),
         "kv_byte_seconds" => format!("{}·s", bytes(v.round() as u64)),
         _ if v.fract() == 0.0 => format!("{v:.0}"),

@@ -75,7 +75,7 @@ pub fn figure_names() -> Vec<&'static str> {
         .iter()
         .map(|f| f.0)
         .chain(RUN_FIGURES.iter().map(|f| f.0))
-        .chain(["user_cost", "overhead_cost"])
+        .chain(["user_cost", "overhead_cost", "rss_growth"])
         .collect()
 }
 
@@ -139,6 +139,9 @@ pub fn compare(a: &[Summary], b: &[Summary]) -> Comparison {
         add(&scope, "user_cost", &|s| s.turns[turn].user.cost_usd);
         add(&scope, "overhead_cost", &|s| {
             s.turns[turn].overhead.cost_usd
+        });
+        add(&scope, "rss_growth", &|s| {
+            s.turns[turn].rss_growth_bytes.map(|b| b as f64)
         });
     }
     comparison.verdicts = verdicts(&comparison.rows);
