@@ -47,6 +47,14 @@ pub fn run(args: AbArgs) -> anyhow::Result<i32> {
             .to_string();
         PathBuf::from("agentprof-ab").join(stamp)
     });
+    // `run` never writes over a trace: runs into a used directory would all fail.
+    if out.join("a-1.jsonl").exists() {
+        return Err(InputError::new(format!(
+            "--out {}: holds the traces of an earlier ab (give another directory)",
+            out.display()
+        ))
+        .into());
+    }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let exe = std::env::current_exe().context("finding agentprof's own executable")?;
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -258,6 +258,15 @@ fn ab_copies_the_workdir_prepares_it_and_a_ctrl_c_keeps_the_finished_runs() {
         !out.path().join("a-3.jsonl").exists(),
         "no run after the Ctrl-C"
     );
+    // A second ab into the same directory is refused before it runs anything.
+    let again = agentprof()
+        .args(["ab", "--runs", "1", "--out"])
+        .arg(out.path())
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("holds the traces of an earlier ab"));
     // The agent's stdout is beside its trace; ab's stdout is the JSON alone.
     let said = std::fs::read_to_string(out.path().join("a-1.out")).unwrap();
     assert_eq!(said, "agent-said-hello\n");
