@@ -168,7 +168,7 @@ async fn wait(
     loop {
         tokio::select! {
             status = child.wait() => return Ok((status?, stopped)),
-            _ = interrupt.recv() => {
+            Some(()) = interrupt.recv() => {
                 stopped = true;
                 if !super::signals::terminal_already_delivered()
                     && let Some(pid) = child.id()
