@@ -14,7 +14,7 @@ mod compare_args;
 mod finding_args;
 mod live_args;
 use compare_args::COMPARE_EXIT_CODES;
-pub use compare_args::{AbArgs, CompareArgs};
+pub use compare_args::{AbArgs, CompareArgs, ComparisonArgs};
 pub use finding_args::FindingArgs;
 pub use live_args::{StatuslineArgs, TopArgs};
 

@@ -8,17 +8,9 @@ use clap::Args;
 pub const COMPARE_EXIT_CODES: &str = "Exit codes: 0 compared (every --fail-if holds), 1 a \
 --fail-if threshold is broken, 2 bad flag or input.";
 
+/// How a comparison is priced, shown and judged: shared by `compare` and `ab`.
 #[derive(Debug, Args)]
-pub struct CompareArgs {
-    /// A's traces, the baseline (one per run, written by `run`, `proxy`, `demo` or `import
-    /// --trace`).
-    #[arg(required = true, value_name = "A")]
-    pub a: Vec<PathBuf>,
-
-    /// B's traces, after `--`.
-    #[arg(last = true, required = true, value_name = "B")]
-    pub b: Vec<PathBuf>,
-
+pub struct ComparisonArgs {
     /// Print one JSON document (agentprof.compare/v1) instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -37,6 +29,21 @@ pub struct CompareArgs {
     /// Prices to use instead of (or on top of) the bundled snapshot, as `report --prices`.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A's traces, the baseline (one per run, written by `run`, `proxy`, `demo` or `import
+    /// --trace`).
+    #[arg(required = true, value_name = "A")]
+    pub a: Vec<PathBuf>,
+
+    /// B's traces, after `--`.
+    #[arg(last = true, required = true, value_name = "B")]
+    pub b: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: ComparisonArgs,
 
     /// The server KV assumption, as `report --kv-profile` [default: each trace's].
     #[arg(long, value_name = "NAME")]
@@ -75,21 +82,8 @@ pub struct AbArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Print the comparison as one JSON document (agentprof.compare/v1).
-    #[arg(long)]
-    pub json: bool,
-
-    /// Also write the comparison as a page (index.html) in DIR.
-    #[arg(long, value_name = "DIR")]
-    pub html: Option<PathBuf>,
-
-    /// As `compare --fail-if` (repeatable).
-    #[arg(long, value_name = "[SCOPE.]FIGURE>LIMIT")]
-    pub fail_if: Vec<String>,
-
-    /// Prices to use instead of (or on top of) the bundled snapshot, as `report --prices`.
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: ComparisonArgs,
 
     /// The agent command, after `--`, run under `agentprof run` (whose flags come from their
     /// AGENTPROF_* variables, e.g. AGENTPROF_ANTHROPIC_UPSTREAM). `{run}` in an argument

@@ -14,8 +14,7 @@ use std::process::ExitStatus;
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::compare::{Settings, compare_traces, fail_ifs};
-use super::options;
+use super::compare::{Settings, compare_traces};
 use crate::cli::AbArgs;
 use crate::error::InputError;
 
@@ -27,13 +26,7 @@ struct Side<'a> {
 }
 
 pub fn run(args: AbArgs) -> anyhow::Result<i32> {
-    let settings = Settings {
-        prices: options::prices(args.prices.as_deref())?,
-        kv_profile: None,
-        json: args.json,
-        html: args.html.as_deref().map(super::html::target).transpose()?,
-        thresholds: fail_ifs(&args.fail_if)?,
-    };
+    let settings = Settings::of(&args.output, None)?;
     if let Some(dir) = &args.workdir
         && !dir.is_dir()
     {

@@ -11,22 +11,14 @@ use crate::attribute::kv::DEFAULT_PROFILE;
 use crate::attribute::rows::RowsSpec;
 use crate::attribute::summary::ReportOptions;
 use crate::attribute::{Summary, summarize};
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, ComparisonArgs};
 use crate::error::InputError;
 use crate::output::compare::{write_json, write_table};
 use crate::output::html::{HtmlTarget, write_compare};
 use crate::output::trace::ReadTrace;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<i32> {
-    // Bad thresholds fail before anything is read.
-    let thresholds = fail_ifs(&args.fail_if)?;
-    let settings = Settings {
-        prices: options::prices(args.prices.as_deref())?,
-        kv_profile: args.kv_profile.clone(),
-        json: args.json,
-        html: args.html.as_deref().map(html::target).transpose()?,
-        thresholds,
-    };
+    let settings = Settings::of(&args.output, args.kv_profile.clone())?;
     compare_traces(&args.a, &args.b, &settings)
 }
 
@@ -40,8 +32,22 @@ pub struct Settings {
     pub thresholds: Vec<FailIf>,
 }
 
+impl Settings {
+    /// Checks the flags before anything is read or run: a bad threshold, price file or
+    /// `--html DIR` is a usage error now.
+    pub fn of(args: &ComparisonArgs, kv_profile: Option<String>) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            thresholds: fail_ifs(&args.fail_if)?,
+            prices: options::prices(args.prices.as_deref())?,
+            kv_profile,
+            json: args.json,
+            html: args.html.as_deref().map(html::target).transpose()?,
+        })
+    }
+}
+
 /// The `--fail-if` thresholds; a bad one is a usage error.
-pub fn fail_ifs(texts: &[String]) -> anyhow::Result<Vec<FailIf>> {
+fn fail_ifs(texts: &[String]) -> anyhow::Result<Vec<FailIf>> {
     Ok(texts
         .iter()
         .map(|t| FailIf::parse(t).map_err(|e| InputError::new(format!("--fail-if {e}"))))

@@ -4,11 +4,10 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Chart, ChartError, Mark, axis_font, headroom, label_font, legend, render, title_font};
+use super::{Chart, ChartError, Mark, headroom, label_font, legend, render};
 use crate::attribute::compare::Row;
 use crate::observation::Category;
 use crate::output::html::palette::{self, TREE};
-use crate::output::html::units;
 
 const SIZE: (u32, u32) = (1300, 440);
 
@@ -39,36 +38,14 @@ pub fn cost(rows: &[Row]) -> Result<Chart, ChartError> {
     let y_top = headroom(top) * 1.1;
     let labels: Vec<String> = rows.iter().map(|r| r.scope.clone()).collect();
     render("compare-cost", SIZE, |plot, side| {
-        let n = labels.len().max(1);
-        let mut chart = ChartBuilder::on(plot)
-            .caption(
-                "Mean cost per run: A (light) beside B, ± 1 sd",
-                title_font(),
-            )
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(76)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..y_top)?;
-        chart
-            .configure_mesh()
-            .x_desc("scope")
-            .y_desc("cost per run ($)")
-            .x_labels(n * 4 + 1)
-            .y_labels(8)
-            .x_label_formatter(&|v| {
-                let i = v.round();
-                if (v - i).abs() > 1e-6 || i < 0.0 {
-                    return String::new();
-                }
-                labels.get(i as usize).cloned().unwrap_or_default()
-            })
-            .y_label_formatter(&|v| units::tick(*v))
-            .axis_desc_style(axis_font())
-            .label_style(label_font())
-            .disable_x_mesh()
-            .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
-            .light_line_style(TRANSPARENT)
-            .draw()?;
+        let mut chart = super::sweep::axes(
+            plot,
+            "Mean cost per run: A (light) beside B, ± 1 sd",
+            &labels,
+            "scope",
+            "cost per run ($)",
+            y_top,
+        )?;
         let text = label_font().pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, row) in rows.iter().enumerate() {
             let x = i as f64;

@@ -49,8 +49,8 @@ pub fn labels(runs: &[Run]) -> (String, Vec<String>) {
     (title, labels)
 }
 
-/// Axes with one labelled slot per run.
-fn axes<'a>(
+/// Axes with one labelled slot per run (or per scope, in `compare`'s chart).
+pub(super) fn axes<'a>(
     area: &Area<'a>,
     title: &str,
     labels: &[String],
