@@ -115,8 +115,8 @@ fn side(row: &Row, mean: f64, sd: Option<f64>) -> String {
     }
 }
 
-/// A figure's value in its unit, with a minus sign when negative.
-fn value(row: &Row, v: f64) -> String {
+/// A figure's value in its unit, with a minus sign when negative (the table and the page).
+pub fn value(row: &Row, v: f64) -> String {
     if v < 0.0 {
         return format!("−{}", magnitude(row, -v));
     }

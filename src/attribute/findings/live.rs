@@ -89,7 +89,8 @@ pub(crate) struct Observed {
     pub(crate) busy: Vec<(f64, f64)>,
     /// Model calls started and not finished yet: id → t_start.
     pub(crate) in_flight: HashMap<u64, f64>,
-    /// Finished model calls, without bodies, for the findings judged from calls; shared, so a
+    /// Finished model calls, without bodies, ids, path or method, for the findings judged from
+    /// calls; shared, so a
     /// snapshot copies pointers under the lock. Beyond `max_calls` ([`MAX_CALLS`] unless
     /// [`LiveJudge::keeping_calls`] said otherwise) the oldest are dropped.
     pub(crate) calls: std::collections::VecDeque<Arc<Call>>,
@@ -148,8 +149,17 @@ impl Observed {
         if call.is_model_call() {
             self.busy
                 .push((call.t_start, call.t_end.unwrap_or(call.t_start)));
-            let mut kept = call.clone();
-            kept.bodies = None;
+            // Only what the finders read: no bodies, ids, path or method (the record of a
+            // day-long run holds every call, and the live trace carries no telemetry to join
+            // by request id).
+            let kept = Call {
+                bodies: None,
+                upstream_request_id: None,
+                response_id: None,
+                path: String::new(),
+                method: String::new(),
+                ..call.clone()
+            };
             self.calls.push_back(Arc::new(kept));
             if self.calls.len() > self.max_calls {
                 self.calls.pop_front();

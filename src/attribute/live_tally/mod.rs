@@ -249,7 +249,7 @@ impl LiveTally {
             self.other_requests += 1;
             return;
         }
-        self.findings.on_call(&slim(call));
+        self.findings.on_call(call);
         let t_end = call.t_end.unwrap_or(call.t_start);
         self.latest_t = self.latest_t.max(t_end);
         if let Some(end) = call.t_end {
@@ -381,19 +381,6 @@ impl LiveTally {
             unpriced_models: self.unpriced_models.iter().cloned().collect(),
             other_requests: self.other_requests,
         }
-    }
-}
-
-/// What the findings keep of a call: no ids, path or bodies (a viewer attached to a day-long
-/// session keeps every call for them).
-fn slim(call: &Call) -> Call {
-    Call {
-        upstream_request_id: None,
-        response_id: None,
-        path: String::new(),
-        method: String::new(),
-        bodies: None,
-        ..call.clone()
     }
 }
 

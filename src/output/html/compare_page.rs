@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::charts::{self, ChartError};
 use super::page::{Cell, HtmlTable, Page};
 use crate::attribute::compare::{Comparison, Row};
+use crate::output::compare::value;
 
 /// Renders the page.
 pub fn render(a: &[PathBuf], b: &[PathBuf], comparison: &Comparison) -> Result<String, ChartError> {
@@ -66,7 +67,7 @@ pub fn render(a: &[PathBuf], b: &[PathBuf], comparison: &Comparison) -> Result<S
 }
 
 fn cells(row: &Row) -> Vec<Cell> {
-    let number = |v: f64| Cell::num(format_value(row.figure, v));
+    let number = |v: f64| Cell::num(value(row, v));
     let optional = |v: Option<f64>| v.map_or(Cell::num("-"), number);
     vec![
         Cell::text(row.scope.clone()),
@@ -77,11 +78,7 @@ fn cells(row: &Row) -> Vec<Cell> {
         optional(row.b.sd),
         number(row.difference.delta),
         Cell::num(row.difference.interval.map_or("-".into(), |(lo, hi)| {
-            format!(
-                "{} … {}",
-                format_value(row.figure, lo),
-                format_value(row.figure, hi)
-            )
+            format!("{} … {}", value(row, lo), value(row, hi))
         })),
         Cell::num(
             row.difference
@@ -89,15 +86,4 @@ fn cells(row: &Row) -> Vec<Cell> {
                 .map_or("-".into(), |r| format!("{r:.3}×")),
         ),
     ]
-}
-
-/// Dollars to four decimals, other figures to one.
-fn format_value(figure: &str, v: f64) -> String {
-    if figure.ends_with("cost") {
-        format!("${v:.4}")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
 }

@@ -145,15 +145,15 @@ impl Follower {
                 now: len,
             });
         }
-        let want = (len - read_from).min(POLL_BYTES as u64) as usize;
+        let want = (len - read_from).min(POLL_BYTES as u64);
         if want == 0 {
             return Ok(Vec::new());
         }
         self.file.seek(SeekFrom::Start(read_from)).map_err(io_err)?;
-        let start = self.partial.len();
-        self.partial.resize(start + want, 0);
-        let got = read_full(&mut self.file, &mut self.partial[start..]).map_err(io_err)?;
-        self.partial.truncate(start + got);
+        (&mut self.file)
+            .take(want)
+            .read_to_end(&mut self.partial)
+            .map_err(io_err)?;
         let Some(last_newline) = memchr::memrchr(b'\n', &self.partial) else {
             return Ok(Vec::new());
         };
@@ -182,19 +182,6 @@ impl Follower {
         }
         Ok(records)
     }
-}
-
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]
