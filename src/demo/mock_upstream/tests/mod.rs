@@ -4,6 +4,7 @@
 mod faults;
 mod formats;
 mod gemini;
+mod gemini_answers;
 mod openai;
 
 use bytes::Bytes;
