@@ -147,10 +147,9 @@ fn under_a_live_run_the_figures_are_the_traces_and_only_what_it_gained_is_read()
     let kept_dir = cache.path().join("statusline-v1");
     let kept_file = std::fs::read_dir(&kept_dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .unwrap();
     let mut kept: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&kept_file).unwrap()).unwrap();
     assert_eq!(
@@ -216,4 +215,30 @@ fn a_problem_is_the_line_itself_and_the_exit_code_stays_0() {
         assert!(text.starts_with(expected), "{stdin:?}: {text}");
         assert!(stderr(&output).contains(&expected["agentprof: ".len()..]));
     }
+}
+
+#[test]
+fn a_refresh_sweeps_caches_nothing_has_written_for_30_days() {
+    let cache = tempfile::tempdir().unwrap();
+    let written = |name: &str, days_ago: u64| {
+        let path = cache.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let at = std::time::SystemTime::now() - std::time::Duration::from_secs(days_ago * 86_400);
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+        path
+    };
+    let stale_kept = written("statusline-v1/0123456789abcdef.json", 31);
+    let stale_session = written("history-v1/claude-code-session-0123456789abcdef.bin", 31);
+    let recent_kept = written("statusline-v1/fedcba9876543210.json", 29);
+    let whole_history = written("history-v1/claude-code-0123456789abcdef.bin", 31);
+
+    // Even a refresh that has nothing to show sweeps.
+    let text = line(&statusline("{}", cache.path(), &[]));
+    assert!(text.starts_with("agentprof: "), "{text}");
+    assert!(!stale_kept.exists() && !stale_session.exists());
+    assert!(recent_kept.exists() && whole_history.exists());
+    assert!(cache.path().join("statusline-v1/.swept").exists());
 }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod sweep;
+
 use super::options;
 use crate::attribute::cost::PriceTable;
 use crate::attribute::kv::KvProfile;
@@ -61,6 +63,9 @@ fn status(args: &StatuslineArgs) -> anyhow::Result<Status> {
         true => None,
         false => args.cache_dir.clone().or_else(cache::default_dir),
     };
+    if let Some(dir) = &cache_dir {
+        sweep::sweep_if_due(dir, std::time::SystemTime::now());
+    }
     if let Some(trace) = &args.trace {
         return live(
             trace,
