@@ -41,14 +41,12 @@ fn spend_table(
     rows: &[&CategoryRow],
     chrome: &Chrome,
 ) {
-    let header = Row::new(
-        [
-            "category", "calls", "input", "output", "cache wr", "cache rd", "cost", "share",
-            "burn", "tok/min", "KV now",
-        ]
-        .map(|h| Cell::from(h).style(chrome.bold())),
-    );
-    let mut lines: Vec<Row> = rows
+    let header = [
+        "category", "calls", "input", "output", "cache wr", "cache rd", "cost", "share", "burn",
+        "tok/min", "KV now",
+    ]
+    .map(|h| Cell::from(h).style(chrome.bold()));
+    let mut lines: Vec<Vec<Cell>> = rows
         .iter()
         .map(|row| {
             sums_row(
@@ -91,17 +89,20 @@ fn spend_table(
         Constraint::Length(8),
         Constraint::Length(10),
     ];
+    // Narrow first: KV, tokens/min, share, cache writes, cache reads; category, calls, input,
+    // output, cost and burn stay.
+    let columns = fitting_columns(&widths, &[10, 9, 7, 4, 5], area.width);
     let title = format!(
         " Spend: {} · overhead {} · burn {} over the last {} (categories: the proxy's rules) ",
         cost(&view.total),
         percent(view.overhead.cost_usd, view.total.cost_usd),
         usd_per_hour(view.usd_per_hour),
-        duration(view.window_s)
+        duration(view.window_s),
     );
     frame.render_widget(
-        Table::new(lines, widths)
-            .header(header)
-            .block(Block::bordered().title(title)),
+        columns
+            .table(header, lines)
+            .block(columns.bordered(title, widths.len())),
         area,
     );
 }
@@ -113,8 +114,8 @@ fn sums_row<'a>(
     burn: String,
     rate: String,
     kv: String,
-) -> Row<'a> {
-    Row::new(vec![
+) -> Vec<Cell<'a>> {
+    vec![
         name,
         Cell::from(sums.calls.to_string()),
         Cell::from(tokens(sums.usage.input_tokens)),
@@ -126,7 +127,7 @@ fn sums_row<'a>(
         Cell::from(burn),
         Cell::from(rate),
         Cell::from(kv),
-    ])
+    ]
 }
 
 fn turn_panel(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
@@ -282,14 +283,12 @@ fn findings_panel(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &C
 }
 
 pub fn calls(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
-    let header = Row::new(
-        [
-            "at", "category", "model", "input", "output", "cache wr", "cache rd", "cost",
-            "latency", "status",
-        ]
-        .map(|h| Cell::from(h).style(chrome.bold())),
-    );
-    let rows: Vec<Row> = view
+    let header = [
+        "at", "category", "model", "input", "output", "cache wr", "cache rd", "cost", "latency",
+        "status",
+    ]
+    .map(|h| Cell::from(h).style(chrome.bold()));
+    let rows: Vec<Vec<Cell>> = view
         .last_calls
         .iter()
         .take(area.height.saturating_sub(3) as usize)
@@ -304,7 +303,7 @@ pub fn calls(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome
             if call.starts_turn {
                 category.push_str(" ▶");
             }
-            Row::new(vec![
+            vec![
                 Cell::from(duration(call.t_end)),
                 Cell::from(category).style(chrome.category(call.category)),
                 Cell::from(call.model.clone().unwrap_or_else(|| "-".into())),
@@ -328,7 +327,7 @@ pub fn calls(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome
                 } else {
                     Style::default()
                 }),
-            ])
+            ]
         })
         .collect();
     let widths = [
@@ -343,16 +342,97 @@ pub fn calls(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome
         Constraint::Length(8),
         Constraint::Length(10),
     ];
+    // Narrow first: cache writes, cache reads, input, output; time, category, model, cost,
+    // latency and status stay.
+    let columns = fitting_columns(&widths, &[5, 6, 3, 4], area.width);
     let title = format!(
         " Last calls, newest first ({} in all; ▶ starts a turn; {} other requests) ",
-        view.total.calls, view.other_requests
+        view.total.calls, view.other_requests,
     );
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered().title(title)),
+        columns
+            .table(header, rows)
+            .block(columns.bordered(title, widths.len())),
         area,
     );
+}
+
+/// The columns of a bordered table that fit in `width`.
+#[derive(Debug, PartialEq)]
+pub(super) struct Columns {
+    kept: Vec<usize>,
+    widths: Vec<Constraint>,
+}
+
+/// All the columns if they fit in `width` (borders included), else all but the first of
+/// `narrow_first`, and so on, until the rest fit. Why: ratatui cuts a table at the right edge,
+/// and on an 80-column terminal (SSH's default) that cut the burn rate and everything after
+/// cost, while the token and KV columns, less wanted, took the room.
+pub(super) fn fitting_columns(
+    widths: &[Constraint],
+    narrow_first: &[usize],
+    width: u16,
+) -> Columns {
+    let room = width.saturating_sub(2);
+    let needs = |kept: &[usize]| -> u16 {
+        let spacing = kept.len().saturating_sub(1) as u16;
+        kept.iter()
+            .map(|&i| match widths[i] {
+                Constraint::Length(n) | Constraint::Min(n) => n,
+                _ => 0,
+            })
+            .sum::<u16>()
+            + spacing
+    };
+    let mut kept: Vec<usize> = (0..widths.len()).collect();
+    for dropped in narrow_first {
+        if needs(&kept) <= room {
+            break;
+        }
+        kept.retain(|i| i != dropped);
+    }
+    Columns {
+        widths: kept.iter().map(|&i| widths[i]).collect(),
+        kept,
+    }
+}
+
+impl Columns {
+    /// A bordered block titled `title`, saying on its bottom edge how many columns of `all` are
+    /// hidden (the top edge is the title's, and a narrow terminal cuts it).
+    fn bordered<'a>(&self, title: String, all: usize) -> Block<'a> {
+        let block = Block::bordered().title(title);
+        match all - self.kept.len() {
+            0 => block,
+            1 => block
+                .title_bottom(Line::from(" 1 column hidden: widen the terminal ").right_aligned()),
+            n => block.title_bottom(
+                Line::from(format!(" {n} columns hidden: widen the terminal ")).right_aligned(),
+            ),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn kept(&self) -> &[usize] {
+        &self.kept
+    }
+
+    fn table<'a, const N: usize>(
+        &self,
+        header: [Cell<'a>; N],
+        rows: Vec<Vec<Cell<'a>>>,
+    ) -> Table<'a> {
+        let pick = |cells: Vec<Cell<'a>>| {
+            let mut cells: Vec<Option<Cell<'a>>> = cells.into_iter().map(Some).collect();
+            Row::new(
+                self.kept
+                    .iter()
+                    .filter_map(move |&i| cells.get_mut(i)?.take())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        Table::new(rows.into_iter().map(pick), self.widths.clone()).header(pick(header.into()))
+    }
 }
 
 pub fn memory(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {

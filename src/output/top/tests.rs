@@ -119,3 +119,61 @@ fn a_sampled_trace_gone_silent_without_a_footer_is_not_called_live() {
         "{text}"
     );
 }
+
+#[test]
+fn a_narrow_terminal_loses_the_least_wanted_columns_not_cost_and_burn() {
+    let view = sample_view();
+    let wide = frame_text(&view, &chrome(Tab::Overview, false), (120, 40));
+    assert!(!wide.contains("hidden"), "{wide}");
+    for header in ["cache wr", "share", "tok/min", "KV now", "burn"] {
+        assert!(wide.contains(header), "{header} in\n{wide}");
+    }
+
+    let narrow = frame_text(&view, &chrome(Tab::Overview, false), (80, 40));
+    assert!(narrow.contains("4 columns hidden"), "{narrow}");
+    let header = narrow
+        .lines()
+        .find(|line| line.contains("category"))
+        .unwrap();
+    for kept in ["calls", "input", "output", "cache rd", "cost", "burn"] {
+        assert!(header.contains(kept), "{kept} in {header}");
+    }
+    for gone in ["cache wr", "share", "tok/min", "KV now"] {
+        assert!(!header.contains(gone), "{gone} in {header}");
+    }
+    // The total row's cost is whole, not cut at the edge.
+    let total = narrow.lines().find(|line| line.contains("│total")).unwrap();
+    assert!(total.contains("$0.6838"), "{total}");
+
+    let calls = frame_text(&view, &chrome(Tab::Calls, false), (80, 30));
+    let header = calls
+        .lines()
+        .find(|line| line.contains("category"))
+        .unwrap();
+    for kept in ["at", "model", "cost", "latency", "status"] {
+        assert!(header.contains(kept), "{kept} in {header}");
+    }
+    assert!(calls.contains("claude-sonnet-4-6"), "{calls}");
+}
+
+#[test]
+fn columns_are_narrowed_in_the_order_given_and_only_as_far_as_needed() {
+    use ratatui::layout::Constraint::{Length, Min};
+    let widths = [Length(10), Length(10), Min(10), Length(10)];
+    // 4 × 10 + 3 spaces + 2 borders = 45.
+    assert_eq!(
+        panels::fitting_columns(&widths, &[3, 1], 45).kept(),
+        [0, 1, 2, 3]
+    );
+    assert_eq!(
+        panels::fitting_columns(&widths, &[3, 1], 44).kept(),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        panels::fitting_columns(&widths, &[3, 1], 34).kept(),
+        [0, 1, 2]
+    );
+    assert_eq!(panels::fitting_columns(&widths, &[3, 1], 33).kept(), [0, 2]);
+    // Never fewer than what is not in the list, however narrow.
+    assert_eq!(panels::fitting_columns(&widths, &[3, 1], 1).kept(), [0, 2]);
+}
