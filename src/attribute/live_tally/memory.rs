@@ -9,6 +9,11 @@ use crate::observation::{MemorySample, RoleMemory};
 /// start-up's allocations is not a growth rate.
 pub const GROWTH_MIN_SPAN_S: f64 = 30.0;
 
+/// The first seconds of a session are the agent starting (loading its code, filling its
+/// caches), not growing: growth is measured from after them. Why: measured from the first
+/// sample, Claude Code 2.1.337 showed "+24 GiB/h" half a minute in, from going 0 to 250 MiB.
+pub const STARTUP_S: f64 = 30.0;
+
 /// History points kept at most; when full, every other point is dropped, so the history always
 /// spans the whole session at a resolution that halves as it doubles.
 pub const HISTORY: usize = 2048;
@@ -35,8 +40,8 @@ pub struct MemoryView {
     pub subagent: RoleMemory,
     pub other: RoleMemory,
     pub peak_tree_rss: u64,
-    /// Tree RSS change per hour over the window (`None` until its samples span
-    /// [`GROWTH_MIN_SPAN_S`]).
+    /// Tree RSS change per hour over the window, start-up ([`STARTUP_S`]) left out (`None`
+    /// until the samples after it span [`GROWTH_MIN_SPAN_S`]).
     pub growth_bytes_per_hour: Option<f64>,
     /// Oldest first.
     pub history: Vec<Point>,
@@ -90,7 +95,9 @@ impl MemoryTally {
             pss_bytes: role.pss_bytes.or(pss),
             ..*role
         };
-        let from = now_t - window_s;
+        // Thinning keeps the first point, so the history's front is the session's first sample.
+        let started = self.history.front().map_or(latest.t, |p| p.t);
+        let from = (now_t - window_s).max(started + STARTUP_S);
         let first = self.history.iter().find(|p| p.t >= from);
         let growth_bytes_per_hour = first.and_then(|first| {
             let span = latest.t - first.t;

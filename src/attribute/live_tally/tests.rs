@@ -198,6 +198,22 @@ fn memory_history_stays_bounded_spans_the_session_and_growth_waits_for_a_span() 
     assert_eq!(view.memory.growth_bytes_per_hour, None, "10 s is no span");
     assert_eq!(view.memory.subagent.rss_bytes, 5 << 20);
 
+    // Start-up is not growth: 0 → 250 MiB in the first seconds, then flat.
+    let mut live = tally();
+    live.apply(TraceRecord::Memory(sample(0.0, 0, 0)));
+    for t in 2..=45u64 {
+        live.apply(TraceRecord::Memory(sample(t as f64, 250 << 20, 0)));
+    }
+    assert_eq!(
+        live.view(45.0).memory.growth_bytes_per_hour,
+        None,
+        "only 15 s after start-up"
+    );
+    for t in 46..=90u64 {
+        live.apply(TraceRecord::Memory(sample(t as f64, 250 << 20, 0)));
+    }
+    assert_eq!(live.view(90.0).memory.growth_bytes_per_hour, Some(0.0));
+
     let mut live = tally();
     let mib = 1u64 << 20;
     for i in 0..10_000u64 {
