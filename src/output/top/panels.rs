@@ -21,15 +21,16 @@ pub fn overview(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chr
         .filter(|row| row.sums.calls > 0 || row.kv_bytes > 0)
         .collect();
     let spend_height = rows.len().max(1) as u16 + 5;
+    let turn_text = turn_lines(view, chrome, area.width.saturating_sub(2));
     let [spend, turn, memory, findings] = Layout::vertical([
         Constraint::Length(spend_height),
-        Constraint::Length(4),
+        Constraint::Length(turn_text.len() as u16 + 2),
         Constraint::Length(6),
         Constraint::Min(0),
     ])
     .areas(area);
     spend_table(frame, spend, view, &rows, chrome);
-    turn_panel(frame, turn, view, chrome);
+    turn_panel(frame, turn, turn_text);
     memory_panel(frame, memory, &view.memory, chrome, false);
     findings_panel(frame, findings, view, chrome);
 }
@@ -130,42 +131,50 @@ fn sums_row<'a>(
     ]
 }
 
-fn turn_panel(frame: &mut Frame<'_>, area: Rect, view: &LiveView, chrome: &Chrome) {
+/// The current turn's lines: what it has cost so far, then user vs overhead, on one line or,
+/// when that line is wider than `width`, on two (an 80-column terminal cut the overhead).
+fn turn_lines<'a>(view: &LiveView, chrome: &Chrome, width: u16) -> Vec<Line<'a>> {
     let turn = &view.turn;
-    let text = if turn.number == 0 {
-        vec![Line::from("no user prompt yet")]
+    if turn.number == 0 {
+        return vec![Line::from("no user prompt yet")];
+    }
+    let spent = turn.user.cost_usd + turn.overhead.cost_usd;
+    let user = Span::raw(format!(
+        "user {} ({} call(s), {} tokens)",
+        cost(&turn.user),
+        turn.user.calls,
+        tokens(turn.user.usage.total_tokens())
+    ));
+    let overhead = Span::styled(
+        format!(
+            "overhead {} ({} call(s), {} tokens) = {} of the turn",
+            cost(&turn.overhead),
+            turn.overhead.calls,
+            tokens(turn.overhead.usage.total_tokens()),
+            percent(turn.overhead.cost_usd, spent)
+        ),
+        chrome.bold(),
+    );
+    const BETWEEN: &str = "  ·  ";
+    let mut lines = vec![Line::from(format!(
+        "turn {} started {} ago: {} in {} call(s)",
+        turn.number,
+        duration(view.now_t - turn.started_t),
+        usd(spent),
+        turn.user.calls + turn.overhead.calls
+    ))];
+    if user.width() + BETWEEN.len() + overhead.width() <= usize::from(width) {
+        lines.push(Line::from(vec![user, Span::raw(BETWEEN), overhead]));
     } else {
-        let spent = turn.user.cost_usd + turn.overhead.cost_usd;
-        vec![
-            Line::from(format!(
-                "turn {} started {} ago: {} in {} call(s)",
-                turn.number,
-                duration(view.now_t - turn.started_t),
-                usd(spent),
-                turn.user.calls + turn.overhead.calls
-            )),
-            Line::from(vec![
-                Span::raw(format!(
-                    "user {} ({} call(s), {} tokens)  ·  ",
-                    cost(&turn.user),
-                    turn.user.calls,
-                    tokens(turn.user.usage.total_tokens())
-                )),
-                Span::styled(
-                    format!(
-                        "overhead {} ({} call(s), {} tokens) = {} of the turn",
-                        cost(&turn.overhead),
-                        turn.overhead.calls,
-                        tokens(turn.overhead.usage.total_tokens()),
-                        percent(turn.overhead.cost_usd, spent)
-                    ),
-                    chrome.bold(),
-                ),
-            ]),
-        ]
-    };
+        lines.push(Line::from(user));
+        lines.push(Line::from(overhead));
+    }
+    lines
+}
+
+fn turn_panel(frame: &mut Frame<'_>, area: Rect, lines: Vec<Line<'_>>) {
     frame.render_widget(
-        Paragraph::new(text).block(Block::bordered().title(" This turn ")),
+        Paragraph::new(lines).block(Block::bordered().title(" This turn ")),
         area,
     );
 }
