@@ -155,7 +155,7 @@ fn turn_lines<'a>(view: &LiveView, chrome: &Chrome, width: u16) -> Vec<Line<'a>>
         ),
         chrome.bold(),
     );
-    const BETWEEN: &str = "  ·  ";
+    let between = Span::raw("  ·  ");
     let mut lines = vec![Line::from(format!(
         "turn {} started {} ago: {} in {} call(s)",
         turn.number,
@@ -163,8 +163,8 @@ fn turn_lines<'a>(view: &LiveView, chrome: &Chrome, width: u16) -> Vec<Line<'a>>
         usd(spent),
         turn.user.calls + turn.overhead.calls
     ))];
-    if user.width() + BETWEEN.len() + overhead.width() <= usize::from(width) {
-        lines.push(Line::from(vec![user, Span::raw(BETWEEN), overhead]));
+    if user.width() + between.width() + overhead.width() <= usize::from(width) {
+        lines.push(Line::from(vec![user, between, overhead]));
     } else {
         lines.push(Line::from(user));
         lines.push(Line::from(overhead));

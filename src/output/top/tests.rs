@@ -142,12 +142,21 @@ fn a_narrow_terminal_loses_the_least_wanted_columns_not_cost_and_burn() {
         assert!(!header.contains(gone), "{gone} in {header}");
     }
     // The turn's user and overhead, too wide for one line, take two, each whole.
-    let user = narrow.lines().find(|line| line.contains("│user $")).unwrap();
+    let user = narrow
+        .lines()
+        .find(|line| line.contains("│user $"))
+        .unwrap();
     assert!(user.contains("tokens)"), "{user}");
-    let overhead = narrow.lines().find(|line| line.contains("│overhead $")).unwrap();
+    let overhead = narrow
+        .lines()
+        .find(|line| line.contains("│overhead $"))
+        .unwrap();
     assert!(overhead.contains("of the turn"), "{overhead}");
     let wide_turn = wide.lines().find(|line| line.contains("│user $")).unwrap();
-    assert!(wide_turn.contains("of the turn"), "one line at 120: {wide_turn}");
+    assert!(
+        wide_turn.contains("of the turn"),
+        "one line at 120: {wide_turn}"
+    );
     // The total row's cost is whole, not cut at the edge.
     let total = narrow.lines().find(|line| line.contains("│total")).unwrap();
     assert!(total.contains("$0.6838"), "{total}");
