@@ -152,6 +152,12 @@ impl Category {
     pub fn parse(name: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == name)
     }
+
+    /// Whether a call of this category is the agent's overhead: everything but the user's own
+    /// turn (`unknown` too: it is not work the user asked for, as far as anyone can tell).
+    pub fn is_overhead(self) -> bool {
+        self != Category::UserTurn
+    }
 }
 
 impl std::fmt::Display for Category {

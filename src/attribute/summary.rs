@@ -431,10 +431,10 @@ fn add_turns(summary: &mut Summary, attributed: &AttributedTrace<'_>, growths: &
     for a in &attributed.calls {
         let Some(turn) = a.turn else { continue };
         let report = &mut summary.turns[first_index + turn];
-        if a.category == Category::UserTurn {
-            report.user.add_call(a.call, a.cost_usd);
-        } else {
+        if a.category.is_overhead() {
             report.overhead.add_call(a.call, a.cost_usd);
+        } else {
+            report.user.add_call(a.call, a.cost_usd);
         }
         report
             .by_category

@@ -303,10 +303,10 @@ impl LiveTally {
     }
 
     fn turn_sums(&mut self, category: Category) -> &mut Sums {
-        if category == Category::UserTurn {
-            &mut self.turn.user
-        } else {
+        if category.is_overhead() {
             &mut self.turn.overhead
+        } else {
+            &mut self.turn.user
         }
     }
 
@@ -356,7 +356,7 @@ impl LiveTally {
         let mut window_total = Sums::default();
         for (i, sums) in self.categories.iter().enumerate() {
             merge(&mut total, sums);
-            if Category::ALL[i] != Category::UserTurn {
+            if Category::ALL[i].is_overhead() {
                 merge(&mut overhead, sums);
             }
             merge(&mut window_total, &in_window[i]);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CallLine, Sums};
 use crate::attribute::cost::PriceTable;
-use crate::observation::{Category, NOT_A_MODEL_CALL};
+use crate::observation::NOT_A_MODEL_CALL;
 use crate::output::trace::TraceRecord;
 
 /// One session's (or the whole trace's) calls: all of them, and those that were overhead.
@@ -21,7 +21,7 @@ pub struct CostSplit {
 impl CostSplit {
     fn add(&mut self, line: &CallLine) {
         self.total.add(line);
-        if line.category != Category::UserTurn {
+        if line.category.is_overhead() {
             self.overhead.add(line);
         }
     }
