@@ -1,7 +1,7 @@
 //! `agentprof ab`: the same agent command N times per side under `agentprof run`, alternating
-//! A and B in a counterbalanced order (A B, B A, A B, …), each with its side's environment (and, if asked, in a fresh copy of a directory,
-//! after a prepare command), then the comparison of the traces — hyperfine's ergonomics for
-//! what a feature costs.
+//! A and B in a counterbalanced order (A B, B A, A B, …), each with its side's environment
+//! (and, if asked, in a fresh copy of a directory, after a prepare command), then the
+//! comparison of the traces — hyperfine's ergonomics for what a feature costs.
 //!
 //! Each run is a child `agentprof run --quiet --trace <out>/<side>-<n>.jsonl -- COMMAND`, so it
 //! is exactly what a user's own `run` records. A Ctrl-C reaches the run in progress (it ends
